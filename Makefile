@@ -1,0 +1,38 @@
+# Everything a fresh machine needs: Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format i18n clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/vangnet run
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format bot tests
+	$(BIN)/ruff check --fix bot tests
+
+# Re-extract translatable strings and merge them into the catalogues.
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k tn:1,2 -o bot/locale/messages.pot --no-location --omit-header --sort-output bot
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching --omit-header
+
+clean:
+	rm -rf $(VENV) vangnet.db .pytest_cache .mypy_cache .ruff_cache

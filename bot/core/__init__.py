@@ -1,0 +1,1 @@
+"""The domain: cases, routing, permissions, audit, commands. Never imports a transport."""

@@ -1,0 +1,103 @@
+"""The core as one object: the database, the region, and the doors transports come through.
+
+A transport identifies who is speaking, then calls `handle_text` or `handle_action`; it gets
+replies back and reads what to deliver from the outbox. Each call is one unit of work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.core import outbox
+from bot.core.commands import run_action, run_command
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.i18n import translator
+from bot.core.replies import Reply
+from bot.region import Region
+from bot.store import queries
+from bot.store.db import session_scope
+from bot.store.models import OutboxMessage, Person
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class Core:
+    engine: Engine
+    region: Region
+    default_language: str = "nl"
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def ctx(self, session: Session, actor: Person, *, transport: str, private: bool) -> Ctx:
+        return Ctx(
+            session=session,
+            region=self.region,
+            actor=actor,
+            transport=transport,
+            default_language=self.default_language,
+            private=private,
+        )
+
+    def not_registered(self, language: str | None = None) -> Reply:
+        t = translator(language or self.default_language)
+        return Reply(
+            text=t(
+                "Sorry, you are not in the directory of this network, so I cannot help you. "
+                "Ask your regional coordinator to add you."
+            ),
+            error=True,
+        )
+
+    def _run(
+        self, person_id: str, transport: str, private: bool, work: Callable[[Ctx], list[Reply]]
+    ) -> list[Reply]:
+        with session_scope(self.engine) as session:
+            actor = queries.person_by_id(session, person_id=person_id)
+            if actor is None or not actor.active:
+                return [self.not_registered()]
+            ctx = self.ctx(session, actor, transport=transport, private=private)
+            try:
+                with session.begin_nested():
+                    return work(ctx)
+            except Refused as refusal:
+                # the savepoint is rolled back: a refused command changes nothing
+                return [Reply(text=refusal.message, error=True)]
+
+    def handle_text(
+        self, *, person_id: str, text: str, transport: str, private: bool = True
+    ) -> list[Reply]:
+        """A line a person typed: a command, or (later) an answer in a conversation."""
+        if text.strip().startswith("/"):
+            return self._run(person_id, transport, private, lambda ctx: run_command(ctx, text))
+        return self._run(
+            person_id,
+            transport,
+            private,
+            lambda ctx: [Reply(text=ctx.t("Type /help to see what you can do."))],
+        )
+
+    def handle_action(
+        self, *, person_id: str, action: str, transport: str, private: bool = True
+    ) -> list[Reply]:
+        return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action))
+
+    def deliver(self, *, person_id: str, via: str, send: Callable[[Reply], bool]) -> int:
+        """Hand the person's pending messages to `send`; mark those it confirmed as sent."""
+        sent = 0
+        with session_scope(self.engine) as session:
+            pending: list[OutboxMessage] = list(outbox.pending_for(session, person_id=person_id))
+            for message in pending:
+                if send(outbox.reply_of(message)):
+                    outbox.mark_sent(session, message, via=via)
+                    sent += 1
+        return sent

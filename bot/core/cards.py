@@ -1,0 +1,172 @@
+"""Case cards and case lists as replies, seen through one viewer's eyes.
+
+Personal details (name, contact details, notes) appear only when the young person consented,
+the viewer has the case in scope and the reply goes somewhere private; every time they are
+shown an audit event records it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+from sqlmodel import Session
+
+from bot.core import audit, clock
+from bot.core.i18n import N_, Translator
+from bot.core.permissions import may_claim, may_transfer
+from bot.core.replies import Button, Item, Reply
+from bot.core.vocab import CaseState, Consent, label
+from bot.store import queries
+from bot.store.models import Case, Person
+
+CLAIM = N_("Claim")
+TRANSFER = N_("Transfer")
+DETAILS = N_("Details")
+
+
+def month(t: Translator, d: date) -> str:
+    return format_date(d, "MMMM yyyy", locale=t.language)
+
+
+def shows_personal(case: Case, *, private: bool) -> bool:
+    return private and case.consent == Consent.given and case.personal_data_erased_at is None
+
+
+def case_buttons(t: Translator, case: Case, viewer: Person) -> list[Button]:
+    buttons: list[Button] = []
+    if case.state == CaseState.due and may_claim(viewer, case):
+        buttons.append(Button(label=t(CLAIM), action=f"claim:{case.ref}", style="primary"))
+    if case.state in (CaseState.due, CaseState.claimed) and may_transfer(viewer, case):
+        buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
+    return buttons
+
+
+def case_card(
+    session: Session,
+    case: Case,
+    *,
+    viewer: Person,
+    t: Translator,
+    private: bool,
+    transport: str,
+    details: bool = False,
+    audit_action: str = "view_personal",
+) -> Reply:
+    """The card a person sees for one case. The caller has checked the scope."""
+    school = queries.school_by_id(session, school_id=case.school_id)
+    school_name = school.name if school else case.school_id
+    fields = [
+        Item(label=t("School"), value=school_name),
+        Item(label=t("Student reference"), value=case.student_ref),
+        Item(label=t("Programme"), value=_programme(t, case)),
+        Item(
+            label=t("Home municipality"),
+            value=queries.municipality_name(session, code=case.home_municipality_code),
+        ),
+    ]
+    if case.birth_year:
+        age = clock.now().year - case.birth_year
+        value = t("{age} this year", age=age)
+        if age < 18:
+            value += " · " + t("compulsory education applies")
+        fields.append(Item(label=t("Age"), value=value))
+    fields += [
+        Item(label=t("Expected exit"), value=month(t, case.expected_exit)),
+        Item(label=t("Destination wish"), value=label(t, case.destination_wish)),
+        Item(label=t("State"), value=label(t, case.state)),
+    ]
+    if case.urgent:
+        fields.append(Item(label=t("Urgency"), value=t("urgent: early leaver")))
+    if case.responsible_municipality_code != case.home_municipality_code:
+        fields.append(
+            Item(
+                label=t("Handled by"),
+                value=queries.municipality_name(session, code=case.responsible_municipality_code),
+            )
+        )
+    if case.owner_id:
+        owner = queries.person_by_id(session, person_id=case.owner_id)
+        fields.append(Item(label=t("Owner"), value=owner.name if owner else case.owner_id))
+    if case.destination:
+        place = label(t, case.destination)
+        if case.placement_org:
+            place += f" · {case.placement_org}"
+        if case.placement_start:
+            place += " · " + t(
+                "from {date}", date=format_date(case.placement_start, locale=t.language)
+            )
+        fields.append(Item(label=t("Placement"), value=place))
+    if case.closed_reason:
+        fields.append(Item(label=t("Reason"), value=case.closed_reason))
+    contact = _school_contact(session, case)
+    if contact:
+        fields.append(Item(label=t("School contact"), value=contact))
+    fields.append(Item(label=t("Consent"), value=label(t, case.consent)))
+
+    personal = shows_personal(case, private=private)
+    text = ""
+    if personal:
+        if case.name:
+            fields.insert(0, Item(label=t("Name"), value=case.name))
+        if details and case.contact:
+            fields.append(Item(label=t("Contact details"), value=case.contact))
+        if case.notes:
+            fields.append(Item(label=t("What the school knows"), value=case.notes))
+        audit.record(
+            session,
+            actor_id=viewer.id,
+            transport=transport,
+            action=audit_action,
+            case_ref=case.ref,
+        )
+    elif case.consent != Consent.given:
+        text = t(
+            "No consent to share personal details: please contact the school contact named "
+            "on this card."
+        )
+
+    lines: list[str] = []
+    if details:
+        lines = [t("History:")] + [
+            f"{format_date(e.at, locale=t.language)} · {e.action} · {e.actor_id}"
+            for e in audit.trail(session, case_ref=case.ref)
+            if e.action not in ("view_personal", "sent_personal")
+        ]
+    buttons = case_buttons(t, case, viewer)
+    if not details:
+        buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
+    return Reply(
+        title=t("Case {ref}", ref=case.ref),
+        text=text,
+        fields=fields,
+        lines=lines,
+        buttons=buttons,
+        personal=True,
+    )
+
+
+def _programme(t: Translator, case: Case) -> str:
+    text = label(t, case.programme)
+    if case.vso_profile:
+        text += f" ({label(t, case.vso_profile)})"
+    return text
+
+
+def _school_contact(session: Session, case: Case) -> str | None:
+    person = queries.person_by_id(session, person_id=case.registered_by)
+    if person and person.active and "school_contact" in person.roles:
+        return person.name
+    contacts = queries.school_contacts_of(session, school_id=case.school_id)
+    return ", ".join(p.name for p in contacts) or None
+
+
+def case_line(session: Session, t: Translator, case: Case) -> str:
+    """One line of a list: reference, the school's reference, school, state, owner."""
+    parts = [case.ref, case.student_ref, label(t, case.state), month(t, case.expected_exit)]
+    if case.urgent and case.state in (CaseState.forecast, CaseState.due, CaseState.claimed):
+        parts.append(t("urgent"))
+    if case.owner_id:
+        owner = queries.person_by_id(session, person_id=case.owner_id)
+        parts.append(t("owner: {name}", name=owner.name if owner else case.owner_id))
+    return " · ".join(parts)

@@ -1,0 +1,430 @@
+"""The case and its life (product.md section 4): states, the transitions between them, and
+who is told what when a case moves.
+
+Every transition is checked against the table below; an illegal one is refused with a reason
+in the actor's language. A transition is written as one conditional UPDATE on the case's
+version, so two people acting on the same case at once cannot both succeed: exactly one broker
+owns a claimed case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from bot.core import audit, clock, outbox
+from bot.core.cards import case_buttons, case_card
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.i18n import N_, Translator
+from bot.core.permissions import (
+    in_scope,
+    may_act_as_owner,
+    may_claim,
+    may_transfer,
+    may_withdraw,
+)
+from bot.core.replies import Reply
+from bot.core.vocab import OPEN_STATES, CaseState, Destination, label
+from bot.store import queries
+from bot.store.models import Case, Person
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[CaseState]
+    target: CaseState
+    what: str  # what the actor tried, for the refusal message
+
+
+_S = CaseState
+TRANSITIONS: dict[str, Transition] = {
+    "make_due": Transition(frozenset({_S.forecast}), _S.due, N_("make it due")),
+    "claim": Transition(frozenset({_S.due}), _S.claimed, N_("claim it")),
+    "transfer": Transition(frozenset({_S.due, _S.claimed}), _S.due, N_("transfer it")),
+    "place": Transition(frozenset({_S.claimed}), _S.placed, N_("record a placement")),
+    "followup_ok_last": Transition(frozenset({_S.placed}), _S.closed, N_("close it")),
+    "followup_changed": Transition(frozenset({_S.placed}), _S.placed, N_("record a new place")),
+    "followup_dropped": Transition(frozenset({_S.placed}), _S.claimed, N_("reopen it")),
+    "withdraw": Transition(OPEN_STATES, _S.withdrawn, N_("withdraw it")),
+    "close_no_support": Transition(frozenset({_S.claimed}), _S.closed, N_("close it")),
+    "lose_contact": Transition(frozenset({_S.claimed, _S.placed}), _S.lost, N_("mark it lost")),
+}
+
+
+def check(t: Translator, case: Case, name: str) -> Transition:
+    tr = TRANSITIONS[name]
+    if CaseState(case.state) not in tr.sources:
+        allowed = ", ".join(label(t, s) for s in sorted(tr.sources))
+        raise Refused(
+            t(
+                "Case {ref} is {state}: you cannot {what} now (only when it is {allowed}).",
+                ref=case.ref,
+                state=label(t, case.state),
+                what=t(tr.what),
+                allowed=allowed,
+            )
+        )
+    return tr
+
+
+def apply(ctx: Ctx, case: Case, name: str, **changes: Any) -> Case:
+    """Move `case` along transition `name`, atomically, and record it in the audit trail."""
+    tr = check(ctx.t, case, name)
+    before = case.state
+    values: dict[str, Any] = {
+        "state": tr.target.value,
+        "version": case.version + 1,
+        "updated_at": clock.now(),
+        **changes,
+    }
+    result = ctx.session.execute(
+        update(Case).where(Case.id == case.id, Case.version == case.version).values(**values)
+    )
+    ctx.session.refresh(case)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused(_changed_meanwhile(ctx, case))
+    audit.record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action=name,
+        case_ref=case.ref,
+        **{"from": before, "to": tr.target.value},
+        **_pseudonymous(changes),
+    )
+    return case
+
+
+def _pseudonymous(changes: dict[str, Any]) -> dict[str, Any]:
+    keep = {
+        "owner_id",
+        "responsible_municipality_code",
+        "assigned_person_id",
+        "destination",
+        "urgent",
+    }
+    return {k: v for k, v in changes.items() if k in keep}
+
+
+def _changed_meanwhile(ctx: Ctx, case: Case) -> str:
+    t = ctx.t
+    if case.state == CaseState.claimed and case.owner_id:
+        owner = queries.person_by_id(ctx.session, person_id=case.owner_id)
+        return t(
+            "Case {ref} is already claimed by {name}.",
+            ref=case.ref,
+            name=owner.name if owner else case.owner_id,
+        )
+    return t(
+        "Case {ref} was changed by someone else just now; it is {state} now.",
+        ref=case.ref,
+        state=label(t, case.state),
+    )
+
+
+# --- finding a case ------------------------------------------------------------------------
+
+
+def get_in_scope(ctx: Ctx, ref: str) -> Case:
+    """The case `ref` if the actor may see it. Unknown and out of scope read the same."""
+    case = queries.case_by_ref(ctx.session, ref=ref.strip().upper())
+    if case is None or not in_scope(ctx.session, ctx.actor, case):
+        raise Refused(ctx.t("There is no case {ref} in your view.", ref=ref.strip().upper()))
+    return case
+
+
+# --- the transitions as people use them ----------------------------------------------------
+
+
+def make_due(ctx: Ctx, case: Case) -> Case:
+    """The handover window opened (or an early leaver was registered): ping the brokers."""
+    apply(ctx, case, "make_due", due_at=clock.now(), urgent=case.urgent or case.early_leaver)
+    notify_due(ctx, case)
+    return case
+
+
+def claim(ctx: Ctx, ref: str) -> Reply:
+    case = get_in_scope(ctx, ref)
+    t = ctx.t
+    if case.state == CaseState.claimed and case.owner_id:
+        raise Refused(_changed_meanwhile(ctx, case))
+    if not may_claim(ctx.actor, case):
+        where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
+        raise Refused(
+            t(
+                "Case {ref} is for the brokers of {municipality}; ask them or the coordinator "
+                "to transfer it to you.",
+                ref=case.ref,
+                municipality=where,
+            )
+        )
+    apply(ctx, case, "claim", owner_id=ctx.actor.id, assigned_person_id=None)
+    for contact in _school_side(ctx.session, case):
+        _tell(
+            ctx,
+            contact,
+            case,
+            "claimed",
+            N_("Case {ref} ({student}) was taken over by {name} ({municipality})."),
+            name=ctx.actor.name,
+            municipality=_municipality_of(ctx.session, ctx.actor),
+        )
+    return Reply(
+        text=t("You now own case {ref}.", ref=case.ref),
+        buttons=case_buttons(ctx.t, case, ctx.actor),
+    )
+
+
+def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
+    """Hand a case to another municipality (its brokers) or to a named broker."""
+    from bot.core.directory import find_person, match_municipality
+
+    case = get_in_scope(ctx, ref)
+    t = ctx.t
+    if not may_transfer(ctx.actor, case):
+        raise Refused(
+            t("You cannot transfer case {ref}: it is not yours to hand over.", ref=case.ref)
+        )
+    check(t, case, "transfer")
+    person: Person | None = None
+    target = target.strip()
+    municipality, suggestions = match_municipality(ctx.session, target)
+    if municipality is None:
+        people = [p for p in find_person(ctx.session, target) if "broker" in p.roles]
+        if len(people) == 1 and people[0].municipality_code:
+            person = people[0]
+        elif len(people) > 1:
+            raise Refused(
+                t(
+                    "More than one broker matches {query}: {names}.",
+                    query=target,
+                    names=", ".join(f"{p.name} (@{p.id})" for p in people),
+                )
+            )
+        else:
+            hint = t(" Did you mean: {names}?", names=", ".join(suggestions)) if suggestions else ""
+            raise Refused(
+                t("{query} is neither a municipality of this region nor a broker.", query=target)
+                + hint
+            )
+    if person is not None:
+        if person.id == ctx.actor.id:
+            raise Refused(t("You cannot transfer a case to yourself."))
+        code = person.municipality_code or case.responsible_municipality_code
+        assigned: str | None = person.id
+    else:
+        assert municipality is not None
+        code, assigned = municipality.code, None
+        if not queries.brokers_of(ctx.session, municipality_code=code):
+            raise Refused(
+                t(
+                    "{municipality} has no broker in the directory yet.",
+                    municipality=municipality.name,
+                )
+            )
+    apply(
+        ctx,
+        case,
+        "transfer",
+        owner_id=None,
+        responsible_municipality_code=code,
+        assigned_person_id=assigned,
+        due_at=clock.now(),
+    )
+    notify_due(ctx, case, reason=reason, transferred_by=ctx.actor)
+    receivers = [person] if person else queries.brokers_of(ctx.session, municipality_code=code)
+    names = ", ".join(p.name for p in receivers)
+    where = queries.municipality_name(ctx.session, code=code)
+    for contact in _school_side(ctx.session, case):
+        _tell(
+            ctx,
+            contact,
+            case,
+            "transferred",
+            N_("Case {ref} ({student}) was transferred to {municipality}: {names}."),
+            municipality=where,
+            names=names,
+        )
+    return Reply(
+        text=t(
+            "Case {ref} is transferred to {municipality} ({names}).",
+            ref=case.ref,
+            municipality=where,
+            names=names,
+        )
+    )
+
+
+def record_placement(
+    ctx: Ctx, case: Case, *, destination: Destination, organisation: str, start: date
+) -> Case:
+    if not may_act_as_owner(ctx.actor, case):
+        raise Refused(ctx.t("Only the owner of case {ref} can record its placement.", ref=case.ref))
+    apply(
+        ctx,
+        case,
+        "place",
+        destination=destination.value,
+        placement_org=organisation or None,
+        placement_start=start,
+    )
+    if destination == Destination.none:
+        report_to_doorstroompunt(ctx, case)
+    return case
+
+
+def withdraw(ctx: Ctx, ref: str, reason: str) -> Reply:
+    case = get_in_scope(ctx, ref)
+    if not may_withdraw(ctx.actor, case):
+        raise Refused(
+            ctx.t("Only the school or the coordinator can withdraw case {ref}.", ref=case.ref)
+        )
+    owner_id = case.owner_id
+    apply(ctx, case, "withdraw", closed_reason=reason or None)
+    if owner_id and owner_id != ctx.actor.id:
+        owner = queries.person_by_id(ctx.session, person_id=owner_id)
+        if owner:
+            _tell(ctx, owner, case, "withdrawn", N_("Case {ref} was withdrawn by the school."))
+    return Reply(text=ctx.t("Case {ref} is withdrawn.", ref=case.ref))
+
+
+def close_no_support(ctx: Ctx, ref: str, reason: str) -> Reply:
+    case = get_in_scope(ctx, ref)
+    if not may_act_as_owner(ctx.actor, case):
+        raise Refused(ctx.t("Only the owner of case {ref} can close it.", ref=case.ref))
+    if not reason.strip():
+        raise Refused(ctx.t("Say why no support is needed: /close {ref} REASON", ref=case.ref))
+    apply(ctx, case, "close_no_support", closed_reason=reason.strip())
+    return Reply(text=ctx.t("Case {ref} is closed.", ref=case.ref))
+
+
+def lose_contact(ctx: Ctx, ref: str) -> Reply:
+    case = get_in_scope(ctx, ref)
+    if not may_act_as_owner(ctx.actor, case):
+        raise Refused(ctx.t("Only the owner of case {ref} can mark it lost.", ref=case.ref))
+    apply(ctx, case, "lose_contact")
+    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+        _tell(
+            ctx, coordinator, case, "lost", N_("Case {ref}: contact with the young person is lost.")
+        )
+    report_to_doorstroompunt(ctx, case)
+    return Reply(text=ctx.t("Case {ref} is marked lost; the coordinator is told.", ref=case.ref))
+
+
+def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
+    for person in queries.people_with_role(ctx.session, role="doorstroompunt"):
+        if person.municipality_code in (None, case.home_municipality_code):
+            _tell(
+                ctx,
+                person,
+                case,
+                "doorstroompunt",
+                N_("Case {ref} ends without a structural place ({state}); it is reported to you."),
+                state=label(ctx.translator_for(person), case.state),
+            )
+
+
+# --- telling people --------------------------------------------------------------------------
+
+
+def notify_due(
+    ctx: Ctx, case: Case, *, reason: str = "", transferred_by: Person | None = None
+) -> None:
+    """The case card to whoever must pick the case up; a note to the school's own broker."""
+    if case.assigned_person_id:
+        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
+        receivers = [person] if person else []
+    else:
+        receivers = list(
+            queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
+        )
+    for broker in receivers:
+        t = ctx.translator_for(broker)
+        card = _card(ctx, case, viewer=broker)
+        if transferred_by is not None:
+            intro = t(
+                "{name} transferred case {ref} to you.", name=transferred_by.name, ref=case.ref
+            )
+            if reason:
+                intro += " " + t("Reason: {reason}", reason=reason)
+        elif case.urgent:
+            intro = t("Urgent: an early leaver needs a broker now.")
+        else:
+            intro = t("A handover is due for a young person of your municipality.")
+        outbox.enqueue(
+            ctx.session,
+            person_id=broker.id,
+            kind="due",
+            reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
+            case_ref=case.ref,
+            dedupe_key=f"due:{case.ref}:{case.version}:{broker.id}",
+        )
+    school = queries.school_by_id(ctx.session, school_id=case.school_id)
+    if school and school.municipality_code != case.responsible_municipality_code:
+        for broker in queries.brokers_of(ctx.session, municipality_code=school.municipality_code):
+            if broker in receivers:
+                continue
+            _tell(
+                ctx,
+                broker,
+                case,
+                "informed",
+                N_(
+                    "For your information: case {ref} of {school}, a school in your "
+                    "municipality, is due with the brokers of {municipality}."
+                ),
+                school=school.name,
+                municipality=queries.municipality_name(
+                    ctx.session, code=case.responsible_municipality_code
+                ),
+            )
+
+
+def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
+    viewer = viewer or ctx.actor
+    return case_card(
+        ctx.session,
+        case,
+        viewer=viewer,
+        t=ctx.translator_for(viewer),
+        private=True,
+        transport=ctx.transport,
+        audit_action="sent_personal",
+    )
+
+
+def _tell(ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params: Any) -> None:
+    t = ctx.translator_for(person)
+    text = t(message, ref=case.ref, student=case.student_ref, **params)
+    outbox.enqueue(
+        ctx.session,
+        person_id=person.id,
+        kind=kind,
+        reply=Reply(text=text, personal=True),
+        case_ref=case.ref,
+        dedupe_key=f"{kind}:{case.ref}:{case.version}:{person.id}",
+    )
+
+
+def _school_side(session: Session, case: Case) -> list[Person]:
+    """Who at the school hears about the case: its registrant, or the school's contacts."""
+    registrant = queries.person_by_id(session, person_id=case.registered_by)
+    if (
+        registrant
+        and registrant.active
+        and "school_contact" in registrant.roles
+        and registrant.school_id == case.school_id
+    ):
+        return [registrant]
+    return list(queries.school_contacts_of(session, school_id=case.school_id))
+
+
+def _municipality_of(session: Session, person: Person) -> str:
+    if person.municipality_code is None:
+        return "-"
+    return queries.municipality_name(session, code=person.municipality_code)

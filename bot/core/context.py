@@ -1,0 +1,37 @@
+"""What every core command knows: who asks, in which language, through which transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from bot.core.i18n import Translator, translator
+from bot.region import Region
+from bot.store.models import Person
+
+SYSTEM_ID = "system"
+
+
+def system_person() -> Person:
+    """The actor of scheduled work; never stored, never in scope of anything."""
+    return Person(id=SYSTEM_ID, name="Vangnet", roles=[])
+
+
+@dataclass
+class Ctx:
+    session: Session
+    region: Region
+    actor: Person
+    transport: str
+    default_language: str
+    # A direct message, the App Home, an ephemeral answer or the terminal: personal details
+    # of a young person may be shown. False in a channel or group.
+    private: bool = True
+    t: Translator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.t = self.translator_for(self.actor)
+
+    def translator_for(self, person: Person) -> Translator:
+        return translator(person.language or self.default_language)

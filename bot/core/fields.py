@@ -1,0 +1,327 @@
+"""The leaver's fields: how each answer is understood and checked.
+
+One set of parsers serves every way in — the guided conversation, the CSV import and the Slack
+modal — so a date or a municipality means the same wherever it is typed. Each parser takes
+the raw text and returns the value, or raises FieldError with a message in the user's language
+(and, for a municipality typo, the closest names to offer as buttons).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.core.i18n import N_, Translator
+from bot.core.vocab import Consent, DestinationWish, Programme, VsoProfile, label
+
+MAX_FUTURE_MONTHS = 24
+EARLY_LEAVER_PAST_MONTHS = 6
+
+
+class FieldError(ValueError):
+    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = suggestions or []
+
+
+@dataclass(frozen=True)
+class ParseEnv:
+    """What parsing needs besides the text: the language, today, the directory."""
+
+    t: Translator
+    today: date
+    session: Session
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+MONTHS: dict[str, int] = {}
+for _i, _names in enumerate(
+    [
+        ("januari", "january", "jan"),
+        ("februari", "february", "feb"),
+        ("maart", "march", "mrt", "mar"),
+        ("april", "apr"),
+        ("mei", "may"),
+        ("juni", "june", "jun"),
+        ("juli", "july", "jul"),
+        ("augustus", "august", "aug"),
+        ("september", "sept", "sep"),
+        ("oktober", "october", "okt", "oct"),
+        ("november", "nov"),
+        ("december", "dec"),
+    ],
+    start=1,
+):
+    for _n in _names:
+        MONTHS[_n] = _i
+
+_FILLERS = re.compile(
+    r"\b(eind|einde|begin|medio|half|halverwege|end|end of|start of|mid|of|in|van)\b\.?"
+)
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, 1)
+
+
+def parse_month(raw: str, env: ParseEnv, *, early_leaver: bool = False) -> date:
+    """An expected exit: a month (first day) or a day, within the coming 24 months."""
+    t = env.t
+    text = raw.strip().casefold()
+    text = _FILLERS.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip(" ,.")
+    found: date | None = None
+    day = 1
+    if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?", text):
+        y, mo, day = int(m[1]), int(m[2]), int(m[3] or 1)
+        found = _safe_date(y, mo, day)
+    elif m := re.fullmatch(r"(?:(\d{1,2})[-/.])?(\d{1,2})[-/.](\d{4})", text):
+        day, mo, y = int(m[1] or 1), int(m[2]), int(m[3])
+        found = _safe_date(y, mo, day)
+    elif m := re.fullmatch(r"(?:(\d{1,2}) )?([a-z]+)\.?(?: (\d{4}))?", text):
+        mo_name = m[2]
+        if mo_name in MONTHS:
+            mo = MONTHS[mo_name]
+            day = int(m[1] or 1)
+            if m[3]:
+                found = _safe_date(int(m[3]), mo, day)
+            else:  # the next time this month comes round (this month counts)
+                year = env.today.year if mo >= env.today.month else env.today.year + 1
+                found = _safe_date(year, mo, day)
+    if found is None:
+        raise FieldError(
+            t(
+                'I don\'t understand "{text}" as a month. Try for example 2027-06, '
+                "06-2027 or June 2027.",
+                text=raw.strip(),
+            )
+        )
+    first = date(env.today.year, env.today.month, 1)
+    earliest = _add_months(first, -EARLY_LEAVER_PAST_MONTHS) if early_leaver else first
+    latest = _add_months(first, MAX_FUTURE_MONTHS + 1)
+    if found < earliest:
+        if early_leaver:
+            raise FieldError(t("That is too long ago to register as an early leaver."))
+        raise FieldError(
+            t(
+                "That month is in the past. If the young person already left school, "
+                "register them as an early leaver."
+            )
+        )
+    if found >= latest:
+        raise FieldError(t("Give a month within the coming 24 months."))
+    return found
+
+
+def _safe_date(y: int, mo: int, d: int) -> date | None:
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        return None
+
+
+def parse_birth_year(raw: str, env: ParseEnv) -> int:
+    t = env.t
+    text = raw.strip()
+    if not re.fullmatch(r"\d{4}", text):
+        raise FieldError(t("Give the year of birth as four digits, for example 2009."))
+    year = int(text)
+    low, high = env.today.year - 30, env.today.year - 11
+    if not low <= year <= high:
+        raise FieldError(t("A year of birth between {low} and {high}, please.", low=low, high=high))
+    return year
+
+
+def parse_municipality(raw: str, env: ParseEnv) -> str:
+    from bot.core.directory import match_municipality
+
+    t = env.t
+    found, suggestions = match_municipality(env.session, raw)
+    if found is not None:
+        return found.code
+    if suggestions:
+        raise FieldError(
+            t(
+                "{text} is not a municipality of this region. Did you mean: {names}?",
+                text=raw.strip(),
+                names=", ".join(suggestions),
+            ),
+            suggestions,
+        )
+    raise FieldError(t("{text} is not a municipality of this region.", text=raw.strip() or "-"))
+
+
+_ALIASES: dict[str, dict[str, str]] = {
+    "programme": {
+        "pro": "pro",
+        "praktijkonderwijs": "pro",
+        "vso": "vso",
+        "voortgezet speciaal onderwijs": "vso",
+        "entree": "entree",
+        "mbo entree": "entree",
+        "entreeopleiding": "entree",
+        "mbo-entree": "entree",
+    },
+    "vso_profile": {
+        "work": "work",
+        "arbeidsmarkt": "work",
+        "arbeidsmarktgericht": "work",
+        "day_activities": "day_activities",
+        "dagbesteding": "day_activities",
+        "further_education": "further_education",
+        "vervolgonderwijs": "further_education",
+    },
+    "destination_wish": {
+        "further_education": "further_education",
+        "vervolgonderwijs": "further_education",
+        "opleiding": "further_education",
+        "work": "work",
+        "werk": "work",
+        "sheltered_work": "sheltered_work",
+        "beschut werk": "sheltered_work",
+        "beschut": "sheltered_work",
+        "day_activities": "day_activities",
+        "dagbesteding": "day_activities",
+        "unknown": "unknown",
+        "onbekend": "unknown",
+    },
+    "consent": {
+        "given": "given",
+        "ja": "given",
+        "yes": "given",
+        "gegeven": "given",
+        "refused": "refused",
+        "nee": "refused",
+        "no": "refused",
+        "geweigerd": "refused",
+        "not_asked": "not_asked",
+        "niet gevraagd": "not_asked",
+        "not asked": "not_asked",
+    },
+    "yes_no": {
+        "yes": "yes",
+        "ja": "yes",
+        "y": "yes",
+        "j": "yes",
+        "true": "yes",
+        "1": "yes",
+        "no": "no",
+        "nee": "no",
+        "n": "no",
+        "false": "no",
+        "0": "no",
+    },
+}
+
+CHOICES: dict[str, list[str]] = {
+    "programme": [p.value for p in Programme],
+    "vso_profile": [p.value for p in VsoProfile],
+    "destination_wish": [d.value for d in DestinationWish],
+    "consent": [c.value for c in Consent],
+}
+
+
+def parse_choice(kind: str, raw: str, env: ParseEnv) -> str:
+    text = raw.strip().casefold().replace("-", " ").replace("_", " ")
+    for key, value in _ALIASES[kind].items():
+        if text == key.replace("_", " ").replace("-", " "):
+            return value
+    for value in CHOICES.get(kind, []):
+        if text == label(env.t, value).casefold():
+            return value
+    options = ", ".join(label(env.t, v) for v in CHOICES.get(kind, ["yes", "no"]))
+    raise FieldError(env.t("Choose one of: {options}.", options=options))
+
+
+def parse_yes_no(raw: str, env: ParseEnv) -> bool:
+    text = raw.strip().casefold()
+    if text in _ALIASES["yes_no"]:
+        return _ALIASES["yes_no"][text] == "yes"
+    raise FieldError(env.t("Answer yes or no."))
+
+
+def parse_text(max_len: int) -> Callable[[str, ParseEnv], str]:
+    def parse(raw: str, env: ParseEnv) -> str:
+        text = " ".join(raw.split()) if max_len <= 200 else raw.strip()
+        if not text:
+            raise FieldError(env.t("This cannot be empty."))
+        if len(text) > max_len:
+            raise FieldError(env.t("At most {n} characters, please.", n=max_len))
+        return text
+
+    return parse
+
+
+@dataclass(frozen=True)
+class LeaverField:
+    name: str
+    label: str
+    required: bool
+    personal: bool
+    parse: Callable[[str, ParseEnv], Any]
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+def _exit(raw: str, env: ParseEnv) -> date:
+    return parse_month(raw, env, early_leaver=bool(env.answers.get("early_leaver")))
+
+
+def _choice(kind: str) -> Callable[[str, ParseEnv], str]:
+    return lambda raw, env: parse_choice(kind, raw, env)
+
+
+LEAVER_FIELDS: tuple[LeaverField, ...] = (
+    LeaverField(
+        "student_ref",
+        N_("Student reference"),
+        True,
+        False,
+        parse_text(40),
+        help=N_("The school's own reference: initials or student number."),
+    ),
+    LeaverField("birth_year", N_("Year of birth"), False, False, parse_birth_year),
+    LeaverField("home_municipality", N_("Home municipality"), True, False, parse_municipality),
+    LeaverField(
+        "programme", N_("Programme"), True, False, _choice("programme"), tuple(CHOICES["programme"])
+    ),
+    LeaverField(
+        "vso_profile",
+        N_("VSO profile"),
+        False,
+        False,
+        _choice("vso_profile"),
+        tuple(CHOICES["vso_profile"]),
+    ),
+    LeaverField("early_leaver", N_("Early leaver"), False, False, parse_yes_no),
+    LeaverField("expected_exit", N_("Expected exit"), True, False, _exit),
+    LeaverField(
+        "destination_wish",
+        N_("Destination wish"),
+        False,
+        False,
+        _choice("destination_wish"),
+        tuple(CHOICES["destination_wish"]),
+    ),
+    LeaverField(
+        "consent", N_("Consent"), False, False, _choice("consent"), tuple(CHOICES["consent"])
+    ),
+    LeaverField("name", N_("Name"), False, True, parse_text(200)),
+    LeaverField("contact", N_("Contact details"), False, True, parse_text(300)),
+    LeaverField(
+        "notes",
+        N_("What the school knows"),
+        False,
+        True,
+        parse_text(2000),
+        help=N_("Internships done, how the young person functions, support needs."),
+    ),
+)
+FIELDS_BY_NAME: dict[str, LeaverField] = {f.name: f for f in LEAVER_FIELDS}

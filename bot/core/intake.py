@@ -1,0 +1,159 @@
+"""Registering a leaver: validate every field, then create or update the case.
+
+The same school and student reference update the existing case instead of making a second
+one. An early leaver, or a leaver whose handover window is already open, is due at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.core import audit, cases, clock, refs
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.fields import LEAVER_FIELDS, FieldError, ParseEnv
+from bot.core.vocab import CaseState, Consent, Programme
+from bot.store import queries
+from bot.store.models import Case
+
+PERSONAL = ("name", "contact", "notes")
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one leaver: the values, or an error per field."""
+
+    values: dict[str, Any]
+    errors: dict[str, FieldError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_leaver(raw: dict[str, str], env: ParseEnv) -> Checked:
+    """Parse every field of `raw` (empty means not given), then the rules across fields."""
+    t = env.t
+    values: dict[str, Any] = {}
+    errors: dict[str, FieldError] = {}
+    env.answers.clear()
+    for spec in LEAVER_FIELDS:
+        text = (raw.get(spec.name) or "").strip()
+        if not text:
+            if spec.required:
+                errors[spec.name] = FieldError(t("{field} is required.", field=t(spec.label)))
+            continue
+        try:
+            values[spec.name] = spec.parse(text, env)
+            env.answers[spec.name] = values[spec.name]
+        except FieldError as exc:
+            errors[spec.name] = exc
+    programme = values.get("programme")
+    if programme == Programme.vso and "vso_profile" not in values and "vso_profile" not in errors:
+        errors["vso_profile"] = FieldError(t("A VSO leaver needs a profile."))
+    if programme not in (None, Programme.vso) and "vso_profile" in values:
+        errors["vso_profile"] = FieldError(t("A profile is only for VSO leavers."))
+    if values.get("consent", Consent.not_asked) != Consent.given:
+        for name in PERSONAL:
+            if name in values:
+                errors[name] = FieldError(
+                    t("Without consent, name, contact details and notes are not stored.")
+                )
+    return Checked(values, errors)
+
+
+def window_opens(expected_exit: date, weeks: int) -> date:
+    return expected_exit - timedelta(weeks=weeks)
+
+
+def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Case, bool]:
+    """Create the case, or update the one with the same school and student reference."""
+    session = ctx.session
+    school = queries.school_by_id(session, school_id=school_id)
+    if school is None:
+        raise Refused(ctx.t("There is no school {school} in the directory.", school=school_id))
+    now = clock.now()
+    consent = values.get("consent", Consent.not_asked)
+    data: dict[str, Any] = {
+        "birth_year": values.get("birth_year"),
+        "home_municipality_code": values["home_municipality"],
+        "programme": values["programme"],
+        "vso_profile": values.get("vso_profile"),
+        "expected_exit": values["expected_exit"],
+        "early_leaver": bool(values.get("early_leaver", False)),
+        "destination_wish": values.get("destination_wish", "unknown"),
+        "consent": consent,
+        "consent_date": clock.today(ctx.region.tz) if consent == Consent.given else None,
+    }
+    for name in PERSONAL:
+        data[name] = values.get(name) if consent == Consent.given else None
+    existing = session.exec(
+        select(Case).where(Case.school_id == school_id, Case.student_ref == values["student_ref"])
+    ).first()
+    if existing is not None:
+        if existing.consent == Consent.given and consent == Consent.given:
+            for name in PERSONAL:  # keep what was known when the update leaves it out
+                data[name] = data[name] or getattr(existing, name)
+        for key, value in data.items():
+            setattr(existing, key, value)
+        existing.urgent = existing.urgent or existing.early_leaver
+        existing.updated_at = now
+        session.add(existing)
+        audit.record(
+            session,
+            actor_id=ctx.actor.id,
+            transport=ctx.transport,
+            action="update",
+            case_ref=existing.ref,
+        )
+        session.flush()
+        _due_if_window_open(ctx, existing)
+        return existing, False
+
+    for _ in range(5):
+        ref = refs.new_ref(lambda r: queries.ref_exists(session, ref=r))
+        case = Case(
+            ref=ref,
+            school_id=school_id,
+            registered_by=ctx.actor.id,
+            student_ref=values["student_ref"],
+            responsible_municipality_code=values["home_municipality"],
+            urgent=data["early_leaver"],
+            state=CaseState.forecast,
+            created_at=now,
+            updated_at=now,
+            **data,
+        )
+        try:
+            with session.begin_nested():
+                session.add(case)
+        except IntegrityError:  # another instance took the same reference at this moment
+            continue
+        break
+    else:  # pragma: no cover - five collisions in a row on fresh random references
+        raise RuntimeError("could not allocate a case reference")
+    audit.record(
+        session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="register",
+        case_ref=case.ref,
+        programme=case.programme,
+        home_municipality_code=case.home_municipality_code,
+        early_leaver=case.early_leaver,
+    )
+    _due_if_window_open(ctx, case)
+    return case, True
+
+
+def _due_if_window_open(ctx: Ctx, case: Case) -> None:
+    if case.state != CaseState.forecast:
+        return
+    weeks = ctx.region.schedule.handover_window_weeks
+    if case.early_leaver or window_opens(case.expected_exit, weeks) <= clock.today(ctx.region.tz):
+        cases.make_due(ctx, case)

@@ -1,0 +1,91 @@
+"""Who may see and do what (product.md section 8). One rule, used by lists and single cases.
+
+The scope is written once, as an SQL condition, so that a list and a single case can never
+disagree about what a person may see.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import Session, col, func, select
+
+from bot.core.vocab import CaseState, Destination
+from bot.store.models import Case, Person, School
+
+# Which roles may use which command. Scope (which cases) is checked separately.
+COMMAND_ROLES: dict[str, frozenset[str]] = {
+    "help": frozenset({"coordinator", "broker", "school_contact", "doorstroompunt"}),
+    "leaver": frozenset({"school_contact"}),
+    "leavers": frozenset({"school_contact", "broker", "coordinator", "doorstroompunt"}),
+    "case": frozenset({"coordinator", "broker", "school_contact", "doorstroompunt"}),
+    "claim": frozenset({"broker"}),
+    "transfer": frozenset({"broker", "coordinator"}),
+    "placed": frozenset({"broker"}),
+    "cases": frozenset({"broker"}),
+    "withdraw": frozenset({"school_contact", "coordinator"}),
+    "close": frozenset({"broker", "coordinator"}),
+    "lost": frozenset({"broker", "coordinator"}),
+    "digest": frozenset({"coordinator"}),
+    "scan": frozenset({"coordinator"}),
+    "admin": frozenset({"coordinator"}),
+}
+
+
+def may_use(person: Person, command: str) -> bool:
+    return bool(COMMAND_ROLES.get(command, frozenset()) & set(person.roles))
+
+
+def scope_condition(person: Person) -> ColumnElement[bool]:
+    """The cases `person` may see, as a WHERE condition on `cases`."""
+    roles = set(person.roles)
+    if "coordinator" in roles:
+        return true()
+    parts: list[ColumnElement[bool]] = []
+    if "school_contact" in roles and person.school_id:
+        parts.append(col(Case.school_id) == person.school_id)
+    if "broker" in roles:
+        parts.append(col(Case.owner_id) == person.id)
+        parts.append(col(Case.assigned_person_id) == person.id)
+        if person.municipality_code:
+            m = person.municipality_code
+            schools_here = select(School.id).where(School.municipality_code == m)
+            parts.append(col(Case.home_municipality_code) == m)
+            parts.append(col(Case.responsible_municipality_code) == m)
+            parts.append(col(Case.school_id).in_(schools_here))
+    if "doorstroompunt" in roles:
+        reported = or_(col(Case.state) == CaseState.lost, col(Case.destination) == Destination.none)
+        if person.municipality_code:
+            reported = reported & (col(Case.home_municipality_code) == person.municipality_code)
+        parts.append(reported)
+    return or_(*parts) if parts else false()
+
+
+def in_scope(session: Session, person: Person, case: Case) -> bool:
+    stmt = select(func.count()).select_from(Case).where(Case.id == case.id, scope_condition(person))
+    return session.exec(stmt).one() > 0
+
+
+def may_claim(person: Person, case: Case) -> bool:
+    """Brokers of the responsible municipality, or the person the case was transferred to."""
+    if "broker" not in person.roles:
+        return False
+    if case.assigned_person_id is not None:
+        return case.assigned_person_id == person.id
+    return case.responsible_municipality_code == person.municipality_code
+
+
+def may_transfer(person: Person, case: Case) -> bool:
+    if "coordinator" in person.roles:
+        return True
+    return may_claim(person, case) or case.owner_id == person.id
+
+
+def may_withdraw(person: Person, case: Case) -> bool:
+    if "coordinator" in person.roles:
+        return True
+    return "school_contact" in person.roles and person.school_id == case.school_id
+
+
+def may_act_as_owner(person: Person, case: Case) -> bool:
+    """Closing, marking lost and recording a placement: the owner, or the coordinator."""
+    return case.owner_id == person.id or "coordinator" in person.roles

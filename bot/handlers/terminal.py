@@ -1,0 +1,177 @@
+"""The terminal chat: the embedded transport when no chat platform is configured.
+
+One can act as any person of the directory (`/as anna`), type the same commands as on Slack
+or Telegram, press buttons by typing their number, and see messages the bot sent to the
+person one is acting as — including the ones it sent while one was someone else. Works with
+piped standard input, so it can be scripted and tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TextIO
+
+from bot.core.app import Core
+from bot.core.directory import find_person
+from bot.core.i18n import translator
+from bot.core.replies import Button, Reply
+from bot.core.vocab import role_labels
+from bot.store.db import session_scope
+from bot.store.models import Person
+from bot.store.queries import active_people
+
+log = logging.getLogger(__name__)
+TRANSPORT = "terminal"
+
+
+def render(reply: Reply, first_button: int = 1) -> str:
+    """Plain text with numbered buttons. Nothing to escape: the terminal has no markup."""
+    out: list[str] = []
+    if reply.title:
+        out.append(f"── {reply.title} ──")
+    if reply.text:
+        out.append(("! " if reply.error else "") + reply.text)
+    out += [f"  {item.label}: {item.value}" for item in reply.fields]
+    out += [f"  • {line}" for line in reply.lines]
+    if reply.image_png is not None:
+        out.append(f"  [{reply.image_title or 'chart'}: PNG, {len(reply.image_png)} bytes]")
+    if reply.buttons:
+        out.append(
+            "  "
+            + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(reply.buttons, start=first_button))
+        )
+    return "\n".join(out)
+
+
+class TerminalChat:
+    def __init__(self, core: Core, stdin: TextIO, stdout: TextIO, *, interactive: bool) -> None:
+        self.core = core
+        self.stdin = stdin
+        self.stdout = stdout
+        self.interactive = interactive
+        self.person: Person | None = None
+        self.buttons: list[Button] = []
+
+    # --- output ---------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def show(self, replies: list[Reply]) -> None:
+        self.buttons = []
+        for reply in replies:
+            self.say(render(reply, first_button=len(self.buttons) + 1))
+            self.buttons += reply.buttons
+
+    def t(self, message: str, **params: object) -> str:
+        language = self.person.language if self.person else None
+        return translator(language or self.core.default_language)(message, **params)
+
+    def deliver(self) -> None:
+        """Show what the bot sent to the person one is acting as."""
+        if self.person is None:
+            return
+        name = self.person.name
+
+        def send(reply: Reply) -> bool:
+            self.say(self.t("✉ Message for {name}:", name=name))
+            self.say(render(reply, first_button=len(self.buttons) + 1))
+            self.buttons += reply.buttons
+            return True
+
+        self.core.deliver(person_id=self.person.id, via=TRANSPORT, send=send)
+
+    # --- input ----------------------------------------------------------------------------
+
+    def intro(self) -> None:
+        self.say(self.t("Vangnet — {region}. Terminal chat.", region=self.core.region.region))
+        self.say(self.t("Act as someone with /as followed by an id or a name; /quit leaves."))
+        t = translator(self.core.default_language)
+        with session_scope(self.core.engine) as session:
+            for p in active_people(session):
+                self.say(f"  {p.id:<10} {p.name} ({role_labels(t, p.roles)})")
+
+    def handle(self, line: str) -> bool:
+        """One typed line. False when the chat should end."""
+        text = line.strip()
+        if not text:
+            return True
+        if text in ("/quit", "/exit"):
+            return False
+        if text.startswith("/as"):
+            self.switch(text[3:].strip())
+            return True
+        if text.isdigit() and self.buttons:
+            n = int(text)
+            if not 1 <= n <= len(self.buttons):
+                self.say(self.t("There is no button {n}.", n=n))
+                return True
+            action = self.buttons[n - 1].action
+            if action.startswith("as:"):
+                self.switch(action[3:])
+                return True
+            return self.act(
+                lambda pid: self.core.handle_action(
+                    person_id=pid, action=action, transport=TRANSPORT
+                )
+            )
+        return self.act(
+            lambda pid: self.core.handle_text(person_id=pid, text=text, transport=TRANSPORT)
+        )
+
+    def act(self, call: object) -> bool:
+        if self.person is None:
+            self.say(self.t("First choose who you are: /as followed by an id or a name."))
+            return True
+        try:
+            self.show(call(self.person.id))  # type: ignore[operator]
+        except Exception:
+            log.exception("terminal command failed")
+            self.say(self.t("Something went wrong; it has been logged. Please try again."))
+        self.deliver()
+        return True
+
+    def switch(self, query: str) -> None:
+        with session_scope(self.core.engine) as session:
+            found = find_person(session, query) if query else []
+        if not found:
+            self.say(self.t('Nobody in the directory matches "{query}".', query=query))
+            return
+        if len(found) > 1:
+            self.show(
+                [
+                    Reply(
+                        text=self.t("Who do you mean?"),
+                        buttons=[Button(label=p.name, action=f"as:{p.id}") for p in found],
+                    )
+                ]
+            )
+            return
+        self.person = found[0]
+        self.buttons = []
+        self.say(
+            self.t(
+                "You are now {name} ({roles}).",
+                name=self.person.name,
+                roles=", ".join(self.person.roles),
+            )
+        )
+        self.deliver()
+
+    def prompt(self) -> None:
+        if self.interactive:
+            self.stdout.write(f"{self.person.id if self.person else '?'}> ")
+            self.stdout.flush()
+
+    async def run(self, *, poll_seconds: float = 2.0) -> None:
+        self.intro()
+        while True:
+            self.prompt()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if line == "":  # end of input
+                break
+            if not self.handle(line):
+                break
+        self.say(self.t("Goodbye."))

@@ -1,0 +1,129 @@
+"""The tables. Names follow the domain; personal fields are marked so erasure can find them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime
+
+# Fields of a case that hold personal data: only stored with consent, erased on request and
+# after the retention period. Everything else is pseudonymous (the school's own reference).
+PERSONAL_CASE_FIELDS: tuple[str, ...] = ("name", "contact", "notes")
+
+
+class Municipality(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=6)
+    name: str = Field(max_length=100, unique=True)
+
+
+class School(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    type: str = Field(max_length=10)
+    municipality_code: str = Field(foreign_key="municipality.code", max_length=6)
+
+
+class Person(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    municipality_code: str | None = Field(default=None, max_length=6)
+    school_id: str | None = Field(default=None, max_length=40)
+    slack_id: str | None = Field(default=None, max_length=40, unique=True)
+    telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    language: str | None = Field(default=None, max_length=2)
+    active: bool = True
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("school_id", "student_ref", name="uq_case_school_student"),
+        Index("ix_case_state_due", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=12, unique=True)
+    school_id: str = Field(foreign_key="school.id", max_length=40, index=True)
+    registered_by: str = Field(max_length=40)
+    student_ref: str = Field(max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    contact: str | None = Field(default=None, max_length=300)
+    notes: str | None = Field(default=None, max_length=2000)
+    birth_year: int | None = None
+    home_municipality_code: str = Field(max_length=6, index=True)
+    responsible_municipality_code: str = Field(max_length=6, index=True)
+    assigned_person_id: str | None = Field(default=None, max_length=40)
+    programme: str = Field(max_length=10)
+    vso_profile: str | None = Field(default=None, max_length=30)
+    expected_exit: date
+    early_leaver: bool = False
+    urgent: bool = False
+    destination_wish: str = Field(default="unknown", max_length=30)
+    consent: str = Field(default="not_asked", max_length=10)
+    consent_date: date | None = None
+    state: str = Field(default="forecast", max_length=12)
+    owner_id: str | None = Field(default=None, max_length=40, index=True)
+    destination: str | None = Field(default=None, max_length=30)
+    placement_org: str | None = Field(default=None, max_length=200)
+    placement_start: date | None = None
+    closed_reason: str | None = Field(default=None, max_length=300)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    personal_data_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which case, when, through which transport. Never personal data."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor_id: str = Field(max_length=40)
+    transport: str = Field(max_length=12)
+    action: str = Field(max_length=40)
+    case_ref: str | None = Field(default=None, max_length=12, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Conversation(SQLModel, table=True):
+    """A guided conversation in progress: which form, which step, the answers so far."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=40, unique=True)
+    form: str = Field(max_length=40)
+    step: str = Field(max_length=40)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    transport: str = Field(max_length=12)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message that matters, recorded before it is sent and marked sent once confirmed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=40, index=True)
+    kind: str = Field(max_length=30)
+    case_ref: str | None = Field(default=None, max_length=12)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_via: str | None = Field(default=None, max_length=12)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
