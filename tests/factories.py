@@ -31,7 +31,9 @@ def make_leaver(core: Core, *, school: str = "brug", by: str = "sara", **fields:
         actor = queries.person_by_id(session, person_id=by)
         assert actor is not None
         ctx = core.ctx(session, actor, transport="test", private=True)
-        checked = check_leaver(raw, ParseEnv(t=ctx.t, today=clock.today(core.region.tz), session=session))
+        checked = check_leaver(
+            raw, ParseEnv(t=ctx.t, today=clock.today(core.region.tz), session=session)
+        )
         assert checked.ok, checked.errors
         case, _ = save_leaver(ctx, school_id=school, values=checked.values)
         return case
@@ -77,5 +79,7 @@ def inbox(core: Core, person: str, *, kind: str | None = None) -> list[OutboxMes
 def trail(core: Core, ref: str) -> list[AuditEvent]:
     with session_scope(core.engine) as session:
         return list(
-            session.exec(select(AuditEvent).where(AuditEvent.case_ref == ref).order_by(AuditEvent.id)).all()
+            session.exec(
+                select(AuditEvent).where(AuditEvent.case_ref == ref).order_by(AuditEvent.id)
+            ).all()
         )

@@ -174,7 +174,15 @@ def test_the_last_good_follow_up_closes_the_case(core: Core) -> None:
 
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     say(core, "wim", f"/claim {c.ref}")
-    act(core, "wim", cases.record_placement, c.ref, destination=Destination.work, organisation="X", start=date(2026, 12, 1))
+    act(
+        core,
+        "wim",
+        cases.record_placement,
+        c.ref,
+        destination=Destination.work,
+        organisation="X",
+        start=date(2026, 12, 1),
+    )
     act(core, "wim", lambda ctx, cc: cases.apply(ctx, cc, "followup_ok_last"), c.ref)
     assert case(core, c.ref).state == CaseState.closed
 
@@ -185,7 +193,15 @@ def test_only_the_owner_records_a_placement(core: Core) -> None:
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     say(core, "wim", f"/claim {c.ref}")
     with pytest.raises(Refused):
-        act(core, "fatima", cases.record_placement, c.ref, destination=Destination.work, organisation="X", start=date(2026, 12, 1))
+        act(
+            core,
+            "fatima",
+            cases.record_placement,
+            c.ref,
+            destination=Destination.work,
+            organisation="X",
+            start=date(2026, 12, 1),
+        )
     assert case(core, c.ref).state == CaseState.claimed
 
 
@@ -194,7 +210,15 @@ def test_placed_in_none_is_reported_to_the_doorstroompunt(core: Core) -> None:
 
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     say(core, "wim", f"/claim {c.ref}")
-    act(core, "wim", cases.record_placement, c.ref, destination=Destination.none, organisation="", start=date(2026, 12, 1))
+    act(
+        core,
+        "wim",
+        cases.record_placement,
+        c.ref,
+        destination=Destination.none,
+        organisation="",
+        start=date(2026, 12, 1),
+    )
     (report,) = inbox(core, "dirk", kind="doorstroompunt")
     assert c.ref in report.payload["text"]
 
@@ -294,7 +318,14 @@ def test_references_grow_when_short_ones_are_taken() -> None:
 
 
 def test_the_card_hides_personal_details_in_a_channel(core: Core) -> None:
-    c = make_leaver(core, consent="given", name="Jesse Voorbeeld", notes="stage bij hovenier", early_leaver="yes", expected_exit="2026-11")
+    c = make_leaver(
+        core,
+        consent="given",
+        name="Jesse Voorbeeld",
+        notes="stage bij hovenier",
+        early_leaver="yes",
+        expected_exit="2026-11",
+    )
     in_channel = text_of(one(say(core, "wim", f"/case {c.ref}", private=False)))
     assert "Jesse" not in in_channel and "hovenier" not in in_channel
     assert "view_personal" not in [e.action for e in trail(core, c.ref)]
@@ -312,7 +343,15 @@ def test_without_consent_the_card_names_the_school_contact(core: Core) -> None:
 
 
 def test_audit_events_hold_no_personal_data(core: Core) -> None:
-    c = make_leaver(core, consent="given", name="Jesse Voorbeeld", contact="06-12345678", notes="hovenier", early_leaver="yes", expected_exit="2026-11")
+    c = make_leaver(
+        core,
+        consent="given",
+        name="Jesse Voorbeeld",
+        contact="06-12345678",
+        notes="hovenier",
+        early_leaver="yes",
+        expected_exit="2026-11",
+    )
     say(core, "wim", f"/claim {c.ref}")
     say(core, "wim", f"/case {c.ref}")
     say(core, "wim", f"/transfer {c.ref} Kampen Jesse is verhuisd")

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from bot.core.app import Core
 from bot.core.directory import find_person
-from bot.core.i18n import translator
+from bot.core.i18n import Translator, translator
 from bot.core.replies import Button, Reply
 from bot.core.vocab import role_labels
 from bot.store.db import session_scope
@@ -65,9 +65,12 @@ class TerminalChat:
             self.say(render(reply, first_button=len(self.buttons) + 1))
             self.buttons += reply.buttons
 
-    def t(self, message: str, **params: object) -> str:
+    def translator(self) -> Translator:
         language = self.person.language if self.person else None
-        return translator(language or self.core.default_language)(message, **params)
+        return translator(language or self.core.default_language)
+
+    def t(self, message: str, **params: object) -> str:
+        return self.translator()(message, **params)
 
     def deliver(self) -> None:
         """Show what the bot sent to the person one is acting as."""
@@ -155,7 +158,7 @@ class TerminalChat:
             self.t(
                 "You are now {name} ({roles}).",
                 name=self.person.name,
-                roles=", ".join(self.person.roles),
+                roles=role_labels(self.translator(), self.person.roles),
             )
         )
         self.deliver()
