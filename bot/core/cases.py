@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core import audit, clock, outbox
 from bot.core.cards import case_buttons, case_card
@@ -83,7 +83,9 @@ def apply(ctx: Ctx, case: Case, name: str, **changes: Any) -> Case:
         **changes,
     }
     result = ctx.session.execute(
-        update(Case).where(Case.id == case.id, Case.version == case.version).values(**values)
+        update(Case)
+        .where(col(Case.id) == case.id, col(Case.version) == case.version)
+        .values(**values)
     )
     ctx.session.refresh(case)
     if result.rowcount != 1:  # type: ignore[attr-defined]
