@@ -71,7 +71,7 @@ def test_numbers_press_the_buttons_last_shown(core: Core) -> None:
     assert "[1]" in out
 
 
-def test_a_number_without_such_a_button_changes_nothing(core: Core) -> None:
+def test_a_number_beyond_the_buttons_is_text_not_a_press(core: Core) -> None:
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     chat(core, f"/as wim\n/case {c.ref}\n9\n")
     assert case(core, c.ref).owner_id is None

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core import outbox
-from bot.core.commands import run_action, run_command
+from bot.core.commands import answer_text, run_action, run_command
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator
@@ -76,15 +76,10 @@ class Core:
     def handle_text(
         self, *, person_id: str, text: str, transport: str, private: bool = True
     ) -> list[Reply]:
-        """A line a person typed: a command, or (later) an answer in a conversation."""
+        """A line a person typed: a command, or an answer in a conversation."""
         if text.strip().startswith("/"):
             return self._run(person_id, transport, private, lambda ctx: run_command(ctx, text))
-        return self._run(
-            person_id,
-            transport,
-            private,
-            lambda ctx: [Reply(text=ctx.t("Type /help to see what you can do."))],
-        )
+        return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text))
 
     def handle_action(
         self, *, person_id: str, action: str, transport: str, private: bool = True

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import case as sql_case
 from sqlmodel import col, func, select
 
-from bot.core import cases
+from bot.core import cases, forms, leaver_form
 from bot.core.cards import case_card, case_line
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -89,6 +89,10 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
             return [transfer_choices(ctx, ref)]
         case "leavers" | "cases":
             return run_command(ctx, f"/{kind} {rest}")
+        case "form":
+            return forms.press(ctx, action)
+        case "cmd":
+            return run_command(ctx, f"/{rest}")
         case _:
             return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
 
@@ -121,6 +125,18 @@ def _card(ctx: Ctx, ref: str, *, details: bool = False) -> Reply:
         transport=ctx.transport,
         details=details,
     )
+
+
+def _leaver(ctx: Ctx, args: str) -> list[Reply]:
+    return leaver_form.start(ctx)
+
+
+def answer_text(ctx: Ctx, text: str) -> list[Reply]:
+    """A line that is not a command: the answer in a conversation, if one is going on."""
+    replies = forms.answer(ctx, text)
+    if replies is None:
+        return [Reply(text=ctx.t("Type /help to see what you can do."))]
+    return replies
 
 
 def _case(ctx: Ctx, args: str) -> list[Reply]:
@@ -274,6 +290,7 @@ def _listing(ctx: Ctx, kind: str, rows: Sequence[Case], total: int, page: int, t
 
 COMMANDS: dict[str, Handler] = {
     "help": _help,
+    "leaver": _leaver,
     "leavers": _leavers,
     "case": _case,
     "claim": _claim,

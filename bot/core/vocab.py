@@ -102,6 +102,9 @@ LABELS: dict[str, str] = {
     "given": N_("given"),
     "refused": N_("refused"),
     "not_asked": N_("not asked"),
+    # answers
+    "yes": N_("yes"),
+    "no": N_("no"),
     # roles
     "coordinator": N_("coordinator"),
     "broker": N_("broker"),

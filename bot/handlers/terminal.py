@@ -106,11 +106,9 @@ class TerminalChat:
         if text.startswith("/as"):
             self.switch(text[3:].strip())
             return True
-        if text.isdigit() and self.buttons:
+        # A number presses a button shown last; any other number is an answer (a year, say).
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
             n = int(text)
-            if not 1 <= n <= len(self.buttons):
-                self.say(self.t("There is no button {n}.", n=n))
-                return True
             action = self.buttons[n - 1].action
             if action.startswith("as:"):
                 self.switch(action[3:])

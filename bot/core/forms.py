@@ -1,0 +1,351 @@
+"""A transport-neutral form engine: guided conversations whose state lives in the database.
+
+A form is data: fields with a question, a parser, whether they are required, choices to offer
+as buttons, and when they are asked at all. The engine asks one field at a time, checks each
+answer at once, offers choices as buttons, and understands back, skip (optional fields only)
+and cancel; it ends with a summary to confirm or edit. Its state — form, step, answers so far
+(each kept in a canonical text form, so the row is plain JSON) — is one `conversation` row per
+person, so a restart of the bot, or another instance, continues where the person was.
+
+```mermaid
+stateDiagram-v2
+    [*] --> ask: start
+    ask --> ask: valid answer / skip → next field that applies
+    ask --> ask: invalid answer → same field, with the reason
+    ask --> ask: back → previous field asked
+    ask --> summary: no fields left
+    summary --> ask: edit a field
+    summary --> [*]: confirm → on_confirm
+    ask --> [*]: cancel
+    summary --> [*]: cancel
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import select
+
+from bot.core import clock
+from bot.core.cards import month
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.fields import FieldError, ParseEnv
+from bot.core.i18n import N_
+from bot.core.replies import Button, Item, Reply
+from bot.core.vocab import label
+from bot.store.models import Conversation
+
+SUMMARY = "__summary__"
+BACK, SKIP, CANCEL, CONFIRM, EDIT = N_("Back"), N_("Skip"), N_("Cancel"), N_("Confirm"), N_("Edit")
+_WORDS = {
+    "back": {"back", "terug", "vorige"},
+    "skip": {"skip", "overslaan", "sla over"},
+    "cancel": {"cancel", "stop", "stoppen", "annuleren", "afbreken"},
+    "confirm": {"confirm", "bevestigen", "ok", "klopt"},
+}
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    question: str
+    parse: Callable[[str, ParseEnv], Any]
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    # asked only when this holds for the answers so far (values, already parsed)
+    ask_if: Callable[[dict[str, Any]], bool] = lambda _a: True
+    required_if: Callable[[dict[str, Any]], bool] | None = None
+
+    def is_required(self, values: dict[str, Any]) -> bool:
+        return self.required or bool(self.required_if and self.required_if(values))
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str
+    fields: tuple[FormField, ...]
+    # called with the parsed answers when the person confirms; returns the final replies
+    on_confirm: Callable[[Ctx, dict[str, Any], dict[str, Any]], list[Reply]]
+
+    def field(self, name: str) -> FormField:
+        return next(f for f in self.fields if f.name == name)
+
+
+FORMS: dict[str, Form] = {}
+
+
+def register(form: Form) -> Form:
+    FORMS[form.name] = form
+    return form
+
+
+def canonical(value: Any) -> str:
+    """How a parsed value is kept in the conversation row; parsing it again gives it back."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+def active(ctx: Ctx) -> Conversation | None:
+    return ctx.session.exec(
+        select(Conversation).where(Conversation.person_id == ctx.actor.id)
+    ).first()
+
+
+def start(ctx: Ctx, form: Form, context: dict[str, Any] | None = None) -> list[Reply]:
+    """Begin `form` for the actor; an earlier unfinished conversation is replaced."""
+    old = active(ctx)
+    if old is not None:
+        ctx.session.delete(old)
+        ctx.session.flush()
+    now = clock.now()
+    conv = Conversation(
+        person_id=ctx.actor.id,
+        form=form.name,
+        step="",
+        answers={},
+        context={**(context or {}), "history": []},
+        transport=ctx.transport,
+        started_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(conv)
+    return _advance(ctx, form, conv, after=None)
+
+
+def answer(ctx: Ctx, text: str) -> list[Reply] | None:
+    """A typed line for the actor's conversation; None when there is no conversation."""
+    conv = active(ctx)
+    if conv is None:
+        return None
+    form = FORMS[conv.form]
+    word = text.strip().casefold()
+    for action, words in _WORDS.items():
+        if word in words:
+            return _control(ctx, form, conv, action)
+    if conv.step == SUMMARY:
+        return [_summary(ctx, form, conv, note=ctx.t("Press Confirm, Edit or Cancel."))]
+    return _take(ctx, form, conv, text)
+
+
+def press(ctx: Ctx, action: str) -> list[Reply]:
+    """A form button: 'form:back', 'form:choose:<value>', 'form:edit:<field>' …"""
+    conv = active(ctx)
+    if conv is None:
+        raise Refused(ctx.t("This conversation has ended. Type /help to start again."))
+    form = FORMS[conv.form]
+    _, _, rest = action.partition(":")
+    kind, _, arg = rest.partition(":")
+    if kind == "choose":
+        if conv.step == SUMMARY:
+            return [_summary(ctx, form, conv)]
+        return _take(ctx, form, conv, arg)
+    if kind == "edit" and arg:
+        if arg not in {f.name for f in form.fields}:
+            raise Refused(ctx.t("That button no longer works. Type /help."))
+        return _ask(ctx, form, conv, arg)
+    return _control(ctx, form, conv, kind)
+
+
+def _control(ctx: Ctx, form: Form, conv: Conversation, action: str) -> list[Reply]:
+    t = ctx.t
+    if action == "cancel":
+        ctx.session.delete(conv)
+        return [Reply(text=t("Stopped. Nothing was saved."))]
+    if action == "back":
+        history: list[str] = list(conv.context.get("history", []))
+        if conv.step == SUMMARY and history:
+            return _ask(ctx, form, conv, history[-1], record=False)
+        if conv.step in history:
+            index = history.index(conv.step)
+            if index == 0:
+                return [_question(ctx, form, conv, note=t("This is the first question."))]
+            return _ask(ctx, form, conv, history[index - 1], record=False)
+        return [_question(ctx, form, conv, note=t("This is the first question."))]
+    if action == "skip":
+        if conv.step == SUMMARY:
+            return [_summary(ctx, form, conv)]
+        spec = form.field(conv.step)
+        if spec.is_required(_values(ctx, form, conv)):
+            return [_question(ctx, form, conv, note=t("This question cannot be skipped."))]
+        answers = dict(conv.answers)
+        answers.pop(spec.name, None)
+        conv.answers = answers
+        return _advance(ctx, form, conv, after=spec.name)
+    if action == "confirm":
+        if conv.step != SUMMARY:
+            return [_question(ctx, form, conv, note=t("First answer this question."))]
+        values = _values(ctx, form, conv)
+        context = dict(conv.context)
+        ctx.session.delete(conv)
+        ctx.session.flush()
+        return form.on_confirm(ctx, values, context)
+    if action == "edit":
+        return [
+            Reply(
+                text=t("Which answer do you want to change?"),
+                buttons=[
+                    Button(label=t(f.label), action=f"form:edit:{f.name}")
+                    for f in _applicable(form, _values(ctx, form, conv))
+                ],
+            )
+        ]
+    raise Refused(ctx.t("That button no longer works. Type /help."))
+
+
+def _take(ctx: Ctx, form: Form, conv: Conversation, text: str) -> list[Reply]:
+    spec = form.field(conv.step)
+    env = _env(ctx, form, conv)
+    try:
+        value = spec.parse(text, env)
+    except FieldError as problem:
+        buttons = [Button(label=s, action=f"form:choose:{s}") for s in problem.suggestions]
+        return [_question(ctx, form, conv, note=problem.message, extra=buttons, error=True)]
+    conv.answers = {**conv.answers, spec.name: canonical(value)}
+    # answers that no longer apply (a profile after switching away from VSO) are dropped
+    values = _values(ctx, form, conv)
+    conv.answers = {
+        k: v for k, v in conv.answers.items() if form.field(k).ask_if(values) or k == spec.name
+    }
+    return _advance(ctx, form, conv, after=spec.name)
+
+
+def _advance(ctx: Ctx, form: Form, conv: Conversation, *, after: str | None) -> list[Reply]:
+    values = _values(ctx, form, conv)
+    names = [f.name for f in form.fields]
+    start_at = names.index(after) + 1 if after else 0
+    editing = conv.context.get("editing", False)
+    for spec in form.fields[start_at:]:
+        if not spec.ask_if(values):
+            continue
+        if editing and spec.name in conv.answers:
+            continue  # after an edit, only ask what is new or still missing
+        return _ask(ctx, form, conv, spec.name)
+    conv.step = SUMMARY
+    conv.context = {**conv.context, "editing": True}
+    conv.updated_at = clock.now()
+    ctx.session.add(conv)
+    return [_summary(ctx, form, conv)]
+
+
+def _ask(
+    ctx: Ctx, form: Form, conv: Conversation, name: str, *, record: bool = True
+) -> list[Reply]:
+    history: list[str] = list(conv.context.get("history", []))
+    if record and name not in history:
+        history.append(name)
+    conv.step = name
+    conv.context = {**conv.context, "history": history}
+    conv.updated_at = clock.now()
+    conv.reminded_at = None
+    ctx.session.add(conv)
+    return [_question(ctx, form, conv)]
+
+
+def _question(
+    ctx: Ctx,
+    form: Form,
+    conv: Conversation,
+    *,
+    note: str = "",
+    extra: list[Button] | None = None,
+    error: bool = False,
+) -> Reply:
+    t = ctx.t
+    spec = form.field(conv.step)
+    values = _values(ctx, form, conv)
+    buttons = list(extra or [])
+    buttons += [Button(label=label(t, c), action=f"form:choose:{c}") for c in spec.choices]
+    buttons.append(Button(label=t(BACK), action="form:back"))
+    if not spec.is_required(values):
+        buttons.append(Button(label=t(SKIP), action="form:skip"))
+    buttons.append(Button(label=t(CANCEL), action="form:cancel", style="danger"))
+    text = t(spec.question)
+    if spec.help:
+        text += "\n" + t(spec.help)
+    if spec.name in conv.answers:
+        text += "\n" + t("Now: {value}", value=_shown(ctx, spec, conv.answers[spec.name]))
+    if note:
+        text = note + "\n" + text
+    return Reply(title=t(form.title), text=text, buttons=buttons, error=error, personal=True)
+
+
+def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
+    t = ctx.t
+    values = _values(ctx, form, conv)
+    fields = [
+        Item(label=t(f.label), value=_shown(ctx, f, conv.answers[f.name]))
+        for f in _applicable(form, values)
+        if f.name in conv.answers
+    ]
+    text = t("Is this right?")
+    if note:
+        text = note + "\n" + text
+    return Reply(
+        title=t(form.title),
+        text=text,
+        fields=fields,
+        buttons=[
+            Button(label=t(CONFIRM), action="form:confirm", style="primary"),
+            Button(label=t(EDIT), action="form:edit"),
+            Button(label=t(BACK), action="form:back"),
+            Button(label=t(CANCEL), action="form:cancel", style="danger"),
+        ],
+        personal=True,
+    )
+
+
+def _shown(ctx: Ctx, spec: FormField, raw: str) -> str:
+    from bot.store.models import Municipality
+
+    if spec.name.endswith("municipality"):
+        m = ctx.session.get(Municipality, raw)
+        return m.name if m else raw
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return month(ctx.t, date.fromisoformat(raw))
+    if raw in ("yes", "no"):
+        return ctx.t("yes") if raw == "yes" else ctx.t("no")
+    if spec.choices:
+        return label(ctx.t, raw)
+    return raw
+
+
+def _applicable(form: Form, values: dict[str, Any]) -> list[FormField]:
+    return [f for f in form.fields if f.ask_if(values)]
+
+
+def _env(ctx: Ctx, form: Form, conv: Conversation) -> ParseEnv:
+    return ParseEnv(
+        t=ctx.t,
+        today=clock.today(ctx.region.tz),
+        session=ctx.session,
+        answers=_values(ctx, form, conv),
+    )
+
+
+def _values(ctx: Ctx, form: Form, conv: Conversation) -> dict[str, Any]:
+    """The answers so far, parsed again from their canonical text, in form order."""
+    env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
+    values: dict[str, Any] = {}
+    for spec in form.fields:
+        if spec.name in conv.answers:
+            try:
+                values[spec.name] = spec.parse(conv.answers[spec.name], env)
+            except FieldError:
+                continue  # no longer valid (a month that has passed): asked again at confirm
+            env.answers[spec.name] = values[spec.name]
+    return values

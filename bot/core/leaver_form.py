@@ -1,0 +1,160 @@
+"""The guided intake of one leaver (product.md 5.1): the form, and what confirming does.
+
+The questions reuse the leaver's field parsers (bot/core/fields.py), so the conversation, the
+CSV import and the Slack modal understand answers alike. Name, contact details and notes are
+asked only when the young person gave consent.
+
+```mermaid
+flowchart LR
+    student_ref --> home_municipality --> programme
+    programme -- vso --> vso_profile --> early_leaver
+    programme -- pro / entree --> early_leaver
+    early_leaver --> expected_exit --> birth_year --> destination_wish --> consent
+    consent -- given --> name --> contact --> notes --> summary
+    consent -- refused / not asked --> summary
+    summary -- confirm --> case
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core import forms
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.fields import FIELDS_BY_NAME, ParseEnv
+from bot.core.i18n import N_
+from bot.core.intake import check_leaver, save_leaver
+from bot.core.replies import Button, Reply
+from bot.core.vocab import CaseState, Consent, Programme
+from bot.store import queries
+
+
+def _f(name: str, question: str, **kw: Any) -> forms.FormField:
+    spec = FIELDS_BY_NAME[name]
+    return forms.FormField(
+        name=name,
+        label=spec.label,
+        question=question,
+        parse=spec.parse,
+        required=spec.required,
+        choices=spec.choices,
+        help=spec.help,
+        **kw,
+    )
+
+
+def _consented(values: dict[str, Any]) -> bool:
+    return values.get("consent") == Consent.given
+
+
+def _is_vso(values: dict[str, Any]) -> bool:
+    return values.get("programme") == Programme.vso
+
+
+def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
+    from bot.core import clock
+
+    raw = {k: forms.canonical(v) for k, v in values.items()}
+    env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
+    checked = check_leaver(raw, env)
+    if not checked.ok:
+        problems = "; ".join(e.message for e in checked.errors.values())
+        raise Refused(ctx.t("Please change this first: {problems}", problems=problems))
+    case, created = save_leaver(ctx, school_id=context["school_id"], values=checked.values)
+    t = ctx.t
+    if created:
+        text = t(
+            "Thank you. {student} is registered as case {ref}.",
+            student=case.student_ref,
+            ref=case.ref,
+        )
+    else:
+        text = t(
+            "{student} was already known as case {ref}; it is updated.",
+            student=case.student_ref,
+            ref=case.ref,
+        )
+    if case.state == CaseState.due:
+        where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
+        text += " " + t(
+            "The brokers of {municipality} are asked to take it over.", municipality=where
+        )
+    return [
+        Reply(
+            text=text,
+            buttons=[
+                Button(label=t("Add another leaver"), action="cmd:leaver"),
+                Button(label=t("Show my list"), action="leavers:1"),
+            ],
+        )
+    ]
+
+
+LEAVER_FORM = forms.register(
+    forms.Form(
+        name="leaver",
+        title=N_("New leaver"),
+        fields=(
+            _f(
+                "student_ref",
+                N_(
+                    "What is the school's own reference for this student (initials or student "
+                    "number)? Not the full name."
+                ),
+            ),
+            _f("home_municipality", N_("In which municipality does the young person live?")),
+            _f("programme", N_("Which programme does the young person follow?")),
+            _f(
+                "vso_profile",
+                N_("Which VSO profile?"),
+                ask_if=_is_vso,
+                required_if=_is_vso,
+            ),
+            forms.FormField(
+                name="early_leaver",
+                label=FIELDS_BY_NAME["early_leaver"].label,
+                question=N_("Is this an early leaver: leaving before the planned date?"),
+                parse=FIELDS_BY_NAME["early_leaver"].parse,
+                choices=("yes", "no"),
+            ),
+            _f(
+                "expected_exit",
+                N_(
+                    "When is the young person expected to leave school? A month is enough, "
+                    "for example June 2027."
+                ),
+            ),
+            _f("birth_year", N_("What is the year of birth?")),
+            _f("destination_wish", N_("What does the young person want after school?")),
+            _f(
+                "consent",
+                N_(
+                    "Has the young person (or a parent) consented to sharing their personal "
+                    "details with the broker?"
+                ),
+            ),
+            _f("name", N_("What is the young person's name?"), ask_if=_consented),
+            _f(
+                "contact",
+                N_("How can the broker reach the young person or a parent?"),
+                ask_if=_consented,
+            ),
+            _f(
+                "notes",
+                N_("What does the school know that helps the handover?"),
+                ask_if=_consented,
+            ),
+        ),
+        on_confirm=_confirm,
+    )
+)
+
+
+def start(ctx: Ctx) -> list[Reply]:
+    """/leaver: for a school contact, about their own school."""
+    school_id = ctx.actor.school_id
+    if school_id is None or queries.school_by_id(ctx.session, school_id=school_id) is None:
+        raise Refused(ctx.t("You are not linked to a school in the directory."))
+    return forms.start(ctx, LEAVER_FORM, {"school_id": school_id})
