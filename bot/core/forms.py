@@ -232,7 +232,8 @@ def _advance(ctx: Ctx, form: Form, conv: Conversation, *, after: str | None) -> 
     for spec in form.fields[start_at:]:
         if not spec.ask_if(values):
             continue
-        if editing and spec.name in conv.answers:
+        asked = spec.name in conv.context.get("history", [])
+        if editing and (spec.name in conv.answers or (asked and not spec.is_required(values))):
             continue  # after an edit, only ask what is new or still missing
         return _ask(ctx, form, conv, spec.name)
     conv.step = SUMMARY
