@@ -64,11 +64,8 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
                 )
                 if r[0] != "alembic_version"
             ]
-            conn.execute(
-                text(
-                    f"TRUNCATE {', '.join(chr(34) + t + chr(34) for t in tables)} RESTART IDENTITY CASCADE"
-                )
-            )
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         engine.dispose()
         yield database_template
     else:
