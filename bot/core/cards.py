@@ -23,6 +23,7 @@ from bot.store.models import Case, Person
 CLAIM = N_("Claim")
 TRANSFER = N_("Transfer")
 DETAILS = N_("Details")
+PLACED = N_("Placement")
 
 
 def month(t: Translator, d: date) -> str:
@@ -37,6 +38,8 @@ def case_buttons(t: Translator, case: Case, viewer: Person) -> list[Button]:
     buttons: list[Button] = []
     if case.state == CaseState.due and may_claim(viewer, case):
         buttons.append(Button(label=t(CLAIM), action=f"claim:{case.ref}", style="primary"))
+    if case.state == CaseState.claimed and case.owner_id == viewer.id:
+        buttons.append(Button(label=t(PLACED), action=f"placed:{case.ref}", style="primary"))
     if case.state in (CaseState.due, CaseState.claimed) and may_transfer(viewer, case):
         buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
     return buttons

@@ -10,13 +10,13 @@ owns a claimed case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from bot.core import audit, clock, outbox
+from bot.core import audit, clock, outbox, tasks
 from bot.core.cards import case_buttons, case_card
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -30,8 +30,12 @@ from bot.core.permissions import (
 )
 from bot.core.replies import Reply
 from bot.core.vocab import OPEN_STATES, CaseState, Destination, label
+from bot.scheduler.calendar import at_local, working_days_later
 from bot.store import queries
 from bot.store.models import Case, Person
+
+# Forecasts become due early in the morning of the day their handover window opens.
+WINDOW_OPENS_AT = time(7, 0)
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,40 @@ def make_due(ctx: Ctx, case: Case) -> Case:
     """The handover window opened (or an early leaver was registered): ping the brokers."""
     apply(ctx, case, "make_due", due_at=clock.now(), urgent=case.urgent or case.early_leaver)
     notify_due(ctx, case)
+    schedule_unclaimed_checks(ctx, case)
     return case
+
+
+def schedule_unclaimed_checks(ctx: Ctx, case: Case) -> None:
+    """A reminder and an escalation for as long as this due case stays unclaimed.
+
+    The tasks carry the case's version: once anything happens to the case they do nothing.
+    """
+    rules = ctx.region.schedule
+    now = clock.now()
+    for kind, days in (
+        ("remind_unclaimed", rules.remind_after_workdays),
+        ("escalate_unclaimed", rules.escalate_after_workdays),
+    ):
+        tasks.schedule(
+            ctx.session,
+            kind=kind,
+            due_at=working_days_later(now, days, ctx.region.tz),
+            case_ref=case.ref,
+            payload={"version": case.version, "workdays": days},
+            dedupe_key=f"{kind}:{case.ref}:{case.version}",
+        )
+
+
+def schedule_window(ctx: Ctx, case: Case, opens: date) -> None:
+    """The task that makes a forecast due on the day its handover window opens."""
+    tasks.schedule(
+        ctx.session,
+        kind="window_open",
+        due_at=at_local(opens, WINDOW_OPENS_AT, ctx.region.tz),
+        case_ref=case.ref,
+        dedupe_key=f"window_open:{case.ref}:{opens.isoformat()}",
+    )
 
 
 def claim(ctx: Ctx, ref: str) -> Reply:
@@ -239,6 +276,7 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
         due_at=clock.now(),
     )
     notify_due(ctx, case, reason=reason, transferred_by=ctx.actor)
+    schedule_unclaimed_checks(ctx, case)
     receivers = [person] if person else queries.brokers_of(ctx.session, municipality_code=code)
     names = ", ".join(p.name for p in receivers)
     where = queries.municipality_name(ctx.session, code=code)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import case as sql_case
 from sqlmodel import col, func, select
 
-from bot.core import cases, forms, leaver_form
+from bot.core import cases, followups, forms, leaver_form
 from bot.core.cards import case_card, case_line
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -91,6 +91,13 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
             return run_command(ctx, f"/{kind} {rest}")
         case "form":
             return forms.press(ctx, action)
+        case "placed":
+            return run_command(ctx, f"/placed {rest}")
+        case "fu":
+            ref, n, what = [*rest.split(":"), "", "", ""][:3]
+            if not n.isdigit():
+                return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
+            return followups.answer(ctx, ref, int(n), what)
         case "cmd":
             return run_command(ctx, f"/{rest}")
         case _:
@@ -125,6 +132,11 @@ def _card(ctx: Ctx, ref: str, *, details: bool = False) -> Reply:
         transport=ctx.transport,
         details=details,
     )
+
+
+def _placed(ctx: Ctx, args: str) -> list[Reply]:
+    ref, _ = _need_ref(ctx, args, "/placed REF")
+    return followups.start_placement(ctx, ref)
 
 
 def _leaver(ctx: Ctx, args: str) -> list[Reply]:
@@ -296,6 +308,7 @@ COMMANDS: dict[str, Handler] = {
     "claim": _claim,
     "transfer": _transfer,
     "cases": _cases,
+    "placed": _placed,
     "withdraw": _withdraw,
     "close": _close,
     "lost": _lost,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.core.i18n import N_, Translator
-from bot.core.vocab import Consent, DestinationWish, Programme, VsoProfile, label
+from bot.core.vocab import Consent, Destination, DestinationWish, Programme, VsoProfile, label
 
 MAX_FUTURE_MONTHS = 24
 EARLY_LEAVER_PAST_MONTHS = 6
@@ -205,6 +205,23 @@ _ALIASES: dict[str, dict[str, str]] = {
         "niet gevraagd": "not_asked",
         "not asked": "not_asked",
     },
+    "destination": {
+        "werk": "work",
+        "werk met ondersteuning": "work_with_support",
+        "loonkostensubsidie": "work_with_support",
+        "praktijkroute": "work_with_support",
+        "beschut werk": "sheltered_work",
+        "mbo": "further_education",
+        "bol": "further_education",
+        "bbl": "further_education",
+        "vervolgonderwijs": "further_education",
+        "andere school": "other_school",
+        "dagbesteding": "day_activities",
+        "leerwerktraject": "training_route",
+        "verhuisd": "moved_away",
+        "geen": "none",
+        "thuiszitter": "none",
+    },
     "yes_no": {
         "yes": "yes",
         "ja": "yes",
@@ -225,6 +242,7 @@ CHOICES: dict[str, list[str]] = {
     "vso_profile": [p.value for p in VsoProfile],
     "destination_wish": [d.value for d in DestinationWish],
     "consent": [c.value for c in Consent],
+    "destination": [d.value for d in Destination],
 }
 
 

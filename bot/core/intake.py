@@ -152,8 +152,11 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
 
 
 def _due_if_window_open(ctx: Ctx, case: Case) -> None:
+    """Due now (early leaver, or the window is open already), or a task for the day it opens."""
     if case.state != CaseState.forecast:
         return
-    weeks = ctx.region.schedule.handover_window_weeks
-    if case.early_leaver or window_opens(case.expected_exit, weeks) <= clock.today(ctx.region.tz):
+    opens = window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
+    if case.early_leaver or opens <= clock.today(ctx.region.tz):
         cases.make_due(ctx, case)
+    else:
+        cases.schedule_window(ctx, case, opens)

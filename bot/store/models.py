@@ -72,6 +72,10 @@ class Case(SQLModel, table=True):
     placement_org: str | None = Field(default=None, max_length=200)
     placement_start: date | None = None
     closed_reason: str | None = Field(default=None, max_length=300)
+    # the follow-up (0-based, into the region's followup_days) the owner was asked and has
+    # not answered yet; None when no follow-up question is open
+    followup_open: int | None = None
+    followups_done: int = 0
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -127,3 +131,44 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
     leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Task(SQLModel, table=True):
+    """Work that falls due at a moment: a handover window opening, a reminder, a follow-up.
+
+    The sweep claims due rows (a lease, so another instance skips them), runs each in its own
+    transaction and marks it done. A handler re-checks the case when it runs, so a task whose
+    reason went away (the case was claimed meanwhile) simply does nothing.
+    """
+
+    __tablename__ = "task"
+    __table_args__ = (Index("ix_task_due", "done_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    case_ref: str | None = Field(default=None, max_length=12, index=True)
+    person_id: str | None = Field(default=None, max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+
+
+class RoundRequest(SQLModel, table=True):
+    """One school contact asked for their expected leavers in one forecasting round."""
+
+    __tablename__ = "round_request"
+    __table_args__ = (UniqueConstraint("round_date", "person_id", name="uq_round_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_date: date
+    person_id: str = Field(max_length=40)
+    school_id: str = Field(max_length=40)
+    asked_at: datetime = Field(sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_reminded_on: date | None = None
+    coordinator_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

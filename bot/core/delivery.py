@@ -1,0 +1,114 @@
+"""Sending what the outbox holds, for any transport, without losing or doubling messages.
+
+A transport calls `deliver_pending` regularly with two things: how to reach a person on it (or
+None), and how to send one reply there. Pending messages are leased in one statement (on
+PostgreSQL with FOR UPDATE SKIP LOCKED), so several instances never send the same row; a
+message is marked sent only after `send` returned, and a failed send is retried later with
+back-off. The one duplicate that can happen: the process dies after the platform accepted a
+message and before the database recorded it as sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy import Engine, or_, update
+from sqlmodel import Session, col, select
+
+from bot.core import clock
+from bot.core.outbox import mark_sent, reply_of
+from bot.core.replies import Reply
+from bot.store.db import session_scope
+from bot.store.models import OutboxMessage, Person
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … at most an hour."""
+    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def lease_pending(
+    session: Session, *, person_ids: Sequence[str] | None, limit: int
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None)."""
+    now = clock.now()
+    stmt = (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.sent_at).is_(None),
+            OutboxMessage.not_before <= now,
+            or_(col(OutboxMessage.leased_until).is_(None), OutboxMessage.leased_until < now),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if person_ids is not None:
+        stmt = stmt.where(col(OutboxMessage.person_id).in_(list(person_ids)))
+    ids = list(session.exec(stmt).all())
+    if not ids:
+        return []
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(leased_until=now + LEASE)
+    )
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+
+
+async def deliver_pending(
+    engine: Engine,
+    *,
+    via: str,
+    address_of: Callable[[Person], str | None],
+    send: Callable[[str, Reply], Awaitable[None]],
+    limit: int = 50,
+) -> int:
+    """Send what is due to the people reachable on this transport. Returns how many were sent."""
+    with session_scope(engine) as session:
+        people = session.exec(select(Person).where(col(Person.active))).all()
+        addresses = {p.id: a for p in people if (a := address_of(p)) is not None}
+        if not addresses:
+            return 0
+        leased = [
+            (m.id, m.person_id, reply_of(m))
+            for m in lease_pending(session, person_ids=list(addresses), limit=limit)
+        ]
+    sent = 0
+    for message_id, person_id, reply in leased:
+        try:
+            await send(addresses[person_id], reply)
+        except Exception as exc:  # the platform said no, or did not answer: try again later
+            log.warning("send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__)
+            _record_failure(engine, message_id, exc)
+            continue
+        with session_scope(engine) as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is not None:
+                mark_sent(session, message, via=via)
+                message.leased_until = None
+        sent += 1
+    return sent
+
+
+def _record_failure(engine: Engine, message_id: int | None, exc: Exception) -> None:
+    with session_scope(engine) as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        message.not_before = clock.now() + backoff(message.attempts)
+        message.leased_until = None
+        session.add(message)

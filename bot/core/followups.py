@@ -1,0 +1,350 @@
+"""Placement and follow-up (product.md 5.3): record where the young person went, then ask the
+owner at the region's follow-up offsets whether they are still there.
+
+```mermaid
+stateDiagram-v2
+    claimed --> placed: /placed (guided: destination, organisation, start)
+    placed --> placed: follow-up n — still in place (asks n+1 later)
+    placed --> closed: last follow-up — still in place
+    placed --> placed: follow-up — changed place (guided, new placement)
+    placed --> claimed: follow-up — dropped out (coordinator told)
+    placed --> lost: follow-up — lost contact (coordinator, doorstroompunt told)
+```
+Unanswered questions are reminded after remind_after_workdays and escalated to the coordinator
+after escalate_after_workdays.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy import update
+from sqlmodel import col
+
+from bot.core import cases, clock, forms, outbox, tasks
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
+from bot.core.i18n import N_
+from bot.core.permissions import may_act_as_owner
+from bot.core.replies import Button, Reply
+from bot.core.vocab import CaseState, Destination
+from bot.scheduler.calendar import WORKDAY_START, at_local, working_days_later
+from bot.store import queries
+from bot.store.models import Case, Task
+
+ANSWERS: dict[str, str] = {
+    "ok": N_("Still in place"),
+    "changed": N_("Changed place"),
+    "dropped": N_("Dropped out"),
+    "lost": N_("Lost contact"),
+}
+
+
+# --- the placement form ----------------------------------------------------------------------
+
+
+def parse_start(raw: str, env: ParseEnv) -> date:
+    """A start date: 2027-02-01, 1-2-2027, 1 februari 2027, februari 2027, vandaag/today."""
+    text = raw.strip().casefold()
+    today = env.today
+    found: date | None = None
+    if text in ("vandaag", "today"):
+        found = today
+    elif m := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text):
+        found = _date(int(m[1]), int(m[2]), int(m[3] or 1))
+    elif m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text):
+        found = _date(int(m[3]), int(m[2]), int(m[1]))
+    elif (m := re.fullmatch(r"(?:(\d{1,2}) )?([a-z]+)\.? (\d{4})", text)) and m[2] in MONTHS:
+        found = _date(int(m[3]), MONTHS[m[2]], int(m[1] or 1))
+    if found is None:
+        raise FieldError(env.t("Give a date, for example 2027-02-01 or 1 February 2027."))
+    if not today - timedelta(days=366) <= found <= today + timedelta(days=366):
+        raise FieldError(env.t("Give a start date within a year from today."))
+    return found
+
+
+def _date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _has_organisation(values: dict[str, Any]) -> bool:
+    return values.get("destination") not in (Destination.none, Destination.moved_away)
+
+
+def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
+    case = cases.get_in_scope(ctx, context["ref"])
+    destination = Destination(values["destination"])
+    organisation = values.get("organisation", "")
+    start = values["start"]
+    t = ctx.t
+    if context.get("mode") == "changed":
+        n = int(context["n"])
+        if case.state != CaseState.placed:
+            raise Refused(t("Case {ref} is no longer placed.", ref=case.ref))
+        cases.apply(
+            ctx,
+            case,
+            "followup_changed",
+            destination=destination.value,
+            placement_org=organisation or None,
+            placement_start=start,
+            followup_open=None,
+            followups_done=n + 1,
+        )
+        _next_followup(ctx, case, n + 1)
+        if destination == Destination.none:
+            cases.report_to_doorstroompunt(ctx, case)
+        return [Reply(text=t("The new place of case {ref} is recorded.", ref=case.ref))]
+    cases.record_placement(
+        ctx, case, destination=destination, organisation=organisation, start=start
+    )
+    _next_followup(ctx, case, 0)
+    return [
+        Reply(
+            text=t(
+                "The placement of case {ref} is recorded. I will ask you about it on {date}.",
+                ref=case.ref,
+                date=format_date(_followup_day(ctx, case, 0), locale=t.language),
+            )
+        )
+    ]
+
+
+PLACEMENT_FORM = forms.register(
+    forms.Form(
+        name="placement",
+        title=N_("Placement"),
+        fields=(
+            forms.FormField(
+                name="destination",
+                label=N_("Destination"),
+                question=N_("Where did the young person go?"),
+                parse=lambda raw, env: (
+                    Destination(
+                        raw.strip()
+                        if raw.strip() in {d.value for d in Destination}
+                        else parse_choice("destination", raw, env)
+                    ).value
+                ),
+                required=True,
+                choices=tuple(d.value for d in Destination),
+            ),
+            forms.FormField(
+                name="organisation",
+                label=N_("Organisation"),
+                question=N_("Which employer, school or organisation?"),
+                parse=parse_text(200),
+                ask_if=_has_organisation,
+            ),
+            forms.FormField(
+                name="start",
+                label=N_("Start date"),
+                question=N_("From which date?"),
+                parse=parse_start,
+                required=True,
+            ),
+        ),
+        on_confirm=_confirm,
+    )
+)
+
+
+def start_placement(ctx: Ctx, ref: str) -> list[Reply]:
+    """/placed REF: for the owner of a claimed case."""
+    case = cases.get_in_scope(ctx, ref)
+    if not may_act_as_owner(ctx.actor, case):
+        raise Refused(ctx.t("Only the owner of case {ref} can record its placement.", ref=case.ref))
+    cases.check(ctx.t, case, "place")
+    return forms.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "place"})
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def _followup_day(ctx: Ctx, case: Case, n: int) -> date:
+    offsets = ctx.region.schedule.followup_days
+    start = case.placement_start or clock.today(ctx.region.tz)
+    return max(start + timedelta(days=offsets[n]), clock.today(ctx.region.tz))
+
+
+def _next_followup(ctx: Ctx, case: Case, n: int) -> None:
+    if n >= len(ctx.region.schedule.followup_days):
+        return
+    tasks.schedule(
+        ctx.session,
+        kind="followup",
+        due_at=at_local(_followup_day(ctx, case, n), WORKDAY_START, ctx.region.tz),
+        case_ref=case.ref,
+        payload={"n": n},
+        dedupe_key=f"followup:{case.ref}:{case.version}:{n}",
+    )
+
+
+def _question(ctx: Ctx, case: Case, owner_id: str, n: int, intro: str) -> Reply:
+    owner = queries.person_by_id(ctx.session, person_id=owner_id)
+    t = ctx.translator_for(owner) if owner else ctx.t
+    return Reply(
+        text=t(intro, ref=case.ref, student=case.student_ref)
+        + "\n"
+        + t("Is the young person still in the place recorded for them?"),
+        buttons=[
+            Button(label=t(label), action=f"fu:{case.ref}:{n}:{answer}")
+            for answer, label in ANSWERS.items()
+        ],
+        personal=True,
+    )
+
+
+def _open(case: Case | None, n: int) -> bool:
+    return case is not None and case.state == CaseState.placed and case.followup_open == n
+
+
+@tasks.handler("followup")
+def ask_followup(ctx: Ctx, task: Task) -> None:
+    case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
+    n = int(task.payload["n"])
+    if case is None or case.state != CaseState.placed or case.followups_done != n:
+        return
+    if case.owner_id is None or case.followup_open is not None:
+        return
+    case.followup_open = n
+    ctx.session.add(case)
+    outbox.enqueue(
+        ctx.session,
+        person_id=case.owner_id,
+        kind="followup",
+        reply=_question(ctx, case, case.owner_id, n, N_("Follow-up for case {ref} ({student}).")),
+        case_ref=case.ref,
+        dedupe_key=f"followup:{case.ref}:{n}:{case.placement_start}",
+    )
+    now = clock.now()
+    rules = ctx.region.schedule
+    for kind, days in (
+        ("followup_remind", rules.remind_after_workdays),
+        ("followup_escalate", rules.escalate_after_workdays),
+    ):
+        tasks.schedule(
+            ctx.session,
+            kind=kind,
+            due_at=working_days_later(now, days, ctx.region.tz),
+            case_ref=case.ref,
+            payload={"n": n, "workdays": days},
+            dedupe_key=f"{kind}:{case.ref}:{n}:{case.placement_start}",
+        )
+
+
+@tasks.handler("followup_remind")
+def remind_followup(ctx: Ctx, task: Task) -> None:
+    case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
+    n = int(task.payload["n"])
+    if case is None or not _open(case, n) or case.owner_id is None:
+        return
+    outbox.enqueue(
+        ctx.session,
+        person_id=case.owner_id,
+        kind="followup_reminder",
+        reply=_question(
+            ctx, case, case.owner_id, n, N_("Reminder: follow-up for case {ref} ({student}).")
+        ),
+        case_ref=case.ref,
+        dedupe_key=f"followup_remind:{case.ref}:{n}:{task.id}",
+    )
+
+
+@tasks.handler("followup_escalate")
+def escalate_followup(ctx: Ctx, task: Task) -> None:
+    case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
+    n = int(task.payload["n"])
+    if case is None or not _open(case, n):
+        return
+    owner = queries.person_by_id(ctx.session, person_id=case.owner_id or "")
+    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+        t = ctx.translator_for(coordinator)
+        outbox.enqueue(
+            ctx.session,
+            person_id=coordinator.id,
+            kind="escalation",
+            reply=Reply(
+                text=t(
+                    "Escalation: {name} has not answered the follow-up of case {ref} for "
+                    "{days} working days.",
+                    name=owner.name if owner else "-",
+                    ref=case.ref,
+                    days=task.payload.get("workdays", "?"),
+                ),
+                buttons=[Button(label=t("Details"), action=f"details:{case.ref}")],
+            ),
+            case_ref=case.ref,
+            dedupe_key=f"followup_escalate:{case.ref}:{n}:{task.id}:{coordinator.id}",
+        )
+
+
+def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
+    """The owner pressed one of the follow-up buttons."""
+    case = cases.get_in_scope(ctx, ref)
+    t = ctx.t
+    if not may_act_as_owner(ctx.actor, case):
+        raise Refused(t("Only the owner of case {ref} answers its follow-ups.", ref=case.ref))
+    if not _open(case, n) or what not in ANSWERS:
+        raise Refused(t("This follow-up question of case {ref} is no longer open.", ref=case.ref))
+    if what == "changed":
+        return forms.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "changed", "n": n})
+    if what == "lost":
+        ctx.session.execute(_close_question(case, n, done=n))
+        ctx.session.refresh(case)
+        return [cases.lose_contact(ctx, case.ref)]
+    if what == "dropped":
+        cases.apply(ctx, case, "followup_dropped", followup_open=None)
+        for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+            tc = ctx.translator_for(coordinator)
+            outbox.enqueue(
+                ctx.session,
+                person_id=coordinator.id,
+                kind="dropout",
+                reply=Reply(
+                    text=tc(
+                        "Case {ref} is reopened: the young person dropped out of their place.",
+                        ref=case.ref,
+                    )
+                ),
+                case_ref=case.ref,
+                dedupe_key=f"dropout:{case.ref}:{case.version}:{coordinator.id}",
+            )
+        return [
+            Reply(
+                text=t("Case {ref} is open again with you; the coordinator is told.", ref=case.ref)
+            )
+        ]
+    # still in place
+    result = ctx.session.execute(_close_question(case, n, done=n + 1))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused(t("This follow-up question of case {ref} is no longer open.", ref=case.ref))
+    ctx.session.refresh(case)
+    if n + 1 >= len(ctx.region.schedule.followup_days):
+        cases.apply(ctx, case, "followup_ok_last")
+        return [Reply(text=t("Good to hear. Case {ref} is closed.", ref=case.ref))]
+    _next_followup(ctx, case, n + 1)
+    return [
+        Reply(
+            text=t(
+                "Good to hear. I will ask again on {date}.",
+                date=format_date(_followup_day(ctx, case, n + 1), locale=t.language),
+            )
+        )
+    ]
+
+
+def _close_question(case: Case, n: int, *, done: int) -> Any:
+    """Close follow-up question n, but only if it is still open (a double press does nothing)."""
+    return (
+        update(Case)
+        .where(col(Case.id) == case.id, col(Case.followup_open) == n)
+        .values(followup_open=None, followups_done=done)
+    )

@@ -1,0 +1,117 @@
+"""Scheduled handover work: the window opening, reminders and escalation of unclaimed cases.
+
+```mermaid
+sequenceDiagram
+    participant S as sweep
+    participant C as case
+    participant B as brokers (home municipality)
+    participant K as coordinator
+    S->>C: window_open (07:00 on the day) — forecast → due
+    C->>B: case card: Claim · Transfer · Details
+    S->>B: remind_unclaimed after remind_after_workdays (if still due, same version)
+    S->>K: escalate_unclaimed after escalate_after_workdays (if still due, same version)
+```
+"""
+
+from __future__ import annotations
+
+from bot.core import cases, clock, outbox, tasks
+from bot.core.cards import case_card
+from bot.core.context import Ctx
+from bot.core.intake import window_opens
+from bot.core.replies import Button, Reply
+from bot.core.vocab import CaseState
+from bot.store import queries
+from bot.store.models import Case, Task
+
+
+def _case(ctx: Ctx, task: Task) -> Case | None:
+    return queries.case_by_ref(ctx.session, ref=task.case_ref or "")
+
+
+@tasks.handler("window_open")
+def window_open(ctx: Ctx, task: Task) -> None:
+    case = _case(ctx, task)
+    if case is None or case.state != CaseState.forecast:
+        return
+    opens = window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
+    if opens > clock.today(ctx.region.tz):  # the exit moved later since this was scheduled
+        cases.schedule_window(ctx, case, opens)
+        return
+    cases.make_due(ctx, case)
+
+
+def _still_unclaimed(case: Case | None, task: Task) -> bool:
+    return (
+        case is not None
+        and case.state == CaseState.due
+        and case.version == task.payload.get("version")
+    )
+
+
+@tasks.handler("remind_unclaimed")
+def remind_unclaimed(ctx: Ctx, task: Task) -> None:
+    case = _case(ctx, task)
+    if case is None or not _still_unclaimed(case, task):
+        return
+    if case.assigned_person_id:
+        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
+        receivers = [person] if person else []
+    else:
+        receivers = list(
+            queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
+        )
+    for broker in receivers:
+        t = ctx.translator_for(broker)
+        card = case_card(
+            ctx.session,
+            case,
+            viewer=broker,
+            t=t,
+            private=True,
+            transport=ctx.transport,
+            audit_action="sent_personal",
+        )
+        intro = t(
+            "Reminder: case {ref} has waited {days} working days for a broker.",
+            ref=case.ref,
+            days=task.payload.get("workdays", "?"),
+        )
+        outbox.enqueue(
+            ctx.session,
+            person_id=broker.id,
+            kind="reminder",
+            reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
+            case_ref=case.ref,
+            dedupe_key=f"remind_unclaimed:{case.ref}:{case.version}:{broker.id}",
+        )
+
+
+@tasks.handler("escalate_unclaimed")
+def escalate_unclaimed(ctx: Ctx, task: Task) -> None:
+    case = _case(ctx, task)
+    if case is None or not _still_unclaimed(case, task):
+        return
+    where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
+    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+        t = ctx.translator_for(coordinator)
+        outbox.enqueue(
+            ctx.session,
+            person_id=coordinator.id,
+            kind="escalation",
+            reply=Reply(
+                text=t(
+                    "Escalation: case {ref} has waited {days} working days and nobody in "
+                    "{municipality} has claimed it.",
+                    ref=case.ref,
+                    days=task.payload.get("workdays", "?"),
+                    municipality=where,
+                ),
+                buttons=[
+                    Button(label=t("Details"), action=f"details:{case.ref}"),
+                    Button(label=t("Transfer"), action=f"transfer:{case.ref}"),
+                ],
+            ),
+            case_ref=case.ref,
+            dedupe_key=f"escalate_unclaimed:{case.ref}:{case.version}:{coordinator.id}",
+        )

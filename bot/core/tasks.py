@@ -1,0 +1,132 @@
+"""Scheduled work as rows: record a task with a due time; the sweep runs what is due.
+
+Claiming is one statement per batch (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
+writers), a lease keeps other instances off a task while it runs, and each task runs in its
+own transaction together with everything it records (outbox messages, new tasks). A task that
+fails is retried later with back-off; one that crashed mid-way is picked up again when its
+lease ends — its outbox messages carry dedupe keys, so nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.core import clock
+from bot.core.context import Ctx
+from bot.core.delivery import backoff
+from bot.store.db import session_scope
+from bot.store.models import Task
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+TaskHandler = Callable[[Ctx, Task], None]
+HANDLERS: dict[str, TaskHandler] = {}
+
+
+def handler(kind: str) -> Callable[[TaskHandler], TaskHandler]:
+    def register(fn: TaskHandler) -> TaskHandler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def schedule(
+    session: Session,
+    *,
+    kind: str,
+    due_at: datetime,
+    case_ref: str | None = None,
+    person_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Record a task; False when one with the same dedupe key exists."""
+    if dedupe_key is not None:
+        known = session.exec(select(Task.id).where(Task.dedupe_key == dedupe_key)).first()
+        if known is not None:
+            return False
+    task = Task(
+        kind=kind,
+        case_ref=case_ref,
+        person_id=person_id,
+        payload=payload or {},
+        dedupe_key=dedupe_key,
+        due_at=due_at,
+        created_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(task)
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim_due(engine: Engine, *, limit: int = 50) -> list[int]:
+    """Lease up to `limit` due tasks for this process; returns their ids."""
+    now = clock.now()
+    with session_scope(engine) as session:
+        ids = list(
+            session.exec(
+                select(Task.id)
+                .where(
+                    col(Task.done_at).is_(None),
+                    Task.due_at <= now,
+                    or_(col(Task.leased_until).is_(None), Task.leased_until < now),
+                )
+                .order_by(col(Task.due_at), col(Task.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+        )
+        if ids:
+            session.execute(
+                update(Task).where(col(Task.id).in_(ids)).values(leased_until=now + LEASE)
+            )
+    return [i for i in ids if i is not None]
+
+
+def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -> bool:
+    """Run one leased task in its own transaction. False when it failed (and will retry)."""
+    try:
+        with session_scope(engine) as session:
+            task = session.get(Task, task_id)
+            if task is None or task.done_at is not None:
+                return True
+            HANDLERS[task.kind](make_ctx(session), task)
+            task.done_at = clock.now()
+            task.leased_until = None
+            session.add(task)
+        return True
+    except Exception as exc:
+        log.exception("task %s failed", task_id)
+        with session_scope(engine) as session:
+            task = session.get(Task, task_id)
+            if task is not None:
+                task.attempts += 1
+                task.last_error = type(exc).__name__
+                task.due_at = clock.now() + backoff(task.attempts)
+                task.leased_until = None
+                session.add(task)
+        return False
+
+
+def sweep(engine: Engine, make_ctx: Callable[[Session], Ctx], *, limit: int = 50) -> int:
+    """Run everything that is due now. Returns how many tasks ran."""
+    ran = 0
+    while ids := claim_due(engine, limit=limit):
+        for task_id in ids:
+            run_task(engine, make_ctx, task_id)
+            ran += 1
+        if len(ids) < limit:
+            break
+    return ran

@@ -1,0 +1,1 @@
+"""The clock: fixed APScheduler triggers that call the core's sweeps; the working-day calendar."""
