@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import case as sql_case
 from sqlmodel import col, func, select
 
-from bot.core import cases, followups, forms, leaver_form
+from bot.core import cases, digest, followups, forms, leaver_form, rounds
 from bot.core.cards import case_card, case_line
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -91,6 +91,9 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
             return run_command(ctx, f"/{kind} {rest}")
         case "form":
             return forms.press(ctx, action)
+        case "round":
+            what, _, arg = rest.partition(":")
+            return rounds.confirm(ctx, arg) if what == "complete" else rounds.upload_help(ctx)
         case "placed":
             return run_command(ctx, f"/placed {rest}")
         case "fu":
@@ -132,6 +135,10 @@ def _card(ctx: Ctx, ref: str, *, details: bool = False) -> Reply:
         transport=ctx.transport,
         details=details,
     )
+
+
+def _digest(ctx: Ctx, args: str) -> list[Reply]:
+    return [digest.on_demand(ctx.session, ctx.region, ctx.t)]
 
 
 def _placed(ctx: Ctx, args: str) -> list[Reply]:
@@ -309,6 +316,7 @@ COMMANDS: dict[str, Handler] = {
     "transfer": _transfer,
     "cases": _cases,
     "placed": _placed,
+    "digest": _digest,
     "withdraw": _withdraw,
     "close": _close,
     "lost": _lost,

@@ -44,7 +44,7 @@ def lease_pending(
         .where(
             col(OutboxMessage.sent_at).is_(None),
             OutboxMessage.not_before <= now,
-            or_(col(OutboxMessage.leased_until).is_(None), OutboxMessage.leased_until < now),
+            or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now),
         )
         .order_by(col(OutboxMessage.id))
         .limit(limit)

@@ -1,6 +1,7 @@
 """Everything the clock sets off, in one place: the sweep and the fixed daily/weekly jobs.
 
-Importing this module registers every task handler.
+Importing this module registers every task handler. Each job is safe to run twice or on two
+instances at once: what it records carries a dedupe key or a unique row.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ import logging
 
 from sqlmodel import Session
 
-from bot.core import followups, handover, tasks  # noqa: F401  (registers the task handlers)
+from bot.core import digest, followups, forms, handover, privacy, rounds, tasks  # noqa: F401
 from bot.core.app import Core
 from bot.core.context import Ctx, system_person
+from bot.store import queries
+from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -21,5 +24,36 @@ def system_ctx(core: Core, session: Session) -> Ctx:
 
 
 def run_sweep(core: Core) -> int:
-    """Run every task that is due. Returns how many ran."""
-    return tasks.sweep(core.engine, lambda session: system_ctx(core, session))
+    """Run every task that is due, and look after idle conversations. Returns tasks run."""
+    ran = tasks.sweep(core.engine, lambda session: system_ctx(core, session))
+    with session_scope(core.engine) as session:
+        forms.sweep_idle(system_ctx(core, session))
+    return ran
+
+
+def run_rounds(core: Core) -> None:
+    with session_scope(core.engine) as session:
+        ctx = system_ctx(core, session)
+        asked = rounds.start_round(ctx)
+        rounds.remind_and_report(ctx)
+    if asked:
+        log.info("forecasting round: %d school contacts asked", asked)
+
+
+def run_digest(core: Core) -> int:
+    with session_scope(core.engine) as session:
+        ctx = system_ctx(core, session)
+        return digest.send_weekly(
+            session,
+            core.region,
+            translator_for=ctx.translator_for,
+            coordinators=list(queries.people_with_role(session, role="coordinator")),
+        )
+
+
+def run_retention(core: Core) -> int:
+    with session_scope(core.engine) as session:
+        erased = privacy.run_retention(system_ctx(core, session))
+    if erased:
+        log.info("retention: personal data of %d cases erased", erased)
+    return erased

@@ -81,7 +81,7 @@ def claim_due(engine: Engine, *, limit: int = 50) -> list[int]:
                 .where(
                     col(Task.done_at).is_(None),
                     Task.due_at <= now,
-                    or_(col(Task.leased_until).is_(None), Task.leased_until < now),
+                    or_(col(Task.leased_until).is_(None), col(Task.leased_until) < now),
                 )
                 .order_by(col(Task.due_at), col(Task.id))
                 .limit(limit)

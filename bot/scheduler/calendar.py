@@ -50,3 +50,13 @@ def working_days_between(start: date, end: date) -> int:
         if is_working_day(current):
             n += 1
     return n
+
+
+def working_days_before(day: date, n: int) -> date:
+    """The working day n working days before `day` (n ≥ 1)."""
+    current, counted = day, 0
+    while counted < n:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            counted += 1
+    return current

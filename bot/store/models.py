@@ -172,3 +172,13 @@ class RoundRequest(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_reminded_on: date | None = None
     coordinator_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DigestSnapshot(SQLModel, table=True):
+    """The figures of one week's digest, kept so next week's can show the trend."""
+
+    __tablename__ = "digest_snapshot"
+
+    week: str = Field(primary_key=True, max_length=10)  # ISO week, "2026-W48"
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)

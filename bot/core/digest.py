@@ -1,0 +1,278 @@
+"""The weekly digest (product.md 5.4): the region's figures, by reference, never by name.
+
+Every figure is an SQL aggregate; no case is loaded to be counted. Each week's figures are
+kept as a snapshot so the next digest can show the trend.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func
+from sqlalchemy import case as when
+from sqlmodel import Session, col, select
+
+from bot.core import clock, outbox
+from bot.core.i18n import Translator
+from bot.core.replies import Reply
+from bot.core.vocab import STRUCTURAL_DESTINATIONS, CaseState, label
+from bot.region import Region
+from bot.scheduler.calendar import WORKDAY_START, at_local, working_days_before
+from bot.store.models import (
+    AuditEvent,
+    Case,
+    DigestSnapshot,
+    Municipality,
+    RoundRequest,
+    School,
+)
+
+STATES = [s.value for s in CaseState]
+MAX_REFS = 30  # references listed per line; the rest is counted
+
+
+@dataclass
+class Figures:
+    week: str
+    by_municipality: dict[str, dict[str, int]] = field(default_factory=dict)
+    new_forecasts: int = 0
+    due: int = 0
+    unclaimed: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    dropouts: list[str] = field(default_factory=list)
+    schools_not_answered: list[str] = field(default_factory=list)
+    left: int = 0
+    in_view: int = 0
+    structural: int = 0
+
+    def share(self, part: int) -> int | None:
+        return round(100 * part / self.left) if self.left else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "by_municipality": self.by_municipality,
+            "new_forecasts": self.new_forecasts,
+            "due": self.due,
+            "unclaimed": len(self.unclaimed),
+            "overdue": len(self.overdue),
+            "dropouts": len(self.dropouts),
+            "in_view_pct": self.share(self.in_view),
+            "structural_pct": self.share(self.structural),
+        }
+
+
+def iso_week(moment: datetime, region: Region) -> str:
+    year, week, _ = moment.astimezone(region.tz).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def compute(session: Session, region: Region) -> Figures:
+    now = clock.now()
+    today = now.astimezone(region.tz).date()
+    week_ago = now - timedelta(days=7)
+    figures = Figures(week=iso_week(now, region))
+
+    rows = session.exec(
+        select(Municipality.name, Case.state, func.count())
+        .join(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
+        .group_by(col(Municipality.name), col(Case.state))
+    ).all()
+    for name, state, n in rows:
+        figures.by_municipality.setdefault(name, dict.fromkeys(STATES, 0))[state] = n
+
+    figures.new_forecasts = session.exec(
+        select(func.count()).select_from(Case).where(Case.created_at >= week_ago)
+    ).one()
+    due_refs = session.exec(
+        select(Case.ref, Case.due_at)
+        .where(Case.state == CaseState.due)
+        .order_by(col(Case.urgent).desc(), col(Case.due_at))
+    ).all()
+    figures.due = len(due_refs)
+    remind_line = at_local(
+        working_days_before(today, region.schedule.remind_after_workdays), WORKDAY_START, region.tz
+    )
+    overdue_line = at_local(
+        working_days_before(today, region.schedule.escalate_after_workdays),
+        WORKDAY_START,
+        region.tz,
+    )
+    figures.unclaimed = [r for r, due_at in due_refs if due_at and due_at <= remind_line]
+    figures.overdue = [r for r, due_at in due_refs if due_at and due_at <= overdue_line]
+    dropped = session.exec(
+        select(AuditEvent.case_ref)
+        .where(AuditEvent.action == "followup_dropped", AuditEvent.at >= week_ago)
+        .order_by(col(AuditEvent.id))
+    ).all()
+    figures.dropouts = [ref for ref in dropped if ref is not None]
+
+    latest_round = session.exec(select(func.max(RoundRequest.round_date))).one()
+    if latest_round is not None:
+        figures.schools_not_answered = list(
+            session.exec(
+                select(School.name)
+                .join(RoundRequest, col(RoundRequest.school_id) == col(School.id))
+                .where(
+                    RoundRequest.round_date == latest_round,
+                    col(RoundRequest.confirmed_at).is_(None),
+                )
+                .distinct()
+                .order_by(col(School.name))
+            ).all()
+        )
+
+    # Leavers whose exit has passed in the last twelve months (withdrawn ones never left).
+    left = and_(
+        col(Case.expected_exit) <= today,
+        col(Case.expected_exit) > today - timedelta(days=365),
+        col(Case.state) != CaseState.withdrawn,
+    )
+    structural = [d.value for d in STRUCTURAL_DESTINATIONS]
+    n_left, n_in_view, n_structural = session.exec(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(when((col(Case.created_at) < col(Case.expected_exit), 1), else_=0)), 0
+            ),
+            func.coalesce(
+                func.sum(
+                    when(
+                        (
+                            col(Case.state).in_([CaseState.placed, CaseState.closed])
+                            & col(Case.destination).in_(structural),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+        ).where(left)
+    ).one()
+    figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
+    return figures
+
+
+def _refs(t: Translator, refs: list[str]) -> str:
+    shown = ", ".join(refs[:MAX_REFS])
+    if len(refs) > MAX_REFS:
+        shown += " " + t("and {n} more", n=len(refs) - MAX_REFS)
+    return shown or "-"
+
+
+def _pct(value: int | None) -> str:
+    return "-" if value is None else f"{value}%"
+
+
+def _trend(t: Translator, now: Any, before: Any) -> str:
+    if before is None or now is None:
+        return ""
+    diff = now - before
+    return " (" + t("{diff:+d} since last week", diff=diff) + ")"
+
+
+def render(
+    t: Translator, region: Region, figures: Figures, previous: dict[str, Any] | None
+) -> Reply:
+    prev = previous or {}
+    lines = []
+    for name in sorted(figures.by_municipality):
+        counts = figures.by_municipality[name]
+        parts = [f"{counts[s]} {label(t, s)}" for s in STATES if counts.get(s)]
+        lines.append(f"{name}: " + " · ".join(parts))
+    lines += [
+        t("New leavers this week: {n}", n=figures.new_forecasts)
+        + _trend(t, figures.new_forecasts, prev.get("new_forecasts")),
+        t("Due now: {n}", n=figures.due) + _trend(t, figures.due, prev.get("due")),
+        t(
+            "Unclaimed for {days}+ working days: {refs}",
+            days=region.schedule.remind_after_workdays,
+            refs=_refs(t, figures.unclaimed),
+        ),
+        t(
+            "Overdue ({days}+ working days): {refs}",
+            days=region.schedule.escalate_after_workdays,
+            refs=_refs(t, figures.overdue),
+        ),
+        t("Dropped out this week: {refs}", refs=_refs(t, figures.dropouts)),
+        t(
+            "Schools that have not answered the forecasting round: {schools}",
+            schools=", ".join(figures.schools_not_answered) or "-",
+        ),
+        t("In view before leaving school: {pct}", pct=_pct(figures.share(figures.in_view)))
+        + _trend(t, figures.share(figures.in_view), prev.get("in_view_pct")),
+        t("With a structural place: {pct}", pct=_pct(figures.share(figures.structural)))
+        + _trend(t, figures.share(figures.structural), prev.get("structural_pct")),
+    ]
+    return Reply(
+        title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
+        lines=lines,
+        image_png=chart(t, figures) if figures.by_municipality else None,
+        image_title=t("Cases per municipality and state"),
+    )
+
+
+def chart(t: Translator, figures: Figures) -> bytes:
+    """A stacked bar per municipality, one colour per state, as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    names = sorted(figures.by_municipality)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.6), dpi=100)
+    left = [0] * len(names)
+    for state in STATES:
+        values = [figures.by_municipality[n].get(state, 0) for n in names]
+        if any(values):
+            ax.barh(names, values, left=left, label=label(t, state))
+            left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_xlabel(t("cases"))
+    ax.invert_yaxis()
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title(t("Cases per municipality and state"))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def previous_snapshot(session: Session, week: str) -> dict[str, Any] | None:
+    row = session.exec(
+        select(DigestSnapshot)
+        .where(DigestSnapshot.week < week)
+        .order_by(col(DigestSnapshot.week).desc())
+    ).first()
+    return row.figures if row else None
+
+
+def on_demand(session: Session, region: Region, t: Translator) -> Reply:
+    figures = compute(session, region)
+    return render(t, region, figures, previous_snapshot(session, figures.week))
+
+
+def send_weekly(
+    session: Session, region: Region, *, translator_for: Any, coordinators: list[Any]
+) -> int:
+    """Record this week's digest for every coordinator (once per week) and keep the snapshot."""
+    figures = compute(session, region)
+    previous = previous_snapshot(session, figures.week)
+    sent = 0
+    for person in coordinators:
+        if outbox.enqueue(
+            session,
+            person_id=person.id,
+            kind="digest",
+            reply=render(translator_for(person), region, figures, previous),
+            dedupe_key=f"digest:{figures.week}:{person.id}",
+        ):
+            sent += 1
+    if session.get(DigestSnapshot, figures.week) is None:
+        session.add(
+            DigestSnapshot(week=figures.week, figures=figures.as_json(), created_at=clock.now())
+        )
+    return sent

@@ -1,0 +1,105 @@
+"""Privacy: export everything about a case, erase its personal data, and the retention job.
+
+Erasing keeps the case, its figures and the pseudonymous audit trail; it blanks the name,
+contact details and notes, and redacts what the outbox kept of messages about the case.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.core import audit, clock
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.vocab import CaseState
+from bot.store import queries
+from bot.store.models import PERSONAL_CASE_FIELDS, Case, OutboxMessage
+
+ERASED_PAYLOAD: dict[str, Any] = {"text": "[erased]"}
+
+
+def export_case(ctx: Ctx, ref: str) -> dict[str, Any]:
+    """Everything stored about one case, for a subject access request."""
+    case = _case(ctx, ref)
+    audit.record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="export",
+        case_ref=case.ref,
+    )
+    data = case.model_dump(mode="json", exclude={"id"})
+    data["audit_trail"] = [
+        {
+            "at": e.at.isoformat(),
+            "actor": e.actor_id,
+            "transport": e.transport,
+            "action": e.action,
+            "detail": e.detail,
+        }
+        for e in audit.trail(ctx.session, case_ref=case.ref)
+    ]
+    data["messages"] = [
+        {
+            "to": m.person_id,
+            "kind": m.kind,
+            "created_at": m.created_at.isoformat(),
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "content": m.payload,
+        }
+        for m in ctx.session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.case_ref == case.ref)
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    ]
+    return data
+
+
+def erase_case(ctx: Ctx, ref: str) -> Case:
+    case = _case(ctx, ref)
+    erase_personal(ctx.session, case, actor_id=ctx.actor.id, transport=ctx.transport)
+    return case
+
+
+def erase_personal(session: Session, case: Case, *, actor_id: str, transport: str) -> None:
+    for name in PERSONAL_CASE_FIELDS:
+        setattr(case, name, None)
+    case.closed_reason = None  # free text typed by people: it may name the young person
+    case.personal_data_erased_at = clock.now()
+    session.add(case)
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.case_ref) == case.ref)
+        .values(payload=ERASED_PAYLOAD)
+    )
+    audit.record(
+        session, actor_id=actor_id, transport=transport, action="erase_personal", case_ref=case.ref
+    )
+
+
+def run_retention(ctx: Ctx) -> int:
+    """Erase personal data of cases closed or withdrawn longer ago than the retention period."""
+    months = ctx.region.schedule.retention_months
+    cutoff = clock.now() - timedelta(days=round(months * 365.25 / 12))
+    stale = ctx.session.exec(
+        select(Case).where(
+            col(Case.state).in_([CaseState.closed, CaseState.withdrawn]),
+            Case.updated_at < cutoff,
+            col(Case.personal_data_erased_at).is_(None),
+        )
+    ).all()
+    for case in stale:
+        erase_personal(ctx.session, case, actor_id=ctx.actor.id, transport=ctx.transport)
+    return len(stale)
+
+
+def _case(ctx: Ctx, ref: str) -> Case:
+    case = queries.case_by_ref(ctx.session, ref=ref.strip().upper())
+    if case is None:
+        raise Refused(ctx.t("There is no case {ref}.", ref=ref.strip().upper()))
+    return case

@@ -1,0 +1,197 @@
+"""Forecasting rounds (product.md 5.1): on each configured date every school contact is asked,
+by direct message, for the expected leavers of the coming period.
+
+They are reminded on working days until they press "My list is complete"; after the
+configured number of working days the coordinator hears which schools did not answer. Each
+request is a row (unique per round and person) and each message has a dedupe key, so a
+restart, or two instances at once, never ask anyone twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.core import clock, outbox
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.i18n import N_, Translator
+from bot.core.replies import Button, Reply
+from bot.scheduler.calendar import is_working_day, working_days_between
+from bot.store import queries
+from bot.store.models import Person, RoundRequest, School
+
+# A round date missed while the bot was down is still started within this many days.
+CATCH_UP_DAYS = 7
+ADD, UPLOAD, SHOW, COMPLETE = (
+    N_("Add leaver"),
+    N_("Upload CSV"),
+    N_("Show my list"),
+    N_("My list is complete"),
+)
+
+
+def current_round(ctx: Ctx) -> date | None:
+    """The configured round date that started in the last CATCH_UP_DAYS days, if any."""
+    today = clock.today(ctx.region.tz)
+    for back in range(CATCH_UP_DAYS + 1):
+        day = today - timedelta(days=back)
+        if (day.month, day.day) in ctx.region.schedule.forecast_round_dates:
+            return day
+    return None
+
+
+def _buttons(t: Translator, round_date: date) -> list[Button]:
+    return [
+        Button(label=t(ADD), action="cmd:leaver", style="primary"),
+        Button(label=t(UPLOAD), action="round:upload"),
+        Button(label=t(SHOW), action="leavers:1"),
+        Button(label=t(COMPLETE), action=f"round:complete:{round_date.isoformat()}"),
+    ]
+
+
+def _ask_text(t: Translator, school: str) -> str:
+    return t(
+        "The forecasting round has started. Which pupils of {school} are expected to leave "
+        "school in the coming period? Add them one by one, upload a CSV file, and press "
+        '"My list is complete" when everybody is in.',
+        school=school,
+    )
+
+
+def start_round(ctx: Ctx) -> int:
+    """Ask every school contact (once) when a round has started. Returns how many were asked."""
+    round_date = current_round(ctx)
+    if round_date is None:
+        return 0
+    asked = 0
+    for person in queries.people_with_role(ctx.session, role="school_contact"):
+        school = queries.school_by_id(ctx.session, school_id=person.school_id or "")
+        if school is None:
+            continue
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(
+                    RoundRequest(
+                        round_date=round_date,
+                        person_id=person.id,
+                        school_id=school.id,
+                        asked_at=clock.now(),
+                    )
+                )
+        except IntegrityError:
+            continue  # asked already in this round
+        t = ctx.translator_for(person)
+        outbox.enqueue(
+            ctx.session,
+            person_id=person.id,
+            kind="round",
+            reply=Reply(
+                title=t("Forecasting round"),
+                text=_ask_text(t, school.name),
+                buttons=_buttons(t, round_date),
+            ),
+            dedupe_key=f"round:{round_date.isoformat()}:{person.id}",
+        )
+        asked += 1
+    return asked
+
+
+def remind_and_report(ctx: Ctx) -> None:
+    """Once per working day: remind who has not confirmed; after the limit, tell the coordinator."""
+    today = clock.today(ctx.region.tz)
+    if not is_working_day(today):
+        return
+    limit = ctx.region.schedule.round_answer_workdays
+    open_requests = ctx.session.exec(
+        select(RoundRequest).where(
+            col(RoundRequest.confirmed_at).is_(None),
+            col(RoundRequest.coordinator_told_at).is_(None),
+        )
+    ).all()
+    overdue: dict[date, list[RoundRequest]] = {}
+    for request in open_requests:
+        asked_on = request.asked_at.astimezone(ctx.region.tz).date()
+        if working_days_between(asked_on, today) >= limit:
+            overdue.setdefault(request.round_date, []).append(request)
+            continue
+        if asked_on == today or request.last_reminded_on == today:
+            continue
+        person = ctx.session.get(Person, request.person_id)
+        school = ctx.session.get(School, request.school_id)
+        if person is None or not person.active or school is None:
+            continue
+        t = ctx.translator_for(person)
+        if outbox.enqueue(
+            ctx.session,
+            person_id=person.id,
+            kind="round_reminder",
+            reply=Reply(
+                title=t("Forecasting round"),
+                text=t(
+                    "Reminder: is the list of expected leavers of {school} complete?",
+                    school=school.name,
+                ),
+                buttons=_buttons(t, request.round_date),
+            ),
+            dedupe_key=f"round_reminder:{request.round_date.isoformat()}:{person.id}:{today.isoformat()}",
+        ):
+            request.last_reminded_on = today
+            ctx.session.add(request)
+    for round_date, requests in overdue.items():
+        found = [ctx.session.get(School, r.school_id) for r in requests]
+        schools = sorted({school.name for school in found if school is not None})
+        for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+            t = ctx.translator_for(coordinator)
+            outbox.enqueue(
+                ctx.session,
+                person_id=coordinator.id,
+                kind="round_report",
+                reply=Reply(
+                    title=t("Forecasting round"),
+                    text=t(
+                        "These schools have not confirmed their list of expected leavers after "
+                        "{days} working days:",
+                        days=limit,
+                    ),
+                    lines=schools,
+                ),
+                dedupe_key=f"round_report:{round_date.isoformat()}:{coordinator.id}",
+            )
+        for request in requests:
+            request.coordinator_told_at = clock.now()
+            ctx.session.add(request)
+
+
+def confirm(ctx: Ctx, round_date: str) -> list[Reply]:
+    """The school contact pressed "My list is complete"."""
+    try:
+        day = date.fromisoformat(round_date)
+    except ValueError:
+        raise Refused(ctx.t("That button no longer works. Type /help.")) from None
+    request = ctx.session.exec(
+        select(RoundRequest).where(
+            RoundRequest.round_date == day, RoundRequest.person_id == ctx.actor.id
+        )
+    ).first()
+    if request is None:
+        raise Refused(ctx.t("You were not asked in that forecasting round."))
+    if request.confirmed_at is None:
+        request.confirmed_at = clock.now()
+        ctx.session.add(request)
+    return [Reply(text=ctx.t("Thank you: your list is complete. The coordinator can see it."))]
+
+
+def upload_help(ctx: Ctx) -> list[Reply]:
+    return [
+        Reply(
+            text=ctx.t(
+                "Send the CSV file to me in this chat. Columns: student_ref, home_municipality, "
+                "programme and expected_exit are required; name, birth_year, vso_profile, "
+                "early_leaver, destination_wish, consent and notes are optional (Dutch column "
+                "names work too). The file is taken whole or not at all."
+            )
+        )
+    ]
