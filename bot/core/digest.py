@@ -221,6 +221,7 @@ def chart(t: Translator, figures: Figures) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     names = sorted(figures.by_municipality)
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.6), dpi=100)
@@ -231,6 +232,7 @@ def chart(t: Translator, figures: Figures) -> bytes:
             ax.barh(names, values, left=left, label=label(t, state))
             left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_xlabel(t("cases"))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.invert_yaxis()
     ax.legend(loc="lower right", fontsize="small")
     ax.set_title(t("Cases per municipality and state"))

@@ -167,12 +167,23 @@ class TerminalChat:
             self.stdout.flush()
 
     async def run(self, *, poll_seconds: float = 2.0) -> None:
+        """Read lines until /quit or the end of input; meanwhile show arriving messages."""
         self.intro()
-        while True:
-            self.prompt()
-            line = await asyncio.to_thread(self.stdin.readline)
-            if line == "":  # end of input
-                break
-            if not self.handle(line):
-                break
+
+        async def poll() -> None:
+            while True:
+                await asyncio.sleep(poll_seconds)
+                self.deliver()
+
+        poller = asyncio.create_task(poll())
+        try:
+            while True:
+                self.prompt()
+                line = await asyncio.to_thread(self.stdin.readline)
+                if line == "":  # end of input
+                    break
+                if not self.handle(line):
+                    break
+        finally:
+            poller.cancel()
         self.say(self.t("Goodbye."))
