@@ -7,6 +7,7 @@ recorded again, so the same ping cannot be queued twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -40,7 +41,7 @@ def enqueue(
         person_id=person_id,
         kind=kind,
         case_ref=case_ref,
-        payload=reply.model_dump(mode="json"),
+        payload=json.loads(reply.model_dump_json()),
         dedupe_key=dedupe_key,
         created_at=now,
         not_before=not_before or now,
@@ -73,4 +74,4 @@ def mark_sent(session: Session, message: OutboxMessage, *, via: str) -> None:
 
 
 def reply_of(message: OutboxMessage) -> Reply:
-    return Reply.model_validate(message.payload)
+    return Reply.model_validate_json(json.dumps(message.payload))

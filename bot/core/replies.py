@@ -37,7 +37,8 @@ class Reply(BaseModel):
     then only show it in a direct message, the App Home or an ephemeral message.
     """
 
-    model_config = ConfigDict(frozen=True)
+    # Images travel through the outbox as JSON: base64 both ways.
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     title: str | None = None
     text: str = ""

@@ -1,0 +1,93 @@
+"""The weekly digest: figures checked against a situation counted by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import time_machine
+
+from bot.core.app import Core
+from bot.core.sweeps import run_digest, run_sweep
+from tests.factories import inbox, make_leaver, one, press, say, text_of
+from tests.test_schedule import place
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def at(traveller: time_machine.Coordinates, *args: int) -> None:
+    traveller.move_to(datetime(*args, tzinfo=AMS))
+
+
+def build_week(core: Core, frozen: time_machine.Coordinates) -> dict[str, str]:
+    """By hand: Zwolle 1 forecast, 1 due (old), 1 placed; Kampen 1 due (fresh), 1 dropped out."""
+    at(frozen, 2026, 11, 2, 10, 0)  # three weeks before the digest
+    old_due = make_leaver(
+        core, early_leaver="yes", expected_exit="2026-11", consent="given", name="Geheime Naam"
+    )
+    placed = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    dropped = make_leaver(
+        core, home_municipality="Kampen", early_leaver="yes", expected_exit="2026-11"
+    )
+    say(core, "wim", f"/claim {placed.ref}")
+    place(core, "wim", placed.ref, "work", "Bakkerij", "2026-11-02")
+    say(core, "bram", f"/claim {dropped.ref}")
+    place(core, "bram", dropped.ref, "work", "Kwekerij", "2026-10-20")
+    at(frozen, 2026, 11, 19, 9, 0)  # 30 days after 20 October: Bram is asked
+    run_sweep(core)
+    press(core, "bram", f"fu:{dropped.ref}:0:dropped")
+    at(frozen, 2026, 11, 20, 10, 0)
+    fresh_due = make_leaver(
+        core, home_municipality="Kampen", early_leaver="yes", expected_exit="2026-11"
+    )
+    forecast = make_leaver(core, expected_exit="2027-06")
+    at(frozen, 2026, 11, 23, 8, 30)  # Monday, digest time
+    return {
+        "old_due": old_due.ref,
+        "placed": placed.ref,
+        "dropped": dropped.ref,
+        "fresh_due": fresh_due.ref,
+        "forecast": forecast.ref,
+    }
+
+
+def test_the_digest_figures_match_the_hand_count(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    refs = build_week(core, frozen)
+    lines = one(say(core, "anna", "/digest")).lines
+    text = "\n".join(lines)
+    by_name = {line.split(":")[0]: line for line in lines}
+    assert by_name["Zwolle"] == "Zwolle: 1 forecast · 1 due · 1 placed"
+    assert by_name["Kampen"] == "Kampen: 1 due · 1 claimed"  # the drop-out is claimed again
+    # unclaimed 3+ working days: only the old Zwolle case; the fresh one is from Friday
+    assert f"Unclaimed for 3+ working days: {refs['old_due']}" in lines
+    assert f"Overdue (7+ working days): {refs['old_due']}" in lines
+    assert "Due now: 2" in lines
+    assert f"Dropped out this week: {refs['dropped']}" in lines
+    # left school (exit November 2026 has passed: the 1st): 4 leavers; all registered in
+    # November, so none was in view before the 1st; one (placed, work) has a structural place
+    assert "In view before leaving school: 0%" in lines
+    assert "With a structural place: 25%" in lines
+    assert "Geheime" not in text
+
+
+def test_the_weekly_digest_goes_to_coordinators_once_with_a_chart(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    build_week(core, frozen)
+    assert run_digest(core) == 1
+    assert run_digest(core) == 0  # the same week again: nothing new
+    (digest,) = inbox(core, "anna", kind="digest")
+    assert digest.payload["image_png"]  # the chart travels with it
+
+
+def test_next_week_shows_the_trend(core: Core, frozen: time_machine.Coordinates) -> None:
+    build_week(core, frozen)
+    run_digest(core)
+    at(frozen, 2026, 11, 30, 8, 30)
+    run_digest(core)
+    second = inbox(core, "anna", kind="digest")[-1]
+    lines = second.payload["lines"]
+    assert any(line.startswith("New leavers this week: 0 (-2") for line in lines)  # 2 → 0
+    assert any(line.startswith("Due now: 2 (+0") for line in lines)
