@@ -65,6 +65,8 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
                 if r[0] != "alembic_version"
             ]
             quoted = ", ".join(f'"{t}"' for t in tables)
+            # a session left open by a test would make this wait for ever: fail loudly instead
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         engine.dispose()
         yield database_template

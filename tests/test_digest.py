@@ -9,7 +9,7 @@ import time_machine
 
 from bot.core.app import Core
 from bot.core.sweeps import run_digest, run_sweep
-from tests.factories import inbox, make_leaver, one, press, say, text_of
+from tests.factories import inbox, make_leaver, one, press, say
 from tests.test_schedule import place
 
 AMS = ZoneInfo("Europe/Amsterdam")

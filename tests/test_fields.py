@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -24,8 +25,9 @@ TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
-def env(core: Core) -> ParseEnv:
-    return ParseEnv(t=translator("en"), today=TODAY, session=Session(core.engine))
+def env(core: Core) -> Iterator[ParseEnv]:
+    with Session(core.engine) as session:
+        yield ParseEnv(t=translator("en"), today=TODAY, session=session)
 
 
 @pytest.mark.parametrize(
