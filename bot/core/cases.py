@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from bot.core import audit, clock, outbox, tasks
-from bot.core.cards import case_buttons, case_card
+from bot.core.cards import DETAILS, TRANSFER, case_buttons, case_card
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
@@ -28,7 +28,7 @@ from bot.core.permissions import (
     may_transfer,
     may_withdraw,
 )
-from bot.core.replies import Reply
+from bot.core.replies import Button, Reply
 from bot.core.vocab import OPEN_STATES, CaseState, Destination, label
 from bot.scheduler.calendar import at_local, working_days_later
 from bot.store import queries
@@ -348,10 +348,14 @@ def lose_contact(ctx: Ctx, ref: str) -> Reply:
     if not may_act_as_owner(ctx.actor, case):
         raise Refused(ctx.t("Only the owner of case {ref} can mark it lost.", ref=case.ref))
     apply(ctx, case, "lose_contact")
-    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
-        _tell(
-            ctx, coordinator, case, "lost", N_("Case {ref}: contact with the young person is lost.")
-        )
+    tell_coordinators(
+        ctx,
+        case,
+        "lost",
+        N_("Case {ref}: contact with the young person is lost."),
+        dedupe=str(case.version),
+        details=True,
+    )
     report_to_doorstroompunt(ctx, case)
     return Reply(text=ctx.t("Case {ref} is marked lost; the coordinator is told.", ref=case.ref))
 
@@ -372,17 +376,47 @@ def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
 # --- telling people --------------------------------------------------------------------------
 
 
+def pickers(ctx: Ctx, case: Case) -> list[Person]:
+    """Who must pick up a due case: the person it was transferred to, or the brokers there."""
+    if case.assigned_person_id:
+        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
+        return [person] if person else []
+    return list(
+        queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
+    )
+
+
+def tell_coordinators(
+    ctx: Ctx,
+    case: Case,
+    kind: str,
+    message: str,
+    *,
+    dedupe: str,
+    details: bool = False,
+    **params: Any,
+) -> None:
+    """A message (msgid `message`) to every coordinator, each in their own language."""
+    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+        t = ctx.translator_for(coordinator)
+        buttons = [Button(label=t(DETAILS), action=f"details:{case.ref}")] if details else []
+        if details and case.state == CaseState.due:
+            buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
+        outbox.enqueue(
+            ctx.session,
+            person_id=coordinator.id,
+            kind=kind,
+            reply=Reply(text=t(message, ref=case.ref, **params), buttons=buttons),
+            case_ref=case.ref,
+            dedupe_key=f"{kind}:{case.ref}:{dedupe}:{coordinator.id}",
+        )
+
+
 def notify_due(
     ctx: Ctx, case: Case, *, reason: str = "", transferred_by: Person | None = None
 ) -> None:
     """The case card to whoever must pick the case up; a note to the school's own broker."""
-    if case.assigned_person_id:
-        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
-        receivers = [person] if person else []
-    else:
-        receivers = list(
-            queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
-        )
+    receivers = pickers(ctx, case)
     for broker in receivers:
         t = ctx.translator_for(broker)
         card = _card(ctx, case, viewer=broker)

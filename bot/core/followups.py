@@ -265,25 +265,19 @@ def escalate_followup(ctx: Ctx, task: Task) -> None:
     if case is None or not _open(case, n):
         return
     owner = queries.person_by_id(ctx.session, person_id=case.owner_id or "")
-    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
-        t = ctx.translator_for(coordinator)
-        outbox.enqueue(
-            ctx.session,
-            person_id=coordinator.id,
-            kind="escalation",
-            reply=Reply(
-                text=t(
-                    "Escalation: {name} has not answered the follow-up of case {ref} for "
-                    "{days} working days.",
-                    name=owner.name if owner else "-",
-                    ref=case.ref,
-                    days=task.payload.get("workdays", "?"),
-                ),
-                buttons=[Button(label=t("Details"), action=f"details:{case.ref}")],
-            ),
-            case_ref=case.ref,
-            dedupe_key=f"followup_escalate:{case.ref}:{n}:{task.id}:{coordinator.id}",
-        )
+    cases.tell_coordinators(
+        ctx,
+        case,
+        "escalation",
+        N_(
+            "Escalation: {name} has not answered the follow-up of case {ref} for "
+            "{days} working days."
+        ),
+        dedupe=f"followup:{n}:{task.id}",
+        details=True,
+        name=owner.name if owner else "-",
+        days=task.payload.get("workdays", "?"),
+    )
 
 
 def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
@@ -302,21 +296,14 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
         return [cases.lose_contact(ctx, case.ref)]
     if what == "dropped":
         cases.apply(ctx, case, "followup_dropped", followup_open=None)
-        for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
-            tc = ctx.translator_for(coordinator)
-            outbox.enqueue(
-                ctx.session,
-                person_id=coordinator.id,
-                kind="dropout",
-                reply=Reply(
-                    text=tc(
-                        "Case {ref} is reopened: the young person dropped out of their place.",
-                        ref=case.ref,
-                    )
-                ),
-                case_ref=case.ref,
-                dedupe_key=f"dropout:{case.ref}:{case.version}:{coordinator.id}",
-            )
+        cases.tell_coordinators(
+            ctx,
+            case,
+            "dropout",
+            N_("Case {ref} is reopened: the young person dropped out of their place."),
+            dedupe=str(case.version),
+            details=True,
+        )
         return [
             Reply(
                 text=t("Case {ref} is open again with you; the coordinator is told.", ref=case.ref)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from bot.core import cases, clock, outbox, tasks
 from bot.core.cards import case_card
 from bot.core.context import Ctx
+from bot.core.i18n import N_
 from bot.core.intake import window_opens
-from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import Case, Task
@@ -54,14 +54,7 @@ def remind_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
-    if case.assigned_person_id:
-        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
-        receivers = [person] if person else []
-    else:
-        receivers = list(
-            queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
-        )
-    for broker in receivers:
+    for broker in cases.pickers(ctx, case):
         t = ctx.translator_for(broker)
         card = case_card(
             ctx.session,
@@ -92,26 +85,18 @@ def escalate_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
-    where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
-    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
-        t = ctx.translator_for(coordinator)
-        outbox.enqueue(
-            ctx.session,
-            person_id=coordinator.id,
-            kind="escalation",
-            reply=Reply(
-                text=t(
-                    "Escalation: case {ref} has waited {days} working days and nobody in "
-                    "{municipality} has claimed it.",
-                    ref=case.ref,
-                    days=task.payload.get("workdays", "?"),
-                    municipality=where,
-                ),
-                buttons=[
-                    Button(label=t("Details"), action=f"details:{case.ref}"),
-                    Button(label=t("Transfer"), action=f"transfer:{case.ref}"),
-                ],
-            ),
-            case_ref=case.ref,
-            dedupe_key=f"escalate_unclaimed:{case.ref}:{case.version}:{coordinator.id}",
-        )
+    cases.tell_coordinators(
+        ctx,
+        case,
+        "escalation",
+        N_(
+            "Escalation: case {ref} has waited {days} working days and nobody in "
+            "{municipality} has claimed it."
+        ),
+        dedupe=f"unclaimed:{case.version}",
+        details=True,
+        days=task.payload.get("workdays", "?"),
+        municipality=queries.municipality_name(
+            ctx.session, code=case.responsible_municipality_code
+        ),
+    )

@@ -46,11 +46,11 @@ class Translator:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._tr = _catalogue(self.language)
 
-    def __call__(self, message: str, **params: Any) -> str:
+    def __call__(self, message: str, /, **params: Any) -> str:
         text = self._tr.gettext(message)
         return text.format(**params) if params else text
 
-    def tn(self, singular: str, plural: str, n: int, **params: Any) -> str:
+    def tn(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         text = self._tr.ngettext(singular, plural, n)
         return text.format(n=n, **params)
 
