@@ -31,7 +31,7 @@ format: install
 
 # Re-extract translatable strings and merge them into the catalogues.
 i18n: install
-	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k tn:1,2 -o bot/locale/messages.pot --no-location --omit-header --sort-output bot
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k tn:1,2 -o bot/locale/messages.pot --no-location --omit-header --sort-output .
 	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching --omit-header
 
 clean:
