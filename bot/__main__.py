@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,41 +41,55 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def run() -> None:
-    """Start every configured transport; with none configured, the terminal chat."""
-    from bot.handlers.terminal import TerminalChat
-    from bot.runtime import build_core
+    """Start every configured transport and the scheduler; with none, the terminal chat."""
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO if settings.slack_enabled else logging.WARNING)
+    if settings.telegram_enabled:
+        raise _fail(
+            "TELEGRAM_BOT_TOKEN is set, but this version of Vangnet has no Telegram transport "
+            "yet. Unset it (Slack and the terminal chat work)."
+        )
+    if (
+        settings.slack_enabled
+        and not settings.slack_app_token
+        and not settings.slack_signing_secret
+    ):
+        raise _fail(
+            "Slack in HTTP mode needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)."
+        )
+    core = _core_or_exit(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(core, settings))
+
+
+async def _serve(core: Core, settings: Settings) -> None:
     from bot.scheduler.clockwork import build_scheduler
 
-    settings = _settings()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    if settings.slack_enabled or settings.telegram_enabled:
-        raise _fail(
-            "Slack or Telegram is configured, but this version of Vangnet has only the "
-            "terminal chat. Unset SLACK_BOT_TOKEN and TELEGRAM_BOT_TOKEN to use it."
-        )
+    scheduler = build_scheduler(core, sweep_seconds=settings.vangnet_sweep_seconds)
+    scheduler.start()
     try:
-        core = build_core(settings)
-    except RegionFileError as exc:
-        raise _fail(f"Region file refused: {exc}") from None
-    chat = TerminalChat(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+        if settings.slack_enabled:
+            from bot.handlers.slack.server import serve
 
-    async def main() -> None:
-        scheduler = build_scheduler(core, sweep_seconds=settings.vangnet_sweep_seconds)
-        scheduler.start()
-        try:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await serve(core, settings, stop=stop)
+        else:
+            from bot.handlers.terminal import TerminalChat
+
+            chat = TerminalChat(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
             await chat.run()
-        finally:
-            scheduler.shutdown(wait=False)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    finally:
+        scheduler.shutdown(wait=False)
 
 
-def _core_or_exit() -> Core:
+def _core_or_exit(settings: Settings | None = None) -> Core:
     from bot.runtime import build_core
 
     try:
-        return build_core(_settings())
+        return build_core(settings or _settings())
     except RegionFileError as exc:
         raise _fail(f"Region file refused: {exc}") from None
 
@@ -131,6 +146,40 @@ def erase(ref: str) -> None:
     except Refused as refusal:
         raise _fail(refusal.message) from None
     typer.echo(f"personal data of case {case.ref} erased")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="The CSV file of leavers (product.md §10).")],
+    school: Annotated[str, typer.Option("--school", help="The id of the leavers' school.")],
+) -> None:
+    """Register the leavers of a CSV file: the whole file, or nothing when a row is bad.
+
+    Exit status 0: imported; 1: the file was refused (every problem is listed);
+    2: unknown school or unreadable file.
+    """
+    from bot.core.csv_import import ImportResult, import_csv, result_reply
+    from bot.core.errors import Refused
+    from bot.core.replies import Reply
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _fail(f"Cannot read {file}: {exc.strerror or exc}") from None
+
+    def work(ctx: Ctx) -> tuple[ImportResult, Reply]:
+        done = import_csv(ctx, school_id=school, data=data)
+        return done, result_reply(ctx.t, done)
+
+    core = _core_or_exit()
+    try:
+        result, reply = _as_system(core, work)
+    except Refused as refusal:
+        raise _fail(refusal.message) from None
+    lines = [reply.title or "", reply.text, *(f"  {line}" for line in reply.lines)]
+    typer.echo("\n".join(line for line in lines if line), err=not result.ok)
+    if not result.ok:
+        raise typer.Exit(code=1)
 
 
 @db_app.command("upgrade")

@@ -80,10 +80,19 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert {"cases", "person", "audit_event", "conversation", "outbox"} <= tables
 
 
-def test_a_configured_platform_that_is_not_built_is_said_plainly(tmp_path: Path) -> None:
+def test_telegram_which_is_not_built_yet_is_said_plainly(tmp_path: Path) -> None:
+    done = vangnet(
+        "run",
+        env={"TELEGRAM_BOT_TOKEN": "123:abc", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+        cwd=tmp_path,
+    )
+    assert done.returncode != 0 and "TELEGRAM_BOT_TOKEN" in done.stderr
+
+
+def test_slack_in_http_mode_needs_its_signing_secret(tmp_path: Path) -> None:
     done = vangnet(
         "run",
         env={"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
         cwd=tmp_path,
     )
-    assert done.returncode != 0 and "SLACK_BOT_TOKEN" in done.stderr
+    assert done.returncode != 0 and "SLACK_SIGNING_SECRET" in done.stderr

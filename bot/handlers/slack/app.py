@@ -1,0 +1,560 @@
+"""The Slack app: slack-bolt's AsyncApp with thin listeners around the core.
+
+Every listener acknowledges first (Slack waits three seconds) and then does the work: it
+translates the payload (`inbound`), finds the person by their Slack id, calls the core in a
+worker thread (the core is synchronous), and renders the replies (`render`). Where answers go:
+
+- a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
+  personal details never reach a channel;
+- a button: the direct message it was pressed in, else ephemeral (a button in an ephemeral
+  answer), else the person's direct message (a button in the App Home);
+- a guided conversation (`/leaver chat`, `/placed`, the form's buttons): the direct message,
+  because that is the only place Slack sends us the answers people type;
+- a direct message, a CSV file sent in one, a submitted intake modal: the direct message.
+
+Two exceptions to "ack first": the intake modal's submission is checked before the ack,
+because field errors travel in the ack itself; and `/leaver` opens the modal right after the
+ack, because Slack's trigger id is only good for three seconds.
+
+Slack retries an event it thinks was not received (X-Slack-Retry-Num, the same event_id). The
+event ids seen lately are kept in memory, per process, in a bounded LRU: a retry reaching the
+same instance is acknowledged and not processed again. With several instances behind a load
+balancer a retry may reach another instance; Slack retries only when the first delivery was
+not acknowledged within three seconds, which acknowledging first makes rare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.core import clock
+from bot.core.app import Core
+from bot.core.commands import COMMANDS
+from bot.core.csv_import import import_csv, result_reply
+from bot.core.directory import person_by_slack
+from bot.core.errors import Refused
+from bot.core.fields import ParseEnv
+from bot.core.i18n import Translator, translator
+from bot.core.intake import check_leaver
+from bot.core.leaver_form import LEAVER_FORM
+from bot.core.permissions import may_use
+from bot.core.replies import Reply
+from bot.handlers.slack import inbound
+from bot.handlers.slack.inbound import (
+    ButtonPress,
+    DirectMessage,
+    FormSubmission,
+    HomeOpened,
+    SharedFile,
+    SlashCommand,
+)
+from bot.handlers.slack.render import (
+    ACTION_PREFIX,
+    LEAVER_CALLBACK,
+    SlackMessage,
+    home_view,
+    leaver_modal,
+    render,
+)
+from bot.handlers.slack.services import SlackServices
+from bot.store.db import session_scope
+from bot.store.models import Person
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "slack"
+# Product.md section 6, plus the case commands the core has besides.
+SLASH_COMMANDS: tuple[str, ...] = (
+    "help",
+    "leaver",
+    "leavers",
+    "case",
+    "claim",
+    "transfer",
+    "placed",
+    "cases",
+    "digest",
+    "scan",
+    "admin",
+    "withdraw",
+    "close",
+    "lost",
+)
+RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
+RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
+MAX_CSV_BYTES = 5 * 1024 * 1024
+# `/leaver chat` starts the guided conversation in the DM instead of opening the modal
+CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
+# Commands and buttons that start or continue a guided conversation: their questions go to
+# the direct message, the only place where Slack sends us the typed answers.
+CONVERSATION_COMMANDS = frozenset({"leaver", "placed"})
+CONVERSATION_ACTIONS = ("form:", "placed:", "cmd:leaver", "cmd:placed")
+
+
+# --- who is speaking ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Who:
+    id: str
+    language: str
+    roles: tuple[str, ...]
+    school_id: str | None
+    may_register: bool  # a school contact with a school: /leaver opens the modal
+    commands: frozenset[str]  # the commands their roles allow
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.language)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of a modal submission: field errors for the modal, or replies to send."""
+
+    errors: dict[str, str]
+    replies: list[Reply]
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+
+class SlackBot:
+    """The bolt app and what it needs to answer: the core, the Web API client, the services."""
+
+    def __init__(
+        self, core: Core, settings: Settings, *, services: SlackServices | None = None
+    ) -> None:
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        socket_mode = settings.slack_app_token is not None
+        if not socket_mode and settings.slack_signing_secret is None:
+            raise ValueError("SLACK_SIGNING_SECRET is required when Slack runs in HTTP mode")
+        self.core = core
+        self.services = services or SlackServices()
+        self._token = settings.slack_bot_token.get_secret_value()
+        self.client = AsyncWebClient(
+            token=self._token,
+            base_url=settings.slack_api_url,
+            session=self.services.session,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+        )
+        secret = settings.slack_signing_secret
+        self.app = AsyncApp(
+            name="vangnet",
+            client=self.client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            process_before_response=False,
+        )
+        self._register()
+
+    def _register(self) -> None:
+        app = self.app
+        app.use(self._dedupe)
+        for name in SLASH_COMMANDS:
+            app.command(f"/{name}")(self.on_command)
+        app.action({"type": "block_actions", "action_id": _our_buttons()})(self.on_action)
+        app.view_submission(LEAVER_CALLBACK)(self.on_leaver_submission)
+        app.event("app_home_opened")(self.on_home)
+        app.event("message")(self.on_message)
+        app.error(self.on_error)
+
+    # --- middleware and errors ------------------------------------------------------------
+
+    async def _dedupe(
+        self, body: dict[str, Any], next_: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        is_event = body.get("type") == "event_callback" and isinstance(event_id, str)
+        if is_event and not self.services.seen.first_time(str(event_id)):
+            log.info("slack: event %s delivered again; not processed twice", event_id)
+            return BoltResponse(status=200, body="")
+        await next_()
+        return None
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        # the type only: an exception's text may quote what a person typed
+        log.error("slack: %s while handling %s", type(error).__name__, inbound.kind_of(body))
+
+    async def _guarded(
+        self, kind: str, who: Who | None, work: Coroutine[Any, Any, None], tell: Tell
+    ) -> None:
+        """Run `work`; if it fails, log it (no personal data) and say so briefly."""
+        try:
+            await work
+        except Exception as exc:
+            log.error("slack: %s failed: %s", kind, type(exc).__name__)
+            log.debug("slack: %s failed", kind, exc_info=exc)
+            t = who.t if who else translator(self.core.default_language)
+            text = t("Something went wrong. Please try again later.")
+            try:
+                await tell([Reply(text=text, error=True)])
+            except Exception as again:
+                log.error("slack: could not report the failure: %s", type(again).__name__)
+
+    # --- who ----------------------------------------------------------------------------
+
+    def _who_now(self, slack_id: str) -> Who | None:
+        with session_scope(self.core.engine) as session:
+            person = person_by_slack(session, slack_id)
+            if person is None:
+                return None
+            return _who_of(person, self.core.default_language)
+
+    async def who(self, slack_id: str) -> Who | None:
+        return await asyncio.to_thread(self._who_now, slack_id)
+
+    async def _core_text(self, who: Who, text: str) -> list[Reply]:
+        return await asyncio.to_thread(
+            self.core.handle_text, person_id=who.id, text=text, transport=TRANSPORT, private=True
+        )
+
+    async def _core_action(self, who: Who, action: str) -> list[Reply]:
+        return await asyncio.to_thread(
+            self.core.handle_action,
+            person_id=who.id,
+            action=action,
+            transport=TRANSPORT,
+            private=True,
+        )
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def dm_channel(self, user: str) -> str:
+        known = self.services.dm_channels.get(user)
+        if known is not None:
+            return known
+        response = await self.client.conversations_open(users=user)
+        channel = response.get("channel")
+        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str):
+            raise RuntimeError("conversations.open answered without a channel id")
+        self.services.remember_dm(user, channel["id"])
+        return str(channel["id"])
+
+    async def post(self, channel: str, replies: Sequence[Reply]) -> None:
+        """Post replies as messages in `channel` (a direct message), one a second at most."""
+        for reply in replies:
+            for message in render(reply):
+                async with self.services.pacer.slot(channel):
+                    await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks_json()
+                    )
+                self.services.metrics.sent.inc()
+            await self._upload_image(channel, reply)
+
+    async def _upload_image(self, channel: str, reply: Reply) -> None:
+        """A reply's chart, with the files upload v2 flow (files.getUploadURLExternal …)."""
+        if reply.image_png is None:
+            return
+        async with self.services.pacer.slot(channel):  # the upload posts a message too
+            await self.client.files_upload_v2(
+                channel=channel,
+                content=reply.image_png,
+                filename="chart.png",
+                title=reply.image_title or "chart",
+            )
+
+    async def send(self, user: str, reply: Reply) -> None:
+        """One reply to a person's direct message: the outbox's way out.
+
+        If a reply of several pages (or with a chart) fails half-way, the outbox sends it
+        again whole, so its first part can arrive twice; a single message cannot.
+        """
+        await self.post(await self.dm_channel(user), [reply])
+
+    async def send_all(self, user: str, replies: Sequence[Reply]) -> None:
+        await self.post(await self.dm_channel(user), replies)
+
+    async def _answer_ephemeral(
+        self, respond: AsyncRespond, user: str, replies: Sequence[Reply]
+    ) -> None:
+        """Through the response_url: only the caller sees it. What does not fit Slack's five
+        uses of one response_url goes to the caller's direct message instead of being lost."""
+        messages: list[SlackMessage] = [m for r in replies for m in render(r)]
+        for message in messages[:RESPONSE_URL_USES]:
+            await respond(
+                text=message.text,
+                blocks=message.blocks_json(),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            self.services.metrics.sent.inc()
+        if len(messages) > RESPONSE_URL_USES:
+            channel = await self.dm_channel(user)
+            for message in messages[RESPONSE_URL_USES:]:
+                async with self.services.pacer.slot(channel):
+                    await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks_json()
+                    )
+                self.services.metrics.sent.inc()
+        for reply in replies:  # a chart cannot go through a response_url: it goes to the DM
+            if reply.image_png is not None:
+                await self._upload_image(await self.dm_channel(user), reply)
+
+    async def open_leaver_modal(self, trigger_id: str, who: Who) -> None:
+        view = leaver_modal(who.t, LEAVER_FORM)
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    # --- listeners ------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        event = inbound.translate(body)
+        if not isinstance(event, SlashCommand):
+            return
+        self.services.metrics.handled("command:/" + _known(event.name))
+
+        async def tell(replies: list[Reply]) -> None:
+            await self._answer_ephemeral(respond, event.user, replies)
+
+        who = await self.who(event.user)
+        await self._guarded("command", who, self._command(event, who, tell), tell)
+
+    async def _command(self, event: SlashCommand, who: Who | None, tell: Tell) -> None:
+        if who is None:
+            await tell([self.core.not_registered()])
+            return
+        if event.name == "leaver" and who.may_register:
+            if event.text.casefold() in CONVERSATION_WORDS:
+                await self.send_all(event.user, await self._core_text(who, "/leaver"))
+                return
+            await self.open_leaver_modal(event.trigger_id, who)
+            return
+        replies = await self._core_text(who, event.line)
+        starts_conversation = event.name in CONVERSATION_COMMANDS and event.name in who.commands
+        if starts_conversation and not any(r.error for r in replies):
+            await self.send_all(event.user, replies)
+            return
+        await tell(replies)
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        event = inbound.translate(body)
+        if not isinstance(event, ButtonPress):
+            return
+        self.services.metrics.handled("button")
+
+        async def tell(replies: list[Reply]) -> None:
+            if event.channel is not None and event.channel.startswith("D"):
+                await self.post(event.channel, replies)  # a direct message: answer there
+            elif event.response_url:
+                await self._answer_ephemeral(respond, event.user, replies)
+            else:  # the App Home, or a modal
+                await self.send_all(event.user, replies)
+
+        who = await self.who(event.user)
+        await self._guarded("button", who, self._press(event, who, tell), tell)
+
+    async def _press(self, event: ButtonPress, who: Who | None, tell: Tell) -> None:
+        if who is None:
+            await tell([self.core.not_registered()])
+            return
+        if event.action == "cmd:leaver" and who.may_register:
+            await self.open_leaver_modal(event.trigger_id, who)
+            return
+        replies = await self._core_action(who, event.action)
+        if event.action.startswith(CONVERSATION_ACTIONS):
+            await self.send_all(event.user, replies)
+            return
+        await tell(replies)
+
+    async def on_leaver_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        event = inbound.translate(body)
+        if not isinstance(event, FormSubmission):
+            await ack()
+            return
+        self.services.metrics.handled("form:leaver")
+        try:
+            outcome = await asyncio.to_thread(self._submit_leaver, event)
+        except Exception as exc:
+            log.error("slack: leaver form failed: %s", type(exc).__name__)
+            t = translator(self.core.default_language)
+            await ack(
+                response_action="errors",
+                errors={"student_ref": t("Something went wrong. Please try again later.")},
+            )
+            return
+        if outcome.errors:
+            await ack(response_action="errors", errors=outcome.errors)
+            return
+        await ack()
+
+        async def tell(replies: list[Reply]) -> None:
+            await self.send_all(event.user, replies)
+
+        await self._guarded("form:leaver", None, tell(outcome.replies), tell)
+
+    def _submit_leaver(self, event: FormSubmission) -> Submitted:
+        """Check the modal's answers like the conversation does; save when they are right."""
+        with session_scope(self.core.engine) as session:
+            actor = person_by_slack(session, event.user)
+            if actor is None:
+                return Submitted({}, [self.core.not_registered()])
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            if not may_use(actor, "leaver") or actor.school_id is None:
+                refusal = ctx.t("/{name} is not for your role. Type /help.", name="leaver")
+                return Submitted({}, [Reply(text=refusal, error=True)])
+            env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
+            checked = check_leaver(dict(event.values), env)
+            if not checked.ok:
+                return Submitted(_errors_for_modal(event, checked.errors), [])
+            try:
+                with session.begin_nested():
+                    replies = LEAVER_FORM.on_confirm(
+                        ctx, checked.values, {"school_id": actor.school_id}
+                    )
+            except Refused as refusal:
+                return Submitted({}, [Reply(text=refusal.message, error=True)])
+            return Submitted({}, replies)
+
+    async def on_home(self, body: dict[str, Any]) -> None:
+        event = inbound.translate(body)
+        if not isinstance(event, HomeOpened):
+            return
+        self.services.metrics.handled("home")
+        who = await self.who(event.user)
+
+        async def tell(replies: list[Reply]) -> None:
+            t = who.t if who else translator(self.core.default_language)
+            more = t("Type /help to see what you can do.")
+            await self.client.views_publish(user_id=event.user, view=home_view(replies, more=more))
+
+        await self._guarded("home", who, self._home(who, tell), tell)
+
+    async def _home(self, who: Who | None, tell: Tell) -> None:
+        if who is None:
+            await tell([self.core.not_registered()])
+            return
+        if "broker" in who.roles:
+            command = "/cases"
+        elif "leavers" in who.commands:
+            command = "/leavers"
+        else:
+            command = "/help"
+        await tell(await self._core_text(who, command))
+
+    async def on_message(self, body: dict[str, Any]) -> None:
+        event = inbound.translate(body)
+        if not isinstance(event, DirectMessage):
+            return
+        self.services.metrics.handled("message")
+        who = await self.who(event.user)
+
+        async def tell(replies: list[Reply]) -> None:
+            await self.post(event.channel, replies)
+
+        await self._guarded("message", who, self._message(event, who, tell), tell)
+
+    async def _message(self, event: DirectMessage, who: Who | None, tell: Tell) -> None:
+        if who is None:
+            await tell([self.core.not_registered()])
+            return
+        if event.files:
+            await self._files(event, who, tell)
+            return
+        if not event.text:
+            log.info("slack: an empty direct message")
+            return
+        await tell(await self._core_text(who, event.text))
+
+    # --- a CSV file in a direct message --------------------------------------------------------
+
+    async def _files(self, event: DirectMessage, who: Who, tell: Tell) -> None:
+        """A CSV of leavers sent by a school contact: imported whole, or not at all."""
+        t = who.t
+        if not who.may_register or who.school_id is None:
+            await tell([Reply(text=t("/{name} is not for your role. Type /help.", name="leaver"))])
+            return
+        csv_files = [f for f in event.files if f.is_csv]
+        if len(csv_files) != 1 or len(event.files) != 1:
+            await tell([Reply(text=t("Send one CSV file of leavers at a time."), error=True)])
+            return
+        data = await self._download(csv_files[0])
+        if data is None:
+            await tell([Reply(text=t("That file is too large for me."), error=True)])
+            return
+        replies = await asyncio.to_thread(self._import, event.user, who.school_id, data)
+        await tell(replies)
+
+    async def _download(self, shared: SharedFile) -> bytes | None:
+        """The file's bytes, fetched with the bot token (never put in the URL or the log)."""
+        if shared.size > MAX_CSV_BYTES:
+            return None
+        http = self.services.http_client()
+        async with http.stream(
+            "GET", shared.url_private, headers={"Authorization": f"Bearer {self._token}"}
+        ) as response:
+            response.raise_for_status()
+            chunks: list[bytes] = []
+            total = 0
+            async for chunk in response.aiter_bytes():
+                total += len(chunk)
+                if total > MAX_CSV_BYTES:
+                    return None
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _import(self, slack_id: str, school_id: str, data: bytes) -> list[Reply]:
+        with session_scope(self.core.engine) as session:
+            actor = person_by_slack(session, slack_id)
+            if actor is None:
+                return [self.core.not_registered()]
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            try:
+                with session.begin_nested():
+                    result = import_csv(ctx, school_id=school_id, data=data)
+            except Refused as refusal:
+                return [Reply(text=refusal.message, error=True)]
+            return [result_reply(ctx.t, result)]
+
+
+Tell = Callable[[list[Reply]], Awaitable[None]]
+
+
+def _who_of(person: Person, default_language: str) -> Who:
+    return Who(
+        id=person.id,
+        language=person.language or default_language,
+        roles=tuple(person.roles),
+        school_id=person.school_id,
+        may_register=may_use(person, "leaver") and person.school_id is not None,
+        commands=frozenset(name for name in COMMANDS if may_use(person, name)),
+    )
+
+
+def _known(name: str) -> str:
+    """A command name for a metric label: one of ours, or 'other' (labels must stay few)."""
+    return name if name in SLASH_COMMANDS else "other"
+
+
+def _our_buttons() -> re.Pattern[str]:
+    return re.compile("^" + re.escape(ACTION_PREFIX) + r"\d+$")
+
+
+def _errors_for_modal(event: FormSubmission, errors: dict[str, Any]) -> dict[str, str]:
+    """Field errors keyed by the modal's block ids; one without a block goes to the first."""
+    blocks = list(event.values)
+    out: dict[str, str] = {}
+    for name, problem in errors.items():
+        key = name if name in event.values else (blocks[0] if blocks else name)
+        message = str(getattr(problem, "message", problem))
+        out[key] = f"{out[key]} {message}" if key in out else message
+    return out
+
+
+def build_app(core: Core, settings: Settings, *, services: SlackServices | None = None) -> AsyncApp:
+    """The bolt app for `core`. Whoever passes `services` opens and closes them."""
+    return SlackBot(core, settings, services=services).app

@@ -1,0 +1,246 @@
+"""Slack payloads as typed inbound events: small pure functions chosen from a table.
+
+`translate(body)` always answers: one of the event types below, or `Unsupported` with the
+reason (and logs it). Nothing is dropped silently, and no listener has to dig in raw
+payloads. The recorded payloads these functions are tested against are in
+`tests/slack/fixtures/`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.handlers.slack.render import ACTION_PREFIX
+
+log = logging.getLogger(__name__)
+
+Payload = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    user: str
+    command: str  # "/claim"
+    text: str  # "K7F2"
+    channel: str
+    response_url: str
+    trigger_id: str
+
+    @property
+    def line(self) -> str:
+        """The command as a person would type it in any transport."""
+        return f"{self.command} {self.text}".strip()
+
+    @property
+    def name(self) -> str:
+        return self.command.lstrip("/").casefold()
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    user: str
+    action: str  # the core's action string, "claim:K7F2"
+    trigger_id: str
+    channel: str | None  # where the message with the button is; None in a view
+    response_url: str | None
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    user: str
+    callback_id: str
+    values: dict[str, str]  # block id → the text typed or the value chosen ("" when empty)
+    private_metadata: str = ""
+
+
+@dataclass(frozen=True)
+class HomeOpened:
+    user: str
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    id: str
+    name: str
+    filetype: str
+    url_private: str
+    size: int
+
+    @property
+    def is_csv(self) -> bool:
+        return self.filetype == "csv" or self.name.casefold().endswith(".csv")
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    user: str
+    channel: str
+    text: str
+    files: tuple[SharedFile, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    kind: str
+    reason: str
+
+
+Inbound = SlashCommand | ButtonPress | FormSubmission | HomeOpened | DirectMessage | Unsupported
+
+
+class Malformed(ValueError):
+    """A payload of a known kind that lacks what its kind always has."""
+
+
+def _str(payload: Payload, *path: str) -> str:
+    value: Any = payload
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            raise Malformed("missing " + ".".join(path))
+        value = value[key]
+    if not isinstance(value, str):
+        raise Malformed(".".join(path) + " is not text")
+    return value
+
+
+def _opt(payload: Payload, *path: str) -> str | None:
+    try:
+        return _str(payload, *path)
+    except Malformed:
+        return None
+
+
+# --- one function per kind --------------------------------------------------------------------
+
+
+def slash_command(body: Payload) -> Inbound:
+    return SlashCommand(
+        user=_str(body, "user_id"),
+        command=_str(body, "command"),
+        text=(_opt(body, "text") or "").strip(),
+        channel=_str(body, "channel_id"),
+        response_url=_str(body, "response_url"),
+        trigger_id=_str(body, "trigger_id"),
+    )
+
+
+def block_actions(body: Payload) -> Inbound:
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        raise Malformed("missing actions")
+    pressed: Payload = actions[0]
+    action_id = _opt(pressed, "action_id") or ""
+    value = _opt(pressed, "value")
+    if pressed.get("type") != "button" or not action_id.startswith(ACTION_PREFIX) or not value:
+        return Unsupported("block_actions", f"not one of our buttons: {pressed.get('type')}")
+    channel = _opt(body, "channel", "id") or _opt(body, "container", "channel_id")
+    if _opt(body, "container", "type") == "view":
+        channel = None
+    return ButtonPress(
+        user=_str(body, "user", "id"),
+        action=value,
+        trigger_id=_str(body, "trigger_id"),
+        channel=channel,
+        response_url=_opt(body, "response_url"),
+    )
+
+
+def _input_value(state: Payload) -> str:
+    """What one input holds: typed text, or the value of the chosen option."""
+    kind = state.get("type")
+    if kind == "plain_text_input":
+        return (_opt(state, "value") or "").strip()
+    if kind in ("static_select", "radio_buttons"):
+        return _opt(state, "selected_option", "value") or ""
+    raise Malformed(f"input type {kind}")
+
+
+def view_submission(body: Payload) -> Inbound:
+    values_by_block = body.get("view", {}).get("state", {}).get("values")
+    if not isinstance(values_by_block, Mapping):
+        raise Malformed("missing view.state.values")
+    values: dict[str, str] = {}
+    for block_id, inputs in values_by_block.items():
+        if not isinstance(inputs, Mapping) or len(inputs) != 1:
+            raise Malformed(f"block {block_id} has no single input")
+        (state,) = inputs.values()
+        values[str(block_id)] = _input_value(state)
+    return FormSubmission(
+        user=_str(body, "user", "id"),
+        callback_id=_str(body, "view", "callback_id"),
+        values=values,
+        private_metadata=_opt(body, "view", "private_metadata") or "",
+    )
+
+
+def app_home_opened(body: Payload) -> Inbound:
+    if _opt(body, "event", "tab") != "home":
+        return Unsupported("app_home_opened", "another tab than home")
+    return HomeOpened(user=_str(body, "event", "user"))
+
+
+def _file(raw: Payload) -> SharedFile:
+    size = raw.get("size", 0)
+    return SharedFile(
+        id=_str(raw, "id"),
+        name=_opt(raw, "name") or "",
+        filetype=_opt(raw, "filetype") or "",
+        url_private=_opt(raw, "url_private_download") or _str(raw, "url_private"),
+        size=size if isinstance(size, int) else 0,
+    )
+
+
+def message(body: Payload) -> Inbound:
+    event: Payload = body.get("event", {})
+    if event.get("channel_type") != "im":
+        return Unsupported("message", "not in a direct message")
+    if event.get("bot_id") or event.get("subtype") == "bot_message":
+        return Unsupported("message", "from a bot")
+    subtype = event.get("subtype")
+    if subtype not in (None, "file_share"):
+        return Unsupported("message", f"subtype {subtype}")
+    files = event.get("files") or []
+    if not isinstance(files, list):
+        raise Malformed("files is not a list")
+    return DirectMessage(
+        user=_str(event, "user"),
+        channel=_str(event, "channel"),
+        text=(_opt(event, "text") or "").strip(),
+        files=tuple(_file(f) for f in files if isinstance(f, Mapping)),
+    )
+
+
+TRANSLATORS: dict[str, Callable[[Payload], Inbound]] = {
+    "slash_command": slash_command,
+    "block_actions": block_actions,
+    "view_submission": view_submission,
+    "event:app_home_opened": app_home_opened,
+    "event:message": message,
+}
+
+
+def kind_of(body: Payload) -> str:
+    """Which kind of payload this is: the key of TRANSLATORS, or a name for the log."""
+    if "command" in body and "response_url" in body:
+        return "slash_command"
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        return f"event:{event.get('type') if isinstance(event, Mapping) else None}"
+    return str(kind)
+
+
+def translate(body: Payload) -> Inbound:
+    """The inbound event in `body`, or Unsupported (logged) — never None."""
+    kind = kind_of(body)
+    translator = TRANSLATORS.get(kind)
+    try:
+        outcome = translator(body) if translator else Unsupported(kind, "no translator")
+    except Malformed as problem:
+        outcome = Unsupported(kind, f"malformed: {problem}")
+    if isinstance(outcome, Unsupported):
+        log.info("slack: unsupported %s (%s)", outcome.kind, outcome.reason)
+    return outcome

@@ -1,0 +1,310 @@
+"""Core replies as Slack Block Kit, built with slack_sdk's models. Pure functions.
+
+Every user-supplied text that lands in mrkdwn has `&`, `<` and `>` escaped, so a student
+reference like `<!channel>` or `<@U123>` shows as text and never pings anyone. Block Kit's
+limits are respected by splitting, never by cutting content: a long text becomes several
+sections, a long reply several messages (pages). Only a button label longer than Slack's 75
+characters is shortened, visibly, with an ellipsis.
+
+Slack's limits used here (https://docs.slack.dev/reference/block-kit/blocks):
+50 blocks per message, 100 per view; 3000 characters of section text; 10 fields per section
+and 2000 characters per field; 25 elements per actions block; 75 characters per button text;
+150 characters per header; 24 characters for a modal's title, submit and close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.core.forms import CANCEL, CONFIRM, Form
+from bot.core.i18n import Translator
+from bot.core.replies import Button, Item, Reply
+from bot.core.vocab import label
+
+MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_ACTIONS = 25
+MAX_BUTTON_TEXT = 75
+MAX_HEADER = 150
+MAX_OPTION_TEXT = 75
+MAX_VIEW_TITLE = 24
+MAX_INPUT_LABEL = 2000
+# The fallback `text` is what notifications and screen readers show; the blocks hold it all.
+MAX_FALLBACK = 150
+ACTION_PREFIX = "vangnet:"
+LEAVER_CALLBACK = "leaver"
+ERROR_MARK = ":warning: "
+
+
+def escape(text: str) -> str:
+    """Escape text for Slack mrkdwn: only &, < and > have to be (Slack's own advice)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    """For the few places Slack allows no splitting (button text, titles): a visible cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One message as Slack's chat.postMessage (or response_url) wants it."""
+
+    text: str
+    blocks: list[Block]
+
+    def blocks_json(self) -> list[dict[str, Any]]:
+        """The blocks as JSON; `to_dict` validates each block against Block Kit's limits."""
+        return [block.to_dict() for block in self.blocks]
+
+
+# --- splitting text ---------------------------------------------------------------------------
+
+
+def _split_line(raw: str, limit: int) -> list[str]:
+    """One raw line as escaped parts of at most `limit` characters, cut at a space if possible.
+
+    Splitting happens on the raw characters so that an entity like `&amp;` is never cut.
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for ch in raw:
+        escaped = escape(ch)
+        if size + len(escaped) > limit:
+            cut = _last_space(current)
+            if cut > 0:
+                parts.append("".join(current[:cut]))
+                current = current[cut:]
+            else:
+                parts.append("".join(current))
+                current = []
+            size = sum(len(c) for c in current)
+        current.append(escaped)
+        size += len(escaped)
+    parts.append("".join(current))
+    return parts
+
+
+def _last_space(tokens: list[str]) -> int:
+    """Index just after the last space in the second half of `tokens`, or 0."""
+    for i in range(len(tokens) - 1, len(tokens) // 2, -1):
+        if tokens[i] == " ":
+            return i + 1
+    return 0
+
+
+def split_mrkdwn(raw: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Raw text as escaped mrkdwn pieces of at most `limit` characters, split at line ends."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in raw.split("\n"):
+        for part in _split_line(line, limit):
+            extra = len(part) + (1 if current else 0)
+            if current and size + extra > limit:
+                pieces.append("\n".join(current))
+                current, size, extra = [], 0, len(part)
+            current.append(part)
+            size += extra
+    if current:
+        pieces.append("\n".join(current))
+    return [p for p in pieces if p.strip()]
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+# --- a reply as blocks ------------------------------------------------------------------------
+
+
+def _title_blocks(title: str | None) -> list[Block]:
+    if not title or not title.strip():
+        return []
+    if len(title) <= MAX_HEADER:
+        # plain_text is never parsed for mentions, so the title needs no escaping here
+        return [HeaderBlock(text=PlainTextObject(text=title, emoji=False))]
+    return [_section(f"*{piece}*") for piece in split_mrkdwn(title, MAX_SECTION_TEXT - 2)]
+
+
+def _text_blocks(reply: Reply) -> list[Block]:
+    text = reply.text
+    if not text.strip():
+        return []
+    pieces = split_mrkdwn(text, MAX_SECTION_TEXT - len(ERROR_MARK))
+    if reply.error and pieces:
+        pieces[0] = ERROR_MARK + pieces[0]
+    return [_section(p) for p in pieces]
+
+
+def _field_text(item: Item) -> str:
+    return f"*{escape(item.label)}*\n{escape(item.value)}"
+
+
+def _field_blocks(fields: Sequence[Item]) -> list[Block]:
+    """Short fields two by two in sections of at most ten; a long one as its own section(s)."""
+    blocks: list[Block] = []
+    batch: list[MarkdownTextObject] = []
+
+    def flush() -> None:
+        if batch:
+            blocks.append(SectionBlock(fields=list(batch)))
+            batch.clear()
+
+    for item in fields:
+        text = _field_text(item)
+        if len(text) <= MAX_FIELD_TEXT:
+            batch.append(MarkdownTextObject(text=text))
+            if len(batch) == MAX_FIELDS:
+                flush()
+            continue
+        flush()
+        head = f"*{escape(item.label)}*\n"
+        for n, piece in enumerate(split_mrkdwn(item.value, MAX_SECTION_TEXT - len(head))):
+            blocks.append(_section(head + piece if n == 0 else piece))
+    flush()
+    return blocks
+
+
+def _line_blocks(lines: Sequence[str]) -> list[Block]:
+    if not lines:
+        return []
+    text = "\n".join(f"• {line}" for line in lines)
+    return [_section(p) for p in split_mrkdwn(text)]
+
+
+def _button_blocks(buttons: Sequence[Button], first: int = 0) -> list[Block]:
+    elements = [
+        ButtonElement(
+            text=PlainTextObject(text=shorten(b.label, MAX_BUTTON_TEXT), emoji=False),
+            action_id=f"{ACTION_PREFIX}{first + n}",
+            value=b.action,
+            style=b.style,
+        )
+        for n, b in enumerate(buttons)
+    ]
+    return [
+        ActionsBlock(elements=elements[i : i + MAX_ACTIONS])
+        for i in range(0, len(elements), MAX_ACTIONS)
+    ]
+
+
+def reply_blocks(reply: Reply, *, first_button: int = 0) -> list[Block]:
+    """All blocks of a reply, not yet paged."""
+    return (
+        _title_blocks(reply.title)
+        + _text_blocks(reply)
+        + _field_blocks(reply.fields)
+        + _line_blocks(reply.lines)
+        + _button_blocks(reply.buttons, first_button)
+    )
+
+
+def fallback_text(reply: Reply) -> str:
+    """A one-line summary for notifications: escaped, like everything in mrkdwn."""
+    candidates = [reply.title or "", *reply.text.split("\n")]
+    candidates += [f"{i.label}: {i.value}" for i in reply.fields] + list(reply.lines)
+    first = next((c.strip() for c in candidates if c.strip()), "Vangnet")
+    text = ("⚠ " if reply.error else "") + shorten(first, MAX_FALLBACK)
+    return escape(text)
+
+
+def render(reply: Reply) -> list[SlackMessage]:
+    """A reply as one message, or as several pages when it has more than 50 blocks."""
+    blocks = reply_blocks(reply)
+    summary = fallback_text(reply)
+    if len(blocks) <= MAX_BLOCKS:
+        return [SlackMessage(text=summary, blocks=blocks)]
+    size = MAX_BLOCKS - 1  # one block per page says which page it is
+    pages = [blocks[i : i + size] for i in range(0, len(blocks), size)]
+    total = len(pages)
+    return [
+        SlackMessage(
+            text=f"{summary} ({n}/{total})",
+            blocks=[*page, ContextBlock(elements=[MarkdownTextObject(text=f"{n}/{total}")])],
+        )
+        for n, page in enumerate(pages, start=1)
+    ]
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def home_view(replies: Sequence[Reply], *, more: str) -> View:
+    """The App Home tab: the person's own view. `more` is said when it does not all fit."""
+    blocks: list[Block] = []
+    buttons = 0
+    for n, reply in enumerate(replies):
+        if n:
+            blocks.append(DividerBlock())
+        blocks += reply_blocks(reply, first_button=buttons)
+        buttons += len(reply.buttons)
+    if not blocks:
+        blocks = [_section(escape(more))]
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        blocks = blocks[: MAX_VIEW_BLOCKS - 1]
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(more))]))
+    return View(type="home", blocks=blocks)
+
+
+def leaver_modal(t: Translator, form: Form, *, private_metadata: str = "") -> View:
+    """The intake modal: one input per field of the guided intake, in the same order.
+
+    Fields asked only in some cases (the VSO profile, the personal details that need consent)
+    are optional inputs here; the same checks as in the conversation decide on submission.
+    """
+    blocks: list[Block] = []
+    for spec in form.fields:
+        hint = t(spec.question) + (("\n" + t(spec.help)) if spec.help else "")
+        element: StaticSelectElement | PlainTextInputElement
+        if spec.choices:
+            element = StaticSelectElement(
+                action_id=spec.name,
+                options=[
+                    Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT))
+                    for c in spec.choices
+                ],
+            )
+        else:
+            element = PlainTextInputElement(action_id=spec.name, multiline=spec.name == "notes")
+        blocks.append(
+            InputBlock(
+                block_id=spec.name,
+                label=PlainTextObject(text=shorten(t(spec.label), MAX_INPUT_LABEL), emoji=False),
+                hint=PlainTextObject(text=shorten(hint, MAX_INPUT_LABEL), emoji=False),
+                element=element,
+                optional=not spec.required,
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=LEAVER_CALLBACK,
+        title=PlainTextObject(text=shorten(t(form.title), MAX_VIEW_TITLE)),
+        submit=PlainTextObject(text=shorten(t(CONFIRM), MAX_VIEW_TITLE)),
+        close=PlainTextObject(text=shorten(t(CANCEL), MAX_VIEW_TITLE)),
+        blocks=blocks,
+        private_metadata=private_metadata or None,
+    )

@@ -1,0 +1,128 @@
+"""Running the Slack app: HTTP mode or Socket Mode, and the outbox delivery loop.
+
+HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
+- `POST /slack/events` — events, slash commands and interactivity, through bolt, which checks
+  the signature and refuses (401) a missing or bad one and a timestamp older than 5 minutes;
+- `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise;
+- `GET /metrics` — Prometheus: handled commands and sent messages.
+
+Socket Mode (SLACK_APP_TOKEN set): bolt's aiohttp Socket Mode handler; apps.connections.open
+goes through the app's Web API client, so SLACK_API_URL is honoured there too.
+
+Either way, every two seconds the outbox is delivered to people with a Slack id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from sqlalchemy import Engine, text
+
+from bot.config import Settings
+from bot.core.app import Core
+from bot.core.delivery import deliver_pending
+from bot.handlers.slack.app import TRANSPORT, SlackBot
+from bot.handlers.slack.services import Metrics, SlackServices
+
+log = logging.getLogger(__name__)
+
+DELIVERY_SECONDS = 2.0
+EVENTS_PATH = "/slack/events"
+
+
+def database_ok(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("healthz: database unavailable: %s", type(exc).__name__)
+        return False
+    return True
+
+
+def web_app(bot: SlackBot, engine: Engine, metrics: Metrics) -> web.Application:
+    """The HTTP endpoints of Slack's HTTP mode."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bot.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        if await asyncio.to_thread(database_ok, engine):
+            return web.Response(text="ok")
+        return web.Response(status=503, text="database unavailable")
+
+    async def prometheus(_request: web.Request) -> web.Response:
+        body = generate_latest(metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_post(EVENTS_PATH, events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", prometheus)
+    return app
+
+
+async def delivery_loop(
+    bot: SlackBot, engine: Engine, *, stop: asyncio.Event, interval: float = DELIVERY_SECONDS
+) -> None:
+    """Send what the outbox holds for people with a Slack id, until `stop` is set."""
+    while not stop.is_set():
+        try:
+            await deliver_pending(
+                engine, via=TRANSPORT, address_of=lambda p: p.slack_id, send=bot.send
+            )
+        except Exception as exc:  # the database was away; the next round tries again
+            log.error("slack: delivery round failed: %s", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+async def serve(
+    core: Core,
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    host: str = "0.0.0.0",
+    delivery_seconds: float = DELIVERY_SECONDS,
+) -> None:
+    """Run Slack (HTTP or Socket Mode) and the delivery loop until `stop` is set."""
+    services = await SlackServices.open()
+    runner: web.AppRunner | None = None
+    socket: AsyncSocketModeHandler | None = None
+    delivery: asyncio.Task[None] | None = None
+    finished = asyncio.Event()  # ends the delivery loop however serve ends
+    try:
+        bot = SlackBot(core, settings, services=services)
+        if settings.slack_app_token is None:
+            runner = web.AppRunner(web_app(bot, core.engine, services.metrics))
+            await runner.setup()
+            await web.TCPSite(runner, host, settings.port).start()
+            log.info("slack: HTTP mode on %s:%d%s", host, settings.port, EVENTS_PATH)
+        else:
+            socket = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
+            await socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
+            log.info("slack: Socket Mode connected")
+        delivery = asyncio.create_task(
+            delivery_loop(bot, core.engine, stop=finished, interval=delivery_seconds)
+        )
+        await stop.wait()
+    finally:
+        finished.set()
+        if delivery is not None:
+            try:
+                await asyncio.wait_for(delivery, timeout=30)
+            except (TimeoutError, asyncio.CancelledError):
+                log.warning("slack: the delivery loop did not finish in time")
+        if socket is not None:
+            await socket.close_async()  # type: ignore[no-untyped-call]
+        if runner is not None:
+            await runner.cleanup()
+        await services.aclose()

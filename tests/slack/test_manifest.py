@@ -1,0 +1,41 @@
+"""The app manifest an admin pastes into Slack matches what the app listens to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.handlers.slack.app import SLASH_COMMANDS
+from bot.handlers.slack.server import EVENTS_PATH
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+
+
+def test_the_manifest_declares_every_command_scope_and_event() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    assert manifest["display_information"]["name"] == "Vangnet"
+    assert manifest["features"]["bot_user"]["display_name"] == "Vangnet"
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    commands = manifest["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == [f"/{name}" for name in SLASH_COMMANDS]
+    for command in commands:
+        assert command["url"] == f"https://YOUR-HOST{EVENTS_PATH}"
+        assert 0 < len(command["description"]) <= 100
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "im:write",
+        "im:history",
+        "users:read",
+        "files:read",
+        "files:write",
+    }
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "message.im"]
+    assert settings["event_subscriptions"]["request_url"] == f"https://YOUR-HOST{EVENTS_PATH}"
+    assert settings["interactivity"] == {
+        "is_enabled": True,
+        "request_url": f"https://YOUR-HOST{EVENTS_PATH}",
+    }
+    assert settings["socket_mode_enabled"] is True

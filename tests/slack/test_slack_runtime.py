@@ -1,0 +1,171 @@
+"""The rest of the Slack runtime: Socket Mode, a CSV sent by file, charts, health, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.core.app import Core
+from bot.core.i18n import translator
+from bot.core.replies import Reply
+from bot.handlers.slack.app import SlackBot
+from bot.handlers.slack.server import database_ok, serve
+from bot.handlers.slack.services import ChannelPacer, SeenEvents, SlackServices
+from bot.store.db import make_engine
+from tests.slack.conftest import SlackRig, slack_settings
+from tests.slack.factories import fixture, make_file_dm
+from tests.slack.fake_slack import FakeSlack, eventually
+from tests.slack.scenario import cases, month, nl
+
+
+async def test_socket_mode_connects_through_the_configured_api_url(
+    live_core: Core, fake: FakeSlack
+) -> None:
+    settings = slack_settings(fake, slack_app_token="xapp-test-token", slack_signing_secret=None)
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(live_core, settings, stop=stop, host="127.0.0.1"))
+    try:
+        await asyncio.wait_for(fake.socket_connected.wait(), timeout=10)
+        (opened,) = fake.calls_to("apps.connections.open")
+        assert opened.headers["Authorization"] == "Bearer xapp-test-token"
+        command = fixture("slash_command") | {
+            "command": "/help",
+            "text": "",
+            "user_id": "U01WIM",
+            "response_url": fake.response_url("socket"),
+        }
+        await fake.socket_envelopes.put(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": command,
+            }
+        )
+        await eventually(lambda: any(a.get("envelope_id") == "env-1" for a in fake.socket_acks))
+        await eventually(lambda: len(fake.responses("socket")) == 1)
+        answer = fake.responses("socket")[0]
+        assert answer.body["response_type"] == "ephemeral"
+        assert "/claim REF" in str(answer.body["blocks"])
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, timeout=15)
+
+
+def csv_of(*rows: str) -> bytes:
+    return ("student_ref;home_municipality;programme;expected_exit\n" + "\n".join(rows)).encode()
+
+
+async def test_a_csv_file_in_a_direct_message_is_downloaded_and_imported(slack: SlackRig) -> None:
+    slack.fake.files["good.csv"] = csv_of(
+        f"A-1;Zwolle;entree;{month(6)}", f"A-2;Kampen;entree;{month(8)}"
+    )
+    await slack.post(make_file_dm(slack.fake.file_url("good.csv"), user="U01TIM", name="good.csv"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    added = translator("nl").tn(
+        "{n} leaver added, {updated} already known and updated.",
+        "{n} leavers added, {updated} already known and updated.",
+        2,
+        updated=0,
+    )
+    assert added in json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False)
+    assert sorted(c.student_ref for c in cases(slack.core)) == ["A-1", "A-2"]
+    assert {c.school_id for c in cases(slack.core)} == {"vaart"}
+    (download,) = slack.fake.calls_to("files.download")
+    assert download.headers["Authorization"] == "Bearer xoxb-test-token"
+
+
+async def test_a_csv_file_with_a_bad_row_imports_nothing_and_says_where(slack: SlackRig) -> None:
+    slack.fake.files["bad.csv"] = csv_of(
+        f"A-1;Zwolle;entree;{month(6)}", "A-2;Zwolle;entree;13-2027"
+    )
+    await slack.post(make_file_dm(slack.fake.file_url("bad.csv"), user="U01TIM", name="bad.csv"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    assert cases(slack.core) == []
+    refused = html.unescape(json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False))
+    assert nl("Nothing was imported") in refused
+    why = nl(
+        'I don\'t understand "{text}" as a month. Try for example 2027-06, 06-2027 or June 2027.',
+        text="13-2027",
+    )
+    where = nl("line {line}, {column}: {message}", line=3, column="expected_exit", message=why)
+    assert json.dumps(where, ensure_ascii=False)[1:-1] in refused
+
+
+async def test_a_file_from_a_broker_is_not_imported(slack: SlackRig) -> None:
+    slack.fake.files["leerlingen.csv"] = csv_of(f"A-1;Zwolle;entree;{month(6)}")
+    await slack.post(make_file_dm(slack.fake.file_url("leerlingen.csv"), user="U01WIM"))
+    await eventually(lambda: len(slack.fake.posted("D01WIM")) == 1)
+    refusal = nl("/{name} is not for your role. Type /help.", name="leaver")
+    assert refusal in json.dumps(slack.fake.posted("D01WIM")[0].body, ensure_ascii=False)
+    assert cases(slack.core) == [] and slack.fake.calls_to("files.download") == []
+
+
+@pytest.fixture
+async def bot(live_core: Core, fake: FakeSlack) -> AsyncIterator[SlackBot]:
+    services = await SlackServices.open()
+    yield SlackBot(live_core, slack_settings(fake), services=services)
+    await services.aclose()
+
+
+async def test_a_chart_is_uploaded_with_the_files_upload_v2_flow(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    await bot.send(
+        "U01ANNA", Reply(title="Digest", text="week 48", image_png=png, image_title="Week 48")
+    )
+    methods = [c.method for c in fake.calls]
+    assert methods == [
+        "conversations.open",
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "files.upload",
+        "files.completeUploadExternal",
+    ]
+    complete = fake.calls_to("files.completeUploadExternal")[0].body
+    assert complete["channel_id"] == "D01ANNA"
+    assert fake.calls_to("files.upload")[0].body["__raw__"] == png or png in fake.calls_to(
+        "files.upload"
+    )[0].body.get("__raw__", b"")
+    await bot.send("U01ANNA", Reply(text="again"))
+    assert len(fake.calls_to("conversations.open")) == 1  # the DM channel is remembered
+
+
+def test_health_says_no_when_the_database_is_away(tmp_path: Any) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/no/such/dir/vangnet.db")
+    assert database_ok(engine) is False
+
+
+def test_seen_events_are_bounded() -> None:
+    seen = SeenEvents(size=2)
+    assert [seen.first_time(e) for e in ("a", "b", "a", "c", "b", "a")] == [
+        True,
+        True,
+        False,
+        True,
+        True,  # "b" was the oldest and was forgotten when "c" came
+        True,  # and "a" when "b" came back
+    ]
+
+
+async def test_the_pacer_spaces_messages_per_channel() -> None:
+    pacer = ChannelPacer(interval=0.2)
+    starts: dict[str, list[float]] = {"D1": [], "D2": []}
+
+    async def send(channel: str) -> None:
+        async with pacer.slot(channel):
+            starts[channel].append(time.monotonic())
+
+    await asyncio.gather(*(send(c) for c in ["D1", "D1", "D1", "D2", "D2"]))
+    for channel, times in starts.items():
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert all(g >= 0.19 for g in gaps), (channel, gaps)
+    assert abs(starts["D1"][0] - starts["D2"][0]) < 0.1  # channels do not wait for each other
