@@ -110,3 +110,17 @@ def test_render_numbers_buttons_and_shows_fields() -> None:
         "  School: De Brug",
         "  [3] Claimen  [4] Details",
     ]
+
+
+def test_upload_imports_a_csv_for_the_school_contacts_school(core: Core, tmp_path: Path) -> None:
+    good = tmp_path / "leerlingen.csv"
+    good.write_text(
+        "leerling;woongemeente;onderwijs;uitstroomdatum\nAB1;Zwolle;pro;2027-06\nAB2;Kampen;pro;2027-07\n",
+        encoding="utf-8",
+    )
+    out = chat(core, f"/as sara\n/upload {good}\n/leavers\n")
+    assert "2 leavers added" in out and "AB1" in out and "AB2" in out
+    out = chat(core, f"/as wim\n/upload {good}\n")
+    assert "/leaver" in out  # not for a broker
+    out = chat(core, f"/as sara\n/upload {tmp_path / 'nope.csv'}\n")
+    assert "nope.csv" in out

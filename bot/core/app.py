@@ -17,8 +17,10 @@ from sqlmodel import Session
 from bot.core import outbox
 from bot.core.commands import answer_text, run_action, run_command
 from bot.core.context import Ctx
+from bot.core.csv_import import import_csv, result_reply
 from bot.core.errors import Refused
 from bot.core.i18n import translator
+from bot.core.permissions import may_use
 from bot.core.replies import Reply
 from bot.region import Region
 from bot.store import queries
@@ -85,6 +87,17 @@ class Core:
         self, *, person_id: str, action: str, transport: str, private: bool = True
     ) -> list[Reply]:
         return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action))
+
+    def handle_file(self, *, person_id: str, data: bytes, transport: str) -> list[Reply]:
+        """A CSV file of leavers a school contact sent: imported whole, or not at all."""
+
+        def work(ctx: Ctx) -> list[Reply]:
+            if not may_use(ctx.actor, "leaver") or ctx.actor.school_id is None:
+                raise Refused(ctx.t("/{name} is not for your role. Type /help.", name="leaver"))
+            result = import_csv(ctx, school_id=ctx.actor.school_id, data=data)
+            return [result_reply(ctx.t, result)]
+
+        return self._run(person_id, transport, True, work)
 
     def deliver(self, *, person_id: str, via: str, send: Callable[[Reply], bool]) -> int:
         """Hand the person's pending messages to `send`; mark those it confirmed as sent."""

@@ -184,14 +184,13 @@ def confirm(ctx: Ctx, round_date: str) -> list[Reply]:
     return [Reply(text=ctx.t("Thank you: your list is complete. The coordinator can see it."))]
 
 
+UPLOAD_HELP = N_(
+    "Send the CSV file to me in this chat (in the terminal chat: /upload PATH). Columns: "
+    "student_ref, home_municipality, programme and expected_exit are required; name, "
+    "birth_year, vso_profile, early_leaver, destination_wish, consent and notes are optional "
+    "(Dutch column names work too). The file is taken whole or not at all."
+)
+
+
 def upload_help(ctx: Ctx) -> list[Reply]:
-    return [
-        Reply(
-            text=ctx.t(
-                "Send the CSV file to me in this chat. Columns: student_ref, home_municipality, "
-                "programme and expected_exit are required; name, birth_year, vso_profile, "
-                "early_leaver, destination_wish, consent and notes are optional (Dutch column "
-                "names work too). The file is taken whole or not at all."
-            )
-        )
-    ]
+    return [Reply(text=ctx.t(UPLOAD_HELP))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.app import Core
@@ -106,6 +107,8 @@ class TerminalChat:
         if text.startswith("/as"):
             self.switch(text[3:].strip())
             return True
+        if text.startswith("/upload"):
+            return self.upload(text[len("/upload") :].strip())
         # A number presses a button shown last; any other number is an answer (a year, say).
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
             n = int(text)
@@ -133,6 +136,20 @@ class TerminalChat:
             self.say(self.t("Something went wrong; it has been logged. Please try again."))
         self.deliver()
         return True
+
+    def upload(self, path: str) -> bool:
+        """The terminal's way to send a CSV file to the bot: /upload PATH."""
+        if not path:
+            self.say(self.t("Which file? /upload followed by the path of a CSV file."))
+            return True
+        try:
+            data = Path(path).expanduser().read_bytes()
+        except OSError:
+            self.say(self.t("I cannot read the file {path}.", path=path))
+            return True
+        return self.act(
+            lambda pid: self.core.handle_file(person_id=pid, data=data, transport=TRANSPORT)
+        )
 
     def switch(self, query: str) -> None:
         with session_scope(self.core.engine) as session:

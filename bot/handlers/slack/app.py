@@ -43,7 +43,6 @@ from bot.config import Settings
 from bot.core import clock
 from bot.core.app import Core
 from bot.core.commands import COMMANDS
-from bot.core.csv_import import import_csv, result_reply
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
 from bot.core.fields import ParseEnv
@@ -486,7 +485,9 @@ class SlackBot:
         if data is None:
             await tell([Reply(text=t("That file is too large for me."), error=True)])
             return
-        replies = await asyncio.to_thread(self._import, event.user, who.school_id, data)
+        replies = await asyncio.to_thread(
+            self.core.handle_file, person_id=who.id, data=data, transport=TRANSPORT
+        )
         await tell(replies)
 
     async def _download(self, shared: SharedFile) -> bytes | None:
@@ -506,19 +507,6 @@ class SlackBot:
                     return None
                 chunks.append(chunk)
         return b"".join(chunks)
-
-    def _import(self, slack_id: str, school_id: str, data: bytes) -> list[Reply]:
-        with session_scope(self.core.engine) as session:
-            actor = person_by_slack(session, slack_id)
-            if actor is None:
-                return [self.core.not_registered()]
-            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
-            try:
-                with session.begin_nested():
-                    result = import_csv(ctx, school_id=school_id, data=data)
-            except Refused as refusal:
-                return [Reply(text=refusal.message, error=True)]
-            return [result_reply(ctx.t, result)]
 
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
