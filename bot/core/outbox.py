@@ -30,12 +30,6 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """Record a message for `person_id`. False when the dedupe key was already recorded."""
-    if dedupe_key is not None:
-        known = session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        ).first()
-        if known is not None:
-            return False
     now = clock.now()
     msg = OutboxMessage(
         person_id=person_id,

@@ -49,11 +49,7 @@ def schedule(
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> bool:
-    """Record a task; False when one with the same dedupe key exists."""
-    if dedupe_key is not None:
-        known = session.exec(select(Task.id).where(Task.dedupe_key == dedupe_key)).first()
-        if known is not None:
-            return False
+    """Record a task; False when one with the same dedupe key exists (the unique index says so)."""
     task = Task(
         kind=kind,
         case_ref=case_ref,
