@@ -160,19 +160,32 @@ def schedule_unclaimed_checks(ctx: Ctx, case: Case) -> None:
 
     The tasks carry the case's version: once anything happens to the case they do nothing.
     """
+    schedule_nudges(
+        ctx,
+        case,
+        ("remind_unclaimed", "escalate_unclaimed"),
+        payload={"version": case.version},
+        key=str(case.version),
+    )
+
+
+def schedule_nudges(
+    ctx: Ctx, case: Case, kinds: tuple[str, str], *, payload: dict[str, Any], key: str
+) -> None:
+    """Two tasks: `kinds[0]` after remind_after_workdays, `kinds[1]` after escalate_after_workdays
+    working days from now. Their handlers decide at run time whether there is still a reason."""
     rules = ctx.region.schedule
     now = clock.now()
-    for kind, days in (
-        ("remind_unclaimed", rules.remind_after_workdays),
-        ("escalate_unclaimed", rules.escalate_after_workdays),
+    for kind, days in zip(
+        kinds, (rules.remind_after_workdays, rules.escalate_after_workdays), strict=True
     ):
         tasks.schedule(
             ctx.session,
             kind=kind,
             due_at=working_days_later(now, days, ctx.region.tz),
             case_ref=case.ref,
-            payload={"version": case.version, "workdays": days},
-            dedupe_key=f"{kind}:{case.ref}:{case.version}",
+            payload={**payload, "workdays": days},
+            dedupe_key=f"{kind}:{case.ref}:{key}",
         )
 
 

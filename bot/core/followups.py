@@ -32,7 +32,7 @@ from bot.core.i18n import N_
 from bot.core.permissions import may_act_as_owner
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Destination
-from bot.scheduler.calendar import WORKDAY_START, at_local, working_days_later
+from bot.scheduler.calendar import WORKDAY_START, at_local
 from bot.store import queries
 from bot.store.models import Case, Task
 
@@ -224,20 +224,13 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
         case_ref=case.ref,
         dedupe_key=f"followup:{case.ref}:{n}:{case.placement_start}",
     )
-    now = clock.now()
-    rules = ctx.region.schedule
-    for kind, days in (
-        ("followup_remind", rules.remind_after_workdays),
-        ("followup_escalate", rules.escalate_after_workdays),
-    ):
-        tasks.schedule(
-            ctx.session,
-            kind=kind,
-            due_at=working_days_later(now, days, ctx.region.tz),
-            case_ref=case.ref,
-            payload={"n": n, "workdays": days},
-            dedupe_key=f"{kind}:{case.ref}:{n}:{case.placement_start}",
-        )
+    cases.schedule_nudges(
+        ctx,
+        case,
+        ("followup_remind", "followup_escalate"),
+        payload={"n": n},
+        key=f"{n}:{case.placement_start}",
+    )
 
 
 @tasks.handler("followup_remind")
