@@ -8,7 +8,8 @@ from bot.config import Settings
 from bot.core.app import Core
 from bot.core.demo import load_demo_leavers
 from bot.core.directory import sync_region
-from bot.region import Region, load_demo_region, load_region
+from bot.region import Region
+from bot.region_file import load_demo_region, load_region
 from bot.store.db import make_engine, session_scope, upgrade
 
 log = logging.getLogger(__name__)

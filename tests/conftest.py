@@ -15,7 +15,8 @@ from sqlalchemy import Engine, text
 
 from bot.core.app import Core
 from bot.core.directory import sync_region
-from bot.region import Region, load_demo_region
+from bot.region import Region
+from bot.region_file import load_demo_region
 from bot.store.db import make_engine, session_scope, upgrade
 
 PG_URL = os.environ.get("VANGNET_TEST_DATABASE_URL")

@@ -11,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 
 from bot.region import (
-    DEMO_REGION_PATH,
     MunicipalityEntry,
     PersonEntry,
     Region,
@@ -20,9 +19,8 @@ from bot.region import (
     ScheduleEntry,
     SchoolEntry,
     SchoolType,
-    load_demo_region,
-    load_region,
 )
+from bot.region_file import DEMO_REGION_PATH, load_demo_region, load_region
 
 ZWOLLE_REGION_CODES = {
     "Dalfsen": "GM0148",
