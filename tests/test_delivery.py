@@ -125,3 +125,31 @@ def test_two_instances_sweeping_and_sending_at_once_send_each_message_once(
     assert len(platform.sent) == 24 and max(sent.values()) == 1
     assert {m.case_ref for m in messages} == set(refs)
     second.engine.dispose()
+
+
+def test_a_failing_task_is_retried_and_logs_no_personal_data(
+    core: Core,
+    frozen: time_machine.Coordinates,
+    caplog,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    import logging
+
+    from bot.core import handover, tasks
+
+    c = make_leaver(core, expected_exit="2027-06", consent="given", name="Jesse Voorbeeld")
+
+    def broken(ctx, task):  # type: ignore[no-untyped-def]
+        raise ValueError(f"boom for {c.name}")  # an error whose text holds personal data
+
+    monkeypatch.setitem(tasks.HANDLERS, "window_open", broken)
+    frozen.shift(timedelta(days=100))
+    with caplog.at_level(logging.INFO):
+        run_sweep(core)
+    assert "ValueError" in caplog.text and "Jesse" not in caplog.text
+    monkeypatch.setitem(tasks.HANDLERS, "window_open", handover.window_open)
+    run_sweep(core)  # backing off: not yet
+    assert [m.kind for m in outbox(core)] == []
+    frozen.shift(timedelta(seconds=31))
+    run_sweep(core)
+    assert sorted(m.person_id for m in outbox(core)) == ["fatima", "wim"]

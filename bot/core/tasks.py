@@ -104,7 +104,10 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
             session.add(task)
         return True
     except Exception as exc:
-        log.exception("task %s failed", task_id)
+        # Type and case reference only: an exception's text may quote SQL parameters, and so
+        # a young person's details. The traceback goes to DEBUG for whoever runs it locally.
+        log.error("task %s failed: %s", task_id, type(exc).__name__)
+        log.debug("task %s failed", task_id, exc_info=exc)
         with session_scope(engine) as session:
             task = session.get(Task, task_id)
             if task is not None:

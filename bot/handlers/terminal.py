@@ -131,8 +131,9 @@ class TerminalChat:
             return True
         try:
             self.show(call(self.person.id))  # type: ignore[operator]
-        except Exception:
-            log.exception("terminal command failed")
+        except Exception as exc:  # never the text: it may quote personal data
+            log.error("terminal command failed: %s", type(exc).__name__)
+            log.debug("terminal command failed", exc_info=exc)
             self.say(self.t("Something went wrong; it has been logged. Please try again."))
         self.deliver()
         return True

@@ -32,8 +32,9 @@ def build_scheduler(core: Core, *, sweep_seconds: int) -> AsyncIOScheduler:
         async def run() -> None:
             try:
                 await asyncio.to_thread(fn, core)
-            except Exception:
-                log.exception("scheduled job %s failed", name)
+            except Exception as exc:  # never the text: it may quote personal data
+                log.error("scheduled job %s failed: %s", name, type(exc).__name__)
+                log.debug("scheduled job %s failed", name, exc_info=exc)
 
         return run
 
