@@ -102,8 +102,21 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
         if destination == Destination.none:
             cases.report_to_doorstroompunt(ctx, case)
         return [Reply(text=t("The new place of case {ref} is recorded.", ref=case.ref))]
+    return place(ctx, case.ref, values)
+
+
+def place(ctx: Ctx, ref: str, values: dict[str, Any]) -> list[Reply]:
+    """Record the placement of case `ref` and schedule its first follow-up.
+
+    `values` are the placement form's answers, parsed by its fields (destination, organisation
+    when the destination has one, start). The guided form and the Slack modal both end here.
+    """
+    case = check_placement(ctx, ref)
+    destination = Destination(values["destination"])
+    organisation = values.get("organisation", "") if _has_organisation(values) else ""
+    t = ctx.t
     cases.record_placement(
-        ctx, case, destination=destination, organisation=organisation, start=start
+        ctx, case, destination=destination, organisation=organisation, start=values["start"]
     )
     _next_followup(ctx, case, 0)
     return [
@@ -156,12 +169,22 @@ PLACEMENT_FORM = forms.register(
 )
 
 
-def start_placement(ctx: Ctx, ref: str) -> list[Reply]:
-    """/placed REF: for the owner of a claimed case."""
+def check_placement(ctx: Ctx, ref: str) -> Case:
+    """Case `ref`, if the actor may record its placement now; Refused with the reason if not.
+
+    The checks of /placed REF without starting anything (a transport asks before it opens a
+    form of its own).
+    """
     case = cases.get_in_scope(ctx, ref)
     if not may_act_as_owner(ctx.actor, case):
         raise Refused(ctx.t("Only the owner of case {ref} can record its placement.", ref=case.ref))
     cases.check(ctx.t, case, "place")
+    return case
+
+
+def start_placement(ctx: Ctx, ref: str) -> list[Reply]:
+    """/placed REF: for the owner of a claimed case."""
+    case = check_placement(ctx, ref)
     return forms.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "place"})
 
 

@@ -182,3 +182,17 @@ class DigestSnapshot(SQLModel, table=True):
     week: str = Field(primary_key=True, max_length=10)  # ISO week, "2026-W48"
     figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SlackEvent(SQLModel, table=True):
+    """A Slack event id some instance took: Slack's retries of it are acknowledged, not processed.
+
+    Written with an insert that does nothing when the id is there already, so of several
+    instances receiving the same event exactly one processes it. Rows older than a day are
+    pruned (Slack retries within minutes).
+    """
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -84,13 +85,12 @@ class SlackRig:
         )
 
 
-@pytest.fixture
-async def slack(live_core: Core, fake: FakeSlack) -> AsyncIterator[SlackRig]:
-    """Vangnet's Slack server in HTTP mode on a free 127.0.0.1 port, delivering every 0.2 s."""
-    settings = slack_settings(fake)
+@asynccontextmanager
+async def running_slack(core: Core, settings: Settings) -> AsyncIterator[str]:
+    """Vangnet's Slack server in HTTP mode on 127.0.0.1 (delivering every 0.2 s): its URL."""
     stop = asyncio.Event()
     server = asyncio.create_task(
-        serve(live_core, settings, stop=stop, host="127.0.0.1", delivery_seconds=0.2)
+        serve(core, settings, stop=stop, host="127.0.0.1", delivery_seconds=0.2)
     )
     url = f"http://127.0.0.1:{settings.port}"
     async with httpx.AsyncClient(timeout=10.0) as http:
@@ -104,8 +104,18 @@ async def slack(live_core: Core, fake: FakeSlack) -> AsyncIterator[SlackRig]:
                 return False
 
         await eventually(ready, timeout=10)
-        try:
-            yield SlackRig(core=live_core, fake=fake, url=url, http=http)
-        finally:
-            stop.set()
-            await asyncio.wait_for(server, timeout=15)
+    try:
+        yield url
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, timeout=15)
+
+
+@pytest.fixture
+async def slack(live_core: Core, fake: FakeSlack) -> AsyncIterator[SlackRig]:
+    """Vangnet's Slack server in HTTP mode on a free 127.0.0.1 port, delivering every 0.2 s."""
+    async with (
+        running_slack(live_core, slack_settings(fake)) as url,
+        httpx.AsyncClient(timeout=10.0) as http,
+    ):
+        yield SlackRig(core=live_core, fake=fake, url=url, http=http)

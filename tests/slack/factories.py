@@ -109,6 +109,8 @@ def make_view_submission(
                 if chosen is None:
                     raise ValueError(f"{value!r} is not an option of {block_id}")
             entry = {"type": "static_select", "selected_option": copy.deepcopy(chosen)}
+        elif element["type"] == "datepicker":
+            entry = {"type": "datepicker", "selected_date": value or None}
         else:
             entry = {"type": element["type"], "value": value or None}
         state[block_id] = {element["action_id"]: entry}

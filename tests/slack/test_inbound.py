@@ -73,6 +73,23 @@ def test_a_modal_submission_gives_text_and_chosen_values() -> None:
     assert event.values["consent"] == "" and event.values["notes"] == ""
 
 
+def test_a_picked_date_is_read_from_a_datepicker() -> None:
+    body = fixture("view_submission")
+    body["view"]["callback_id"] = "placement"
+    body["view"]["private_metadata"] = "K7F2"
+    body["view"]["state"]["values"] = {
+        "destination": {"destination": {"type": "static_select", "selected_option": None}},
+        "start": {"start": {"type": "datepicker", "selected_date": "2027-02-01"}},
+    }
+    event = translate(body)
+    assert isinstance(event, FormSubmission)
+    assert event.private_metadata == "K7F2"
+    assert event.values == {"destination": "", "start": "2027-02-01"}
+    body["view"]["state"]["values"]["start"]["start"]["selected_date"] = None
+    empty = translate(body)
+    assert isinstance(empty, FormSubmission) and empty.values["start"] == ""
+
+
 def test_app_home_opened() -> None:
     assert translate(fixture("app_home_opened")) == HomeOpened(user="U01WIM")
     messages_tab = fixture("app_home_opened")

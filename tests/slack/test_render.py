@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.core.fields import LEAVER_FIELDS
+from bot.core.followups import PLACEMENT_FORM
 from bot.core.i18n import translator
 from bot.core.leaver_form import LEAVER_FORM
 from bot.core.replies import Button, Item, Reply
@@ -18,6 +20,7 @@ from bot.handlers.slack.render import (
     escape,
     home_view,
     leaver_modal,
+    placement_modal,
     render,
     split_mrkdwn,
 )
@@ -217,3 +220,24 @@ def test_the_leaver_modal_has_one_input_per_field_of_the_form() -> None:
     assert by_id["vso_profile"]["optional"] is True
     assert by_id["home_municipality"]["label"]["text"] == "Home municipality"
     json.dumps(view)
+
+
+def test_the_placement_modal_escapes_the_student_and_carries_the_ref() -> None:
+    view = placement_modal(
+        translator("nl"), PLACEMENT_FORM, ref="K7F2", student="<!channel>", today=date(2026, 11, 23)
+    ).to_dict()
+    View(**view).validate_json()
+    assert (view["callback_id"], view["private_metadata"]) == ("placement", "K7F2")
+    intro = view["blocks"][0]
+    assert intro["type"] == "section"
+    assert intro["text"]["text"] == "Leg de plaatsing van casus K7F2 (&lt;!channel&gt;) vast."
+    by_id = {b["block_id"]: b for b in view["blocks"][1:]}
+    assert list(by_id) == [f.name for f in PLACEMENT_FORM.fields]
+    assert by_id["start"]["element"] == {
+        "type": "datepicker",
+        "action_id": "start",
+        "initial_date": "2026-11-23",
+    }
+    assert by_id["start"]["label"]["text"] == "Startdatum"
+    assert "Laat dit leeg" in by_id["organisation"]["hint"]["text"]
+    assert by_id["destination"]["element"]["options"][0]["text"]["text"] == "werk"

@@ -426,12 +426,34 @@ async def test_a_placement_started_in_a_channel_continues_in_the_direct_message(
     case = early_leaver(slack.core, school="vlinder", by="mila")
     slack.core.handle_text(person_id="bram", text=f"/claim {case.ref}", transport="slack")
     url = slack.fake.response_url("placed")
-    await slack.post(make_slash_command(f"/placed {case.ref}", user="U01BRAM", response_url=url))
+    # `/placed REF chat`: the guided conversation instead of the modal
+    await slack.post(
+        make_slash_command(f"/placed {case.ref} chat", user="U01BRAM", response_url=url)
+    )
     await eventually(
         lambda: any(
             v.startswith("form:") for c in slack.fake.posted("D01BRAM") for v in buttons_of(c)
         )
     )
     assert slack.fake.responses("placed") == []
+    assert slack.fake.calls_to("views.open") == []
+    questions = ["Which employer, school or organisation?", "From which date?", "Is this right?"]
+    for answer, next_question in zip(["work", "Bakkerij De Korf", "today"], questions, strict=True):
+        await slack.post(make_dm(answer, user="U01BRAM"))
+        await eventually(
+            lambda q=next_question: any(q in text_of(c) for c in slack.fake.posted("D01BRAM"))
+        )
+    summary = next(c for c in slack.fake.posted("D01BRAM") if "Is this right?" in text_of(c))
+    await slack.post(
+        make_block_action(
+            "form:confirm",
+            user="U01BRAM",
+            channel="D01BRAM",
+            action_id=buttons_of(summary)["form:confirm"],
+        )
+    )
+    await eventually(lambda: case_row(slack.core, case.ref).state == "placed")
+    row = case_row(slack.core, case.ref)
+    assert (row.destination, row.placement_org) == ("work", "Bakkerij De Korf")
     await slack.post(make_slash_command("/placed NOPE", user="U01BRAM", response_url=url))
     await eventually(lambda: len(slack.fake.responses("placed")) == 1)  # a refusal stays ephemeral

@@ -8,21 +8,32 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
 
+from bot.core import clock
 from bot.core.app import Core
 from bot.core.i18n import translator
 from bot.core.replies import Reply
 from bot.handlers.slack.app import SlackBot
 from bot.handlers.slack.server import database_ok, serve
-from bot.handlers.slack.services import ChannelPacer, SeenEvents, SlackServices
-from bot.store.db import make_engine
-from tests.slack.conftest import SlackRig, slack_settings
-from tests.slack.factories import fixture, make_file_dm
+from bot.handlers.slack.services import (
+    ChannelPacer,
+    SeenEvents,
+    SharedSeenEvents,
+    SlackServices,
+)
+from bot.store.db import make_engine, session_scope
+from bot.store.models import SlackEvent
+from tests.slack.conftest import SlackRig, running_slack, slack_settings
+from tests.slack.factories import SECRET, fixture, make_dm, make_file_dm, signed_request
 from tests.slack.fake_slack import FakeSlack, eventually
-from tests.slack.scenario import cases, month, nl
+from tests.slack.scenario import cases, month, nl, text_of
 
 
 async def test_socket_mode_connects_through_the_configured_api_url(
@@ -154,6 +165,60 @@ def test_seen_events_are_bounded() -> None:
         True,  # "b" was the oldest and was forgotten when "c" came
         True,  # and "a" when "b" came back
     ]
+
+
+def test_an_event_id_is_taken_once_across_instances_and_old_ones_are_pruned(
+    engine: Engine,
+) -> None:
+    first, second = SharedSeenEvents(engine), SharedSeenEvents(engine)
+    assert first.first_time("Ev0A") is True
+    assert second.first_time("Ev0A") is False  # another instance, the same database
+    assert first.first_time("Ev0A") is False
+    assert second.first_time("Ev0B") is True
+    with session_scope(engine) as session:
+        old = session.get(SlackEvent, "Ev0A")
+        assert old is not None
+        old.seen_at = clock.now() - timedelta(days=2)
+    assert first.prune() == 1
+    with session_scope(engine) as session:
+        assert [e.event_id for e in session.exec(select(SlackEvent)).all()] == ["Ev0B"]
+    assert second.first_time("Ev0A") is True  # forgotten after a day: Slack stopped retrying
+
+
+async def test_two_instances_receiving_the_same_event_process_it_once(
+    live_core: Core, fake: FakeSlack
+) -> None:
+    """Two Slack servers on one database (behind a load balancer): Slack's retry of an event
+    reaches the other instance, even at the same moment, and is still processed once."""
+    async with (
+        running_slack(live_core, slack_settings(fake)) as one,
+        running_slack(live_core, slack_settings(fake)) as two,
+        httpx.AsyncClient(timeout=10.0) as http,
+    ):
+
+        async def post(url: str, body: str, retry: int = 0) -> int:
+            headers = {"Content-Type": "application/json", **signed_request(body, SECRET)}
+            if retry:
+                headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "timeout"}
+            response = await http.post(f"{url}/slack/events", content=body, headers=headers)
+            return response.status_code
+
+        dm = make_dm("hallo", user="U01TIM", event_id="Ev0TWICE01").body
+        statuses = await asyncio.gather(post(one, dm), post(two, dm, retry=1))
+        assert statuses == [200, 200]
+        later = make_dm("hallo", user="U01WIM", event_id="Ev0TWICE02").body
+        assert await post(one, later) == 200
+        assert await post(two, later, retry=1) == 200
+        assert await post(two, later, retry=2) == 200
+        await eventually(
+            lambda: len(fake.posted("D01TIM")) == 1 and len(fake.posted("D01WIM")) == 1
+        )
+        await asyncio.sleep(0.5)
+    assert len(fake.posted("D01TIM")) == 1 and len(fake.posted("D01WIM")) == 1
+    assert nl("Type /help to see what you can do.") in text_of(fake.posted("D01TIM")[0])
+    with session_scope(live_core.engine) as session:
+        seen = {e.event_id for e in session.exec(select(SlackEvent)).all()}
+    assert {"Ev0TWICE01", "Ev0TWICE02"} <= seen
 
 
 async def test_the_pacer_spaces_messages_per_channel() -> None:

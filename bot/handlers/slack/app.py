@@ -8,19 +8,21 @@ worker thread (the core is synchronous), and renders the replies (`render`). Whe
   personal details never reach a channel;
 - a button: the direct message it was pressed in, else ephemeral (a button in an ephemeral
   answer), else the person's direct message (a button in the App Home);
-- a guided conversation (`/leaver chat`, `/placed`, the form's buttons): the direct message,
-  because that is the only place Slack sends us the answers people type;
-- a direct message, a CSV file sent in one, a submitted intake modal: the direct message.
+- a guided conversation (`/leaver chat`, `/placed REF chat`, the form's buttons): the direct
+  message, because that is the only place Slack sends us the answers people type;
+- a direct message, a CSV file sent in one, a submitted modal: the direct message.
 
-Two exceptions to "ack first": the intake modal's submission is checked before the ack,
-because field errors travel in the ack itself; and `/leaver` opens the modal right after the
-ack, because Slack's trigger id is only good for three seconds.
+Two exceptions to "ack first": a modal's submission (intake, placement) is checked before the
+ack, because field errors travel in the ack itself; and `/leaver`, `/placed REF` and the
+Placement button open their modal right after the ack, because Slack's trigger id is only good
+for three seconds. Before the placement modal opens, the core checks that the person may record
+that placement now; if not, they get the refusal (ephemerally) instead of a modal.
 
 Slack retries an event it thinks was not received (X-Slack-Retry-Num, the same event_id). The
-event ids seen lately are kept in memory, per process, in a bounded LRU: a retry reaching the
-same instance is acknowledged and not processed again. With several instances behind a load
-balancer a retry may reach another instance; Slack retries only when the first delivery was
-not acknowledged within three seconds, which acknowledging first makes rare.
+first instance to record the event id in the database (`SharedSeenEvents`, the `slack_event`
+table) processes the event; every other delivery of it, on this instance or another behind the
+same load balancer, is acknowledged and skipped. The ids this instance saw lately are also kept
+in memory, so a retry reaching the same instance does not need the database.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -45,7 +48,9 @@ from bot.core.app import Core
 from bot.core.commands import COMMANDS
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
-from bot.core.fields import ParseEnv
+from bot.core.fields import FieldError, ParseEnv
+from bot.core.followups import PLACEMENT_FORM, check_placement, place
+from bot.core.forms import Form
 from bot.core.i18n import Translator, translator
 from bot.core.intake import check_leaver
 from bot.core.leaver_form import LEAVER_FORM
@@ -63,12 +68,14 @@ from bot.handlers.slack.inbound import (
 from bot.handlers.slack.render import (
     ACTION_PREFIX,
     LEAVER_CALLBACK,
+    PLACEMENT_CALLBACK,
     SlackMessage,
     home_view,
     leaver_modal,
+    placement_modal,
     render,
 )
-from bot.handlers.slack.services import SlackServices
+from bot.handlers.slack.services import SharedSeenEvents, SlackServices
 from bot.store.db import session_scope
 from bot.store.models import Person
 
@@ -95,12 +102,15 @@ SLASH_COMMANDS: tuple[str, ...] = (
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
 MAX_CSV_BYTES = 5 * 1024 * 1024
-# `/leaver chat` starts the guided conversation in the DM instead of opening the modal
+# `/leaver chat` and `/placed REF chat` start the guided conversation in the DM instead of
+# opening the modal
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
 # Commands and buttons that start or continue a guided conversation: their questions go to
 # the direct message, the only place where Slack sends us the typed answers.
-CONVERSATION_COMMANDS = frozenset({"leaver", "placed"})
-CONVERSATION_ACTIONS = ("form:", "placed:", "cmd:leaver", "cmd:placed")
+CONVERSATION_COMMANDS = frozenset({"leaver"})
+# (The Placement button, `placed:REF`, opens the placement modal instead.)
+CONVERSATION_ACTIONS = ("form:", "cmd:leaver")
+PLACED_ACTION = "placed:"
 
 
 # --- who is speaking ----------------------------------------------------------------------------
@@ -144,6 +154,7 @@ class SlackBot:
             raise ValueError("SLACK_SIGNING_SECRET is required when Slack runs in HTTP mode")
         self.core = core
         self.services = services or SlackServices()
+        self.events = SharedSeenEvents(core.engine)
         self._token = settings.slack_bot_token.get_secret_value()
         self.client = AsyncWebClient(
             token=self._token,
@@ -167,6 +178,7 @@ class SlackBot:
             app.command(f"/{name}")(self.on_command)
         app.action({"type": "block_actions", "action_id": _our_buttons()})(self.on_action)
         app.view_submission(LEAVER_CALLBACK)(self.on_leaver_submission)
+        app.view_submission(PLACEMENT_CALLBACK)(self.on_placement_submission)
         app.event("app_home_opened")(self.on_home)
         app.event("message")(self.on_message)
         app.error(self.on_error)
@@ -178,11 +190,21 @@ class SlackBot:
     ) -> BoltResponse | None:
         event_id = body.get("event_id")
         is_event = body.get("type") == "event_callback" and isinstance(event_id, str)
-        if is_event and not self.services.seen.first_time(str(event_id)):
+        if is_event and not await self._first_time(str(event_id)):
             log.info("slack: event %s delivered again; not processed twice", event_id)
             return BoltResponse(status=200, body="")
         await next_()
         return None
+
+    async def _first_time(self, event_id: str) -> bool:
+        """Whether this delivery of the event is the first, here or on any other instance."""
+        if not self.services.seen.first_time(event_id):
+            return False  # this instance saw it already: no need to ask the database
+        try:
+            return await asyncio.to_thread(self.events.first_time, event_id)
+        except Exception as exc:  # better processed twice than not at all
+            log.error("slack: could not record event %s: %s", event_id, type(exc).__name__)
+            return True
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         # the type only: an exception's text may quote what a person typed
@@ -307,6 +329,46 @@ class SlackBot:
         view = leaver_modal(who.t, LEAVER_FORM)
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
+    async def open_placement_modal(
+        self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str
+    ) -> None:
+        """`/placed REF` or the Placement button: the placement modal for case REF, if the core
+        says the person may record it now; else its refusal. `/placed REF chat`: the guided
+        conversation in the direct message."""
+        ref, *rest = args.split() or [""]
+        if not ref or any(word.casefold() in CONVERSATION_WORDS for word in rest):
+            replies = await self._core_text(who, f"/placed {ref}".strip())
+            if any(r.error for r in replies):
+                await tell(replies)
+            else:
+                await self.send_all(user, replies)
+            return
+        opened = await asyncio.to_thread(self._placement_view, user, ref)
+        if isinstance(opened, View):
+            await self.client.views_open(trigger_id=trigger_id, view=opened)
+        else:
+            await tell([opened])
+
+    def _placement_view(self, user: str, ref: str) -> View | Reply:
+        """The modal for case `ref`, or why this person cannot record its placement now."""
+        with session_scope(self.core.engine) as session:
+            actor = person_by_slack(session, user)
+            if actor is None:
+                return self.core.not_registered()
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            try:
+                with session.begin_nested():
+                    case = check_placement(ctx, ref)
+            except Refused as refusal:
+                return Reply(text=refusal.message, error=True)
+            return placement_modal(
+                ctx.t,
+                PLACEMENT_FORM,
+                ref=case.ref,
+                student=case.student_ref,
+                today=clock.today(ctx.region.tz),
+            )
+
     # --- listeners ------------------------------------------------------------------------
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -331,6 +393,11 @@ class SlackBot:
                 await self.send_all(event.user, await self._core_text(who, "/leaver"))
                 return
             await self.open_leaver_modal(event.trigger_id, who)
+            return
+        if event.name == "placed" and "placed" in who.commands:
+            await self.open_placement_modal(
+                event.trigger_id, who, event.text, tell, user=event.user
+            )
             return
         replies = await self._core_text(who, event.line)
         starts_conversation = event.name in CONVERSATION_COMMANDS and event.name in who.commands
@@ -364,6 +431,10 @@ class SlackBot:
         if event.action == "cmd:leaver" and who.may_register:
             await self.open_leaver_modal(event.trigger_id, who)
             return
+        if event.action.startswith(PLACED_ACTION) and "placed" in who.commands:
+            ref = event.action.removeprefix(PLACED_ACTION)
+            await self.open_placement_modal(event.trigger_id, who, ref, tell, user=event.user)
+            return
         replies = await self._core_action(who, event.action)
         if event.action.startswith(CONVERSATION_ACTIONS):
             await self.send_all(event.user, replies)
@@ -371,19 +442,34 @@ class SlackBot:
         await tell(replies)
 
     async def on_leaver_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._on_submission(ack, body, "leaver", self._submit_leaver)
+
+    async def on_placement_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._on_submission(ack, body, "placement", self._submit_placement)
+
+    async def _on_submission(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        form: str,
+        submit: Callable[[FormSubmission], Submitted],
+    ) -> None:
+        """A modal submitted: checked before the ack (field errors keep the modal open with
+        them); once saved, the modal closes and the replies go to the direct message."""
         event = inbound.translate(body)
         if not isinstance(event, FormSubmission):
             await ack()
             return
-        self.services.metrics.handled("form:leaver")
+        self.services.metrics.handled(f"form:{form}")
         try:
-            outcome = await asyncio.to_thread(self._submit_leaver, event)
+            outcome = await asyncio.to_thread(submit, event)
         except Exception as exc:
-            log.error("slack: leaver form failed: %s", type(exc).__name__)
+            log.error("slack: %s form failed: %s", form, type(exc).__name__)
             t = translator(self.core.default_language)
+            first = next(iter(event.values), form)
             await ack(
                 response_action="errors",
-                errors={"student_ref": t("Something went wrong. Please try again later.")},
+                errors={first: t("Something went wrong. Please try again later.")},
             )
             return
         if outcome.errors:
@@ -394,7 +480,7 @@ class SlackBot:
         async def tell(replies: list[Reply]) -> None:
             await self.send_all(event.user, replies)
 
-        await self._guarded("form:leaver", None, tell(outcome.replies), tell)
+        await self._guarded(f"form:{form}", None, tell(outcome.replies), tell)
 
     def _submit_leaver(self, event: FormSubmission) -> Submitted:
         """Check the modal's answers like the conversation does; save when they are right."""
@@ -415,6 +501,27 @@ class SlackBot:
                     replies = LEAVER_FORM.on_confirm(
                         ctx, checked.values, {"school_id": actor.school_id}
                     )
+            except Refused as refusal:
+                return Submitted({}, [Reply(text=refusal.message, error=True)])
+            return Submitted({}, replies)
+
+    def _submit_placement(self, event: FormSubmission) -> Submitted:
+        """Check the placement modal with the form's own parsers; record it the core's way."""
+        with session_scope(self.core.engine) as session:
+            actor = person_by_slack(session, event.user)
+            if actor is None:
+                return Submitted({}, [self.core.not_registered()])
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            if not may_use(actor, "placed"):
+                refusal = ctx.t("/{name} is not for your role. Type /help.", name="placed")
+                return Submitted({}, [Reply(text=refusal, error=True)])
+            env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
+            values, errors = check_form(PLACEMENT_FORM, event.values, env)
+            if errors:
+                return Submitted(errors, [])
+            try:
+                with session.begin_nested():
+                    replies = place(ctx, event.private_metadata, values)
             except Refused as refusal:
                 return Submitted({}, [Reply(text=refusal.message, error=True)])
             return Submitted({}, replies)
@@ -541,6 +648,34 @@ def _errors_for_modal(event: FormSubmission, errors: dict[str, Any]) -> dict[str
         message = str(getattr(problem, "message", problem))
         out[key] = f"{out[key]} {message}" if key in out else message
     return out
+
+
+def check_form(
+    form: Form, raw: Mapping[str, str], env: ParseEnv
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A modal's answers checked with the form's own parsers, field by field in form order.
+
+    A field the conversation would not ask (its ask_if does not hold for the answers before
+    it) is ignored, whatever was typed in it; an empty field is refused only when required.
+    Returns the parsed values and the problems by field name (the modal's block ids).
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for spec in form.fields:
+        if not spec.ask_if(values):
+            continue
+        text = raw.get(spec.name, "").strip()
+        if not text:
+            if spec.is_required(values):
+                errors[spec.name] = env.t("This cannot be empty.")
+            continue
+        try:
+            values[spec.name] = spec.parse(text, env)
+        except FieldError as problem:
+            errors[spec.name] = problem.message
+            continue
+        env.answers[spec.name] = values[spec.name]
+    return values, errors
 
 
 def build_app(core: Core, settings: Settings, *, services: SlackServices | None = None) -> AsyncApp:

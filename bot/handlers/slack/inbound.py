@@ -52,7 +52,7 @@ class ButtonPress:
 class FormSubmission:
     user: str
     callback_id: str
-    values: dict[str, str]  # block id → the text typed or the value chosen ("" when empty)
+    values: dict[str, str]  # block id → the text typed, value chosen or date ("" when empty)
     private_metadata: str = ""
 
 
@@ -149,12 +149,15 @@ def block_actions(body: Payload) -> Inbound:
 
 
 def _input_value(state: Payload) -> str:
-    """What one input holds: typed text, or the value of the chosen option."""
+    """What one input holds: typed text, the value of the chosen option, or the date picked
+    (YYYY-MM-DD)."""
     kind = state.get("type")
     if kind == "plain_text_input":
         return (_opt(state, "value") or "").strip()
     if kind in ("static_select", "radio_buttons"):
         return _opt(state, "selected_option", "value") or ""
+    if kind == "datepicker":
+        return _opt(state, "selected_date") or ""
     raise Malformed(f"input type {kind}")
 
 

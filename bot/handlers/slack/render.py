@@ -14,8 +14,9 @@ and 2000 characters per field; 25 elements per actions block; 75 characters per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -23,6 +24,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DatePickerElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -36,7 +38,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.forms import CANCEL, CONFIRM, Form
-from bot.core.i18n import Translator
+from bot.core.i18n import N_, Translator
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label
 
@@ -55,6 +57,11 @@ MAX_INPUT_LABEL = 2000
 MAX_FALLBACK = 150
 ACTION_PREFIX = "vangnet:"
 LEAVER_CALLBACK = "leaver"
+PLACEMENT_CALLBACK = "placement"
+MAX_PRIVATE_METADATA = 3000
+ORGANISATION_NOTE = N_(
+    "Leave this empty if the young person moved away or has no work and no school."
+)
 ERROR_MARK = ":warning: "
 
 
@@ -276,10 +283,49 @@ def leaver_modal(t: Translator, form: Form, *, private_metadata: str = "") -> Vi
     Fields asked only in some cases (the VSO profile, the personal details that need consent)
     are optional inputs here; the same checks as in the conversation decide on submission.
     """
-    blocks: list[Block] = []
+    return form_modal(t, form, callback_id=LEAVER_CALLBACK, private_metadata=private_metadata)
+
+
+def placement_modal(t: Translator, form: Form, *, ref: str, student: str, today: date) -> View:
+    """The placement form as a modal for case `ref` (carried in private_metadata): the
+    destination to choose, the organisation (optional: not every destination has one) and the
+    start date with a date picker, set to today in the region."""
+    intro = t("Record the placement of case {ref} ({student}).", ref=ref, student=student)
+    return form_modal(
+        t,
+        form,
+        callback_id=PLACEMENT_CALLBACK,
+        intro=intro,
+        dates={"start": today},
+        notes={"organisation": ORGANISATION_NOTE},
+        private_metadata=ref,
+    )
+
+
+def form_modal(
+    t: Translator,
+    form: Form,
+    *,
+    callback_id: str,
+    intro: str = "",
+    dates: Mapping[str, date] | None = None,
+    notes: Mapping[str, str] | None = None,
+    private_metadata: str = "",
+) -> View:
+    """A core form as a modal: one input block per field, its block id the field's name.
+
+    A field with choices is a static select (labels in the person's language), a field in
+    `dates` a date picker starting at the given date, any other a text input. The field's
+    question (and help, and a note from `notes`, translated here) is the input's hint. `intro`
+    is raw text shown above the inputs.
+    """
+    blocks: list[Block] = [_section(piece) for piece in split_mrkdwn(intro)] if intro else []
     for spec in form.fields:
-        hint = t(spec.question) + (("\n" + t(spec.help)) if spec.help else "")
-        element: StaticSelectElement | PlainTextInputElement
+        hint = t(spec.question)
+        for extra in (spec.help, (notes or {}).get(spec.name, "")):
+            if extra:
+                hint += "\n" + t(extra)
+        element: StaticSelectElement | PlainTextInputElement | DatePickerElement
         if spec.choices:
             element = StaticSelectElement(
                 action_id=spec.name,
@@ -287,6 +333,10 @@ def leaver_modal(t: Translator, form: Form, *, private_metadata: str = "") -> Vi
                     Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT))
                     for c in spec.choices
                 ],
+            )
+        elif dates and spec.name in dates:
+            element = DatePickerElement(
+                action_id=spec.name, initial_date=dates[spec.name].isoformat()
             )
         else:
             element = PlainTextInputElement(action_id=spec.name, multiline=spec.name == "notes")
@@ -299,9 +349,11 @@ def leaver_modal(t: Translator, form: Form, *, private_metadata: str = "") -> Vi
                 optional=not spec.required,
             )
         )
+    if len(private_metadata) > MAX_PRIVATE_METADATA:
+        raise ValueError("private_metadata is longer than Slack allows")
     return View(
         type="modal",
-        callback_id=LEAVER_CALLBACK,
+        callback_id=callback_id,
         title=PlainTextObject(text=shorten(t(form.title), MAX_VIEW_TITLE)),
         submit=PlainTextObject(text=shorten(t(CONFIRM), MAX_VIEW_TITLE)),
         close=PlainTextObject(text=shorten(t(CANCEL), MAX_VIEW_TITLE)),

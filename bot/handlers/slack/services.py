@@ -4,15 +4,28 @@ HTTP clients."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 import httpx
 from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import Engine, delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from bot.core import clock
+from bot.store.models import SlackEvent
+
+log = logging.getLogger(__name__)
 
 # --- what lives as long as the app ------------------------------------------------------------
 
@@ -39,7 +52,8 @@ class Metrics:
 
 
 class SeenEvents:
-    """Event ids seen lately: in memory, per process, the oldest forgotten first."""
+    """Event ids this process saw lately, the oldest forgotten first: spares the database a
+    retry that reaches the same instance (SharedSeenEvents decides across instances)."""
 
     def __init__(self, size: int = 10_000) -> None:
         self.size = size
@@ -53,6 +67,79 @@ class SeenEvents:
         if len(self._ids) > self.size:
             self._ids.popitem(last=False)
         return True
+
+
+class SharedSeenEvents:
+    """Event ids taken by any instance on the same database: the `slack_event` table.
+
+    The first instance to insert an event id processes the event; the insert does nothing when
+    the id is there already (INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL, a
+    caught IntegrityError elsewhere), so every other instance learns it was taken and skips it,
+    even when Slack's retry reaches another instance than the first delivery did. Rows older
+    than `keep` are pruned now and then, by whichever instance comes by.
+
+    `first_time` blocks on the database: call it in a worker thread.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        keep: timedelta = timedelta(days=1),
+        prune_every: float = 3600.0,
+    ) -> None:
+        self.engine = engine
+        self.keep = keep
+        self.prune_every = prune_every
+        self._next_prune = 0.0  # time.monotonic(): prune at the first call, then now and then
+        self._prune_lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        now = clock.now()
+        with self.engine.begin() as conn:
+            dialect = conn.dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                taken = conn.execute(_insert_once(dialect, event_id, now)).first() is not None
+            else:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(SlackEvent).values(event_id=event_id, seen_at=now))
+                    taken = True
+                except IntegrityError:
+                    taken = False
+        self._maybe_prune(now)
+        return taken
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Forget event ids seen more than `keep` ago; how many were forgotten."""
+        before = (now or clock.now()) - self.keep
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(SlackEvent).where(col(SlackEvent.seen_at) < before))
+        return int(result.rowcount)
+
+    def _maybe_prune(self, now: datetime) -> None:
+        if time.monotonic() < self._next_prune or not self._prune_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_prune = time.monotonic() + self.prune_every
+            self.prune(now)
+        except Exception as exc:  # pruning can wait for the next time
+            log.warning("slack: pruning seen event ids failed: %s", type(exc).__name__)
+        finally:
+            self._prune_lock.release()
+
+
+def _insert_once(dialect: str, event_id: str, now: datetime) -> Any:
+    """An insert of the event id that inserts (and returns) nothing when it is there already.
+
+    RETURNING rather than rowcount: psycopg reports no rowcount for this statement."""
+    make = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return (
+        make(SlackEvent)
+        .values(event_id=event_id, seen_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(col(SlackEvent.event_id))
+    )
 
 
 class ChannelPacer:
