@@ -135,3 +135,22 @@ def test_registering_the_same_student_again_updates_the_case(core: Core) -> None
 
 def test_only_school_contacts_start_an_intake(core: Core) -> None:
     assert one(say(core, "wim", "/leaver")).error
+
+
+def test_a_whole_form_is_checked_at_once_as_a_modal_would_send_it(core: Core) -> None:
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from bot.core.fields import ParseEnv
+    from bot.core.followups import PLACEMENT_FORM
+    from bot.core.forms import check_all
+    from bot.core.i18n import translator
+
+    with Session(core.engine) as session:
+        env = ParseEnv(t=translator("en"), today=date(2026, 11, 23), session=session)
+        values, errors = check_all(
+            PLACEMENT_FORM, {"destination": "moved_away", "organisation": "x", "start": ""}, env
+        )
+    assert values == {"destination": "moved_away"}  # organisation is not asked when moved away
+    assert list(errors) == ["start"]

@@ -24,7 +24,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -95,6 +95,34 @@ def canonical(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def check_all(
+    form: Form, raw: Mapping[str, str], env: ParseEnv
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A modal's answers checked with the form's own parsers, field by field in form order.
+
+    A field the conversation would not ask (its ask_if does not hold for the answers before
+    it) is ignored, whatever was typed in it; an empty field is refused only when required.
+    Returns the parsed values and the problems by field name (the modal's block ids).
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for spec in form.fields:
+        if not spec.ask_if(values):
+            continue
+        text = raw.get(spec.name, "").strip()
+        if not text:
+            if spec.is_required(values):
+                errors[spec.name] = env.t("This cannot be empty.")
+            continue
+        try:
+            values[spec.name] = spec.parse(text, env)
+        except FieldError as problem:
+            errors[spec.name] = problem.message
+            continue
+        env.answers[spec.name] = values[spec.name]
+    return values, errors
 
 
 # --- the engine ------------------------------------------------------------------------------

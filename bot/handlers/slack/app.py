@@ -30,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -48,11 +49,8 @@ from bot.core.app import Core
 from bot.core.commands import COMMANDS
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
-from bot.core.fields import FieldError, ParseEnv
-from bot.core.followups import PLACEMENT_FORM, check_placement, place
-from bot.core.forms import Form
+from bot.core.followups import PLACEMENT_FORM, check_placement
 from bot.core.i18n import Translator, translator
-from bot.core.intake import check_leaver
 from bot.core.leaver_form import LEAVER_FORM
 from bot.core.permissions import may_use
 from bot.core.replies import Reply
@@ -65,6 +63,7 @@ from bot.handlers.slack.inbound import (
     SharedFile,
     SlashCommand,
 )
+from bot.handlers.slack.modals import Submitted, submit_leaver, submit_placement
 from bot.handlers.slack.render import (
     ACTION_PREFIX,
     LEAVER_CALLBACK,
@@ -128,14 +127,6 @@ class Who:
     @property
     def t(self) -> Translator:
         return translator(self.language)
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """The outcome of a modal submission: field errors for the modal, or replies to send."""
-
-    errors: dict[str, str]
-    replies: list[Reply]
 
 
 # --- the app ------------------------------------------------------------------------------------
@@ -442,10 +433,10 @@ class SlackBot:
         await tell(replies)
 
     async def on_leaver_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._on_submission(ack, body, "leaver", self._submit_leaver)
+        await self._on_submission(ack, body, "leaver", partial(submit_leaver, self.core))
 
     async def on_placement_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._on_submission(ack, body, "placement", self._submit_placement)
+        await self._on_submission(ack, body, "placement", partial(submit_placement, self.core))
 
     async def _on_submission(
         self,
@@ -481,50 +472,6 @@ class SlackBot:
             await self.send_all(event.user, replies)
 
         await self._guarded(f"form:{form}", None, tell(outcome.replies), tell)
-
-    def _submit_leaver(self, event: FormSubmission) -> Submitted:
-        """Check the modal's answers like the conversation does; save when they are right."""
-        with session_scope(self.core.engine) as session:
-            actor = person_by_slack(session, event.user)
-            if actor is None:
-                return Submitted({}, [self.core.not_registered()])
-            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
-            if not may_use(actor, "leaver") or actor.school_id is None:
-                refusal = ctx.t("/{name} is not for your role. Type /help.", name="leaver")
-                return Submitted({}, [Reply(text=refusal, error=True)])
-            env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
-            checked = check_leaver(dict(event.values), env)
-            if not checked.ok:
-                return Submitted(_errors_for_modal(event, checked.errors), [])
-            try:
-                with session.begin_nested():
-                    replies = LEAVER_FORM.on_confirm(
-                        ctx, checked.values, {"school_id": actor.school_id}
-                    )
-            except Refused as refusal:
-                return Submitted({}, [Reply(text=refusal.message, error=True)])
-            return Submitted({}, replies)
-
-    def _submit_placement(self, event: FormSubmission) -> Submitted:
-        """Check the placement modal with the form's own parsers; record it the core's way."""
-        with session_scope(self.core.engine) as session:
-            actor = person_by_slack(session, event.user)
-            if actor is None:
-                return Submitted({}, [self.core.not_registered()])
-            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
-            if not may_use(actor, "placed"):
-                refusal = ctx.t("/{name} is not for your role. Type /help.", name="placed")
-                return Submitted({}, [Reply(text=refusal, error=True)])
-            env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
-            values, errors = check_form(PLACEMENT_FORM, event.values, env)
-            if errors:
-                return Submitted(errors, [])
-            try:
-                with session.begin_nested():
-                    replies = place(ctx, event.private_metadata, values)
-            except Refused as refusal:
-                return Submitted({}, [Reply(text=refusal.message, error=True)])
-            return Submitted({}, replies)
 
     async def on_home(self, body: dict[str, Any]) -> None:
         event = inbound.translate(body)
@@ -637,45 +584,6 @@ def _known(name: str) -> str:
 
 def _our_buttons() -> re.Pattern[str]:
     return re.compile("^" + re.escape(ACTION_PREFIX) + r"\d+$")
-
-
-def _errors_for_modal(event: FormSubmission, errors: dict[str, Any]) -> dict[str, str]:
-    """Field errors keyed by the modal's block ids; one without a block goes to the first."""
-    blocks = list(event.values)
-    out: dict[str, str] = {}
-    for name, problem in errors.items():
-        key = name if name in event.values else (blocks[0] if blocks else name)
-        message = str(getattr(problem, "message", problem))
-        out[key] = f"{out[key]} {message}" if key in out else message
-    return out
-
-
-def check_form(
-    form: Form, raw: Mapping[str, str], env: ParseEnv
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """A modal's answers checked with the form's own parsers, field by field in form order.
-
-    A field the conversation would not ask (its ask_if does not hold for the answers before
-    it) is ignored, whatever was typed in it; an empty field is refused only when required.
-    Returns the parsed values and the problems by field name (the modal's block ids).
-    """
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for spec in form.fields:
-        if not spec.ask_if(values):
-            continue
-        text = raw.get(spec.name, "").strip()
-        if not text:
-            if spec.is_required(values):
-                errors[spec.name] = env.t("This cannot be empty.")
-            continue
-        try:
-            values[spec.name] = spec.parse(text, env)
-        except FieldError as problem:
-            errors[spec.name] = problem.message
-            continue
-        env.answers[spec.name] = values[spec.name]
-    return values, errors
 
 
 def build_app(core: Core, settings: Settings, *, services: SlackServices | None = None) -> AsyncApp:
