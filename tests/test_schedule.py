@@ -12,6 +12,7 @@ from bot.core.app import Core
 from bot.core.sweeps import run_sweep
 from bot.core.vocab import CaseState
 from bot.scheduler.calendar import add_working_days, is_working_day
+from bot.store.models import Case
 from tests.factories import case, inbox, make_leaver, one, press, say
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -136,14 +137,21 @@ def test_follow_ups_are_asked_and_the_last_good_one_closes(
     assert case(core, c.ref).state == CaseState.closed
 
 
-def test_a_drop_out_reopens_the_case_and_tells_the_coordinator(
-    core: Core, frozen: time_machine.Coordinates
-) -> None:
+def first_follow_up_asked(core: Core, frozen: time_machine.Coordinates) -> Case:
+    """Wim claimed an early leaver, placed them from 1 December, and was asked on 31 December."""
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     say(core, "wim", f"/claim {c.ref}")
     place(core, "wim", c.ref, "work", "Bakkerij", "2026-12-01")
     at(frozen, 2026, 12, 31, 9, 0)
     run_sweep(core)
+    assert [m.kind for m in inbox(core, "wim", kind="followup")] == ["followup"]
+    return c
+
+
+def test_a_drop_out_reopens_the_case_and_tells_the_coordinator(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    c = first_follow_up_asked(core, frozen)
     press(core, "wim", f"fu:{c.ref}:0:dropped")
     after = case(core, c.ref)
     assert after.state == CaseState.claimed and after.owner_id == "wim"
@@ -154,11 +162,7 @@ def test_a_drop_out_reopens_the_case_and_tells_the_coordinator(
 def test_a_changed_place_is_recorded_and_follow_ups_go_on(
     core: Core, frozen: time_machine.Coordinates
 ) -> None:
-    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
-    say(core, "wim", f"/claim {c.ref}")
-    place(core, "wim", c.ref, "work", "Bakkerij", "2026-12-01")
-    at(frozen, 2026, 12, 31, 9, 0)
-    run_sweep(core)
+    c = first_follow_up_asked(core, frozen)
     press(core, "wim", f"fu:{c.ref}:0:changed")
     for a in ("mbo", "Deltion BBL", "2027-01-04"):
         say(core, "wim", a)
@@ -174,11 +178,7 @@ def test_a_changed_place_is_recorded_and_follow_ups_go_on(
 def test_an_unanswered_follow_up_is_reminded_then_escalated(
     core: Core, frozen: time_machine.Coordinates
 ) -> None:
-    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
-    say(core, "wim", f"/claim {c.ref}")
-    place(core, "wim", c.ref, "work", "Bakkerij", "2026-12-01")
-    at(frozen, 2026, 12, 31, 9, 0)  # Thursday; Jan 1 is a holiday
-    run_sweep(core)
+    c = first_follow_up_asked(core, frozen)  # Thu 31 Dec; 1 Jan is a holiday
     at(frozen, 2027, 1, 6, 9, 0)  # Jan 4, 5, 6: three working days
     run_sweep(core)
     assert len(inbox(core, "wim", kind="followup_reminder")) == 1
@@ -191,11 +191,7 @@ def test_an_unanswered_follow_up_is_reminded_then_escalated(
 def test_lost_contact_at_a_follow_up_is_reported(
     core: Core, frozen: time_machine.Coordinates
 ) -> None:
-    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
-    say(core, "wim", f"/claim {c.ref}")
-    place(core, "wim", c.ref, "work", "Bakkerij", "2026-12-01")
-    at(frozen, 2026, 12, 31, 9, 0)
-    run_sweep(core)
+    c = first_follow_up_asked(core, frozen)
     press(core, "wim", f"fu:{c.ref}:0:lost")
     assert case(core, c.ref).state == CaseState.lost
     assert [m.kind for m in inbox(core, "dirk")] == ["doorstroompunt"]
