@@ -13,7 +13,7 @@ from bot.core.vocab import CaseState, Destination
 from bot.store import queries
 from bot.store.db import session_scope
 from bot.store.models import Case
-from tests.factories import case, inbox, make_leaver, one, say, text_of, trail
+from tests.factories import case, inbox, make_leaver, one, press, say, text_of, trail
 
 
 def act(core: Core, person_id: str, fn, ref: str, **kwargs):  # type: ignore[no-untyped-def]
@@ -226,6 +226,8 @@ def test_placed_in_none_is_reported_to_the_doorstroompunt(core: Core) -> None:
 def test_withdraw_by_the_school_and_not_twice(core: Core) -> None:
     c = make_leaver(core)
     assert not one(say(core, "sara", f"/withdraw {c.ref} blijft op school")).error
+    assert case(core, c.ref).state == CaseState.forecast  # not before it is confirmed
+    assert not one(press(core, "sara", "form:confirm")).error
     after = case(core, c.ref)
     assert after.state == CaseState.withdrawn and after.closed_reason == "blijft op school"
     reply = one(say(core, "sara", f"/withdraw {c.ref}"))
@@ -237,6 +239,7 @@ def test_withdrawing_a_claimed_case_tells_its_owner(core: Core) -> None:
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     say(core, "wim", f"/claim {c.ref}")
     say(core, "sara", f"/withdraw {c.ref} foutief ingevoerd")
+    press(core, "sara", "form:confirm")
     assert [m.kind for m in inbox(core, "wim")][-1] == "withdrawn"
 
 
@@ -287,6 +290,7 @@ def test_the_transition_table_is_the_diagram() -> None:
         "followup_changed": ({s.placed}, s.placed),
         "followup_dropped": ({s.placed}, s.claimed),
         "withdraw": ({s.forecast, s.due, s.claimed, s.placed}, s.withdrawn),
+        "reopen": ({s.withdrawn}, s.forecast),  # by the coordinator, within retention
         "close_no_support": ({s.claimed}, s.closed),
         "lose_contact": ({s.claimed, s.placed}, s.lost),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.app import Core
-from tests.factories import case, make_leaver, one, say, text_of
+from tests.factories import case, make_leaver, one, press, say, text_of
 
 # Two worlds that do not touch: a Zwolle leaver at De Brug (Zwolle) and a Kampen leaver at
 # De Vlinderboom (Kampen). sara/wim belong to the first, mila/bram to the second.
@@ -55,7 +55,7 @@ ROLE_OF_COMMAND = {  # who may use the command at all
     "lost": {"anna", "wim", "bram"},
 }
 
-ARGS = {"transfer": "Dalfsen", "close": "geen ondersteuning nodig"}
+ARGS = {"transfer": "Dalfsen", "close": "geen ondersteuning nodig", "withdraw": "mistake"}
 
 
 @pytest.mark.parametrize("command", sorted(ROLE_OF_COMMAND))
@@ -79,6 +79,9 @@ def test_case_commands(
         assert case(core, ref).version == before.version
     else:
         assert not reply.error, reply.text
+        if command == "withdraw":  # asks to confirm first
+            assert case(core, ref).version == before.version
+            assert not one(press(core, person, "form:confirm")).error
         if command != "case":
             assert case(core, ref).version > before.version
 

@@ -40,6 +40,7 @@ def test_retention_erases_closed_and_withdrawn_after_the_period_and_nothing_else
 ) -> None:
     withdrawn = make_leaver(core, **personal())
     say(core, "sara", f"/withdraw {withdrawn.ref} foutief")
+    press(core, "sara", "form:confirm")
     open_case = make_leaver(core, **personal(early_leaver="yes", expected_exit="2026-11"))
     frozen.shift(timedelta(days=365 * 2 - 30))  # not yet 24 months
     assert run_retention(core) == 0

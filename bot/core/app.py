@@ -22,6 +22,7 @@ from bot.core.errors import Refused
 from bot.core.i18n import translator
 from bot.core.permissions import may_use
 from bot.core.replies import Reply
+from bot.core.text import clean
 from bot.region import Region
 from bot.store import queries
 from bot.store.db import session_scope
@@ -79,6 +80,7 @@ class Core:
         self, *, person_id: str, text: str, transport: str, private: bool = True
     ) -> list[Reply]:
         """A line a person typed: a command, or an answer in a conversation."""
+        text = clean(text)
         if text.strip().startswith("/"):
             return self._run(person_id, transport, private, lambda ctx: run_command(ctx, text))
         return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text))
@@ -86,6 +88,7 @@ class Core:
     def handle_action(
         self, *, person_id: str, action: str, transport: str, private: bool = True
     ) -> list[Reply]:
+        action = clean(action)
         return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action))
 
     def handle_file(self, *, person_id: str, data: bytes, transport: str) -> list[Reply]:
@@ -105,6 +108,9 @@ class Core:
         with session_scope(self.engine) as session:
             pending: list[OutboxMessage] = list(outbox.pending_for(session, person_id=person_id))
             for message in pending:
+                if message.replaces_id is not None:  # this transport cannot edit what it showed
+                    outbox.drop(session, message)
+                    continue
                 if send(outbox.reply_of(message)):
                     outbox.mark_sent(session, message, via=via)
                     sent += 1

@@ -101,7 +101,7 @@ def case_card(
             )
         fields.append(Item(label=t("Placement"), value=place))
     if case.closed_reason:
-        fields.append(Item(label=t("Reason"), value=case.closed_reason))
+        fields.append(Item(label=t("Reason"), value=label(t, case.closed_reason)))
     contact = _school_contact(session, case)
     if contact:
         fields.append(Item(label=t("School contact"), value=contact))

@@ -10,7 +10,7 @@ owns a claimed case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -36,6 +36,22 @@ from bot.store.models import Case, Person
 
 # Forecasts become due early in the morning of the day their handover window opens.
 WINDOW_OPENS_AT = time(7, 0)
+# Reasons people type (transfer, close, withdraw) are forwarded to others: kept short.
+REASON_MAX = 500
+
+
+def limit_text(t: Translator, text: str, limit: int) -> str:
+    """`text` (already cleaned of control characters) if it is at most `limit` long."""
+    text = text.strip()
+    if len(text) > limit:
+        raise Refused(
+            t(
+                "That is too long: at most {limit} characters, please (this was {n}).",
+                limit=limit,
+                n=len(text),
+            )
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,7 @@ TRANSITIONS: dict[str, Transition] = {
     "followup_changed": Transition(frozenset({_S.placed}), _S.placed, N_("record a new place")),
     "followup_dropped": Transition(frozenset({_S.placed}), _S.claimed, N_("reopen it")),
     "withdraw": Transition(OPEN_STATES, _S.withdrawn, N_("withdraw it")),
+    "reopen": Transition(frozenset({_S.withdrawn}), _S.forecast, N_("reopen it")),
     "close_no_support": Transition(frozenset({_S.claimed}), _S.closed, N_("close it")),
     "lose_contact": Transition(frozenset({_S.claimed, _S.placed}), _S.lost, N_("mark it lost")),
 }
@@ -216,6 +233,7 @@ def claim(ctx: Ctx, ref: str) -> Reply:
             )
         )
     apply(ctx, case, "claim", owner_id=ctx.actor.id, assigned_person_id=None)
+    refresh_cards(ctx, case, N_("{name} has taken case {ref}."), name=ctx.actor.name)
     for contact in _school_side(ctx.session, case):
         _tell(
             ctx,
@@ -239,10 +257,9 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     case = get_in_scope(ctx, ref)
     t = ctx.t
     if not may_transfer(ctx.actor, case):
-        raise Refused(
-            t("You cannot transfer case {ref}: it is not yours to hand over.", ref=case.ref)
-        )
+        raise Refused(not_yours(ctx, case))
     check(t, case, "transfer")
+    reason = limit_text(t, reason, REASON_MAX)
     person: Person | None = None
     target = target.strip()
     municipality, suggestions = match_municipality(ctx.session, target)
@@ -272,6 +289,28 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     else:
         assert municipality is not None
         code, assigned = municipality.code, None
+        if "broker" in ctx.actor.roles and ctx.actor.municipality_code == code:
+            # the brokers of your own municipality include you: name a colleague instead
+            raise Refused(
+                t(
+                    "You cannot transfer a case to yourself: {municipality} is your own "
+                    "municipality. Name a colleague instead: /transfer {ref} @name.",
+                    municipality=municipality.name,
+                    ref=case.ref,
+                )
+            )
+        if (
+            case.state == CaseState.due
+            and case.assigned_person_id is None
+            and case.responsible_municipality_code == code
+        ):
+            raise Refused(
+                t(
+                    "Case {ref} is already with the brokers of {municipality}.",
+                    ref=case.ref,
+                    municipality=municipality.name,
+                )
+            )
         if not queries.brokers_of(ctx.session, municipality_code=code):
             raise Refused(
                 t(
@@ -279,6 +318,7 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
                     municipality=municipality.name,
                 )
             )
+    previous_owner = queries.person_by_id(ctx.session, person_id=case.owner_id or "")
     apply(
         ctx,
         case,
@@ -288,11 +328,26 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
         assigned_person_id=assigned,
         due_at=clock.now(),
     )
-    notify_due(ctx, case, reason=reason, transferred_by=ctx.actor)
-    schedule_unclaimed_checks(ctx, case)
     receivers = [person] if person else queries.brokers_of(ctx.session, municipality_code=code)
     names = ", ".join(p.name for p in receivers)
     where = queries.municipality_name(ctx.session, code=code)
+    refresh_cards(
+        ctx, case, N_("Case {ref} was transferred to {municipality}: {names}."),
+        municipality=where, names=names,
+    )
+    notify_due(ctx, case, reason=reason, transferred_by=ctx.actor)
+    schedule_unclaimed_checks(ctx, case)
+    if previous_owner is not None and previous_owner.id != ctx.actor.id:
+        _tell(
+            ctx,
+            previous_owner,
+            case,
+            "transferred_away",
+            N_("{name} transferred your case {ref} ({student}) to {municipality}: {names}."),
+            name=ctx.actor.name,
+            municipality=where,
+            names=names,
+        )
     for contact in _school_side(ctx.session, case):
         _tell(
             ctx,
@@ -313,6 +368,17 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     )
 
 
+def not_yours(ctx: Ctx, case: Case) -> str:
+    if case.owner_id and case.owner_id != ctx.actor.id:
+        owner = queries.person_by_id(ctx.session, person_id=case.owner_id)
+        return ctx.t(
+            "Case {ref} belongs to {name}: only they or the coordinator can hand it over.",
+            ref=case.ref,
+            name=owner.name if owner else case.owner_id,
+        )
+    return ctx.t("You cannot transfer case {ref}: it is not yours to hand over.", ref=case.ref)
+
+
 def record_placement(
     ctx: Ctx, case: Case, *, destination: Destination, organisation: str, start: date
 ) -> Case:
@@ -331,28 +397,111 @@ def record_placement(
     return case
 
 
-def withdraw(ctx: Ctx, ref: str, reason: str) -> Reply:
+def check_withdraw(ctx: Ctx, ref: str) -> Case:
+    """Case `ref` if the actor may withdraw it now; Refused with the reason if not."""
     case = get_in_scope(ctx, ref)
     if not may_withdraw(ctx.actor, case):
         raise Refused(
             ctx.t("Only the school or the coordinator can withdraw case {ref}.", ref=case.ref)
         )
-    owner_id = case.owner_id
-    apply(ctx, case, "withdraw", closed_reason=reason or None)
-    if owner_id and owner_id != ctx.actor.id:
-        owner = queries.person_by_id(ctx.session, person_id=owner_id)
-        if owner:
-            _tell(ctx, owner, case, "withdrawn", N_("Case {ref} was withdrawn by the school."))
-    return Reply(text=ctx.t("Case {ref} is withdrawn.", ref=case.ref))
+    check(ctx.t, case, "withdraw")
+    return case
+
+
+def withdraw(ctx: Ctx, ref: str, reason: str) -> Reply:
+    """Withdraw a case (confirmed, with a reason: see bot/core/withdrawal.py). Its owner, the
+    brokers who had its card and the school are told; the coordinator can reopen it."""
+    case = check_withdraw(ctx, ref)
+    reason = limit_text(ctx.t, reason, REASON_MAX)
+    if not reason:
+        raise Refused(ctx.t("Say why case {ref} is withdrawn.", ref=case.ref))
+    told = {case.owner_id} | {
+        m.person_id for m in outbox.shown_of(ctx.session, case_ref=case.ref, kinds=CARD_KINDS)
+    }
+    apply(ctx, case, "withdraw", closed_reason=reason)
+    refresh_cards(ctx, case, N_("Case {ref} is withdrawn."))
+    school_side = _school_side(ctx.session, case)
+    for person_id in sorted(p for p in told if p and p != ctx.actor.id):
+        person = queries.person_by_id(ctx.session, person_id=person_id)
+        if person is not None and person not in school_side:
+            _tell_withdrawn(ctx, person, case, reason)
+    if ctx.actor not in school_side:
+        for contact in school_side:
+            _tell_withdrawn(ctx, contact, case, reason)
+    return Reply(
+        text=ctx.t(
+            "Case {ref} is withdrawn. The coordinator can reopen it if this was a mistake.",
+            ref=case.ref,
+        )
+    )
+
+
+def _tell_withdrawn(ctx: Ctx, person: Person, case: Case, reason: str) -> None:
+    _tell(
+        ctx,
+        person,
+        case,
+        "withdrawn",
+        N_("Case {ref} ({student}) was withdrawn by {name}. Reason: {reason}"),
+        name=ctx.actor.name,
+        reason=label(ctx.translator_for(person), reason),
+    )
+
+
+def reopen(ctx: Ctx, ref: str) -> Reply:
+    """/reopen REF: the coordinator takes back a withdrawal, within the retention period."""
+    case = get_in_scope(ctx, ref)
+    check(ctx.t, case, "reopen")
+    if case.personal_data_erased_at is not None:
+        raise Refused(
+            ctx.t(
+                "Case {ref} cannot be reopened: its retention period has passed and its "
+                "details are erased. Register the leaver again.",
+                ref=case.ref,
+            )
+        )
+    apply(
+        ctx, case, "reopen", owner_id=None, assigned_person_id=None, closed_reason=None
+    )
+    for contact in _school_side(ctx.session, case):
+        _tell(
+            ctx,
+            contact,
+            case,
+            "reopened",
+            N_("Case {ref} ({student}) is open again: the coordinator reopened it."),
+        )
+    due_if_window_open(ctx, case)
+    return Reply(
+        text=ctx.t(
+            "Case {ref} is open again ({state}).", ref=case.ref, state=label(ctx.t, case.state)
+        )
+    )
+
+
+def window_opens(expected_exit: date, weeks: int) -> date:
+    return expected_exit - timedelta(weeks=weeks)
+
+
+def due_if_window_open(ctx: Ctx, case: Case) -> None:
+    """Due now (early leaver, or the window is open already), or a task for the day it opens."""
+    if case.state != CaseState.forecast:
+        return
+    opens = window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
+    if case.early_leaver or opens <= clock.today(ctx.region.tz):
+        make_due(ctx, case)
+    else:
+        schedule_window(ctx, case, opens)
 
 
 def close_no_support(ctx: Ctx, ref: str, reason: str) -> Reply:
     case = get_in_scope(ctx, ref)
     if not may_act_as_owner(ctx.actor, case):
         raise Refused(ctx.t("Only the owner of case {ref} can close it.", ref=case.ref))
-    if not reason.strip():
+    reason = limit_text(ctx.t, reason, REASON_MAX)
+    if not reason:
         raise Refused(ctx.t("Say why no support is needed: /close {ref} REASON", ref=case.ref))
-    apply(ctx, case, "close_no_support", closed_reason=reason.strip())
+    apply(ctx, case, "close_no_support", closed_reason=reason)
     return Reply(text=ctx.t("Case {ref} is closed.", ref=case.ref))
 
 
@@ -387,6 +536,36 @@ def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
 
 
 # --- telling people --------------------------------------------------------------------------
+
+# The kinds of outbox message that show a case card (with its buttons).
+CARD_KINDS = ("due", "reminder")
+
+
+def refresh_cards(ctx: Ctx, case: Case, note: str = "", **params: Any) -> None:
+    """Every case card of `case` sent or queued so far shows the case as it is now.
+
+    Whoever may still see the case gets the card as they would see it now (without the Claim
+    button once it is claimed, without the name once consent is withdrawn), under `note`
+    (a msgid); whoever may no longer see it gets only the note.
+    """
+    for message in outbox.shown_of(ctx.session, case_ref=case.ref, kinds=CARD_KINDS):
+        person = queries.person_by_id(ctx.session, person_id=message.person_id)
+        if person is None:
+            continue
+        t = ctx.translator_for(person)
+        intro = t(note, ref=case.ref, **params) if note else ""
+        if in_scope(ctx.session, person, case):
+            card = _card(ctx, case, viewer=person)
+            reply = card.model_copy(update={"text": (intro + "\n" + card.text).strip()})
+        else:
+            reply = Reply(
+                title=t("Case {ref}", ref=case.ref),
+                text=intro or t("Case {ref} is no longer in your view.", ref=case.ref),
+            )
+        outbox.replace(
+            ctx.session, message, reply, dedupe_key=f"edit:{message.id}:{case.version}"
+        )
+
 
 
 def pickers(ctx: Ctx, case: Case) -> list[Person]:

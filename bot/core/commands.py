@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import case as sql_case
 from sqlmodel import col, func, select
 
-from bot.core import cases, digest, followups, forms, leaver_form, rounds
+from bot.core import cases, digest, followups, forms, leaver_form, rounds, withdrawal
 from bot.core.cards import case_card, case_line
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.permissions import may_use, scope_condition
+from bot.core.permissions import may_transfer, may_use, scope_condition
 from bot.core.replies import Button, Reply
+from bot.core.text import visible
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import Case
@@ -41,6 +42,7 @@ HELP: dict[str, tuple[str, str]] = {
     "placed": ("/placed REF", N_("record the placement of your case")),
     "cases": ("/cases", N_("your queue, most urgent first")),
     "withdraw": ("/withdraw REF [reason]", N_("withdraw a case (stays at school, or a mistake)")),
+    "reopen": ("/reopen REF", N_("reopen a withdrawn case")),
     "close": ("/close REF REASON", N_("close your case: no support needed")),
     "lost": ("/lost REF", N_("contact with the young person is lost")),
     "digest": ("/digest", N_("the weekly digest, now")),
@@ -60,6 +62,7 @@ def run_command(ctx: Ctx, text: str) -> list[Reply]:
     name, args = split_command(text)
     handler = COMMANDS.get(name)
     if handler is None:
+        name = name if len(name) <= 32 else name[:31] + "…"
         return [
             Reply(
                 text=ctx.t("I don't know the command /{name}. Type /help.", name=name), error=True
@@ -72,9 +75,34 @@ def run_command(ctx: Ctx, text: str) -> list[Reply]:
     return list(handler(ctx, args))
 
 
+# The command each kind of button belongs to: pressing it needs the same role as typing it.
+# "form" buttons belong to the person's own conversation, which a command of theirs started.
+ACTION_COMMANDS: dict[str, str | None] = {
+    "claim": "claim",
+    "details": "case",
+    "case": "case",
+    "transfer": "transfer",
+    "leavers": "leavers",
+    "cases": "cases",
+    "form": None,
+    "round": "leaver",
+    "placed": "placed",
+    "fu": "placed",
+}
+
+
 def run_action(ctx: Ctx, action: str) -> list[Reply]:
     """A pressed button: 'claim:K7F2', 'transfer:K7F2:GM0166', 'leavers:2' …"""
     kind, _, rest = action.partition(":")
+    if kind == "cmd":
+        return run_command(ctx, f"/{rest}")
+    if kind not in ACTION_COMMANDS:
+        return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
+    command = ACTION_COMMANDS[kind]
+    if command is not None and not may_use(ctx.actor, command):
+        return [
+            Reply(text=ctx.t("/{name} is not for your role. Type /help.", name=command), error=True)
+        ]
     match kind:
         case "claim":
             return run_command(ctx, f"/claim {rest}")
@@ -96,15 +124,11 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
             return rounds.confirm(ctx, arg) if what == "complete" else rounds.upload_help(ctx)
         case "placed":
             return run_command(ctx, f"/placed {rest}")
-        case "fu":
+        case _:  # "fu": a follow-up answer
             ref, n, what = [*rest.split(":"), "", "", ""][:3]
             if not n.isdigit():
                 return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
             return followups.answer(ctx, ref, int(n), what)
-        case "cmd":
-            return run_command(ctx, f"/{rest}")
-        case _:
-            return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
 
 
 def _help(ctx: Ctx, args: str) -> list[Reply]:
@@ -117,10 +141,16 @@ def _help(ctx: Ctx, args: str) -> list[Reply]:
     return [Reply(title=t("What you can do, {name}", name=ctx.actor.name), lines=lines)]
 
 
+MAX_REF = 64  # longer than any case or student reference: refused without echoing it
+
+
 def _need_ref(ctx: Ctx, args: str, usage: str) -> tuple[str, str]:
-    ref, _, rest = args.partition(" ")
+    ref, _, rest = args.strip().partition(" ")
+    ref = visible(ref).strip()
     if not ref:
         raise Refused(ctx.t("Which case? Use: {usage}", usage=usage))
+    if len(ref) > MAX_REF:
+        raise Refused(ctx.t("That is not a case reference: it is far too long."))
     return ref.upper().lstrip("#"), rest.strip()
 
 
@@ -192,6 +222,8 @@ def _split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
 
 def transfer_choices(ctx: Ctx, ref: str) -> Reply:
     case = cases.get_in_scope(ctx, ref)
+    if not may_transfer(ctx.actor, case):
+        raise Refused(cases.not_yours(ctx, case))
     cases.check(ctx.t, case, "transfer")
     buttons = [
         Button(label=m.name, action=f"transfer:{case.ref}:{m.code}")
@@ -209,7 +241,12 @@ def transfer_choices(ctx: Ctx, ref: str) -> Reply:
 
 def _withdraw(ctx: Ctx, args: str) -> list[Reply]:
     ref, reason = _need_ref(ctx, args, "/withdraw REF [reason]")
-    return [cases.withdraw(ctx, ref, reason)]
+    return withdrawal.start(ctx, ref, reason)
+
+
+def _reopen(ctx: Ctx, args: str) -> list[Reply]:
+    ref, _ = _need_ref(ctx, args, "/reopen REF")
+    return [cases.reopen(ctx, ref)]
 
 
 def _close(ctx: Ctx, args: str) -> list[Reply]:
@@ -318,6 +355,7 @@ COMMANDS: dict[str, Handler] = {
     "placed": _placed,
     "digest": _digest,
     "withdraw": _withdraw,
+    "reopen": _reopen,
     "close": _close,
     "lost": _lost,
 }

@@ -6,6 +6,11 @@ PostgreSQL with FOR UPDATE SKIP LOCKED), so several instances never send the sam
 message is marked sent only after `send` returned, and a failed send is retried later with
 back-off. The one duplicate that can happen: the process dies after the platform accepted a
 message and before the database recorded it as sent.
+
+`send` returns the platform's reference of the message it posted (or None), which is kept so
+that a later edit (an outbox row with `replaces_id`) can change that message with `edit`. An
+edit whose message is still on its way waits for it; one whose message cannot be edited (sent
+elsewhere, or dropped) is dropped itself.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core import clock
-from bot.core.outbox import mark_sent, reply_of
+from bot.core.outbox import drop, mark_sent, reply_of
 from bot.core.replies import Reply
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
@@ -27,6 +33,10 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
+EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
+
+Send = Callable[[str, Reply], Awaitable[str | None]]
+Edit = Callable[[str, str, Reply], Awaitable[None]]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -43,6 +53,7 @@ def lease_pending(
         select(OutboxMessage.id)
         .where(
             col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.dropped_at).is_(None),
             OutboxMessage.not_before <= now,
             or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now),
         )
@@ -72,23 +83,33 @@ async def deliver_pending(
     *,
     via: str,
     address_of: Callable[[Person], str | None],
-    send: Callable[[str, Reply], Awaitable[None]],
+    send: Send,
+    edit: Edit | None = None,
     limit: int = 50,
 ) -> int:
-    """Send what is due to the people reachable on this transport. Returns how many were sent."""
+    """Send what is due to the people reachable on this transport. Returns how many were sent
+    (edits included)."""
     with session_scope(engine) as session:
         people = session.exec(select(Person).where(col(Person.active))).all()
         addresses = {p.id: a for p in people if (a := address_of(p)) is not None}
         if not addresses:
             return 0
         leased = [
-            (m.id, m.person_id, reply_of(m))
+            (m.id, m.person_id, reply_of(m), _target(session, m, via=via, editable=edit is not None))
             for m in lease_pending(session, person_ids=list(addresses), limit=limit)
         ]
     sent = 0
-    for message_id, person_id, reply in leased:
+    for message_id, person_id, reply, (how, target) in leased:
+        if how in ("wait", "drop"):
+            _settle_edit(engine, message_id, wait=how == "wait")
+            continue
         try:
-            await send(addresses[person_id], reply)
+            if how == "send":
+                platform_ref = await send(addresses[person_id], reply)
+            else:
+                assert edit is not None and target is not None
+                await edit(addresses[person_id], target, reply)
+                platform_ref = target
         except Exception as exc:  # the platform said no, or did not answer: try again later
             log.warning("send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__)
             _record_failure(engine, message_id, exc)
@@ -96,10 +117,43 @@ async def deliver_pending(
         with session_scope(engine) as session:
             message = session.get(OutboxMessage, message_id)
             if message is not None:
-                mark_sent(session, message, via=via)
-                message.leased_until = None
+                mark_sent(session, message, via=via, platform_ref=platform_ref)
         sent += 1
     return sent
+
+
+How = Literal["send", "edit", "wait", "drop"]
+
+
+def _target(
+    session: Session, message: OutboxMessage, *, via: str, editable: bool
+) -> tuple[How, str | None]:
+    """What to do with a leased message: send it; edit the message with this platform
+    reference; wait, because the message it edits is not sent yet; or drop it, because the
+    message it edits cannot be edited here."""
+    if message.replaces_id is None:
+        return "send", None
+    original = session.get(OutboxMessage, message.replaces_id)
+    if original is None or original.dropped_at is not None:
+        return "drop", None
+    if original.sent_at is None:
+        return "wait", None
+    if not editable or original.sent_via != via or original.platform_ref is None:
+        return "drop", None
+    return "edit", original.platform_ref
+
+
+def _settle_edit(engine: Engine, message_id: int | None, *, wait: bool) -> None:
+    with session_scope(engine) as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        if wait:
+            message.not_before = clock.now() + EDIT_WAIT
+            message.leased_until = None
+            session.add(message)
+        else:
+            drop(session, message)
 
 
 def _record_failure(engine: Engine, message_id: int | None, exc: Exception) -> None:
@@ -108,7 +162,8 @@ def _record_failure(engine: Engine, message_id: int | None, exc: Exception) -> N
         if message is None:
             return
         message.attempts += 1
-        message.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        # the type only: an exception's text may quote the message, and so personal data
+        message.last_error = type(exc).__name__
         message.not_before = clock.now() + backoff(message.attempts)
         message.leased_until = None
         session.add(message)

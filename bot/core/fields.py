@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.core.i18n import N_, Translator
+from bot.core.text import clean, visible
 from bot.core.vocab import Consent, Destination, DestinationWish, Programme, VsoProfile, label
 
 MAX_FUTURE_MONTHS = 24
@@ -267,8 +268,9 @@ def parse_yes_no(raw: str, env: ParseEnv) -> bool:
 
 def parse_text(max_len: int) -> Callable[[str, ParseEnv], str]:
     def parse(raw: str, env: ParseEnv) -> str:
+        raw = clean(raw)
         text = " ".join(raw.split()) if max_len <= 200 else raw.strip()
-        if not text:
+        if not visible(text).strip():
             raise FieldError(env.t("This cannot be empty."))
         if len(text) > max_len:
             raise FieldError(env.t("At most {n} characters, please.", n=max_len))

@@ -75,6 +75,8 @@ class Form:
     fields: tuple[FormField, ...]
     # called with the parsed answers when the person confirms; returns the final replies
     on_confirm: Callable[[Ctx, dict[str, Any], dict[str, Any]], list[Reply]]
+    # what the summary says above "Is this right?" (what confirming will do), if anything
+    summary_note: Callable[[Ctx, dict[str, Any], dict[str, Any]], str] | None = None
 
     def field(self, name: str) -> FormField:
         return next(f for f in self.fields if f.name == name)
@@ -134,8 +136,29 @@ def active(ctx: Ctx) -> Conversation | None:
     ).first()
 
 
-def start(ctx: Ctx, form: Form, context: dict[str, Any] | None = None) -> list[Reply]:
-    """Begin `form` for the actor; an earlier unfinished conversation is replaced."""
+def start(
+    ctx: Ctx,
+    form: Form,
+    context: dict[str, Any] | None = None,
+    *,
+    answers: Mapping[str, str] | None = None,
+) -> list[Reply]:
+    """Begin `form` for the actor; an earlier unfinished conversation is replaced.
+
+    `answers` given already (typed with the command) are checked at once, and only what is
+    still missing is asked before the summary.
+    """
+    given: dict[str, str] = {}
+    env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
+    for name, raw in (answers or {}).items():
+        if not raw.strip():
+            continue
+        try:
+            value = form.field(name).parse(raw, env)
+        except FieldError as problem:
+            raise Refused(problem.message) from None
+        given[name] = canonical(value)
+        env.answers[name] = value
     old = active(ctx)
     if old is not None:
         ctx.session.delete(old)
@@ -145,8 +168,8 @@ def start(ctx: Ctx, form: Form, context: dict[str, Any] | None = None) -> list[R
         person_id=ctx.actor.id,
         form=form.name,
         step="",
-        answers={},
-        context={**(context or {}), "history": []},
+        answers=given,
+        context={**(context or {}), "history": [], "editing": bool(given)},
         transport=ctx.transport,
         started_at=now,
         updated_at=now,
@@ -322,6 +345,10 @@ def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
         if f.name in conv.answers
     ]
     text = t("Is this right?")
+    if form.summary_note is not None:
+        about = form.summary_note(ctx, values, dict(conv.context))
+        if about:
+            text = about + "\n" + text
     if note:
         text = note + "\n" + text
     return Reply(

@@ -19,7 +19,6 @@ from bot.core import cases, clock, outbox, tasks
 from bot.core.cards import case_card
 from bot.core.context import Ctx
 from bot.core.i18n import N_
-from bot.core.intake import window_opens
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import Case, Task
@@ -34,7 +33,7 @@ def window_open(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or case.state != CaseState.forecast:
         return
-    opens = window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
+    opens = cases.window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
     if opens > clock.today(ctx.region.tz):  # the exit moved later since this was scheduled
         cases.schedule_window(ctx, case, opens)
         return

@@ -7,7 +7,6 @@ one. An early leaver, or a leaver whose handover window is already open, is due 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -67,10 +66,6 @@ def check_leaver(raw: dict[str, str], env: ParseEnv) -> Checked:
     return Checked(values, errors)
 
 
-def window_opens(expected_exit: date, weeks: int) -> date:
-    return expected_exit - timedelta(weeks=weeks)
-
-
 def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Case, bool]:
     """Create the case, or update the one with the same school and student reference."""
     session = ctx.session
@@ -112,7 +107,7 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
             case_ref=existing.ref,
         )
         session.flush()
-        _due_if_window_open(ctx, existing)
+        cases.due_if_window_open(ctx, existing)
         return existing, False
 
     for _ in range(5):
@@ -147,16 +142,5 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
         home_municipality_code=case.home_municipality_code,
         early_leaver=case.early_leaver,
     )
-    _due_if_window_open(ctx, case)
+    cases.due_if_window_open(ctx, case)
     return case, True
-
-
-def _due_if_window_open(ctx: Ctx, case: Case) -> None:
-    """Due now (early leaver, or the window is open already), or a task for the day it opens."""
-    if case.state != CaseState.forecast:
-        return
-    opens = window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
-    if case.early_leaver or opens <= clock.today(ctx.region.tz):
-        cases.make_due(ctx, case)
-    else:
-        cases.schedule_window(ctx, case, opens)

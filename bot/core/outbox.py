@@ -3,6 +3,12 @@
 A transport takes pending messages for the people it can reach, sends them, and marks them
 sent only after the platform confirmed. A message whose dedupe key is already recorded is not
 recorded again, so the same ping cannot be queued twice.
+
+A message that was shown can be changed afterwards (`replace`): one still waiting is changed
+in place; one already sent gets an edit (`replaces_id`), which a transport that can edit its
+messages applies to the message it sent (`platform_ref`), so a case card that someone claimed
+no longer offers its Claim button. A message that must never go out any more (its case's
+personal data was erased) is dropped (`dropped_at`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ def enqueue(
     case_ref: str | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    replaces_id: int | None = None,
 ) -> bool:
     """Record a message for `person_id`. False when the dedupe key was already recorded."""
     now = clock.now()
@@ -39,6 +46,7 @@ def enqueue(
         dedupe_key=dedupe_key,
         created_at=now,
         not_before=not_before or now,
+        replaces_id=replaces_id,
     )
     try:
         with session.begin_nested():
@@ -55,16 +63,72 @@ def pending_for(session: Session, *, person_id: str) -> Sequence[OutboxMessage]:
         .where(
             OutboxMessage.person_id == person_id,
             col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.dropped_at).is_(None),
             OutboxMessage.not_before <= now,
         )
         .order_by(col(OutboxMessage.id))
     ).all()
 
 
-def mark_sent(session: Session, message: OutboxMessage, *, via: str) -> None:
+def mark_sent(
+    session: Session, message: OutboxMessage, *, via: str, platform_ref: str | None = None
+) -> None:
     message.sent_at = clock.now()
     message.sent_via = via
+    message.platform_ref = platform_ref
+    message.leased_until = None
     session.add(message)
+
+
+def drop(session: Session, message: OutboxMessage) -> None:
+    """Never send `message` (an edit of a message that cannot be edited, say)."""
+    message.dropped_at = clock.now()
+    message.leased_until = None
+    session.add(message)
+
+
+def shown_of(session: Session, *, case_ref: str, kinds: Sequence[str]) -> list[OutboxMessage]:
+    """Messages of these kinds about a case that were sent or still wait: not edits, not
+    dropped ones."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.case_ref == case_ref,
+                col(OutboxMessage.kind).in_(list(kinds)),
+                col(OutboxMessage.replaces_id).is_(None),
+                col(OutboxMessage.dropped_at).is_(None),
+            )
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    )
+
+
+def replace(session: Session, original: OutboxMessage, reply: Reply, *, dedupe_key: str) -> None:
+    """Make `original` show `reply` instead of what it holds.
+
+    Not sent yet: it is changed in place (and if a transport is sending it at this moment, an
+    edit follows it). Sent where the platform can edit it: an edit is queued. Sent where it
+    cannot be edited (the terminal): nothing to do; the person gets whatever note comes with
+    the change as a message of its own.
+    """
+    in_flight = original.leased_until is not None and original.leased_until > clock.now()
+    if original.sent_at is None:
+        original.payload = json.loads(reply.model_dump_json())
+        session.add(original)
+        if not in_flight:
+            return
+    elif original.platform_ref is None:
+        return
+    enqueue(
+        session,
+        person_id=original.person_id,
+        kind="edit",
+        reply=reply,
+        case_ref=original.case_ref,
+        dedupe_key=dedupe_key,
+        replaces_id=original.id,
+    )
 
 
 def reply_of(message: OutboxMessage) -> Reply:

@@ -23,6 +23,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "placed": frozenset({"broker"}),
     "cases": frozenset({"broker"}),
     "withdraw": frozenset({"school_contact", "coordinator"}),
+    "reopen": frozenset({"coordinator"}),
     "close": frozenset({"broker", "coordinator"}),
     "lost": frozenset({"broker", "coordinator"}),
     "digest": frozenset({"coordinator"}),
@@ -75,9 +76,12 @@ def may_claim(person: Person, case: Case) -> bool:
 
 
 def may_transfer(person: Person, case: Case) -> bool:
+    """An owned case: its owner or the coordinator. An unclaimed one: whoever may claim it."""
     if "coordinator" in person.roles:
         return True
-    return may_claim(person, case) or case.owner_id == person.id
+    if case.owner_id is not None:
+        return case.owner_id == person.id
+    return may_claim(person, case)
 
 
 def may_withdraw(person: Person, case: Case) -> bool:

@@ -102,6 +102,9 @@ LABELS: dict[str, str] = {
     "given": N_("given"),
     "refused": N_("refused"),
     "not_asked": N_("not asked"),
+    # reasons for a withdrawal
+    "stays_at_school": N_("stays at school"),
+    "mistake": N_("registered by mistake"),
     # answers
     "yes": N_("yes"),
     "no": N_("no"),

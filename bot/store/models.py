@@ -131,6 +131,12 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
     leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # where the platform keeps the sent message ("channel:ts" on Slack), so it can be edited
+    platform_ref: str | None = Field(default=None, max_length=100)
+    # an edit: the outbox id of the earlier message that should show this payload instead
+    replaces_id: int | None = Field(default=None, index=True)
+    # not sent and never to be sent (the case's personal data was erased meanwhile)
+    dropped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Task(SQLModel, table=True):

@@ -256,16 +256,22 @@ class SlackBot:
         self.services.remember_dm(user, channel["id"])
         return str(channel["id"])
 
-    async def post(self, channel: str, replies: Sequence[Reply]) -> None:
-        """Post replies as messages in `channel` (a direct message), one a second at most."""
+    async def post(self, channel: str, replies: Sequence[Reply]) -> list[str]:
+        """Post replies as messages in `channel` (a direct message), one a second at most.
+        Returns the timestamps Slack gave the messages (their ids within the channel)."""
+        stamps: list[str] = []
         for reply in replies:
             for message in render(reply):
                 async with self.services.pacer.slot(channel):
-                    await self.client.chat_postMessage(
+                    response = await self.client.chat_postMessage(
                         channel=channel, text=message.text, blocks=message.blocks_json()
                     )
                 self.services.metrics.sent.inc()
+                ts = response.get("ts")
+                if isinstance(ts, str):
+                    stamps.append(ts)
             await self._upload_image(channel, reply)
+        return stamps
 
     async def _upload_image(self, channel: str, reply: Reply) -> None:
         """A reply's chart, with the files upload v2 flow (files.getUploadURLExternal …)."""
@@ -279,13 +285,27 @@ class SlackBot:
                 title=reply.image_title or "chart",
             )
 
-    async def send(self, user: str, reply: Reply) -> None:
-        """One reply to a person's direct message: the outbox's way out.
+    async def send(self, user: str, reply: Reply) -> str | None:
+        """One reply to a person's direct message: the outbox's way out. Returns where the
+        message is ("channel:ts"), so that it can be edited later (a card someone claimed).
 
         If a reply of several pages (or with a chart) fails half-way, the outbox sends it
         again whole, so its first part can arrive twice; a single message cannot.
         """
-        await self.post(await self.dm_channel(user), [reply])
+        channel = await self.dm_channel(user)
+        stamps = await self.post(channel, [reply])
+        return f"{channel}:{stamps[0]}" if stamps else None
+
+    async def edit(self, user: str, where: str, reply: Reply) -> None:
+        """Change a message sent earlier (`where` as `send` returned it) to show `reply`: its
+        first page, since an edit cannot add messages."""
+        channel, _, ts = where.partition(":")
+        message = render(reply)[0]
+        async with self.services.pacer.slot(channel):
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks_json()
+            )
+        self.services.metrics.sent.inc()
 
     async def send_all(self, user: str, replies: Sequence[Reply]) -> None:
         await self.post(await self.dm_channel(user), replies)

@@ -77,7 +77,11 @@ async def delivery_loop(
     while not stop.is_set():
         try:
             await deliver_pending(
-                engine, via=TRANSPORT, address_of=lambda p: p.slack_id, send=bot.send
+                engine,
+                via=TRANSPORT,
+                address_of=lambda p: p.slack_id,
+                send=bot.send,
+                edit=bot.edit,
             )
         except Exception as exc:  # the database was away; the next round tries again
             log.error("slack: delivery round failed: %s", type(exc).__name__)
