@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from bot.core.app import Core
+from bot.core.digest import Figures, render
+from bot.core.i18n import translator
 from bot.core.sweeps import run_digest, run_sweep
+from bot.region import Region
 from tests.factories import inbox, make_leaver, one, press, say
 from tests.test_schedule import place
 
@@ -90,4 +93,18 @@ def test_next_week_shows_the_trend(core: Core, frozen: time_machine.Coordinates)
     second = inbox(core, "anna", kind="digest")[-1]
     lines = second.payload["lines"]
     assert any(line.startswith("New leavers this week: 0 (-2") for line in lines)  # 2 → 0
-    assert any(line.startswith("Due now: 2 (+0") for line in lines)
+    assert "Due now: 2 (same as last week)" in lines
+
+
+def test_percentages_change_by_percentage_points(region: Region) -> None:
+    # 4 left school: 2 in view (50%, was 47%), 1 with a structural place (25%, as last week)
+    figures = Figures(week="2026-W48", left=4, in_view=2, structural=1, new_forecasts=3)
+    previous = {"new_forecasts": 2, "in_view_pct": 47, "structural_pct": 25}
+    nl = render(translator("nl"), region, figures, previous).lines
+    assert "In beeld vóór uitstroom: 50% (+3 procentpunt sinds vorige week)" in nl
+    assert "Met een structurele plek: 25% (gelijk aan vorige week)" in nl
+    assert "Nieuwe uitstromers deze week: 3 (+1 sinds vorige week)" in nl
+    previous["in_view_pct"] = 51
+    en = render(translator("en"), region, figures, previous).lines
+    assert "In view before leaving school: 50% (-1 percentage point since last week)" in en
+    assert "With a structural place: 25% (same as last week)" in en

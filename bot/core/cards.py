@@ -13,6 +13,7 @@ from babel.dates import format_date
 from sqlmodel import Session
 
 from bot.core import audit, clock
+from bot.core.context import SYSTEM_ID, system_person
 from bot.core.i18n import N_, Translator
 from bot.core.permissions import may_claim, may_transfer
 from bot.core.replies import Button, Item, Reply
@@ -24,6 +25,25 @@ CLAIM = N_("Claim")
 TRANSFER = N_("Transfer")
 DETAILS = N_("Details")
 PLACED = N_("Placement")
+
+# What each audit action means, as the history on a case card shows it. An action not listed
+# here (a new one) is shown by its code.
+AUDIT_LABELS: dict[str, str] = {
+    "register": N_("registered"),
+    "update": N_("details updated by the school"),
+    "make_due": N_("ready to be claimed"),
+    "claim": N_("claimed"),
+    "transfer": N_("transferred"),
+    "place": N_("placement recorded"),
+    "followup_changed": N_("follow-up: new place recorded"),
+    "followup_dropped": N_("follow-up: dropped out, case reopened"),
+    "followup_ok_last": N_("follow-up: still in place, case closed"),
+    "withdraw": N_("withdrawn"),
+    "close_no_support": N_("closed: no support needed"),
+    "lose_contact": N_("marked lost"),
+    "erase_personal": N_("personal details erased"),
+    "export": N_("data exported for a privacy request"),
+}
 
 
 def month(t: Translator, d: date) -> str:
@@ -132,7 +152,13 @@ def case_card(
     lines: list[str] = []
     if details:
         lines = [t("History:")] + [
-            f"{format_date(e.at, locale=t.language)} · {e.action} · {e.actor_id}"
+            " · ".join(
+                (
+                    format_date(e.at, locale=t.language),
+                    t(AUDIT_LABELS[e.action]) if e.action in AUDIT_LABELS else e.action,
+                    _actor_name(session, e.actor_id),
+                )
+            )
             for e in audit.trail(session, case_ref=case.ref)
             if e.action not in ("view_personal", "sent_personal")
         ]
@@ -147,6 +173,14 @@ def case_card(
         buttons=buttons,
         personal=True,
     )
+
+
+def _actor_name(session: Session, actor_id: str) -> str:
+    """Who did it, by name: the bot itself for scheduled work; the id if they left the directory."""
+    if actor_id == SYSTEM_ID:
+        return system_person().name
+    person = queries.person_by_id(session, person_id=actor_id)
+    return person.name if person else actor_id
 
 
 def _programme(t: Translator, case: Case) -> str:

@@ -29,7 +29,7 @@ from bot.core.permissions import (
     may_withdraw,
 )
 from bot.core.replies import Button, Reply
-from bot.core.vocab import OPEN_STATES, CaseState, Destination, label
+from bot.core.vocab import LABELS, OPEN_STATES, CaseState, Destination, label
 from bot.scheduler.calendar import at_local, working_days_later
 from bot.store import queries
 from bot.store.models import Case, Person
@@ -80,17 +80,27 @@ TRANSITIONS: dict[str, Transition] = {
 def check(t: Translator, case: Case, name: str) -> Transition:
     tr = TRANSITIONS[name]
     if CaseState(case.state) not in tr.sources:
-        allowed = ", ".join(label(t, s) for s in sorted(tr.sources))
+        if case.state == tr.target:
+            raise Refused(
+                t("Case {ref} is already {state}.", ref=case.ref, state=label(t, tr.target))
+            )
         raise Refused(
             t(
-                "Case {ref} is {state}: you cannot {what} now (only when it is {allowed}).",
+                "Case {ref} is {state}; you can only {what} when it is {allowed}.",
                 ref=case.ref,
                 state=label(t, case.state),
                 what=t(tr.what),
-                allowed=allowed,
+                allowed=one_of(t, [label(t, s) for s in CaseState if s in tr.sources]),
             )
         )
     return tr
+
+
+def one_of(t: Translator, words: list[str]) -> str:
+    """'due, claimed or placed', in the reader's language."""
+    if len(words) < 2:
+        return "".join(words)
+    return t("{items} or {last}", items=", ".join(words[:-1]), last=words[-1])
 
 
 def apply(ctx: Ctx, case: Case, name: str, **changes: Any) -> Case:
@@ -530,8 +540,12 @@ def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
                 person,
                 case,
                 "doorstroompunt",
-                N_("Case {ref} ends without a structural place ({state}); it is reported to you."),
-                state=label(ctx.translator_for(person), case.state),
+                N_("Case {ref} ends without a structural place ({reason}); it is reported to you."),
+                reason=ctx.translator_for(person)(
+                    N_("contact with the young person is lost")
+                    if case.state == CaseState.lost
+                    else LABELS[Destination.none]
+                ),
             )
 
 

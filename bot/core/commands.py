@@ -28,22 +28,23 @@ PAGE_SIZE = 15
 
 Handler = Callable[[Ctx, str], Sequence[Reply]]
 
-# What /help says per command, in the order shown.
+# What /help says per command, in the order shown: how to type it (the command name stays
+# English, the placeholders are translated) and what it does.
 HELP: dict[str, tuple[str, str]] = {
     "help": ("/help", N_("what you can do")),
     "leaver": ("/leaver", N_("register one expected leaver, step by step")),
     "leavers": ("/leavers", N_("the leavers in your view, with state and owner")),
     "case": ("/case REF", N_("show a case card")),
     "claim": ("/claim REF", N_("take a case")),
-    "transfer": (
-        "/transfer REF MUNICIPALITY-or-@person [reason]",
-        N_("hand a case over"),
-    ),
+    "transfer": (N_("/transfer REF MUNICIPALITY-or-@person [reason]"), N_("hand a case over")),
     "placed": ("/placed REF", N_("record the placement of your case")),
     "cases": ("/cases", N_("your queue, most urgent first")),
-    "withdraw": ("/withdraw REF [reason]", N_("withdraw a case (stays at school, or a mistake)")),
+    "withdraw": (
+        N_("/withdraw REF [reason]"),
+        N_("withdraw a case (the student stays at school, or it was a mistake)"),
+    ),
     "reopen": ("/reopen REF", N_("reopen a withdrawn case")),
-    "close": ("/close REF REASON", N_("close your case: no support needed")),
+    "close": (N_("/close REF REASON"), N_("close your case: no support needed")),
     "lost": ("/lost REF", N_("contact with the young person is lost")),
     "digest": ("/digest", N_("the weekly digest, now")),
     "scan": ("/scan start|next|close|results|agenda", N_("run the Participatiescan here")),
@@ -134,7 +135,7 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
 def _help(ctx: Ctx, args: str) -> list[Reply]:
     t = ctx.t
     lines = [
-        f"{usage} — {t(what)}"
+        f"{t(usage)} — {t(what)}"
         for name, (usage, what) in HELP.items()
         if name in COMMANDS and may_use(ctx.actor, name)
     ]
@@ -144,11 +145,11 @@ def _help(ctx: Ctx, args: str) -> list[Reply]:
 MAX_REF = 64  # longer than any case or student reference: refused without echoing it
 
 
-def _need_ref(ctx: Ctx, args: str, usage: str) -> tuple[str, str]:
+def _need_ref(ctx: Ctx, args: str, command: str) -> tuple[str, str]:
     ref, _, rest = args.strip().partition(" ")
     ref = visible(ref).strip()
     if not ref:
-        raise Refused(ctx.t("Which case? Use: {usage}", usage=usage))
+        raise Refused(ctx.t("Which case? Use: {usage}", usage=ctx.t(HELP[command][0])))
     if len(ref) > MAX_REF:
         raise Refused(ctx.t("That is not a case reference: it is far too long."))
     return ref.upper().lstrip("#"), rest.strip()
@@ -172,7 +173,7 @@ def _digest(ctx: Ctx, args: str) -> list[Reply]:
 
 
 def _placed(ctx: Ctx, args: str) -> list[Reply]:
-    ref, _ = _need_ref(ctx, args, "/placed REF")
+    ref, _ = _need_ref(ctx, args, "placed")
     return followups.start_placement(ctx, ref)
 
 
@@ -189,18 +190,17 @@ def answer_text(ctx: Ctx, text: str) -> list[Reply]:
 
 
 def _case(ctx: Ctx, args: str) -> list[Reply]:
-    ref, _ = _need_ref(ctx, args, "/case REF")
+    ref, _ = _need_ref(ctx, args, "case")
     return [_card(ctx, ref)]
 
 
 def _claim(ctx: Ctx, args: str) -> list[Reply]:
-    ref, _ = _need_ref(ctx, args, "/claim REF")
+    ref, _ = _need_ref(ctx, args, "claim")
     return [cases.claim(ctx, ref)]
 
 
 def _transfer(ctx: Ctx, args: str) -> list[Reply]:
-    usage = "/transfer REF MUNICIPALITY-or-@person [reason]"
-    ref, rest = _need_ref(ctx, args, usage)
+    ref, rest = _need_ref(ctx, args, "transfer")
     if not rest:
         return [transfer_choices(ctx, ref)]
     if rest.startswith("@"):
@@ -240,22 +240,22 @@ def transfer_choices(ctx: Ctx, ref: str) -> Reply:
 
 
 def _withdraw(ctx: Ctx, args: str) -> list[Reply]:
-    ref, reason = _need_ref(ctx, args, "/withdraw REF [reason]")
+    ref, reason = _need_ref(ctx, args, "withdraw")
     return withdrawal.start(ctx, ref, reason)
 
 
 def _reopen(ctx: Ctx, args: str) -> list[Reply]:
-    ref, _ = _need_ref(ctx, args, "/reopen REF")
+    ref, _ = _need_ref(ctx, args, "reopen")
     return [cases.reopen(ctx, ref)]
 
 
 def _close(ctx: Ctx, args: str) -> list[Reply]:
-    ref, reason = _need_ref(ctx, args, "/close REF REASON")
+    ref, reason = _need_ref(ctx, args, "close")
     return [cases.close_no_support(ctx, ref, reason)]
 
 
 def _lost(ctx: Ctx, args: str) -> list[Reply]:
-    ref, _ = _need_ref(ctx, args, "/lost REF")
+    ref, _ = _need_ref(ctx, args, "lost")
     return [cases.lose_contact(ctx, ref)]
 
 
@@ -330,7 +330,7 @@ def _listing(ctx: Ctx, kind: str, rows: Sequence[Case], total: int, page: int, t
         return Reply(title=title, text=t("Nothing here."))
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if not rows:
-        raise Refused(t("There are only {pages} pages.", pages=pages))
+        raise Refused(t.tn("There is only {n} page.", "There are only {n} pages.", pages))
     buttons = [Button(label=c.ref, action=f"case:{c.ref}") for c in rows]
     if page < pages:
         buttons.append(Button(label=t("More"), action=f"{kind}:{page + 1}"))

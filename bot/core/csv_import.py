@@ -164,8 +164,8 @@ def _decode(t: Translator, data: bytes) -> tuple[str, RowProblem | None]:
             line,
             "",
             t(
-                "This line is not UTF-8 text. Save the file as CSV UTF-8 (comma or "
-                "semicolon separated) and try again."
+                "This line is not UTF-8 text. In Excel, choose Save As with the file type "
+                '"CSV UTF-8 (Comma delimited)" and try again.'
             ),
         )
 

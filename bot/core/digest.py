@@ -167,11 +167,23 @@ def _pct(value: int | None) -> str:
     return "-" if value is None else f"{value}%"
 
 
-def _trend(t: Translator, now: Any, before: Any) -> str:
+def _trend(t: Translator, now: Any, before: Any, *, points: bool = False) -> str:
+    """' (+2 since last week)'; for percentages the change is in percentage points."""
     if before is None or now is None:
         return ""
     diff = now - before
-    return " (" + t("{diff:+d} since last week", diff=diff) + ")"
+    if diff == 0:
+        change = t("same as last week")
+    elif points:
+        change = t.tn(
+            "{diff:+d} percentage point since last week",
+            "{diff:+d} percentage points since last week",
+            abs(diff),
+            diff=diff,
+        )
+    else:
+        change = t("{diff:+d} since last week", diff=diff)
+    return f" ({change})"
 
 
 def render(
@@ -203,9 +215,9 @@ def render(
             schools=", ".join(figures.schools_not_answered) or "-",
         ),
         t("In view before leaving school: {pct}", pct=_pct(figures.share(figures.in_view)))
-        + _trend(t, figures.share(figures.in_view), prev.get("in_view_pct")),
+        + _trend(t, figures.share(figures.in_view), prev.get("in_view_pct"), points=True),
         t("With a structural place: {pct}", pct=_pct(figures.share(figures.structural)))
-        + _trend(t, figures.share(figures.structural), prev.get("structural_pct")),
+        + _trend(t, figures.share(figures.structural), prev.get("structural_pct"), points=True),
     ]
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),

@@ -55,7 +55,7 @@ def _buttons(t: Translator, round_date: date) -> list[Button]:
 def _ask_text(t: Translator, school: str) -> str:
     return t(
         "The forecasting round has started. Which pupils of {school} are expected to leave "
-        "school in the coming period? Add them one by one, upload a CSV file, and press "
+        "school in the coming period? Add them one by one or upload a CSV file, then press "
         '"My list is complete" when everybody is in.',
         school=school,
     )
@@ -187,8 +187,9 @@ def confirm(ctx: Ctx, round_date: str) -> list[Reply]:
 UPLOAD_HELP = N_(
     "Send the CSV file to me in this chat (in the terminal chat: /upload PATH). Columns: "
     "student_ref, home_municipality, programme and expected_exit are required; name, "
-    "birth_year, vso_profile, early_leaver, destination_wish, consent and notes are optional "
-    "(Dutch column names work too). The file is taken whole or not at all."
+    "birth_year, vso_profile, early_leaver, destination_wish, consent, contact and notes are "
+    "optional (Dutch column names work too). In Excel, choose Save As with the file type "
+    '"CSV UTF-8 (Comma delimited)". The file is taken whole or not at all.'
 )
 
 

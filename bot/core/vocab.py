@@ -112,7 +112,7 @@ LABELS: dict[str, str] = {
     "coordinator": N_("coordinator"),
     "broker": N_("broker"),
     "school_contact": N_("school contact"),
-    "doorstroompunt": N_("doorstroompunt (RMC)"),
+    "doorstroompunt": N_("RMC doorstroompunt"),
 }
 
 

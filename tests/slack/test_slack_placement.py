@@ -239,13 +239,7 @@ async def test_a_case_not_claimed_cannot_be_placed_and_no_modal_opens(slack: Sla
     await slack.post(make_slash_command(f"/placed {placed.ref}", user="U01WIM", response_url=url))
     await eventually(lambda: len(slack.fake.responses("again")) == 1)
     t = translator("nl")
-    refusal = t(
-        "Case {ref} is {state}: you cannot {what} now (only when it is {allowed}).",
-        ref=placed.ref,
-        state=t("placed"),
-        what=t("record a placement"),
-        allowed=t("claimed"),
-    )
+    refusal = t("Case {ref} is already {state}.", ref=placed.ref, state=t("placed"))
     assert refusal in text_of(slack.fake.responses("again")[0])
 
     url = slack.fake.response_url("usage")
@@ -268,5 +262,5 @@ async def test_a_submission_for_a_case_that_changed_meanwhile_is_refused_in_the_
     assert late.status_code == 200 and late.text == ""
     assert case_row(slack.core, case.ref).state == "lost"
     assert followups(slack.core, case.ref) == []
-    refused = f"Case {case.ref} is lost: you cannot record a placement now"
+    refused = f"Case {case.ref} is lost; you can only record a placement when it is claimed."
     await eventually(lambda: any(refused in text_of(c) for c in slack.fake.posted("D01BRAM")))
