@@ -77,9 +77,15 @@ async def _serve(core: Core, settings: Settings) -> None:
                 loop.add_signal_handler(sig, stop.set)
             await serve(core, settings, stop=stop)
         else:
-            from bot.handlers.terminal import TerminalChat
+            from bot.handlers.terminal import TerminalChat, default_chart_dir
 
-            chat = TerminalChat(core, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+            chat = TerminalChat(
+                core,
+                sys.stdin,
+                sys.stdout,
+                interactive=sys.stdin.isatty(),
+                chart_dir=default_chart_dir(settings.database_url),
+            )
             await chat.run()
     finally:
         scheduler.shutdown(wait=False)
