@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from bot.core.app import Core
-from bot.core.digest import Figures, render
+from bot.core.digest import Figures, chart, compute, figure, render
 from bot.core.i18n import translator
 from bot.core.sweeps import run_digest, run_sweep
 from bot.region import Region
+from bot.store.db import session_scope
 from tests.factories import inbox, make_leaver, one, press, say
 from tests.test_schedule import place
 
@@ -108,3 +109,51 @@ def test_percentages_change_by_percentage_points(region: Region) -> None:
     en = render(translator("en"), region, figures, previous).lines
     assert "In view before leaving school: 50% (-1 percentage point since last week)" in en
     assert "With a structural place: 25% (same as last week)" in en
+
+
+def test_the_chart_shows_what_needs_action_on_its_own_scale(core: Core) -> None:
+    """5,000 forecasts in Zwolle must not turn Kampen's two overdue cases into a sliver."""
+    figures = Figures(
+        week="2026-W48",
+        by_municipality={
+            "Zwolle": {"forecast": 5000, "claimed": 40, "placed": 12},
+            "Kampen": {"forecast": 800, "due": 3, "lost": 1},
+        },
+        actions={
+            "Kampen": {"due": 1, "unclaimed": 0, "overdue": 2, "dropped": 0, "lost": 1},
+            "Zwolle": {"due": 0, "unclaimed": 0, "overdue": 0, "dropped": 1, "lost": 0},
+        },
+    )
+    fig = figure(translator("en"), core.region, figures)
+    action, every = fig.axes[:2]
+    assert action.get_title() == "Needs action"
+    assert action.get_xlim()[1] < 10  # scaled to the actionable counts, not to 5,000
+    assert every.get_xlim()[1] > 5000
+    widths = {
+        legend_text: sum(bar.get_width() for bar in container)
+        for container, legend_text in zip(
+            action.containers, [t.get_text() for t in action.get_legend().get_texts()], strict=True
+        )
+    }
+    assert widths == {
+        "due, not yet late": 1,
+        "overdue 7+ working days": 2,
+        "dropped out this week": 1,
+        "lost contact": 1,
+    }
+    fig.canvas.draw()
+    for ax in (action, every):  # each legend lies under its panel, not over the bars
+        assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0
+    assert chart(translator("en"), core.region, figures).startswith(b"\x89PNG")
+
+
+def test_the_actionable_figures_are_counted_per_municipality(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    build_week(core, frozen)
+    with session_scope(core.engine) as session:
+        figures = compute(session, core.region)
+    assert figures.actions == {
+        "Zwolle": {"due": 0, "unclaimed": 0, "overdue": 1, "dropped": 0, "lost": 0},
+        "Kampen": {"due": 1, "unclaimed": 0, "overdue": 0, "dropped": 1, "lost": 0},
+    }

@@ -79,7 +79,7 @@ def test_export_and_erase_from_the_command_line(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     data = json.loads(exported.stdout)
     assert data["name"] == "Jesse Voorbeeld" and data["audit_trail"] and data["messages"]
-    erased = vangnet("erase", ref, env=env, cwd=tmp_path)
+    erased = vangnet("erase", "--yes", ref, env=env, cwd=tmp_path)
     assert erased.returncode == 0
     again = json.loads(vangnet("export", ref, env=env, cwd=tmp_path).stdout)
     assert again["name"] is None and "Jesse" not in json.dumps(again)

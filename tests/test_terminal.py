@@ -4,25 +4,42 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 from bot.core.app import Core
 from bot.core.replies import Button, Item, Reply
+from bot.core.sweeps import run_rounds
 from bot.handlers.terminal import TerminalChat, render
-from tests.factories import case, make_leaver
+from tests.factories import case, inbox, make_leaver
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def chat(core: Core, script: str) -> str:
-    out = io.StringIO()
-    terminal = TerminalChat(core, io.StringIO(script), out, interactive=False)
+def chat(core: Core, script: str, terminal: TerminalChat | None = None) -> str:
+    """Type `script` line by line; `terminal` continues an earlier session."""
+    if terminal is None:
+        terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = terminal.stdout
+    assert isinstance(out, io.StringIO)
+    before = len(out.getvalue())
     for line in script.splitlines():
         if not terminal.handle(line):
             break
-    return out.getvalue()
+    return out.getvalue()[before:]
+
+
+def number(out: str, label: str) -> str:
+    """The number the terminal gave the last button called `label`."""
+    found = re.findall(rf"\[(\d+)\] {re.escape(label)}(?:  |$)", out, flags=re.MULTILINE)
+    assert found, f"no button {label!r} in:\n{out}"
+    return str(found[-1])
 
 
 def test_vangnet_run_with_piped_input_shows_cases_moving(database_url: str, tmp_path: Path) -> None:
@@ -30,9 +47,9 @@ def test_vangnet_run_with_piped_input_shows_cases_moving(database_url: str, tmp_
     script = "\n".join(
         [
             "/as bram",  # broker of Kampen; the demo has an urgent early leaver for him
-            "/cases",
-            "1",  # the first case of the queue: the urgent one
-            "1",  # its Claim button
+            "/cases",  # after Bram's two pings, [1]–[6]: the queue is [7] and [8]
+            "7",  # the first case of the queue: the urgent one
+            "9",  # its Claim button
             "/as Mila",  # the school contact who registered that leaver (by name)
             "/as anna",
             "/leavers",
@@ -64,11 +81,62 @@ def test_vangnet_run_with_piped_input_shows_cases_moving(database_url: str, tmp_
     assert "nobody-after-quit" not in out
 
 
-def test_numbers_press_the_buttons_last_shown(core: Core) -> None:
+def test_numbers_press_the_buttons_shown(core: Core) -> None:
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
-    out = chat(core, f"/as wim\n/case {c.ref}\n1\n")
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = chat(core, f"/as wim\n/case {c.ref}\n", terminal)
+    chat(core, number(out, "Claim") + "\n", terminal)
     assert case(core, c.ref).owner_id == "wim"
-    assert "[1]" in out
+
+
+def test_buttons_of_an_earlier_message_can_still_be_pressed(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    frozen.move_to(datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam")))
+    run_rounds(core)  # Sara is asked for her list, with a "My list is complete" button
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = chat(core, "/as sara\n", terminal)
+    complete = number(out, "My list is complete")
+    out = chat(core, "/leavers\n/help\n", terminal)  # newer messages, newer buttons
+    assert f"[{complete}]" not in out  # numbers are not given twice
+    out = chat(core, complete + "\n", terminal)
+    assert "your list is complete" in out
+    frozen.move_to(datetime(2027, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam")))
+    run_rounds(core)
+    assert inbox(core, "sara", kind="round_reminder") == []  # the press counted
+
+
+def test_a_button_shown_to_someone_else_is_not_pressed_as_oneself(core: Core) -> None:
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    claim = number(chat(core, f"/as wim\n/case {c.ref}\n", terminal), "Claim")
+    out = chat(core, f"/as anna\n{claim}\n", terminal)
+    assert "/as wim" in out
+    assert case(core, c.ref).owner_id is None
+
+
+def test_after_a_restart_as_shows_the_unfinished_question_again(core: Core) -> None:
+    chat(core, "/as sara\n/leaver\nAB1\nZwolle\n")
+    restarted = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = chat(core, "/as sara\n", restarted)
+    assert "Which programme does the young person follow?" in out
+    out = chat(core, number(out, "Praktijkonderwijs") + "\n", restarted)
+    assert "Is this an early leaver" in out  # the press was taken, the next question asked
+    assert "!" not in out
+
+
+def test_leaver_halfway_an_intake_asks_before_throwing_the_answers_away(core: Core) -> None:
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    chat(core, "/as sara\n/leaver\nAB1\nZwolle\n", terminal)
+    out = chat(core, "/leaver\n", terminal)
+    assert "Continue where I was" in out and "Start again" in out
+    out = chat(core, number(out, "Continue where I was") + "\n", terminal)
+    assert "Which programme does the young person follow?" in out
+    out = chat(core, "/leaver\n", terminal)
+    out = chat(core, number(out, "Start again") + "\n", terminal)
+    assert "school's own reference" in out
+    out = chat(core, "AB2\nKampen\n", terminal)
+    assert "Which programme" in out
 
 
 def test_a_number_beyond_the_buttons_is_text_not_a_press(core: Core) -> None:
@@ -124,3 +192,13 @@ def test_upload_imports_a_csv_for_the_school_contacts_school(core: Core, tmp_pat
     assert "/leaver" in out  # not for a broker
     out = chat(core, f"/as sara\n/upload {tmp_path / 'nope.csv'}\n")
     assert "nope.csv" in out
+
+
+def test_a_chart_is_saved_as_a_png_file_and_its_path_printed(core: Core, tmp_path: Path) -> None:
+    make_leaver(core)
+    charts = tmp_path / "charts"
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False, chart_dir=charts)
+    out = chat(core, "/as anna\n/digest\n", terminal)
+    (saved,) = charts.glob("*.png")
+    assert str(saved) in out
+    assert saved.read_bytes().startswith(b"\x89PNG")

@@ -82,7 +82,8 @@ def test_scheduled_work_shows_as_vangnet_in_the_history(
 
 def test_doing_what_is_already_done_says_so(nl: Core) -> None:
     c = make_leaver(nl)
-    say(nl, "sara", f"/withdraw {c.ref}")
+    say(nl, "sara", f"/withdraw {c.ref} mistake")
+    press(nl, "sara", "form:confirm")
     reply = one(say(nl, "sara", f"/withdraw {c.ref}"))
     assert reply.error
     assert reply.text == f"Casus {c.ref} is al ingetrokken."

@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core import outbox
+from bot.core import forms, outbox
 from bot.core.commands import answer_text, run_action, run_command
 from bot.core.context import Ctx
 from bot.core.csv_import import import_csv, result_reply
@@ -90,6 +90,10 @@ class Core:
     ) -> list[Reply]:
         action = clean(action)
         return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action))
+
+    def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:
+        """The person's unfinished conversation shown again (nothing when there is none)."""
+        return self._run(person_id, transport, private, forms.resume)
 
     def handle_file(self, *, person_id: str, data: bytes, transport: str) -> list[Reply]:
         """A CSV file of leavers a school contact sent: imported whole, or not at all."""

@@ -32,12 +32,33 @@ from bot.store.models import (
 
 STATES = [s.value for s in CaseState]
 MAX_REFS = 30  # references listed per line; the rest is counted
+# What needs action, per municipality, in the chart: due (and not yet late), unclaimed for
+# the reminder's working days, overdue (past the escalation), dropped out this week, lost.
+ACTIONS = ["due", "unclaimed", "overdue", "dropped", "lost"]
+ACTION_COLOURS = {
+    "due": "#f2b134",
+    "unclaimed": "#e8702a",
+    "overdue": "#c0392b",
+    "dropped": "#7d3c98",
+    "lost": "#4d4d4d",
+}
+STATE_COLOURS = {
+    "forecast": "#a6c8e0",
+    "due": "#f2b134",
+    "claimed": "#5b9bd5",
+    "placed": "#4caf7a",
+    "closed": "#2e7d4f",
+    "withdrawn": "#c8c8c8",
+    "lost": "#4d4d4d",
+}
 
 
 @dataclass
 class Figures:
     week: str
     by_municipality: dict[str, dict[str, int]] = field(default_factory=dict)
+    # per municipality (of residence), the counts of ACTIONS; each case in one of them
+    actions: dict[str, dict[str, int]] = field(default_factory=dict)
     new_forecasts: int = 0
     due: int = 0
     unclaimed: list[str] = field(default_factory=list)
@@ -86,11 +107,13 @@ def compute(session: Session, region: Region) -> Figures:
     figures.new_forecasts = session.exec(
         select(func.count()).select_from(Case).where(Case.created_at >= week_ago)
     ).one()
-    due_refs = session.exec(
-        select(Case.ref, Case.due_at)
+    due_rows = session.exec(
+        select(Case.ref, Case.due_at, Municipality.name)
+        .outerjoin(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
         .where(Case.state == CaseState.due)
         .order_by(col(Case.urgent).desc(), col(Case.due_at))
     ).all()
+    due_refs = [(ref, due_at) for ref, due_at, _ in due_rows]
     figures.due = len(due_refs)
     remind_line = at_local(
         working_days_before(today, region.schedule.remind_after_workdays), WORKDAY_START, region.tz
@@ -108,6 +131,28 @@ def compute(session: Session, region: Region) -> Figures:
         .order_by(col(AuditEvent.id))
     ).all()
     figures.dropouts = [ref for ref in dropped if ref is not None]
+
+    def count(name: str | None, action: str) -> None:
+        if name is not None:
+            counts = figures.actions.setdefault(name, dict.fromkeys(ACTIONS, 0))
+            counts[action] += 1
+
+    for _, due_at, name in due_rows:
+        late = due_at is not None and due_at <= overdue_line
+        count(
+            name, "overdue" if late else "unclaimed" if due_at and due_at <= remind_line else "due"
+        )
+    dropped_where = session.exec(
+        select(Municipality.name)
+        .join(Case, col(Case.home_municipality_code) == col(Municipality.code))
+        .join(AuditEvent, col(AuditEvent.case_ref) == col(Case.ref))
+        .where(AuditEvent.action == "followup_dropped", AuditEvent.at >= week_ago)
+    ).all()
+    for name in dropped_where:
+        count(name, "dropped")
+    for name, counts in figures.by_municipality.items():
+        for _ in range(counts.get(CaseState.lost, 0)):
+            count(name, "lost")
 
     latest_round = session.exec(select(func.max(RoundRequest.round_date))).one()
     if latest_round is not None:
@@ -222,36 +267,79 @@ def render(
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,
-        image_png=chart(t, figures) if figures.by_municipality else None,
-        image_title=t("Cases per municipality and state"),
+        image_png=chart(t, region, figures) if figures.by_municipality else None,
+        image_title=t("What needs action, per municipality"),
     )
 
 
-def chart(t: Translator, figures: Figures) -> bytes:
-    """A stacked bar per municipality, one colour per state, as PNG."""
+def _action_labels(t: Translator, region: Region) -> dict[str, str]:
+    days = region.schedule
+    return {
+        "due": t("due, not yet late"),
+        "unclaimed": t("unclaimed {days}+ working days", days=days.remind_after_workdays),
+        "overdue": t("overdue {days}+ working days", days=days.escalate_after_workdays),
+        "dropped": t("dropped out this week"),
+        "lost": t("lost contact"),
+    }
+
+
+def figure(t: Translator, region: Region, figures: Figures) -> Any:
+    """The chart as a matplotlib Figure: two panels with the municipalities down the side.
+
+    Left, what needs action (due, unclaimed, overdue, dropped out, lost) on its own scale, so
+    a handful of due cases is not a sliver next to thousands of forecasts; right, all cases
+    by state. Each legend sits under its panel, never over the bars.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
+    from matplotlib.transforms import offset_copy
 
     names = sorted(figures.by_municipality)
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.6), dpi=100)
-    left = [0] * len(names)
-    for state in STATES:
-        values = [figures.by_municipality[n].get(state, 0) for n in names]
-        if any(values):
-            ax.barh(names, values, left=left, label=label(t, state))
-            left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.set_xlabel(t("cases"))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize="small")
-    ax.set_title(t("Cases per municipality and state"))
-    fig.tight_layout()
+    fig = Figure(figsize=(11, 0.4 * len(names) + 3.2), dpi=100, layout="constrained")
+    act, every = fig.subplots(1, 2, sharey=True, width_ratios=(1, 1))
+    positions = list(range(len(names)))
+    panels = (
+        (act, figures.actions, ACTIONS, _action_labels(t, region), ACTION_COLOURS),
+        (every, figures.by_municipality, STATES, {s: label(t, s) for s in STATES}, STATE_COLOURS),
+    )
+    for ax, table, keys, labels, colours in panels:
+        left = [0] * len(names)
+        for key in keys:
+            values = [table.get(n, {}).get(key, 0) for n in names]
+            if any(values):
+                ax.barh(positions, values, left=left, label=labels[key], color=colours.get(key))
+                left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_xlabel(t("cases"))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(0, max([*left, 1]) * 1.08)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_axisbelow(True)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(
+                loc="upper center",
+                bbox_to_anchor=(0.5, 0),
+                bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-34, units="points"),
+                ncol=2,
+                fontsize="small",
+                frameon=False,
+            )
+    act.set_yticks(positions, names)
+    act.invert_yaxis()
+    act.set_title(t("Needs action"))
+    if not any(any(c.values()) for c in figures.actions.values()):
+        act.text(0.5, 0.5, t("Nothing needs action."), ha="center", transform=act.transAxes)
+    every.set_title(t("All cases by state"))
+    fig.suptitle(t("What needs action, per municipality"))
+    return fig
+
+
+def chart(t: Translator, region: Region, figures: Figures) -> bytes:
+    """The chart as PNG."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
+    figure(t, region, figures).savefig(buf, format="png", bbox_inches="tight")
     return buf.getvalue()
 
 

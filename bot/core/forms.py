@@ -43,6 +43,7 @@ from bot.store.models import Conversation
 
 SUMMARY = "__summary__"
 BACK, SKIP, CANCEL, CONFIRM, EDIT = N_("Back"), N_("Skip"), N_("Cancel"), N_("Confirm"), N_("Edit")
+CONTINUE, AGAIN = N_("Continue where I was"), N_("Start again")
 _WORDS = {
     "back": {"back", "terug", "vorige"},
     "skip": {"skip", "overslaan", "sla over"},
@@ -136,17 +137,28 @@ def active(ctx: Ctx) -> Conversation | None:
     ).first()
 
 
+_ENGINE_KEYS = ("history", "editing")
+
+
+def _own_context(conv: Conversation) -> dict[str, Any]:
+    """What the caller passed to `start`, without the engine's own bookkeeping."""
+    return {k: v for k, v in conv.context.items() if k not in _ENGINE_KEYS}
+
+
 def start(
     ctx: Ctx,
     form: Form,
     context: dict[str, Any] | None = None,
     *,
+    again: bool = False,
     answers: Mapping[str, str] | None = None,
 ) -> list[Reply]:
     """Begin `form` for the actor; an earlier unfinished conversation is replaced.
 
-    `answers` given already (typed with the command) are checked at once, and only what is
-    still missing is asked before the summary.
+    When the same form about the same thing is already under way with answers, nothing is
+    thrown away unasked: the person chooses to continue where they were or to start again
+    (`again=True` is that choice made). `answers` given already (typed with the command) are
+    checked at once, and only what is still missing is asked before the summary.
     """
     given: dict[str, str] = {}
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
@@ -160,6 +172,27 @@ def start(
         given[name] = canonical(value)
         env.answers[name] = value
     old = active(ctx)
+    if (
+        old is not None
+        and not again
+        and old.form == form.name
+        and old.answers
+        and _own_context(old) == (context or {})
+    ):
+        return [
+            Reply(
+                title=ctx.t(form.title),
+                text=ctx.t(
+                    "You had not finished this yet. Continue where you were, or start again? "
+                    "Starting again throws away the answers you gave."
+                ),
+                buttons=[
+                    Button(label=ctx.t(CONTINUE), action="form:resume", style="primary"),
+                    Button(label=ctx.t(AGAIN), action="form:again", style="danger"),
+                ],
+                personal=True,
+            )
+        ]
     if old is not None:
         ctx.session.delete(old)
         ctx.session.flush()
@@ -176,6 +209,20 @@ def start(
     )
     ctx.session.add(conv)
     return _advance(ctx, form, conv, after=None)
+
+
+def resume(ctx: Ctx) -> list[Reply]:
+    """The actor's open conversation shown again where it is (its question, or the summary);
+    nothing when there is none. For a transport that lost what it showed (a restart)."""
+    conv = active(ctx)
+    if conv is None or conv.form not in FORMS:
+        return []
+    form = FORMS[conv.form]
+    if conv.step == SUMMARY:
+        return [_summary(ctx, form, conv)]
+    if not conv.step:
+        return _advance(ctx, form, conv, after=None)
+    return [_question(ctx, form, conv)]
 
 
 def answer(ctx: Ctx, text: str) -> list[Reply] | None:
@@ -205,6 +252,10 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
         if conv.step == SUMMARY:
             return [_summary(ctx, form, conv)]
         return _take(ctx, form, conv, arg)
+    if kind == "resume":
+        return resume(ctx)
+    if kind == "again":
+        return start(ctx, form, _own_context(conv), again=True)
     if kind == "edit" and arg:
         if arg not in {f.name for f in form.fields}:
             raise Refused(ctx.t("That button no longer works. Type /help."))

@@ -4,12 +4,20 @@ One can act as any person of the directory (`/as anna`), type the same commands 
 or Telegram, press buttons by typing their number, and see messages the bot sent to the
 person one is acting as — including the ones it sent while one was someone else. Works with
 piped standard input, so it can be scripted and tested.
+
+Every button gets its own number for the whole session, so a button of an earlier message (a
+follow-up question, "My list is complete") can still be pressed after newer messages came;
+the core decides whether it still applies. A button belongs to the person it was shown to.
+A chart is saved as a PNG file and its path printed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -26,8 +34,10 @@ log = logging.getLogger(__name__)
 TRANSPORT = "terminal"
 
 
-def render(reply: Reply, first_button: int = 1) -> str:
-    """Plain text with numbered buttons. Nothing to escape: the terminal has no markup."""
+def render(reply: Reply, first_button: int = 1, image_path: Path | None = None) -> str:
+    """Plain text with numbered buttons. Nothing to escape: the terminal has no markup.
+
+    A chart is shown by the path of the file it was saved to, or else by its size."""
     out: list[str] = []
     if reply.title:
         out.append(f"── {reply.title} ──")
@@ -35,7 +45,9 @@ def render(reply: Reply, first_button: int = 1) -> str:
         out.append(("! " if reply.error else "") + reply.text)
     out += [f"  {item.label}: {item.value}" for item in reply.fields]
     out += [f"  • {line}" for line in reply.lines]
-    if reply.image_png is not None:
+    if reply.image_png is not None and image_path is not None:
+        out.append(f"  [{reply.image_title or 'chart'}: {image_path}]")
+    elif reply.image_png is not None:
         out.append(f"  [{reply.image_title or 'chart'}: PNG, {len(reply.image_png)} bytes]")
     if reply.buttons:
         out.append(
@@ -45,14 +57,36 @@ def render(reply: Reply, first_button: int = 1) -> str:
     return "\n".join(out)
 
 
+def default_chart_dir(database_url: str) -> Path:
+    """Charts go next to a SQLite database file, else to the system's temporary directory."""
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).expanduser().resolve().parent / "vangnet-charts"
+    return Path(tempfile.gettempdir()) / "vangnet-charts"
+
+
 class TerminalChat:
-    def __init__(self, core: Core, stdin: TextIO, stdout: TextIO, *, interactive: bool) -> None:
+    def __init__(
+        self,
+        core: Core,
+        stdin: TextIO,
+        stdout: TextIO,
+        *,
+        interactive: bool,
+        chart_dir: Path | None = None,
+    ) -> None:
         self.core = core
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = interactive
+        self.chart_dir = chart_dir or Path(tempfile.gettempdir()) / "vangnet-charts"
         self.person: Person | None = None
-        self.buttons: list[Button] = []
+        # number -> (the id of the person it was shown to, or None for anyone; the button)
+        self.buttons: dict[int, tuple[str | None, Button]] = {}
+        self.next_button = 1
+        self.charts = 0
 
     # --- output ---------------------------------------------------------------------------
 
@@ -60,11 +94,35 @@ class TerminalChat:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
-    def show(self, replies: list[Reply]) -> None:
-        self.buttons = []
+    def show(self, replies: list[Reply], *, owner: str | None = None) -> None:
+        """Print replies; their buttons get the next numbers and stay pressable."""
         for reply in replies:
-            self.say(render(reply, first_button=len(self.buttons) + 1))
-            self.buttons += reply.buttons
+            self.say(render(reply, first_button=self.next_button, image_path=self.save(reply)))
+            for button in reply.buttons:
+                self.buttons[self.next_button] = (owner, button)
+                self.next_button += 1
+
+    def save(self, reply: Reply) -> Path | None:
+        """Write a reply's chart to a PNG file; None when there is none or it cannot be written."""
+        if reply.image_png is None:
+            return None
+        self.charts += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", (reply.image_title or "chart").casefold()).strip("-")
+        stamp = datetime.now(self.core.region.tz).strftime("%Y%m%d-%H%M%S")
+        path = self.chart_dir / f"{slug or 'chart'}-{stamp}-{self.charts}.png"
+        try:
+            self.chart_dir.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(reply.image_png)
+        except OSError as exc:
+            self.say(
+                self.t(
+                    "I cannot save the chart in {path}: {reason}",
+                    path=self.chart_dir,
+                    reason=exc.strerror or type(exc).__name__,
+                )
+            )
+            return None
+        return path
 
     def translator(self) -> Translator:
         language = self.person.language if self.person else None
@@ -81,9 +139,10 @@ class TerminalChat:
 
         def send(reply: Reply) -> bool:
             self.say(self.t("✉ Message for {name}:", name=name))
-            self.say(render(reply, first_button=len(self.buttons) + 1))
-            self.buttons += reply.buttons
+            self.show([reply], owner=person_id)
             return True
+
+        person_id = self.person.id
 
         self.core.deliver(person_id=self.person.id, via=TRANSPORT, send=send)
 
@@ -92,6 +151,12 @@ class TerminalChat:
     def intro(self) -> None:
         self.say(self.t("Vangnet — {region}. Terminal chat.", region=self.core.region.region))
         self.say(self.t("Act as someone with /as followed by an id or a name; /quit leaves."))
+        self.say(
+            self.t(
+                "Press a button by typing its number; buttons of earlier messages keep "
+                "their numbers."
+            )
+        )
         t = translator(self.core.default_language)
         with session_scope(self.core.engine) as session:
             for p in active_people(session):
@@ -109,12 +174,21 @@ class TerminalChat:
             return True
         if text.startswith("/upload"):
             return self.upload(text[len("/upload") :].strip())
-        # A number presses a button shown last; any other number is an answer (a year, say).
-        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            n = int(text)
-            action = self.buttons[n - 1].action
+        # The number of a button shown presses it; any other number is an answer (a year, say).
+        if text.isdigit() and int(text) in self.buttons:
+            owner, button = self.buttons[int(text)]
+            action = button.action
             if action.startswith("as:"):
                 self.switch(action[3:])
+                return True
+            if self.person is not None and owner not in (None, self.person.id):
+                self.say(
+                    self.t(
+                        "Button {n} was shown to someone else: first /as {person}.",
+                        n=int(text),
+                        person=owner,
+                    )
+                )
                 return True
             return self.act(
                 lambda pid: self.core.handle_action(
@@ -130,7 +204,7 @@ class TerminalChat:
             self.say(self.t("First choose who you are: /as followed by an id or a name."))
             return True
         try:
-            self.show(call(self.person.id))  # type: ignore[operator]
+            self.show(call(self.person.id), owner=self.person.id)  # type: ignore[operator]
         except Exception as exc:  # never the text: it may quote personal data
             log.error("terminal command failed: %s", type(exc).__name__)
             log.debug("terminal command failed", exc_info=exc)
@@ -169,7 +243,6 @@ class TerminalChat:
             )
             return
         self.person = found[0]
-        self.buttons = []
         self.say(
             self.t(
                 "You are now {name} ({roles}).",
@@ -178,6 +251,8 @@ class TerminalChat:
             )
         )
         self.deliver()
+        # An unfinished conversation (from before a restart, say) is shown where it was.
+        self.act(lambda pid: self.core.resume(person_id=pid, transport=TRANSPORT))
 
     def prompt(self) -> None:
         if self.interactive:
