@@ -6,6 +6,8 @@ import asyncio
 import html
 import itertools
 import json
+import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from bot.config import Settings
 from bot.core import clock
 from bot.core.app import Core
 from bot.core.i18n import translator
@@ -30,7 +34,7 @@ from bot.handlers.slack.services import (
 )
 from bot.store.db import make_engine, session_scope
 from bot.store.models import SlackEvent
-from tests.slack.conftest import SlackRig, running_slack, slack_settings
+from tests.slack.conftest import SlackRig, free_port, running_slack, slack_settings
 from tests.slack.factories import SECRET, fixture, make_dm, make_file_dm, signed_request
 from tests.slack.fake_slack import FakeSlack, eventually
 from tests.slack.scenario import cases, month, nl, text_of
@@ -148,6 +152,22 @@ async def test_a_chart_is_uploaded_with_the_files_upload_v2_flow(
     )[0].body.get("__raw__", b"")
     await bot.send("U01ANNA", Reply(text="again"))
     assert len(fake.calls_to("conversations.open")) == 1  # the DM channel is remembered
+
+
+async def test_starting_with_the_token_in_the_environment_logs_no_bolt_warning(
+    live_core: Core,
+    fake: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # how it is given in production
+    settings = Settings(_env_file=None, slack_api_url=fake.api_url, port=free_port())
+    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(SECRET)})
+    with caplog.at_level(logging.WARNING):
+        async with running_slack(live_core, settings):
+            pass
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert os.environ["SLACK_BOT_TOKEN"] == "xoxb-test-token"  # left as it was
 
 
 def test_health_says_no_when_the_database_is_away(tmp_path: Any) -> None:

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -97,6 +99,7 @@ SLASH_COMMANDS: tuple[str, ...] = (
     "close",
     "lost",
 )
+BOLT_TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # what AsyncApp reads when not given a token
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -153,12 +156,13 @@ class SlackBot:
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
         )
         secret = settings.slack_signing_secret
-        self.app = AsyncApp(
-            name="vangnet",
-            client=self.client,
-            signing_secret=secret.get_secret_value() if secret else "",
-            process_before_response=False,
-        )
+        with _bolt_not_reading_the_token():
+            self.app = AsyncApp(
+                name="vangnet",
+                client=self.client,
+                signing_secret=secret.get_secret_value() if secret else "",
+                process_before_response=False,
+            )
         self._register()
 
     def _register(self) -> None:
@@ -563,6 +567,19 @@ class SlackBot:
 
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
+
+
+@contextmanager
+def _bolt_not_reading_the_token() -> Iterator[None]:
+    """bolt reads SLACK_BOT_TOKEN from the environment by itself; given our client as well, it
+    warns at every start that the token will be unused. The client carries the token (read by
+    Settings, from the environment or .env), so bolt is built without that variable in view."""
+    token = os.environ.pop(BOLT_TOKEN_VARIABLE, None)
+    try:
+        yield
+    finally:
+        if token is not None:
+            os.environ[BOLT_TOKEN_VARIABLE] = token
 
 
 def _who_of(person: Person, default_language: str) -> Who:
