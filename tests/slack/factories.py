@@ -31,6 +31,11 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads(_fixture(name))
 
 
+def slack_escaped(text: str) -> str:
+    """Typed text as Slack sends it: `&`, `<` and `>` escaped, nothing else."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class SlackRequest:
     body: str
@@ -57,7 +62,7 @@ def make_slash_command(
     payload = fixture("slash_command")
     payload.update(
         command=command,
-        text=text.strip(),
+        text=slack_escaped(text.strip()),
         user_id=user,
         user_name=user.lower(),
         channel_id=channel,
@@ -137,7 +142,7 @@ def make_dm(
 ) -> SlackRequest:
     return _event(
         "message_im",
-        {"text": text, "user": user, "channel": channel or "D" + user[1:]},
+        {"text": slack_escaped(text), "user": user, "channel": channel or "D" + user[1:]},
         event_id,
     )
 

@@ -108,6 +108,19 @@ def test_a_direct_message_and_one_with_a_csv_file() -> None:
     assert shared.url_private.endswith("/download/leerlingen.csv")
 
 
+def test_what_slack_escaped_in_typed_text_is_decoded_once() -> None:
+    # typed: Bakker & Zn <Kampen> &lt;  (a typed "&lt;" arrives as "&amp;lt;")
+    sent = "Bakker &amp; Zn &lt;Kampen&gt; &amp;lt;"
+    body = fixture("message_im")
+    body["event"]["text"] = sent
+    assert translate(body) == DirectMessage(
+        user="U01TIM", channel="D0TIM", text="Bakker & Zn <Kampen> &lt;"
+    )
+    command = translate(fixture("slash_command") | {"text": "K7F2 Kampen " + sent})
+    assert isinstance(command, SlashCommand)
+    assert command.text == "K7F2 Kampen Bakker & Zn <Kampen> &lt;"
+
+
 @pytest.mark.parametrize(
     ("name", "change", "reason"),
     [

@@ -113,6 +113,12 @@ def _opt(payload: Payload, *path: str) -> str | None:
         return None
 
 
+def typed(text: str) -> str:
+    """What a person typed: Slack sends `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;` (and
+    nothing else escaped); decoded once, `&amp;` last, so a typed `&lt;` stays `&lt;`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 # --- one function per kind --------------------------------------------------------------------
 
 
@@ -120,7 +126,7 @@ def slash_command(body: Payload) -> Inbound:
     return SlashCommand(
         user=_str(body, "user_id"),
         command=_str(body, "command"),
-        text=(_opt(body, "text") or "").strip(),
+        text=typed(_opt(body, "text") or "").strip(),
         channel=_str(body, "channel_id"),
         response_url=_str(body, "response_url"),
         trigger_id=_str(body, "trigger_id"),
@@ -211,7 +217,7 @@ def message(body: Payload) -> Inbound:
     return DirectMessage(
         user=_str(event, "user"),
         channel=_str(event, "channel"),
-        text=(_opt(event, "text") or "").strip(),
+        text=typed(_opt(event, "text") or "").strip(),
         files=tuple(_file(f) for f in files if isinstance(f, Mapping)),
     )
 
