@@ -126,6 +126,7 @@ def test_what_slack_escaped_in_typed_text_is_decoded_once() -> None:
     [
         ("message_changed", {}, "subtype message_changed"),
         ("message_im", {"bot_id": "B0VANGNET"}, "from a bot"),
+        ("message_im", {"user": "USLACKBOT"}, "from Slackbot"),
         ("message_im", {"channel_type": "channel"}, "not in a direct message"),
         ("url_verification", None, "no translator"),
         ("block_actions", {"actions": []}, "malformed: missing actions"),

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
+
+import pytest
 
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
@@ -202,6 +205,18 @@ async def test_a_transfer_by_slash_command(slack: SlackRig) -> None:
     await eventually(
         lambda: any("was transferred to Zwolle" in text_of(c) for c in slack.fake.posted("D01MILA"))
     )
+
+
+async def test_slackbot_in_the_direct_message_gets_no_answer(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.handlers.slack.inbound")
+    reminder = make_dm("Reminder: fill in the leavers.", user="USLACKBOT", channel="D01TIM")
+    assert (await slack.post(reminder)).status_code == 200
+    await eventually(
+        lambda: "unsupported message (from Slackbot)" in caplog.text or bool(slack.fake.posted())
+    )
+    assert slack.fake.posted() == []  # no "you are not in the directory"
 
 
 INJECTION = "<!channel> <@U123> <b>"

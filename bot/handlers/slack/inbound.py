@@ -113,6 +113,9 @@ def _opt(payload: Payload, *path: str) -> str | None:
         return None
 
 
+SLACKBOT = "USLACKBOT"  # Slack's own bot: tips and reminders, in everyone's direct messages
+
+
 def typed(text: str) -> str:
     """What a person typed: Slack sends `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;` (and
     nothing else escaped); decoded once, `&amp;` last, so a typed `&lt;` stays `&lt;`."""
@@ -208,6 +211,8 @@ def message(body: Payload) -> Inbound:
         return Unsupported("message", "not in a direct message")
     if event.get("bot_id") or event.get("subtype") == "bot_message":
         return Unsupported("message", "from a bot")
+    if event.get("user") == SLACKBOT:
+        return Unsupported("message", "from Slackbot")
     subtype = event.get("subtype")
     if subtype not in (None, "file_share"):
         return Unsupported("message", f"subtype {subtype}")
