@@ -81,9 +81,12 @@ def make_block_action(
     response_url: str | None = None,
     action_id: str = "vangnet:0",
     trigger_id: str | None = None,
+    ephemeral: bool = False,
 ) -> SlackRequest:
-    """A button pressed in a message in `channel`, or in the App Home when channel is None."""
-    payload = fixture("block_actions" if channel else "block_actions_home")
+    """A button pressed in a message in `channel` (an ephemeral one: only the presser saw it),
+    or in the App Home when channel is None."""
+    name = "block_actions_ephemeral_dm" if ephemeral else "block_actions"
+    payload = fixture(name if channel else "block_actions_home")
     payload["user"]["id"] = user
     payload["user"]["username"] = payload["user"]["name"] = user.lower()
     payload["trigger_id"] = trigger_id or f"trigger-{next(_ids)}"

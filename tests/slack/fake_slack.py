@@ -33,10 +33,11 @@ class Call:
     headers: dict[str, str]
     status: int
     at: float = field(default_factory=time.monotonic)
+    error: str | None = None  # what Slack answered instead of ok
 
     @property
     def ok(self) -> bool:
-        return self.status == 200 and not self.body.get("__invalid__")
+        return self.status == 200 and not self.body.get("__invalid__") and self.error is None
 
 
 def _parse_body(raw: bytes, content_type: str, query: dict[str, str]) -> dict[str, Any]:
@@ -81,6 +82,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.invalid: list[tuple[str, str]] = []
         self.files: dict[str, bytes] = {}
+        # direct messages between people: the bot is no member, posting there fails
+        self.foreign_dms: set[str] = set()
         self._failures: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -168,6 +171,9 @@ class FakeSlack:
             return web.Response(status=call.status, text="internal error")
         if call.body.get("__invalid__"):
             return web.json_response({"ok": False, "error": "invalid_blocks"})
+        if method in MESSAGE_METHODS and call.body.get("channel") in self.foreign_dms:
+            call.error = "channel_not_found"
+            return web.json_response({"ok": False, "error": call.error})
         return web.json_response(self._answer(method, call.body))
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,13 @@ def test_a_button_in_a_direct_message() -> None:
     )
 
 
+def test_a_button_in_an_ephemeral_answer_in_a_direct_message_between_two_people() -> None:
+    event = translate(fixture("block_actions_ephemeral_dm"))
+    assert isinstance(event, ButtonPress)
+    assert (event.action, event.channel) == ("claim:K7F2", "D0BRAMWIM")
+    assert event.response_url == "https://hooks.slack.com/actions/T0VANGNET/1234567891/bcdefaBCDEFA"
+
+
 def test_a_button_in_the_app_home_has_no_channel() -> None:
     event = translate(fixture("block_actions_home"))
     assert isinstance(event, ButtonPress)

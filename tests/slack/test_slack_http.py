@@ -152,6 +152,40 @@ async def test_handover_ping_claim_and_the_school_is_told(slack: SlackRig) -> No
     assert not slack.fake.invalid
 
 
+async def test_a_button_in_a_direct_message_between_two_people_is_answered_ephemerally(
+    slack: SlackRig,
+) -> None:
+    case = early_leaver(slack.core, school="vlinder", by="mila")
+    slack.fake.foreign_dms.add("D0BRAMWIM")  # Bram's DM with Wim: the bot is not in it
+    url = slack.fake.response_url("case")
+    await slack.post(
+        make_slash_command(
+            f"/case {case.ref}", user="U01BRAM", channel="D0BRAMWIM", response_url=url
+        )
+    )
+    await eventually(lambda: len(slack.fake.responses("case")) == 1)
+    buttons = buttons_of(slack.fake.responses("case")[0])
+    assert f"claim:{case.ref}" in buttons
+    pressed = slack.fake.response_url("pressed")
+    await slack.post(
+        make_block_action(
+            f"claim:{case.ref}",
+            user="U01BRAM",
+            channel="D0BRAMWIM",
+            response_url=pressed,
+            action_id=buttons[f"claim:{case.ref}"],
+            ephemeral=True,
+        )
+    )
+    await eventually(
+        lambda: len(slack.fake.responses("pressed")) == 1 or any(c.error for c in slack.fake.calls)
+    )
+    assert [c.error for c in slack.fake.calls if c.error] == []  # nothing tried in that DM
+    (answer,) = slack.fake.responses("pressed")
+    assert answer.body["response_type"] == "ephemeral"
+    assert f"You now own case {case.ref}." in text_of(answer)  # Bram reads English
+
+
 async def test_two_brokers_claiming_at_once_leaves_one_owner(slack: SlackRig) -> None:
     case = early_leaver(slack.core, school="vaart", by="tim")
     await eventually(

@@ -6,8 +6,9 @@ worker thread (the core is synchronous), and renders the replies (`render`). Whe
 
 - a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
   personal details never reach a channel;
-- a button: the direct message it was pressed in, else ephemeral (a button in an ephemeral
-  answer), else the person's direct message (a button in the App Home);
+- a button: the bot's direct message with the person when pressed there, else ephemeral (a
+  button in an ephemeral answer, also one in a direct message between two people), else the
+  person's direct message (a button in the App Home);
 - a guided conversation (`/leaver chat`, `/placed REF chat`, the form's buttons): the direct
   message, because that is the only place Slack sends us the answers people type;
 - a direct message, a CSV file sent in one, a submitted modal: the direct message.
@@ -408,15 +409,24 @@ class SlackBot:
         self.services.metrics.handled("button")
 
         async def tell(replies: list[Reply]) -> None:
-            if event.channel is not None and event.channel.startswith("D"):
-                await self.post(event.channel, replies)  # a direct message: answer there
-            elif event.response_url:
+            if await self._in_our_dm(event):
+                await self.post(str(event.channel), replies)  # our direct message: answer there
+            elif event.response_url:  # elsewhere, also another direct message: ephemeral
                 await self._answer_ephemeral(respond, event.user, replies)
             else:  # the App Home, or a modal
                 await self.send_all(event.user, replies)
 
         who = await self.who(event.user)
         await self._guarded("button", who, self._press(event, who, tell), tell)
+
+    async def _in_our_dm(self, event: ButtonPress) -> bool:
+        """Whether the button was pressed in the bot's own direct message with the person.
+
+        A "D" channel is not enough: an ephemeral answer to a slash command typed in a direct
+        message between two people has buttons too, and the bot cannot post there."""
+        if event.channel is None or not event.channel.startswith("D"):
+            return False
+        return event.channel == await self.dm_channel(event.user)
 
     async def _press(self, event: ButtonPress, who: Who | None, tell: Tell) -> None:
         if who is None:
