@@ -130,6 +130,42 @@ async def bot(live_core: Core, fake: FakeSlack) -> AsyncIterator[SlackBot]:
     await services.aclose()
 
 
+async def test_a_file_link_to_another_host_gets_no_token_and_the_sender_is_told(
+    slack: SlackRig,
+) -> None:
+    elsewhere = await FakeSlack().start()  # another host, as a payload could name
+    try:
+        elsewhere.files["leerlingen.csv"] = csv_of(f"A-1;Zwolle;entree;{month(6)}")
+        await slack.post(make_file_dm(elsewhere.file_url("leerlingen.csv"), user="U01TIM"))
+        await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+        told = json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False)
+        assert nl("I can only read files stored in Slack. Send the CSV file itself, here.") in told
+        assert elsewhere.calls == []  # no request made, so no token sent
+        assert cases(slack.core) == []
+    finally:
+        await elsewhere.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "gets_token"),
+    [
+        ("https://files.slack.com/files-pri/T0VANGNET-F0LEAVERS/download/l.csv", True),
+        ("https://FILES.slack.com:443/files-pri/T0VANGNET-F0LEAVERS/l.csv", True),
+        ("http://files.slack.com/files-pri/T0VANGNET-F0LEAVERS/l.csv", False),
+        ("https://files.slack.com.evil.example/files-pri/l.csv", False),
+        ("https://files.slack.com:8443/files-pri/l.csv", False),
+        ("https://evil.example/files.slack.com/l.csv", False),
+        ("https://user@evil.example/l.csv", False),
+        ("not a url", False),
+    ],
+)
+async def test_only_slacks_file_host_and_the_configured_api_host_get_the_token(
+    bot: SlackBot, fake: FakeSlack, url: str, gets_token: bool
+) -> None:
+    assert bot._may_carry_token(url) is gets_token
+    assert bot._may_carry_token(fake.file_url("x.csv")) is True  # SLACK_API_URL's host
+
+
 async def test_a_chart_is_uploaded_with_the_files_upload_v2_flow(
     bot: SlackBot, fake: FakeSlack
 ) -> None:

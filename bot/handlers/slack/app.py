@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -104,6 +105,11 @@ BOLT_TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # what AsyncApp reads when not given a 
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
 MAX_CSV_BYTES = 5 * 1024 * 1024
+# Where a shared file may be fetched with the bot token: Slack's file host (url_private and
+# url_private_download of every file, Slack Connect ones included) and the host of the
+# configured SLACK_API_URL (a proxy or a test double). Any other address in a payload is
+# never sent the token.
+SLACK_FILE_HOST = "files.slack.com"
 # `/leaver chat` and `/placed REF chat` start the guided conversation in the DM instead of
 # opening the modal
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
@@ -150,6 +156,7 @@ class SlackBot:
         self.services = services or SlackServices()
         self.events = SharedSeenEvents(core.engine)
         self._token = settings.slack_bot_token.get_secret_value()
+        self._api_origin = _origin(settings.slack_api_url)
         self.client = AsyncWebClient(
             token=self._token,
             base_url=settings.slack_api_url,
@@ -548,6 +555,11 @@ class SlackBot:
         if len(csv_files) != 1 or len(event.files) != 1:
             await tell([Reply(text=t("Send one CSV file of leavers at a time."), error=True)])
             return
+        if not self._may_carry_token(csv_files[0].url_private):
+            log.warning("slack: a shared file not on Slack's file host; not downloaded")
+            only = t("I can only read files stored in Slack. Send the CSV file itself, here.")
+            await tell([Reply(text=only, error=True)])
+            return
         data = await self._download(csv_files[0])
         if data is None:
             await tell([Reply(text=t("That file is too large for me."), error=True)])
@@ -561,6 +573,8 @@ class SlackBot:
         """The file's bytes, fetched with the bot token (never put in the URL or the log)."""
         if shared.size > MAX_CSV_BYTES:
             return None
+        if not self._may_carry_token(shared.url_private):
+            raise ValueError("not a Slack file address")  # the token goes nowhere else
         http = self.services.http_client()
         async with http.stream(
             "GET", shared.url_private, headers={"Authorization": f"Bearer {self._token}"}
@@ -575,8 +589,25 @@ class SlackBot:
                 chunks.append(chunk)
         return b"".join(chunks)
 
+    def _may_carry_token(self, url: str) -> bool:
+        """Whether the bot token may go with a request to `url` (see SLACK_FILE_HOST)."""
+        origin = _origin(url)
+        return origin == ("https", SLACK_FILE_HOST, 443) or origin == self._api_origin
+
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of `url` (the port made explicit for http and https)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    scheme = parts.scheme.casefold()
+    default = {"https": 443, "http": 80}.get(scheme)
+    return (scheme, (parts.hostname or "").casefold(), port if port is not None else default)
 
 
 @contextmanager
