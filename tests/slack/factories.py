@@ -163,5 +163,16 @@ def make_file_dm(
     )
 
 
+def make_connect_file_dm(file_id: str, *, user: str, event_id: str | None = None) -> SlackRequest:
+    """A file shared over Slack Connect: no name, no address; files.info has them."""
+    payload = fixture("message_im_connect_file_share")
+    file = payload["event"]["files"][0] | {"id": file_id}
+    return _event(
+        "message_im_connect_file_share",
+        {"user": user, "channel": "D" + user[1:], "files": [file]},
+        event_id,
+    )
+
+
 def make_home_opened(user: str, *, event_id: str | None = None) -> SlackRequest:
     return _event("app_home_opened", {"user": user, "channel": "D" + user[1:]}, event_id)

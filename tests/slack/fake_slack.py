@@ -82,6 +82,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.invalid: list[tuple[str, str]] = []
         self.files: dict[str, bytes] = {}
+        self.file_infos: dict[str, dict[str, Any]] = {}  # file id → what files.info answers
         # direct messages between people: the bot is no member, posting there fails
         self.foreign_dms: set[str] = set()
         self._failures: dict[str, list[int]] = {}
@@ -195,7 +196,6 @@ class FakeSlack:
             "views.publish": lambda: {"view": {"id": "V0HOME", **(body.get("view") or {})}},
             "views.update": lambda: {"view": {"id": "V0MODAL", **(body.get("view") or {})}},
             "users.info": lambda: {"user": {"id": body.get("user"), "tz": "Europe/Amsterdam"}},
-            "files.info": lambda: {"file": {"id": body.get("file"), "name": "file"}},
             "files.getUploadURLExternal": lambda: {
                 "upload_url": f"{self.url}/upload/F0CHART",
                 "file_id": "F0CHART",
@@ -205,6 +205,9 @@ class FakeSlack:
             },
             "apps.connections.open": lambda: {"url": self.url.replace("http", "ws") + "/socket"},
         }
+        if method == "files.info":
+            info = self.file_infos.get(str(body.get("file")))
+            return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
         answer = answers.get(method)
         if answer is None:
             return {"ok": False, "error": "unknown_method"}

@@ -128,6 +128,13 @@ def test_what_slack_escaped_in_typed_text_is_decoded_once() -> None:
     assert command.text == "K7F2 Kampen Bakker & Zn <Kampen> &lt;"
 
 
+def test_a_slack_connect_file_comes_without_an_address() -> None:
+    event = translate(fixture("message_im_connect_file_share"))
+    assert isinstance(event, DirectMessage)
+    (shared,) = event.files
+    assert (shared.id, shared.url_private) == ("F0CONNECT", None)
+
+
 @pytest.mark.parametrize(
     ("name", "change", "reason"),
     [

@@ -35,7 +35,14 @@ from bot.handlers.slack.services import (
 from bot.store.db import make_engine, session_scope
 from bot.store.models import SlackEvent
 from tests.slack.conftest import SlackRig, free_port, running_slack, slack_settings
-from tests.slack.factories import SECRET, fixture, make_dm, make_file_dm, signed_request
+from tests.slack.factories import (
+    SECRET,
+    fixture,
+    make_connect_file_dm,
+    make_dm,
+    make_file_dm,
+    signed_request,
+)
 from tests.slack.fake_slack import FakeSlack, eventually
 from tests.slack.scenario import cases, month, nl, text_of
 
@@ -120,6 +127,37 @@ async def test_a_file_from_a_broker_is_not_imported(slack: SlackRig) -> None:
     await eventually(lambda: len(slack.fake.posted("D01WIM")) == 1)
     refusal = nl("/{name} is not for your role. Type /help.", name="leaver")
     assert refusal in json.dumps(slack.fake.posted("D01WIM")[0].body, ensure_ascii=False)
+    assert cases(slack.core) == [] and slack.fake.calls_to("files.download") == []
+
+
+async def test_a_slack_connect_file_is_looked_up_with_files_info(slack: SlackRig) -> None:
+    slack.fake.files["connect.csv"] = csv_of(f"A-1;Zwolle;entree;{month(6)}")
+    slack.fake.file_infos["F0CONNECT"] = {
+        "id": "F0CONNECT",
+        "name": "leerlingen.csv",
+        "filetype": "csv",
+        "size": 60,
+        "url_private": slack.fake.file_url("connect.csv"),
+        "url_private_download": slack.fake.file_url("connect.csv"),
+    }
+    await slack.post(make_connect_file_dm("F0CONNECT", user="U01TIM"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    assert [c.student_ref for c in cases(slack.core)] == ["A-1"]
+    (info,) = slack.fake.calls_to("files.info")
+    assert info.body["file"] == "F0CONNECT"
+
+
+async def test_a_slack_connect_file_slack_will_not_describe_is_not_dropped_silently(
+    slack: SlackRig,
+) -> None:
+    await slack.post(make_connect_file_dm("F0GONE", user="U01TIM"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    told = json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False)
+    no_access = nl(
+        "I cannot open that file: Slack does not give me access to it. "
+        "Save it on your computer and send it here again."
+    )
+    assert no_access in told
     assert cases(slack.core) == [] and slack.fake.calls_to("files.download") == []
 
 

@@ -43,6 +43,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -551,16 +552,27 @@ class SlackBot:
         if not who.may_register or who.school_id is None:
             await tell([Reply(text=t("/{name} is not for your role. Type /help.", name="leaver"))])
             return
-        csv_files = [f for f in event.files if f.is_csv]
-        if len(csv_files) != 1 or len(event.files) != 1:
-            await tell([Reply(text=t("Send one CSV file of leavers at a time."), error=True)])
+        one_csv = t("Send one CSV file of leavers at a time.")
+        if len(event.files) != 1:
+            await tell([Reply(text=one_csv, error=True)])
             return
-        if not self._may_carry_token(csv_files[0].url_private):
+        shared = await self._file_details(event.files[0])
+        if shared is None:
+            no_access = t(
+                "I cannot open that file: Slack does not give me access to it. "
+                "Save it on your computer and send it here again."
+            )
+            await tell([Reply(text=no_access, error=True)])
+            return
+        if not shared.is_csv:
+            await tell([Reply(text=one_csv, error=True)])
+            return
+        if shared.url_private is None or not self._may_carry_token(shared.url_private):
             log.warning("slack: a shared file not on Slack's file host; not downloaded")
             only = t("I can only read files stored in Slack. Send the CSV file itself, here.")
             await tell([Reply(text=only, error=True)])
             return
-        data = await self._download(csv_files[0])
+        data = await self._download(shared)
         if data is None:
             await tell([Reply(text=t("That file is too large for me."), error=True)])
             return
@@ -569,15 +581,34 @@ class SlackBot:
         )
         await tell(replies)
 
+    async def _file_details(self, shared: SharedFile) -> SharedFile | None:
+        """The file with its address: a file shared over Slack Connect arrives without one
+        (file_access: check_file_info) and is looked up with files.info. None: Slack does
+        not tell us where it is."""
+        if shared.url_private is not None:
+            return shared
+        try:
+            response = await self.client.files_info(file=shared.id)
+            raw = response.get("file")
+            details = inbound.shared_file(raw) if isinstance(raw, dict) else None
+        except (SlackApiError, inbound.Malformed) as exc:
+            log.warning("slack: files.info for a shared file failed: %s", type(exc).__name__)
+            return None
+        if details is None or details.url_private is None:
+            log.warning("slack: files.info gave no address for a shared file")
+            return None
+        return details
+
     async def _download(self, shared: SharedFile) -> bytes | None:
         """The file's bytes, fetched with the bot token (never put in the URL or the log)."""
         if shared.size > MAX_CSV_BYTES:
             return None
-        if not self._may_carry_token(shared.url_private):
+        url = shared.url_private
+        if url is None or not self._may_carry_token(url):
             raise ValueError("not a Slack file address")  # the token goes nowhere else
         http = self.services.http_client()
         async with http.stream(
-            "GET", shared.url_private, headers={"Authorization": f"Bearer {self._token}"}
+            "GET", url, headers={"Authorization": f"Bearer {self._token}"}
         ) as response:
             response.raise_for_status()
             chunks: list[bytes] = []

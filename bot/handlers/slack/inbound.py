@@ -66,7 +66,7 @@ class SharedFile:
     id: str
     name: str
     filetype: str
-    url_private: str
+    url_private: str | None  # None: ask files.info (a Slack Connect file comes without it)
     size: int
 
     @property
@@ -194,13 +194,21 @@ def app_home_opened(body: Payload) -> Inbound:
     return HomeOpened(user=_str(body, "event", "user"))
 
 
-def _file(raw: Payload) -> SharedFile:
+CHECK_FILE_INFO = "check_file_info"  # Slack Connect: the file's details come from files.info
+
+
+def shared_file(raw: Payload) -> SharedFile:
+    """A file as a message event or files.info describes it."""
     size = raw.get("size", 0)
+    if _opt(raw, "file_access") == CHECK_FILE_INFO:
+        url: str | None = None
+    else:
+        url = _opt(raw, "url_private_download") or _str(raw, "url_private")
     return SharedFile(
         id=_str(raw, "id"),
         name=_opt(raw, "name") or "",
         filetype=_opt(raw, "filetype") or "",
-        url_private=_opt(raw, "url_private_download") or _str(raw, "url_private"),
+        url_private=url,
         size=size if isinstance(size, int) else 0,
     )
 
@@ -223,7 +231,7 @@ def message(body: Payload) -> Inbound:
         user=_str(event, "user"),
         channel=_str(event, "channel"),
         text=typed(_opt(event, "text") or "").strip(),
-        files=tuple(_file(f) for f in files if isinstance(f, Mapping)),
+        files=tuple(shared_file(f) for f in files if isinstance(f, Mapping)),
     )
 
 
