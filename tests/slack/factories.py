@@ -101,9 +101,14 @@ def make_block_action(
 
 
 def make_view_submission(
-    view: dict[str, Any], values: dict[str, str], *, user: str
+    view: dict[str, Any],
+    values: dict[str, str],
+    *,
+    user: str,
+    states: dict[str, dict[str, Any]] | None = None,
 ) -> SlackRequest:
-    """Submit the modal `view` (as the app opened it) with `values` per block id."""
+    """Submit the modal `view` (as the app opened it) with `values` per block id; `states`
+    gives the raw state of a block instead (an input of another type, say)."""
     state: dict[str, Any] = {}
     for block in view["blocks"]:
         if block["type"] != "input":
@@ -121,7 +126,7 @@ def make_view_submission(
             entry = {"type": "datepicker", "selected_date": value or None}
         else:
             entry = {"type": element["type"], "value": value or None}
-        state[block_id] = {element["action_id"]: entry}
+        state[block_id] = {element["action_id"]: (states or {}).get(block_id, entry)}
     payload = fixture("view_submission")
     payload["user"]["id"] = user
     payload["view"].update(

@@ -97,6 +97,15 @@ def test_a_picked_date_is_read_from_a_datepicker() -> None:
     assert isinstance(empty, FormSubmission) and empty.values["start"] == ""
 
 
+def test_an_input_of_a_type_we_do_not_know_is_named_not_dropped() -> None:
+    body = fixture("view_submission")
+    body["view"]["state"]["values"]["notes"]["notes"] = {"type": "rich_text_input"}
+    event = translate(body)
+    assert isinstance(event, FormSubmission)
+    assert event.unreadable == ("notes",)
+    assert "notes" not in event.values and event.values["student_ref"] == "JB-17"
+
+
 def test_app_home_opened() -> None:
     assert translate(fixture("app_home_opened")) == HomeOpened(user="U01WIM")
     messages_tab = fixture("app_home_opened")

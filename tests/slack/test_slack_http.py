@@ -114,6 +114,39 @@ async def test_the_intake_modal_shows_field_errors_then_saves(slack: SlackRig) -
     assert not slack.fake.invalid
 
 
+RICH_TEXT = {
+    "type": "rich_text_input",
+    "rich_text_value": {
+        "type": "rich_text",
+        "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "Needs help"}]}
+        ],
+    },
+}
+
+
+async def test_an_input_the_bot_cannot_read_gets_an_error_on_its_block(slack: SlackRig) -> None:
+    await slack.post(make_slash_command("/leaver", user="U01MILA", trigger_id="trig-mila"))
+    await eventually(lambda: len(slack.fake.calls_to("views.open")) == 1)
+    view = slack.fake.calls_to("views.open")[0].body["view"]
+    answers = {
+        "student_ref": "VB-1",
+        "home_municipality": "Kampen",
+        "programme": "vso",
+        "vso_profile": "work",
+        "expected_exit": month(6),
+    }
+    response = await slack.post(
+        make_view_submission(view, answers, user="U01MILA", states={"notes": RICH_TEXT})
+    )
+    assert response.status_code == 200
+    assert response.json() == {  # Mila reads English
+        "response_action": "errors",
+        "errors": {"notes": "I cannot read this field."},
+    }
+    assert cases(slack.core) == []
+
+
 async def test_a_broker_gets_the_leaver_command_refused_not_a_modal(slack: SlackRig) -> None:
     url = slack.fake.response_url("broker")
     await slack.post(make_slash_command("/leaver", user="U01WIM", response_url=url))

@@ -467,12 +467,19 @@ class SlackBot:
         submit: Callable[[FormSubmission], Submitted],
     ) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with
-        them); once saved, the modal closes and the replies go to the direct message."""
+        them, and so does an input we cannot read); once saved, the modal closes and the
+        replies go to the direct message."""
         event = inbound.translate(body)
         if not isinstance(event, FormSubmission):
             await ack()
             return
         self.services.metrics.handled(f"form:{form}")
+        if event.unreadable:  # an input the modal should not have: say so on that block
+            who = await self.who(event.user)
+            t = who.t if who else translator(self.core.default_language)
+            problem = t("I cannot read this field.")
+            await ack(response_action="errors", errors=dict.fromkeys(event.unreadable, problem))
+            return
         try:
             outcome = await asyncio.to_thread(submit, event)
         except Exception as exc:

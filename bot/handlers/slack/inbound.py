@@ -54,6 +54,7 @@ class FormSubmission:
     callback_id: str
     values: dict[str, str]  # block id → the text typed, value chosen or date ("" when empty)
     private_metadata: str = ""
+    unreadable: tuple[str, ...] = ()  # block ids whose input is of a type we cannot read
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,9 @@ def block_actions(body: Payload) -> Inbound:
     )
 
 
-def _input_value(state: Payload) -> str:
+def _input_value(state: Payload) -> str | None:
     """What one input holds: typed text, the value of the chosen option, or the date picked
-    (YYYY-MM-DD)."""
+    (YYYY-MM-DD); None for an input type we do not know."""
     kind = state.get("type")
     if kind == "plain_text_input":
         return (_opt(state, "value") or "").strip()
@@ -167,7 +168,8 @@ def _input_value(state: Payload) -> str:
         return _opt(state, "selected_option", "value") or ""
     if kind == "datepicker":
         return _opt(state, "selected_date") or ""
-    raise Malformed(f"input type {kind}")
+    log.info("slack: a modal input of type %s, which we cannot read", kind)
+    return None
 
 
 def view_submission(body: Payload) -> Inbound:
@@ -175,16 +177,22 @@ def view_submission(body: Payload) -> Inbound:
     if not isinstance(values_by_block, Mapping):
         raise Malformed("missing view.state.values")
     values: dict[str, str] = {}
+    unreadable: list[str] = []
     for block_id, inputs in values_by_block.items():
         if not isinstance(inputs, Mapping) or len(inputs) != 1:
             raise Malformed(f"block {block_id} has no single input")
         (state,) = inputs.values()
-        values[str(block_id)] = _input_value(state)
+        value = _input_value(state) if isinstance(state, Mapping) else None
+        if value is None:
+            unreadable.append(str(block_id))
+        else:
+            values[str(block_id)] = value
     return FormSubmission(
         user=_str(body, "user", "id"),
         callback_id=_str(body, "view", "callback_id"),
         values=values,
         private_metadata=_opt(body, "view", "private_metadata") or "",
+        unreadable=tuple(unreadable),
     )
 
 
