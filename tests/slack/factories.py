@@ -31,6 +31,11 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads(_fixture(name))
 
 
+def slack_escaped(text: str) -> str:
+    """Typed text as Slack sends it: `&`, `<` and `>` escaped, nothing else."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class SlackRequest:
     body: str
@@ -57,7 +62,7 @@ def make_slash_command(
     payload = fixture("slash_command")
     payload.update(
         command=command,
-        text=text.strip(),
+        text=slack_escaped(text.strip()),
         user_id=user,
         user_name=user.lower(),
         channel_id=channel,
@@ -76,9 +81,12 @@ def make_block_action(
     response_url: str | None = None,
     action_id: str = "vangnet:0",
     trigger_id: str | None = None,
+    ephemeral: bool = False,
 ) -> SlackRequest:
-    """A button pressed in a message in `channel`, or in the App Home when channel is None."""
-    payload = fixture("block_actions" if channel else "block_actions_home")
+    """A button pressed in a message in `channel` (an ephemeral one: only the presser saw it),
+    or in the App Home when channel is None."""
+    name = "block_actions_ephemeral_dm" if ephemeral else "block_actions"
+    payload = fixture(name if channel else "block_actions_home")
     payload["user"]["id"] = user
     payload["user"]["username"] = payload["user"]["name"] = user.lower()
     payload["trigger_id"] = trigger_id or f"trigger-{next(_ids)}"
@@ -93,9 +101,14 @@ def make_block_action(
 
 
 def make_view_submission(
-    view: dict[str, Any], values: dict[str, str], *, user: str
+    view: dict[str, Any],
+    values: dict[str, str],
+    *,
+    user: str,
+    states: dict[str, dict[str, Any]] | None = None,
 ) -> SlackRequest:
-    """Submit the modal `view` (as the app opened it) with `values` per block id."""
+    """Submit the modal `view` (as the app opened it) with `values` per block id; `states`
+    gives the raw state of a block instead (an input of another type, say)."""
     state: dict[str, Any] = {}
     for block in view["blocks"]:
         if block["type"] != "input":
@@ -113,7 +126,7 @@ def make_view_submission(
             entry = {"type": "datepicker", "selected_date": value or None}
         else:
             entry = {"type": element["type"], "value": value or None}
-        state[block_id] = {element["action_id"]: entry}
+        state[block_id] = {element["action_id"]: (states or {}).get(block_id, entry)}
     payload = fixture("view_submission")
     payload["user"]["id"] = user
     payload["view"].update(
@@ -137,7 +150,7 @@ def make_dm(
 ) -> SlackRequest:
     return _event(
         "message_im",
-        {"text": text, "user": user, "channel": channel or "D" + user[1:]},
+        {"text": slack_escaped(text), "user": user, "channel": channel or "D" + user[1:]},
         event_id,
     )
 
@@ -150,6 +163,17 @@ def make_file_dm(
     file.update(name=name, title=name, url_private=url, url_private_download=url, user=user)
     return _event(
         "message_im_file_share",
+        {"user": user, "channel": "D" + user[1:], "files": [file]},
+        event_id,
+    )
+
+
+def make_connect_file_dm(file_id: str, *, user: str, event_id: str | None = None) -> SlackRequest:
+    """A file shared over Slack Connect: no name, no address; files.info has them."""
+    payload = fixture("message_im_connect_file_share")
+    file = payload["event"]["files"][0] | {"id": file_id}
+    return _event(
+        "message_im_connect_file_share",
         {"user": user, "channel": "D" + user[1:], "files": [file]},
         event_id,
     )

@@ -33,10 +33,11 @@ class Call:
     headers: dict[str, str]
     status: int
     at: float = field(default_factory=time.monotonic)
+    error: str | None = None  # what Slack answered instead of ok
 
     @property
     def ok(self) -> bool:
-        return self.status == 200 and not self.body.get("__invalid__")
+        return self.status == 200 and not self.body.get("__invalid__") and self.error is None
 
 
 def _parse_body(raw: bytes, content_type: str, query: dict[str, str]) -> dict[str, Any]:
@@ -81,6 +82,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.invalid: list[tuple[str, str]] = []
         self.files: dict[str, bytes] = {}
+        self.file_infos: dict[str, dict[str, Any]] = {}  # file id → what files.info answers
+        # direct messages between people: the bot is no member, posting there fails
+        self.foreign_dms: set[str] = set()
         self._failures: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -168,6 +172,9 @@ class FakeSlack:
             return web.Response(status=call.status, text="internal error")
         if call.body.get("__invalid__"):
             return web.json_response({"ok": False, "error": "invalid_blocks"})
+        if method in MESSAGE_METHODS and call.body.get("channel") in self.foreign_dms:
+            call.error = "channel_not_found"
+            return web.json_response({"ok": False, "error": call.error})
         return web.json_response(self._answer(method, call.body))
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +196,6 @@ class FakeSlack:
             "views.publish": lambda: {"view": {"id": "V0HOME", **(body.get("view") or {})}},
             "views.update": lambda: {"view": {"id": "V0MODAL", **(body.get("view") or {})}},
             "users.info": lambda: {"user": {"id": body.get("user"), "tz": "Europe/Amsterdam"}},
-            "files.info": lambda: {"file": {"id": body.get("file"), "name": "file"}},
             "files.getUploadURLExternal": lambda: {
                 "upload_url": f"{self.url}/upload/F0CHART",
                 "file_id": "F0CHART",
@@ -199,6 +205,9 @@ class FakeSlack:
             },
             "apps.connections.open": lambda: {"url": self.url.replace("http", "ws") + "/socket"},
         }
+        if method == "files.info":
+            info = self.file_infos.get(str(body.get("file")))
+            return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
         answer = answers.get(method)
         if answer is None:
             return {"ok": False, "error": "unknown_method"}

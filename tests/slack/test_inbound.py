@@ -57,6 +57,13 @@ def test_a_button_in_a_direct_message() -> None:
     )
 
 
+def test_a_button_in_an_ephemeral_answer_in_a_direct_message_between_two_people() -> None:
+    event = translate(fixture("block_actions_ephemeral_dm"))
+    assert isinstance(event, ButtonPress)
+    assert (event.action, event.channel) == ("claim:K7F2", "D0BRAMWIM")
+    assert event.response_url == "https://hooks.slack.com/actions/T0VANGNET/1234567891/bcdefaBCDEFA"
+
+
 def test_a_button_in_the_app_home_has_no_channel() -> None:
     event = translate(fixture("block_actions_home"))
     assert isinstance(event, ButtonPress)
@@ -90,6 +97,15 @@ def test_a_picked_date_is_read_from_a_datepicker() -> None:
     assert isinstance(empty, FormSubmission) and empty.values["start"] == ""
 
 
+def test_an_input_of_a_type_we_do_not_know_is_named_not_dropped() -> None:
+    body = fixture("view_submission")
+    body["view"]["state"]["values"]["notes"]["notes"] = {"type": "rich_text_input"}
+    event = translate(body)
+    assert isinstance(event, FormSubmission)
+    assert event.unreadable == ("notes",)
+    assert "notes" not in event.values and event.values["student_ref"] == "JB-17"
+
+
 def test_app_home_opened() -> None:
     assert translate(fixture("app_home_opened")) == HomeOpened(user="U01WIM")
     messages_tab = fixture("app_home_opened")
@@ -108,11 +124,32 @@ def test_a_direct_message_and_one_with_a_csv_file() -> None:
     assert shared.url_private.endswith("/download/leerlingen.csv")
 
 
+def test_what_slack_escaped_in_typed_text_is_decoded_once() -> None:
+    # typed: Bakker & Zn <Kampen> &lt;  (a typed "&lt;" arrives as "&amp;lt;")
+    sent = "Bakker &amp; Zn &lt;Kampen&gt; &amp;lt;"
+    body = fixture("message_im")
+    body["event"]["text"] = sent
+    assert translate(body) == DirectMessage(
+        user="U01TIM", channel="D0TIM", text="Bakker & Zn <Kampen> &lt;"
+    )
+    command = translate(fixture("slash_command") | {"text": "K7F2 Kampen " + sent})
+    assert isinstance(command, SlashCommand)
+    assert command.text == "K7F2 Kampen Bakker & Zn <Kampen> &lt;"
+
+
+def test_a_slack_connect_file_comes_without_an_address() -> None:
+    event = translate(fixture("message_im_connect_file_share"))
+    assert isinstance(event, DirectMessage)
+    (shared,) = event.files
+    assert (shared.id, shared.url_private) == ("F0CONNECT", None)
+
+
 @pytest.mark.parametrize(
     ("name", "change", "reason"),
     [
         ("message_changed", {}, "subtype message_changed"),
         ("message_im", {"bot_id": "B0VANGNET"}, "from a bot"),
+        ("message_im", {"user": "USLACKBOT"}, "from Slackbot"),
         ("message_im", {"channel_type": "channel"}, "not in a direct message"),
         ("url_verification", None, "no translator"),
         ("block_actions", {"actions": []}, "malformed: missing actions"),

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
+
+import pytest
 
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
@@ -111,6 +114,39 @@ async def test_the_intake_modal_shows_field_errors_then_saves(slack: SlackRig) -
     assert not slack.fake.invalid
 
 
+RICH_TEXT = {
+    "type": "rich_text_input",
+    "rich_text_value": {
+        "type": "rich_text",
+        "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "Needs help"}]}
+        ],
+    },
+}
+
+
+async def test_an_input_the_bot_cannot_read_gets_an_error_on_its_block(slack: SlackRig) -> None:
+    await slack.post(make_slash_command("/leaver", user="U01MILA", trigger_id="trig-mila"))
+    await eventually(lambda: len(slack.fake.calls_to("views.open")) == 1)
+    view = slack.fake.calls_to("views.open")[0].body["view"]
+    answers = {
+        "student_ref": "VB-1",
+        "home_municipality": "Kampen",
+        "programme": "vso",
+        "vso_profile": "work",
+        "expected_exit": month(6),
+    }
+    response = await slack.post(
+        make_view_submission(view, answers, user="U01MILA", states={"notes": RICH_TEXT})
+    )
+    assert response.status_code == 200
+    assert response.json() == {  # Mila reads English
+        "response_action": "errors",
+        "errors": {"notes": "I cannot read this field."},
+    }
+    assert cases(slack.core) == []
+
+
 async def test_a_broker_gets_the_leaver_command_refused_not_a_modal(slack: SlackRig) -> None:
     url = slack.fake.response_url("broker")
     await slack.post(make_slash_command("/leaver", user="U01WIM", response_url=url))
@@ -149,6 +185,40 @@ async def test_handover_ping_claim_and_the_school_is_told(slack: SlackRig) -> No
     assert not slack.fake.invalid
 
 
+async def test_a_button_in_a_direct_message_between_two_people_is_answered_ephemerally(
+    slack: SlackRig,
+) -> None:
+    case = early_leaver(slack.core, school="vlinder", by="mila")
+    slack.fake.foreign_dms.add("D0BRAMWIM")  # Bram's DM with Wim: the bot is not in it
+    url = slack.fake.response_url("case")
+    await slack.post(
+        make_slash_command(
+            f"/case {case.ref}", user="U01BRAM", channel="D0BRAMWIM", response_url=url
+        )
+    )
+    await eventually(lambda: len(slack.fake.responses("case")) == 1)
+    buttons = buttons_of(slack.fake.responses("case")[0])
+    assert f"claim:{case.ref}" in buttons
+    pressed = slack.fake.response_url("pressed")
+    await slack.post(
+        make_block_action(
+            f"claim:{case.ref}",
+            user="U01BRAM",
+            channel="D0BRAMWIM",
+            response_url=pressed,
+            action_id=buttons[f"claim:{case.ref}"],
+            ephemeral=True,
+        )
+    )
+    await eventually(
+        lambda: len(slack.fake.responses("pressed")) == 1 or any(c.error for c in slack.fake.calls)
+    )
+    assert [c.error for c in slack.fake.calls if c.error] == []  # nothing tried in that DM
+    (answer,) = slack.fake.responses("pressed")
+    assert answer.body["response_type"] == "ephemeral"
+    assert f"You now own case {case.ref}." in text_of(answer)  # Bram reads English
+
+
 async def test_two_brokers_claiming_at_once_leaves_one_owner(slack: SlackRig) -> None:
     case = early_leaver(slack.core, school="vaart", by="tim")
     await eventually(
@@ -181,7 +251,9 @@ async def test_a_transfer_by_slash_command(slack: SlackRig) -> None:
     url = slack.fake.response_url("transfer")
     await slack.post(
         make_slash_command(
-            f"/transfer {case.ref} Zwolle moved to Zwolle", user="U01BRAM", response_url=url
+            f"/transfer {case.ref} Zwolle moved to Zwolle & <Dalfsen>",
+            user="U01BRAM",
+            response_url=url,
         )
     )
     await eventually(lambda: len(slack.fake.responses("transfer")) == 1)
@@ -194,10 +266,24 @@ async def test_a_transfer_by_slash_command(slack: SlackRig) -> None:
     )
     ping = text_of(slack.fake.posted("D01WIM")[0])
     assert nl("{name} transferred case {ref} to you.", name="Bram Bakker", ref=case.ref) in ping
-    assert nl("Reason: {reason}", reason="moved to Zwolle") in ping
+    # typed once, shown once: escaped for Slack on the way out, decoded on the way in
+    assert nl("Reason: {reason}", reason="moved to Zwolle &amp; &lt;Dalfsen&gt;") in ping
+    assert "&amp;amp;" not in ping and "&amp;lt;" not in ping
     await eventually(
         lambda: any("was transferred to Zwolle" in text_of(c) for c in slack.fake.posted("D01MILA"))
     )
+
+
+async def test_slackbot_in_the_direct_message_gets_no_answer(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.handlers.slack.inbound")
+    reminder = make_dm("Reminder: fill in the leavers.", user="USLACKBOT", channel="D01TIM")
+    assert (await slack.post(reminder)).status_code == 200
+    await eventually(
+        lambda: "unsupported message (from Slackbot)" in caplog.text or bool(slack.fake.posted())
+    )
+    assert slack.fake.posted() == []  # no "you are not in the directory"
 
 
 INJECTION = "<!channel> <@U123> <b>"
@@ -438,7 +524,9 @@ async def test_a_placement_started_in_a_channel_continues_in_the_direct_message(
     assert slack.fake.responses("placed") == []
     assert slack.fake.calls_to("views.open") == []
     questions = ["Which employer, school or organisation?", "From which date?", "Is this right?"]
-    for answer, next_question in zip(["work", "Bakkerij De Korf", "today"], questions, strict=True):
+    for answer, next_question in zip(
+        ["work", "Bakkerij De Korf & Zn", "today"], questions, strict=True
+    ):
         await slack.post(make_dm(answer, user="U01BRAM"))
         await eventually(
             lambda q=next_question: any(q in text_of(c) for c in slack.fake.posted("D01BRAM"))
@@ -454,6 +542,6 @@ async def test_a_placement_started_in_a_channel_continues_in_the_direct_message(
     )
     await eventually(lambda: case_row(slack.core, case.ref).state == "placed")
     row = case_row(slack.core, case.ref)
-    assert (row.destination, row.placement_org) == ("work", "Bakkerij De Korf")
+    assert (row.destination, row.placement_org) == ("work", "Bakkerij De Korf & Zn")
     await slack.post(make_slash_command("/placed NOPE", user="U01BRAM", response_url=url))
     await eventually(lambda: len(slack.fake.responses("placed")) == 1)  # a refusal stays ephemeral

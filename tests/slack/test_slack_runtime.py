@@ -6,6 +6,8 @@ import asyncio
 import html
 import itertools
 import json
+import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from bot.config import Settings
 from bot.core import clock
 from bot.core.app import Core
 from bot.core.i18n import translator
@@ -30,8 +34,15 @@ from bot.handlers.slack.services import (
 )
 from bot.store.db import make_engine, session_scope
 from bot.store.models import SlackEvent
-from tests.slack.conftest import SlackRig, running_slack, slack_settings
-from tests.slack.factories import SECRET, fixture, make_dm, make_file_dm, signed_request
+from tests.slack.conftest import SlackRig, free_port, running_slack, slack_settings
+from tests.slack.factories import (
+    SECRET,
+    fixture,
+    make_connect_file_dm,
+    make_dm,
+    make_file_dm,
+    signed_request,
+)
 from tests.slack.fake_slack import FakeSlack, eventually
 from tests.slack.scenario import cases, month, nl, text_of
 
@@ -119,11 +130,78 @@ async def test_a_file_from_a_broker_is_not_imported(slack: SlackRig) -> None:
     assert cases(slack.core) == [] and slack.fake.calls_to("files.download") == []
 
 
+async def test_a_slack_connect_file_is_looked_up_with_files_info(slack: SlackRig) -> None:
+    slack.fake.files["connect.csv"] = csv_of(f"A-1;Zwolle;entree;{month(6)}")
+    slack.fake.file_infos["F0CONNECT"] = {
+        "id": "F0CONNECT",
+        "name": "leerlingen.csv",
+        "filetype": "csv",
+        "size": 60,
+        "url_private": slack.fake.file_url("connect.csv"),
+        "url_private_download": slack.fake.file_url("connect.csv"),
+    }
+    await slack.post(make_connect_file_dm("F0CONNECT", user="U01TIM"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    assert [c.student_ref for c in cases(slack.core)] == ["A-1"]
+    (info,) = slack.fake.calls_to("files.info")
+    assert info.body["file"] == "F0CONNECT"
+
+
+async def test_a_slack_connect_file_slack_will_not_describe_is_not_dropped_silently(
+    slack: SlackRig,
+) -> None:
+    await slack.post(make_connect_file_dm("F0GONE", user="U01TIM"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    told = json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False)
+    no_access = nl(
+        "I cannot open that file: Slack does not give me access to it. "
+        "Save it on your computer and send it here again."
+    )
+    assert no_access in told
+    assert cases(slack.core) == [] and slack.fake.calls_to("files.download") == []
+
+
 @pytest.fixture
 async def bot(live_core: Core, fake: FakeSlack) -> AsyncIterator[SlackBot]:
     services = await SlackServices.open()
     yield SlackBot(live_core, slack_settings(fake), services=services)
     await services.aclose()
+
+
+async def test_a_file_link_to_another_host_gets_no_token_and_the_sender_is_told(
+    slack: SlackRig,
+) -> None:
+    elsewhere = await FakeSlack().start()  # another host, as a payload could name
+    try:
+        elsewhere.files["leerlingen.csv"] = csv_of(f"A-1;Zwolle;entree;{month(6)}")
+        await slack.post(make_file_dm(elsewhere.file_url("leerlingen.csv"), user="U01TIM"))
+        await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+        told = json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False)
+        assert nl("I can only read files stored in Slack. Send the CSV file itself, here.") in told
+        assert elsewhere.calls == []  # no request made, so no token sent
+        assert cases(slack.core) == []
+    finally:
+        await elsewhere.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "gets_token"),
+    [
+        ("https://files.slack.com/files-pri/T0VANGNET-F0LEAVERS/download/l.csv", True),
+        ("https://FILES.slack.com:443/files-pri/T0VANGNET-F0LEAVERS/l.csv", True),
+        ("http://files.slack.com/files-pri/T0VANGNET-F0LEAVERS/l.csv", False),
+        ("https://files.slack.com.evil.example/files-pri/l.csv", False),
+        ("https://files.slack.com:8443/files-pri/l.csv", False),
+        ("https://evil.example/files.slack.com/l.csv", False),
+        ("https://user@evil.example/l.csv", False),
+        ("not a url", False),
+    ],
+)
+async def test_only_slacks_file_host_and_the_configured_api_host_get_the_token(
+    bot: SlackBot, fake: FakeSlack, url: str, gets_token: bool
+) -> None:
+    assert bot._may_carry_token(url) is gets_token
+    assert bot._may_carry_token(fake.file_url("x.csv")) is True  # SLACK_API_URL's host
 
 
 async def test_a_chart_is_uploaded_with_the_files_upload_v2_flow(
@@ -148,6 +226,22 @@ async def test_a_chart_is_uploaded_with_the_files_upload_v2_flow(
     )[0].body.get("__raw__", b"")
     await bot.send("U01ANNA", Reply(text="again"))
     assert len(fake.calls_to("conversations.open")) == 1  # the DM channel is remembered
+
+
+async def test_starting_with_the_token_in_the_environment_logs_no_bolt_warning(
+    live_core: Core,
+    fake: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")  # how it is given in production
+    settings = Settings(_env_file=None, slack_api_url=fake.api_url, port=free_port())
+    settings = settings.model_copy(update={"slack_signing_secret": SecretStr(SECRET)})
+    with caplog.at_level(logging.WARNING):
+        async with running_slack(live_core, settings):
+            pass
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert os.environ["SLACK_BOT_TOKEN"] == "xoxb-test-token"  # left as it was
 
 
 def test_health_says_no_when_the_database_is_away(tmp_path: Any) -> None:

@@ -6,8 +6,9 @@ worker thread (the core is synchronous), and renders the replies (`render`). Whe
 
 - a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
   personal details never reach a channel;
-- a button: the direct message it was pressed in, else ephemeral (a button in an ephemeral
-  answer), else the person's direct message (a button in the App Home);
+- a button: the bot's direct message with the person when pressed there, else ephemeral (a
+  button in an ephemeral answer, also one in a direct message between two people), else the
+  person's direct message (a button in the App Home);
 - a guided conversation (`/leaver chat`, `/placed REF chat`, the form's buttons): the direct
   message, because that is the only place Slack sends us the answers people type;
 - a direct message, a CSV file sent in one, a submitted modal: the direct message.
@@ -29,16 +30,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -81,7 +86,8 @@ from bot.store.models import Person
 log = logging.getLogger(__name__)
 
 TRANSPORT = "slack"
-# Product.md section 6, plus the case commands the core has besides.
+# Product.md section 6, plus the case commands the core has besides; /scan and /admin join
+# when they are built (until then they would only answer "unknown command").
 SLASH_COMMANDS: tuple[str, ...] = (
     "help",
     "leaver",
@@ -92,15 +98,19 @@ SLASH_COMMANDS: tuple[str, ...] = (
     "placed",
     "cases",
     "digest",
-    "scan",
-    "admin",
     "withdraw",
     "close",
     "lost",
 )
+BOLT_TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # what AsyncApp reads when not given a token
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
 MAX_CSV_BYTES = 5 * 1024 * 1024
+# Where a shared file may be fetched with the bot token: Slack's file host (url_private and
+# url_private_download of every file, Slack Connect ones included) and the host of the
+# configured SLACK_API_URL (a proxy or a test double). Any other address in a payload is
+# never sent the token.
+SLACK_FILE_HOST = "files.slack.com"
 # `/leaver chat` and `/placed REF chat` start the guided conversation in the DM instead of
 # opening the modal
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
@@ -147,6 +157,7 @@ class SlackBot:
         self.services = services or SlackServices()
         self.events = SharedSeenEvents(core.engine)
         self._token = settings.slack_bot_token.get_secret_value()
+        self._api_origin = _origin(settings.slack_api_url)
         self.client = AsyncWebClient(
             token=self._token,
             base_url=settings.slack_api_url,
@@ -154,12 +165,13 @@ class SlackBot:
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
         )
         secret = settings.slack_signing_secret
-        self.app = AsyncApp(
-            name="vangnet",
-            client=self.client,
-            signing_secret=secret.get_secret_value() if secret else "",
-            process_before_response=False,
-        )
+        with _bolt_not_reading_the_token():
+            self.app = AsyncApp(
+                name="vangnet",
+                client=self.client,
+                signing_secret=secret.get_secret_value() if secret else "",
+                process_before_response=False,
+            )
         self._register()
 
     def _register(self) -> None:
@@ -425,15 +437,24 @@ class SlackBot:
         self.services.metrics.handled("button")
 
         async def tell(replies: list[Reply]) -> None:
-            if event.channel is not None and event.channel.startswith("D"):
-                await self.post(event.channel, replies)  # a direct message: answer there
-            elif event.response_url:
+            if await self._in_our_dm(event):
+                await self.post(str(event.channel), replies)  # our direct message: answer there
+            elif event.response_url:  # elsewhere, also another direct message: ephemeral
                 await self._answer_ephemeral(respond, event.user, replies)
             else:  # the App Home, or a modal
                 await self.send_all(event.user, replies)
 
         who = await self.who(event.user)
         await self._guarded("button", who, self._press(event, who, tell), tell)
+
+    async def _in_our_dm(self, event: ButtonPress) -> bool:
+        """Whether the button was pressed in the bot's own direct message with the person.
+
+        A "D" channel is not enough: an ephemeral answer to a slash command typed in a direct
+        message between two people has buttons too, and the bot cannot post there."""
+        if event.channel is None or not event.channel.startswith("D"):
+            return False
+        return event.channel == await self.dm_channel(event.user)
 
     async def _press(self, event: ButtonPress, who: Who | None, tell: Tell) -> None:
         if who is None:
@@ -466,12 +487,19 @@ class SlackBot:
         submit: Callable[[FormSubmission], Submitted],
     ) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with
-        them); once saved, the modal closes and the replies go to the direct message."""
+        them, and so does an input we cannot read); once saved, the modal closes and the
+        replies go to the direct message."""
         event = inbound.translate(body)
         if not isinstance(event, FormSubmission):
             await ack()
             return
         self.services.metrics.handled(f"form:{form}")
+        if event.unreadable:  # an input the modal should not have: say so on that block
+            who = await self.who(event.user)
+            t = who.t if who else translator(self.core.default_language)
+            problem = t("I cannot read this field.")
+            await ack(response_action="errors", errors=dict.fromkeys(event.unreadable, problem))
+            return
         try:
             outcome = await asyncio.to_thread(submit, event)
         except Exception as exc:
@@ -551,11 +579,27 @@ class SlackBot:
         if not who.may_register or who.school_id is None:
             await tell([Reply(text=t("/{name} is not for your role. Type /help.", name="leaver"))])
             return
-        csv_files = [f for f in event.files if f.is_csv]
-        if len(csv_files) != 1 or len(event.files) != 1:
-            await tell([Reply(text=t("Send one CSV file of leavers at a time."), error=True)])
+        one_csv = t("Send one CSV file of leavers at a time.")
+        if len(event.files) != 1:
+            await tell([Reply(text=one_csv, error=True)])
             return
-        data = await self._download(csv_files[0])
+        shared = await self._file_details(event.files[0])
+        if shared is None:
+            no_access = t(
+                "I cannot open that file: Slack does not give me access to it. "
+                "Save it on your computer and send it here again."
+            )
+            await tell([Reply(text=no_access, error=True)])
+            return
+        if not shared.is_csv:
+            await tell([Reply(text=one_csv, error=True)])
+            return
+        if shared.url_private is None or not self._may_carry_token(shared.url_private):
+            log.warning("slack: a shared file not on Slack's file host; not downloaded")
+            only = t("I can only read files stored in Slack. Send the CSV file itself, here.")
+            await tell([Reply(text=only, error=True)])
+            return
+        data = await self._download(shared)
         if data is None:
             await tell([Reply(text=t("That file is too large for me."), error=True)])
             return
@@ -564,13 +608,34 @@ class SlackBot:
         )
         await tell(replies)
 
+    async def _file_details(self, shared: SharedFile) -> SharedFile | None:
+        """The file with its address: a file shared over Slack Connect arrives without one
+        (file_access: check_file_info) and is looked up with files.info. None: Slack does
+        not tell us where it is."""
+        if shared.url_private is not None:
+            return shared
+        try:
+            response = await self.client.files_info(file=shared.id)
+            raw = response.get("file")
+            details = inbound.shared_file(raw) if isinstance(raw, dict) else None
+        except (SlackApiError, inbound.Malformed) as exc:
+            log.warning("slack: files.info for a shared file failed: %s", type(exc).__name__)
+            return None
+        if details is None or details.url_private is None:
+            log.warning("slack: files.info gave no address for a shared file")
+            return None
+        return details
+
     async def _download(self, shared: SharedFile) -> bytes | None:
         """The file's bytes, fetched with the bot token (never put in the URL or the log)."""
         if shared.size > MAX_CSV_BYTES:
             return None
+        url = shared.url_private
+        if url is None or not self._may_carry_token(url):
+            raise ValueError("not a Slack file address")  # the token goes nowhere else
         http = self.services.http_client()
         async with http.stream(
-            "GET", shared.url_private, headers={"Authorization": f"Bearer {self._token}"}
+            "GET", url, headers={"Authorization": f"Bearer {self._token}"}
         ) as response:
             response.raise_for_status()
             chunks: list[bytes] = []
@@ -582,8 +647,38 @@ class SlackBot:
                 chunks.append(chunk)
         return b"".join(chunks)
 
+    def _may_carry_token(self, url: str) -> bool:
+        """Whether the bot token may go with a request to `url` (see SLACK_FILE_HOST)."""
+        origin = _origin(url)
+        return origin == ("https", SLACK_FILE_HOST, 443) or origin == self._api_origin
+
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of `url` (the port made explicit for http and https)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    scheme = parts.scheme.casefold()
+    default = {"https": 443, "http": 80}.get(scheme)
+    return (scheme, (parts.hostname or "").casefold(), port if port is not None else default)
+
+
+@contextmanager
+def _bolt_not_reading_the_token() -> Iterator[None]:
+    """bolt reads SLACK_BOT_TOKEN from the environment by itself; given our client as well, it
+    warns at every start that the token will be unused. The client carries the token (read by
+    Settings, from the environment or .env), so bolt is built without that variable in view."""
+    token = os.environ.pop(BOLT_TOKEN_VARIABLE, None)
+    try:
+        yield
+    finally:
+        if token is not None:
+            os.environ[BOLT_TOKEN_VARIABLE] = token
 
 
 def _who_of(person: Person, default_language: str) -> Who:

@@ -54,6 +54,7 @@ class FormSubmission:
     callback_id: str
     values: dict[str, str]  # block id → the text typed, value chosen or date ("" when empty)
     private_metadata: str = ""
+    unreadable: tuple[str, ...] = ()  # block ids whose input is of a type we cannot read
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class SharedFile:
     id: str
     name: str
     filetype: str
-    url_private: str
+    url_private: str | None  # None: ask files.info (a Slack Connect file comes without it)
     size: int
 
     @property
@@ -113,6 +114,15 @@ def _opt(payload: Payload, *path: str) -> str | None:
         return None
 
 
+SLACKBOT = "USLACKBOT"  # Slack's own bot: tips and reminders, in everyone's direct messages
+
+
+def typed(text: str) -> str:
+    """What a person typed: Slack sends `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;` (and
+    nothing else escaped); decoded once, `&amp;` last, so a typed `&lt;` stays `&lt;`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 # --- one function per kind --------------------------------------------------------------------
 
 
@@ -120,7 +130,7 @@ def slash_command(body: Payload) -> Inbound:
     return SlashCommand(
         user=_str(body, "user_id"),
         command=_str(body, "command"),
-        text=(_opt(body, "text") or "").strip(),
+        text=typed(_opt(body, "text") or "").strip(),
         channel=_str(body, "channel_id"),
         response_url=_str(body, "response_url"),
         trigger_id=_str(body, "trigger_id"),
@@ -148,9 +158,9 @@ def block_actions(body: Payload) -> Inbound:
     )
 
 
-def _input_value(state: Payload) -> str:
+def _input_value(state: Payload) -> str | None:
     """What one input holds: typed text, the value of the chosen option, or the date picked
-    (YYYY-MM-DD)."""
+    (YYYY-MM-DD); None for an input type we do not know."""
     kind = state.get("type")
     if kind == "plain_text_input":
         return (_opt(state, "value") or "").strip()
@@ -158,7 +168,8 @@ def _input_value(state: Payload) -> str:
         return _opt(state, "selected_option", "value") or ""
     if kind == "datepicker":
         return _opt(state, "selected_date") or ""
-    raise Malformed(f"input type {kind}")
+    log.info("slack: a modal input of type %s, which we cannot read", kind)
+    return None
 
 
 def view_submission(body: Payload) -> Inbound:
@@ -166,16 +177,22 @@ def view_submission(body: Payload) -> Inbound:
     if not isinstance(values_by_block, Mapping):
         raise Malformed("missing view.state.values")
     values: dict[str, str] = {}
+    unreadable: list[str] = []
     for block_id, inputs in values_by_block.items():
         if not isinstance(inputs, Mapping) or len(inputs) != 1:
             raise Malformed(f"block {block_id} has no single input")
         (state,) = inputs.values()
-        values[str(block_id)] = _input_value(state)
+        value = _input_value(state) if isinstance(state, Mapping) else None
+        if value is None:
+            unreadable.append(str(block_id))
+        else:
+            values[str(block_id)] = value
     return FormSubmission(
         user=_str(body, "user", "id"),
         callback_id=_str(body, "view", "callback_id"),
         values=values,
         private_metadata=_opt(body, "view", "private_metadata") or "",
+        unreadable=tuple(unreadable),
     )
 
 
@@ -185,13 +202,21 @@ def app_home_opened(body: Payload) -> Inbound:
     return HomeOpened(user=_str(body, "event", "user"))
 
 
-def _file(raw: Payload) -> SharedFile:
+CHECK_FILE_INFO = "check_file_info"  # Slack Connect: the file's details come from files.info
+
+
+def shared_file(raw: Payload) -> SharedFile:
+    """A file as a message event or files.info describes it."""
     size = raw.get("size", 0)
+    if _opt(raw, "file_access") == CHECK_FILE_INFO:
+        url: str | None = None
+    else:
+        url = _opt(raw, "url_private_download") or _str(raw, "url_private")
     return SharedFile(
         id=_str(raw, "id"),
         name=_opt(raw, "name") or "",
         filetype=_opt(raw, "filetype") or "",
-        url_private=_opt(raw, "url_private_download") or _str(raw, "url_private"),
+        url_private=url,
         size=size if isinstance(size, int) else 0,
     )
 
@@ -202,6 +227,8 @@ def message(body: Payload) -> Inbound:
         return Unsupported("message", "not in a direct message")
     if event.get("bot_id") or event.get("subtype") == "bot_message":
         return Unsupported("message", "from a bot")
+    if event.get("user") == SLACKBOT:
+        return Unsupported("message", "from Slackbot")
     subtype = event.get("subtype")
     if subtype not in (None, "file_share"):
         return Unsupported("message", f"subtype {subtype}")
@@ -211,8 +238,8 @@ def message(body: Payload) -> Inbound:
     return DirectMessage(
         user=_str(event, "user"),
         channel=_str(event, "channel"),
-        text=(_opt(event, "text") or "").strip(),
-        files=tuple(_file(f) for f in files if isinstance(f, Mapping)),
+        text=typed(_opt(event, "text") or "").strip(),
+        files=tuple(shared_file(f) for f in files if isinstance(f, Mapping)),
     )
 
 
