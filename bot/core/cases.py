@@ -342,8 +342,11 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     names = ", ".join(p.name for p in receivers)
     where = queries.municipality_name(ctx.session, code=code)
     refresh_cards(
-        ctx, case, N_("Case {ref} was transferred to {municipality}: {names}."),
-        municipality=where, names=names,
+        ctx,
+        case,
+        N_("Case {ref} was transferred to {municipality}: {names}."),
+        municipality=where,
+        names=names,
     )
     notify_due(ctx, case, reason=reason, transferred_by=ctx.actor)
     schedule_unclaimed_checks(ctx, case)
@@ -470,9 +473,7 @@ def reopen(ctx: Ctx, ref: str) -> Reply:
                 ref=case.ref,
             )
         )
-    apply(
-        ctx, case, "reopen", owner_id=None, assigned_person_id=None, closed_reason=None
-    )
+    apply(ctx, case, "reopen", owner_id=None, assigned_person_id=None, closed_reason=None)
     for contact in _school_side(ctx.session, case):
         _tell(
             ctx,
@@ -576,10 +577,7 @@ def refresh_cards(ctx: Ctx, case: Case, note: str = "", **params: Any) -> None:
                 title=t("Case {ref}", ref=case.ref),
                 text=intro or t("Case {ref} is no longer in your view.", ref=case.ref),
             )
-        outbox.replace(
-            ctx.session, message, reply, dedupe_key=f"edit:{message.id}:{case.version}"
-        )
-
+        outbox.replace(ctx.session, message, reply, dedupe_key=f"edit:{message.id}:{case.version}")
 
 
 def pickers(ctx: Ctx, case: Case) -> list[Person]:

@@ -95,7 +95,12 @@ async def deliver_pending(
         if not addresses:
             return 0
         leased = [
-            (m.id, m.person_id, reply_of(m), _target(session, m, via=via, editable=edit is not None))
+            (
+                m.id,
+                m.person_id,
+                reply_of(m),
+                _target(session, m, via=via, editable=edit is not None),
+            )
             for m in lease_pending(session, person_ids=list(addresses), limit=limit)
         ]
     sent = 0

@@ -19,9 +19,7 @@ _KEEP = {"\n", "\t"}
 def clean(text: str) -> str:
     """`text` without escape sequences and control characters (newlines and tabs stay)."""
     text = _ESCAPES.sub("", text)
-    return "".join(
-        ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in ("Cc",)
-    )
+    return "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in ("Cc",))
 
 
 def visible(text: str) -> str:
