@@ -363,3 +363,60 @@ def test_audit_events_hold_no_personal_data(core: Core) -> None:
     dump = repr([(e.action, e.detail) for e in trail(core, c.ref)])
     for secret in ("Jesse", "06-12345678", "hovenier"):
         assert secret not in dump
+
+
+def test_a_broker_cannot_transfer_to_themselves_through_their_own_municipality(
+    core: Core,
+) -> None:
+    """Issue 8 item 4: `/transfer REF Hardenberg` by Henk is refused like `@henk`."""
+    c = make_leaver(
+        core,
+        school="kompas",
+        by="joost",
+        home_municipality="Hardenberg",
+        early_leaver="yes",
+        expected_exit="2026-11",
+    )
+    say(core, "henk", f"/claim {c.ref}")
+    before = case(core, c.ref)
+    by_name = one(say(core, "henk", f"/transfer {c.ref} @henk"))
+    by_municipality = one(say(core, "henk", f"/transfer {c.ref} Hardenberg"))
+    assert by_name.error and by_municipality.error
+    assert "yourself" in by_name.text and "yourself" in by_municipality.text
+    assert case(core, c.ref).version == before.version
+    assert len(inbox(core, "henk", kind="due")) == 1  # no second ping to himself
+
+
+def test_only_the_owner_or_the_coordinator_transfers_an_owned_case(core: Core) -> None:
+    """Issue 8 item 9: a colleague cannot take a claimed case away; the owner is told."""
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    say(core, "wim", f"/claim {c.ref}")
+    before = case(core, c.ref)
+    refused = one(say(core, "fatima", f"/transfer {c.ref} Kampen"))
+    assert refused.error and "Wim Jansen" in refused.text
+    assert one(press(core, "fatima", f"transfer:{c.ref}:GM0166")).error
+    assert one(press(core, "fatima", f"transfer:{c.ref}")).error  # no choices offered either
+    assert case(core, c.ref).version == before.version and case(core, c.ref).owner_id == "wim"
+    assert not one(say(core, "anna", f"/transfer {c.ref} Kampen")).error
+    (told,) = inbox(core, "wim", kind="transferred_away")
+    assert "Anna de Vries" in told.payload["text"] and "Kampen" in told.payload["text"]
+
+
+def test_a_transfer_to_where_an_unclaimed_case_already_is_is_refused(core: Core) -> None:
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    before = case(core, c.ref)
+    refused = one(say(core, "anna", f"/transfer {c.ref} Zwolle"))
+    assert refused.error and "already" in refused.text
+    assert case(core, c.ref).version == before.version
+
+
+def test_a_long_transfer_or_close_reason_is_refused(core: Core) -> None:
+    """Issue 8 item 7: reasons are forwarded to others; 500 characters at most."""
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    say(core, "wim", f"/claim {c.ref}")
+    before = case(core, c.ref)
+    assert "500" in one(say(core, "wim", f"/transfer {c.ref} Kampen {'x' * 10_000}")).text
+    assert "500" in one(say(core, "wim", f"/close {c.ref} {'y' * 501}")).text
+    assert case(core, c.ref).version == before.version
+    assert inbox(core, "bram") == []
+    assert not one(say(core, "wim", f"/transfer {c.ref} Kampen {'x' * 500}")).error

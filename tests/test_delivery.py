@@ -153,3 +153,178 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
     frozen.shift(timedelta(seconds=31))
     run_sweep(core)
     assert sorted(m.person_id for m in outbox(core)) == ["fatima", "wim"]
+
+
+def test_a_task_of_unknown_kind_is_marked_failed_and_logged_once(
+    core: Core,
+    frozen: time_machine.Coordinates,
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 8 item 8: not retried hourly for ever."""
+    import logging
+
+    from bot.core import clock, tasks
+    from bot.store.models import Task
+
+    with session_scope(core.engine) as session:
+        tasks.schedule(session, kind="from_a_newer_version", due_at=clock.now())
+    with caplog.at_level(logging.ERROR):
+        run_sweep(core)
+        for _ in range(3):
+            frozen.shift(timedelta(hours=2))
+            run_sweep(core)
+    assert caplog.text.count("from_a_newer_version") == 1
+    with session_scope(core.engine) as session:
+        (task,) = session.exec(select(Task)).all()
+    assert task.done_at is not None and task.last_error == "unknown kind"
+
+
+def test_a_failed_send_keeps_the_error_type_only(core: Core) -> None:
+    """Issue 8 item 8: an exception's text may quote the message, and so personal data."""
+
+    class Leaky:
+        async def send(self, address: str, reply: Reply) -> None:
+            raise RuntimeError(f"could not deliver: {reply.fields}")
+
+    make_leaver(
+        core, early_leaver="yes", expected_exit="2026-11", consent="given", name="Jesse Voorbeeld"
+    )
+    asyncio.run(
+        deliver_pending(core.engine, via="test", address_of=lambda p: p.id, send=Leaky().send)
+    )
+    errors = {m.last_error for m in outbox(core)}
+    assert errors == {"RuntimeError"}
+
+
+class EditingPlatform(Platform):
+    """A platform whose messages can be edited afterwards, like Slack's and Telegram's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: dict[str, Reply] = {}  # platform reference → what it shows now
+
+    async def send(self, address: str, reply: Reply) -> str:  # type: ignore[override]
+        ref = f"{address}:{len(self.shown) + 1}"
+        self.shown[ref] = reply
+        return ref
+
+    async def edit(self, address: str, ref: str, reply: Reply) -> None:
+        assert ref.startswith(address + ":")
+        self.shown[ref] = reply
+
+
+def deliver_editing(core: Core, platform: EditingPlatform) -> int:
+    return asyncio.run(
+        deliver_pending(
+            core.engine,
+            via="test",
+            address_of=lambda p: p.id,
+            send=platform.send,
+            edit=platform.edit,
+        )
+    )
+
+
+def test_a_claimed_cards_claim_button_is_gone_everywhere(core: Core) -> None:
+    """Issue 8 item 17: after a claim the other brokers' cards say who has the case."""
+    from tests.factories import say
+
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    platform = EditingPlatform()
+    assert deliver_editing(core, platform) == 2  # the cards of wim and fatima
+    say(core, "wim", f"/claim {c.ref}")
+    deliver_editing(core, platform)
+    fatima = next(r for ref, r in platform.shown.items() if ref.startswith("fatima:"))
+    wim = next(r for ref, r in platform.shown.items() if ref.startswith("wim:"))
+    assert "Wim Jansen has taken case" in fatima.text
+    assert all(not b.action.startswith("claim:") for b in fatima.buttons + wim.buttons)
+    assert any(b.action == f"placed:{c.ref}" for b in wim.buttons)  # the owner can go on
+    assert len([ref for ref in platform.shown if ref.startswith("fatima:")]) == 1  # edited
+
+
+def test_a_card_not_sent_yet_is_changed_in_place(core: Core) -> None:
+    from tests.factories import say
+
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    say(core, "wim", f"/claim {c.ref}")
+    (card,) = [m for m in outbox(core) if m.person_id == "fatima"]  # no separate edit
+    assert card.kind == "due" and card.sent_at is None
+    assert "Wim Jansen has taken case" in card.payload["text"]
+    assert all(not b["action"].startswith("claim:") for b in card.payload["buttons"])
+
+
+def test_an_edit_waits_for_its_message_and_is_dropped_where_it_cannot_be_applied(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    from bot.core import outbox as box
+    from bot.store.models import OutboxMessage as Row
+
+    make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    with session_scope(core.engine) as session:
+        original = session.exec(select(Row).where(Row.person_id == "wim")).one()
+        box.enqueue(
+            session,
+            person_id="wim",
+            kind="edit",
+            reply=Reply(text="changed"),
+            dedupe_key="edit:test",
+            replaces_id=original.id,
+        )
+    platform = EditingPlatform()
+
+    async def fail_wim(address: str, reply: Reply) -> str:
+        if address == "wim":
+            raise ConnectionError("not now")
+        return await platform.send(address, reply)
+
+    asyncio.run(
+        deliver_pending(
+            core.engine, via="test", address_of=lambda p: p.id, send=fail_wim, edit=platform.edit
+        )
+    )
+    edit = next(m for m in outbox(core) if m.kind == "edit")
+    assert edit.sent_at is None and edit.dropped_at is None  # waits for the card itself
+    for _ in range(2):  # sent later by a transport that cannot edit: the edit is dropped
+        frozen.shift(timedelta(seconds=31))
+        asyncio.run(
+            deliver_pending(
+                core.engine, via="terminal-like", address_of=lambda p: p.id, send=Platform().send
+            )
+        )
+    edit = next(m for m in outbox(core) if m.kind == "edit")
+    assert edit.dropped_at is not None and edit.sent_at is None
+
+
+def test_erasing_drops_what_was_not_sent_and_never_sends_a_placeholder(
+    core: Core,
+) -> None:
+    """Issue 8 item 2: pending messages about an erased case are dropped, sent ones blanked,
+    and the sent cards edited to show the case without its details."""
+    import json
+
+    from bot.core.context import system_person
+    from bot.core.privacy import erase_case
+
+    c = make_leaver(
+        core, early_leaver="yes", expected_exit="2026-11", consent="given", name="Jesse Voorbeeld"
+    )
+    platform = EditingPlatform()
+    deliver_editing(core, platform)  # wim's and fatima's cards are shown
+    from tests.factories import say
+
+    say(core, "wim", f"/claim {c.ref}")  # sara's "taken over" note waits to be sent
+    with session_scope(core.engine) as session:
+        erase_case(core.ctx(session, system_person(), transport="cli", private=True), c.ref)
+    deliver_editing(core, platform)
+    for reply in platform.shown.values():
+        text = json.dumps(reply.model_dump(mode="json"))
+        assert "Jesse" not in text and "[erased]" not in text
+    messages = outbox(core)
+    for m in messages:
+        assert "Jesse" not in json.dumps(m.payload)
+    (note,) = [m for m in messages if m.person_id == "sara"]
+    assert note.dropped_at is not None and note.sent_at is None
+    delivered = asyncio.run(
+        deliver_pending(core.engine, via="test", address_of=lambda p: p.id, send=Platform().send)
+    )
+    assert delivered == 0  # nothing about the erased case goes out any more

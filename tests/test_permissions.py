@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from bot.core.app import Core
 from tests.factories import case, make_leaver, one, press, say, text_of
@@ -146,3 +147,51 @@ def test_help_shows_only_what_the_role_can_do(core: Core) -> None:
 def test_an_unknown_command_says_so(core: Core) -> None:
     reply = one(say(core, "wim", "/frobnicate"))
     assert reply.error and "/frobnicate" in reply.text
+
+
+# --- buttons pass the same checks as their commands (issue 8, item 6) ----------------------
+
+
+def test_every_button_kind_maps_to_a_command_with_roles() -> None:
+    from bot.core.commands import ACTION_COMMANDS, COMMANDS
+    from bot.core.permissions import COMMAND_ROLES
+
+    for kind, command in ACTION_COMMANDS.items():
+        if command is not None:
+            assert command in COMMANDS and command in COMMAND_ROLES, kind
+
+
+@pytest.mark.parametrize(
+    ("person", "action"),
+    [
+        ("sara", "transfer:{ref}"),  # a school contact is offered no municipalities
+        ("sara", "transfer:{ref}:GM0166"),
+        ("sara", "claim:{ref}"),
+        ("dirk", "details:{ref}"),  # the doorstroompunt: /case is theirs, but out of scope
+        ("sara", "placed:{ref}"),
+        ("sara", "fu:{ref}:0:ok"),
+        ("wim", "round:complete:2026-10-01"),  # a broker has no forecasting round
+    ],
+)
+def test_a_button_needs_the_role_of_its_command(
+    core: Core, world: dict[str, str], person: str, action: str
+) -> None:
+    ref = world["zwolle"]
+    before = case(core, ref)
+    reply = one(press(core, person, action.format(ref=ref)))
+    assert reply.error and not reply.buttons
+    assert case(core, ref).version == before.version
+
+
+def test_a_follow_up_is_answered_by_the_owner_only(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    """Fails if the owner check in followups.answer goes: fatima may see wim's case."""
+    from tests.test_schedule import first_follow_up_asked
+
+    c = first_follow_up_asked(core, frozen)
+    before = case(core, c.ref)
+    refused = one(press(core, "fatima", f"fu:{c.ref}:0:ok"))
+    assert refused.error and "owner" in refused.text
+    assert case(core, c.ref).version == before.version
+    assert case(core, c.ref).followup_open == 0

@@ -200,3 +200,28 @@ def test_lost_contact_at_a_follow_up_is_reported(
 def test_only_a_claimed_case_can_be_placed(core: Core) -> None:
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     assert one(say(core, "wim", f"/placed {c.ref}")).error
+
+
+def test_still_in_place_after_changed_place_was_begun_leaves_one_follow_up(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    """Issue 8 item 5: answering the same question twice must not plan two next follow-ups."""
+    from sqlmodel import select
+
+    from bot.store.db import session_scope
+    from bot.store.models import Task
+
+    c = first_follow_up_asked(core, frozen)
+    press(core, "wim", f"fu:{c.ref}:0:changed")  # the placement form opens …
+    for a in ("mbo", "Deltion BBL", "2027-01-04"):
+        say(core, "wim", a)
+    assert not one(press(core, "wim", f"fu:{c.ref}:0:ok")).error  # … the old button is pressed
+    refused = one(press(core, "wim", "form:confirm"))  # … and then the form confirmed
+    assert refused.error and "no longer open" in refused.text
+    after = case(core, c.ref)
+    assert after.placement_org == "Bakkerij" and after.followups_done == 1
+    with session_scope(core.engine) as session:
+        pending = session.exec(
+            select(Task).where(Task.kind == "followup", Task.case_ref == c.ref)
+        ).all()
+    assert sorted(t.payload["n"] for t in pending) == [0, 1]  # the one asked, and one next

@@ -107,16 +107,24 @@ def apply(ctx: Ctx, case: Case, name: str, **changes: Any) -> Case:
     """Move `case` along transition `name`, atomically, and record it in the audit trail."""
     tr = check(ctx.t, case, name)
     before = case.state
-    values: dict[str, Any] = {
-        "state": tr.target.value,
-        "version": case.version + 1,
-        "updated_at": clock.now(),
-        **changes,
-    }
+    update_case(
+        ctx,
+        case,
+        name,
+        {"state": tr.target.value, **changes},
+        **{"from": before, "to": tr.target.value},
+        **_pseudonymous(changes),
+    )
+    return case
+
+
+def update_case(ctx: Ctx, case: Case, action: str, values: dict[str, Any], **detail: Any) -> Case:
+    """Write `values` to `case` if nobody changed it since it was read (one conditional
+    UPDATE on its version), and record `action` with `detail` in the audit trail."""
     result = ctx.session.execute(
         update(Case)
         .where(col(Case.id) == case.id, col(Case.version) == case.version)
-        .values(**values)
+        .values(**values, version=case.version + 1, updated_at=clock.now())
     )
     ctx.session.refresh(case)
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -125,10 +133,9 @@ def apply(ctx: Ctx, case: Case, name: str, **changes: Any) -> Case:
         ctx.session,
         actor_id=ctx.actor.id,
         transport=ctx.transport,
-        action=name,
+        action=action,
         case_ref=case.ref,
-        **{"from": before, "to": tr.target.value},
-        **_pseudonymous(changes),
+        **detail,
     )
     return case
 
@@ -245,7 +252,7 @@ def claim(ctx: Ctx, ref: str) -> Reply:
     apply(ctx, case, "claim", owner_id=ctx.actor.id, assigned_person_id=None)
     refresh_cards(ctx, case, N_("{name} has taken case {ref}."), name=ctx.actor.name)
     for contact in _school_side(ctx.session, case):
-        _tell(
+        tell(
             ctx,
             contact,
             case,
@@ -351,7 +358,7 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     notify_due(ctx, case, reason=reason, transferred_by=ctx.actor)
     schedule_unclaimed_checks(ctx, case)
     if previous_owner is not None and previous_owner.id != ctx.actor.id:
-        _tell(
+        tell(
             ctx,
             previous_owner,
             case,
@@ -362,7 +369,7 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
             names=names,
         )
     for contact in _school_side(ctx.session, case):
-        _tell(
+        tell(
             ctx,
             contact,
             case,
@@ -450,7 +457,7 @@ def withdraw(ctx: Ctx, ref: str, reason: str) -> Reply:
 
 
 def _tell_withdrawn(ctx: Ctx, person: Person, case: Case, reason: str) -> None:
-    _tell(
+    tell(
         ctx,
         person,
         case,
@@ -475,7 +482,7 @@ def reopen(ctx: Ctx, ref: str) -> Reply:
         )
     apply(ctx, case, "reopen", owner_id=None, assigned_person_id=None, closed_reason=None)
     for contact in _school_side(ctx.session, case):
-        _tell(
+        tell(
             ctx,
             contact,
             case,
@@ -536,7 +543,7 @@ def lose_contact(ctx: Ctx, ref: str) -> Reply:
 def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
     for person in queries.people_with_role(ctx.session, role="doorstroompunt"):
         if person.municipality_code in (None, case.home_municipality_code):
-            _tell(
+            tell(
                 ctx,
                 person,
                 case,
@@ -647,7 +654,7 @@ def notify_due(
         for broker in queries.brokers_of(ctx.session, municipality_code=school.municipality_code):
             if broker in receivers:
                 continue
-            _tell(
+            tell(
                 ctx,
                 broker,
                 case,
@@ -676,7 +683,8 @@ def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
     )
 
 
-def _tell(ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params: Any) -> None:
+def tell(ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params: Any) -> None:
+    """A short message (msgid `message`) about `case` to `person`, in their language."""
     t = ctx.translator_for(person)
     text = t(message, ref=case.ref, student=case.student_ref, **params)
     outbox.enqueue(

@@ -88,6 +88,10 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
         n = int(context["n"])
         if case.state != CaseState.placed:
             raise Refused(t("Case {ref} is no longer placed.", ref=case.ref))
+        if not _open(case, n):  # answered meanwhile (another button, another person)
+            raise Refused(
+                t("This follow-up question of case {ref} is no longer open.", ref=case.ref)
+            )
         cases.apply(
             ctx,
             case,
@@ -345,9 +349,12 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
 
 
 def _close_question(case: Case, n: int, *, done: int) -> Any:
-    """Close follow-up question n, but only if it is still open (a double press does nothing)."""
+    """Close follow-up question n, but only if it is still open (a double press does nothing).
+
+    A new version, so that an answer begun earlier on the same question (a changed place whose
+    form is still open) finds the case changed and is refused."""
     return (
         update(Case)
         .where(col(Case.id) == case.id, col(Case.followup_open) == n)
-        .values(followup_open=None, followups_done=done)
+        .values(followup_open=None, followups_done=done, version=col(Case.version) + 1)
     )

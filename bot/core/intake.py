@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.core import audit, cases, clock, refs
+from bot.core import audit, cases, clock, privacy, refs
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.fields import LEAVER_FIELDS, FieldError, ParseEnv
+from bot.core.i18n import N_
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case
@@ -66,13 +67,9 @@ def check_leaver(raw: dict[str, str], env: ParseEnv) -> Checked:
     return Checked(values, errors)
 
 
-def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Case, bool]:
-    """Create the case, or update the one with the same school and student reference."""
-    session = ctx.session
-    school = queries.school_by_id(session, school_id=school_id)
-    if school is None:
-        raise Refused(ctx.t("There is no school {school} in the directory.", school=school_id))
-    now = clock.now()
+def leaver_data(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a case as a checked leaver describes them (personal ones only with
+    consent)."""
     consent = values.get("consent", Consent.not_asked)
     data: dict[str, Any] = {
         "birth_year": values.get("birth_year"),
@@ -87,27 +84,45 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
     }
     for name in PERSONAL:
         data[name] = values.get(name) if consent == Consent.given else None
-    existing = session.exec(
-        select(Case).where(Case.school_id == school_id, Case.student_ref == values["student_ref"])
+    return data
+
+
+def known_case(ctx: Ctx, *, school_id: str, student_ref: str) -> Case | None:
+    """The case this school registered earlier under the same student reference, if any."""
+    return ctx.session.exec(
+        select(Case).where(Case.school_id == school_id, Case.student_ref == student_ref)
     ).first()
+
+
+def changes(existing: Case, data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """What registering `data` again would change of `existing`: column → (now, then).
+
+    Personal details left out while consent stays given are kept, not erased; the consent
+    date stays while consent stays given.
+    """
+    data = dict(data)
+    if existing.consent == Consent.given and data["consent"] == Consent.given:
+        data["consent_date"] = existing.consent_date
+        for name in PERSONAL:  # keep what was known when the update leaves it out
+            data[name] = data[name] or getattr(existing, name)
+    return {
+        key: (getattr(existing, key), value)
+        for key, value in data.items()
+        if getattr(existing, key) != value
+    }
+
+
+def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Case, bool]:
+    """Create the case, or update the one with the same school and student reference."""
+    session = ctx.session
+    school = queries.school_by_id(session, school_id=school_id)
+    if school is None:
+        raise Refused(ctx.t("There is no school {school} in the directory.", school=school_id))
+    now = clock.now()
+    data = leaver_data(ctx, values)
+    existing = known_case(ctx, school_id=school_id, student_ref=values["student_ref"])
     if existing is not None:
-        if existing.consent == Consent.given and consent == Consent.given:
-            for name in PERSONAL:  # keep what was known when the update leaves it out
-                data[name] = data[name] or getattr(existing, name)
-        for key, value in data.items():
-            setattr(existing, key, value)
-        existing.urgent = existing.urgent or existing.early_leaver
-        existing.updated_at = now
-        session.add(existing)
-        audit.record(
-            session,
-            actor_id=ctx.actor.id,
-            transport=ctx.transport,
-            action="update",
-            case_ref=existing.ref,
-        )
-        session.flush()
-        cases.due_if_window_open(ctx, existing)
+        update_leaver(ctx, existing, changes(existing, data))
         return existing, False
 
     for _ in range(5):
@@ -144,3 +159,69 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
     )
     cases.due_if_window_open(ctx, case)
     return case, True
+
+
+def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> None:
+    """Apply what a school corrected about a leaver, as one audited change.
+
+    Consent withdrawn: the name, contact details and notes are erased everywhere they are
+    shown (sent case cards are edited, stored copies of messages blanked). A new home
+    municipality of a case nobody has taken yet re-routes it: the brokers who had its card
+    are told, the new ones get it. Cards already sent show the case as it is now.
+    """
+    if not changed:
+        cases.due_if_window_open(ctx, case)
+        return
+    before_home = case.home_municipality_code
+    values = {key: new for key, (_old, new) in changed.items()}
+    reroute = (
+        "home_municipality_code" in changed
+        and case.state in (CaseState.forecast, CaseState.due)
+        and case.owner_id is None
+        and case.assigned_person_id is None
+        and case.responsible_municipality_code == before_home
+    )
+    if reroute:
+        values["responsible_municipality_code"] = values["home_municipality_code"]
+    if values.get("early_leaver"):
+        values["urgent"] = True
+    consent_withdrawn = "consent" in changed and changed["consent"][0] == Consent.given
+    old_pickers = cases.pickers(ctx, case) if reroute and case.state == CaseState.due else []
+    cases.update_case(
+        ctx,
+        case,
+        "update",
+        values,
+        fields=sorted(changed),
+        **({"home_municipality_code": case.home_municipality_code} if reroute else {}),
+    )
+    if consent_withdrawn:
+        privacy.blank_sent_messages(ctx.session, case_ref=case.ref)
+    if reroute and case.state == CaseState.due:
+        where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
+        cases.refresh_cards(
+            ctx,
+            case,
+            N_(
+                "The school changed the home municipality of case {ref}: it is "
+                "now with the brokers of {municipality}."
+            ),
+            municipality=where,
+        )
+        for broker in old_pickers:
+            cases.tell(
+                ctx,
+                broker,
+                case,
+                "rerouted",
+                N_(
+                    "Case {ref} ({student}) is no longer yours to pick up: the school changed "
+                    "the home municipality to {municipality}."
+                ),
+                municipality=where,
+            )
+        cases.notify_due(ctx, case)
+        cases.schedule_unclaimed_checks(ctx, case)
+    else:
+        cases.refresh_cards(ctx, case, N_("The school updated case {ref}."))
+    cases.due_if_window_open(ctx, case)

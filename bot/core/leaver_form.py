@@ -18,16 +18,19 @@ flowchart LR
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from bot.core import forms
+from bot.core.cards import month
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.fields import FIELDS_BY_NAME, ParseEnv
 from bot.core.i18n import N_
-from bot.core.intake import check_leaver, save_leaver
+from bot.core.intake import changes, check_leaver, known_case, leaver_data, save_leaver
 from bot.core.replies import Button, Reply
-from bot.core.vocab import CaseState, Consent, Programme
+from bot.core.vocab import CaseState, Consent, Programme, label
 from bot.store import queries
 
 
@@ -51,6 +54,67 @@ def _consented(values: dict[str, Any]) -> bool:
 
 def _is_vso(values: dict[str, Any]) -> bool:
     return values.get("programme") == Programme.vso
+
+
+# a case column → the leaver field it comes from (for its label)
+_FIELD_OF = {"home_municipality_code": "home_municipality"}
+
+
+def _already_known(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> str:
+    """Above the summary: whether this leaver is known already, and what confirming changes."""
+    if "student_ref" not in values or "home_municipality" not in values:
+        return ""
+    try:
+        data = leaver_data(ctx, values)
+    except KeyError:  # a required answer is still missing: the summary asks for it
+        return ""
+    case = known_case(ctx, school_id=context["school_id"], student_ref=values["student_ref"])
+    if case is None:
+        return ""
+    t = ctx.t
+    text = t(
+        "This leaver is already known as case {ref} ({state}). Confirming changes that case.",
+        ref=case.ref,
+        state=label(t, case.state),
+    )
+    changed = changes(case, data)
+    lines = []
+    for column, (old, new) in changed.items():
+        if column == "consent_date":
+            continue
+        spec = FIELDS_BY_NAME[_FIELD_OF.get(column, column)]
+        if spec.personal:
+            what = t("erased") if new is None else t("changed")
+            lines.append(f"{t(spec.label)}: {what}")
+        else:
+            lines.append(f"{t(spec.label)}: {_value(ctx, old)} → {_value(ctx, new)}")
+    if not lines:
+        return text + "\n" + t("Nothing changes.")
+    if "consent" in changed and changed["consent"][0] == Consent.given:
+        lines.append(
+            t("Without consent, the name, contact details and notes are erased everywhere.")
+        )
+    if (
+        "home_municipality_code" in changed
+        and case.state in (CaseState.forecast, CaseState.due)
+        and case.owner_id is None
+        and case.assigned_person_id is None
+        and case.responsible_municipality_code == case.home_municipality_code
+    ):
+        lines.append(t("The case moves to the brokers of the new home municipality."))
+    return text + "\n" + "\n".join(f"• {line}" for line in lines)
+
+
+def _value(ctx: Ctx, value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return ctx.t("yes") if value else ctx.t("no")
+    if isinstance(value, date):
+        return month(ctx.t, value)
+    if isinstance(value, str) and re.fullmatch(r"GM\d{4}", value):
+        return queries.municipality_name(ctx.session, code=value)
+    return label(ctx.t, str(value))
 
 
 def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
@@ -148,6 +212,7 @@ LEAVER_FORM = forms.register(
             ),
         ),
         on_confirm=_confirm,
+        summary_note=_already_known,
     )
 )
 

@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.core import audit, clock
+from bot.core import audit, cases, clock
 from bot.core.context import Ctx
 from bot.core.errors import Refused
+from bot.core.i18n import N_
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import PERSONAL_CASE_FIELDS, Case, OutboxMessage
-
-ERASED_PAYLOAD: dict[str, Any] = {"text": "[erased]"}
 
 
 def export_case(ctx: Ctx, ref: str) -> dict[str, Any]:
@@ -49,7 +48,8 @@ def export_case(ctx: Ctx, ref: str) -> dict[str, Any]:
             "kind": m.kind,
             "created_at": m.created_at.isoformat(),
             "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-            "content": m.payload,
+            "dropped_at": m.dropped_at.isoformat() if m.dropped_at else None,
+            "content": m.payload or None,  # None: blanked when the details were erased
         }
         for m in ctx.session.exec(
             select(OutboxMessage)
@@ -62,23 +62,51 @@ def export_case(ctx: Ctx, ref: str) -> dict[str, Any]:
 
 def erase_case(ctx: Ctx, ref: str) -> Case:
     case = _case(ctx, ref)
-    erase_personal(ctx.session, case, actor_id=ctx.actor.id, transport=ctx.transport)
+    erase_personal(ctx, case)
     return case
 
 
-def erase_personal(session: Session, case: Case, *, actor_id: str, transport: str) -> None:
+def erase_personal(ctx: Ctx, case: Case) -> None:
+    """Blank the case's personal data and every stored copy of it: messages not sent yet are
+    dropped, sent ones blanked, and case cards shown on a platform that can edit them are
+    edited to show the case without its details."""
     for name in PERSONAL_CASE_FIELDS:
         setattr(case, name, None)
     case.closed_reason = None  # free text typed by people: it may name the young person
     case.personal_data_erased_at = clock.now()
-    session.add(case)
+    case.version += 1  # a change like any other: tasks and edits keyed by version see it
+    ctx.session.add(case)
+    ctx.session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.case_ref) == case.ref,
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.dropped_at).is_(None),
+        )
+        .values(payload={}, dropped_at=clock.now(), leased_until=None, last_error=None)
+    )
+    blank_sent_messages(ctx.session, case_ref=case.ref)
+    ctx.session.flush()
+    cases.refresh_cards(ctx, case, N_("The personal details of case {ref} were erased."))
+    audit.record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="erase_personal",
+        case_ref=case.ref,
+    )
+
+
+def blank_sent_messages(session: Session, *, case_ref: str) -> None:
+    """What the outbox kept of messages about a case that were sent: blanked, since it may
+    hold the young person's details (a case card with their name)."""
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.case_ref) == case.ref)
-        .values(payload=ERASED_PAYLOAD)
-    )
-    audit.record(
-        session, actor_id=actor_id, transport=transport, action="erase_personal", case_ref=case.ref
+        .where(
+            col(OutboxMessage.case_ref) == case_ref,
+            col(OutboxMessage.sent_at).is_not(None),
+        )
+        .values(payload={}, last_error=None)
     )
 
 
@@ -94,7 +122,7 @@ def run_retention(ctx: Ctx) -> int:
         )
     ).all()
     for case in stale:
-        erase_personal(ctx.session, case, actor_id=ctx.actor.id, transport=ctx.transport)
+        erase_personal(ctx, case)
     return len(stale)
 
 

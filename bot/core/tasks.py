@@ -98,7 +98,16 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
             task = session.get(Task, task_id)
             if task is None or task.done_at is not None:
                 return True
-            HANDLERS[task.kind](make_ctx(session), task)
+            handler = HANDLERS.get(task.kind)
+            if handler is None:
+                # written by a newer or older version of Vangnet: retrying will not help
+                log.error("task %s has an unknown kind %r: marked failed", task_id, task.kind)
+                task.done_at = clock.now()
+                task.last_error = "unknown kind"
+                task.leased_until = None
+                session.add(task)
+                return False
+            handler(make_ctx(session), task)
             task.done_at = clock.now()
             task.leased_until = None
             session.add(task)

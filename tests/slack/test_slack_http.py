@@ -245,6 +245,26 @@ async def test_two_brokers_claiming_at_once_leaves_one_owner(slack: SlackRig) ->
     assert len(slack.fake.posted("D01TIM")) == 1
 
 
+async def test_after_a_claim_the_other_brokers_card_says_who_has_it(slack: SlackRig) -> None:
+    """Issue 8 item 17: chat.update on the cards sent before, no Claim button left."""
+    case = early_leaver(slack.core, school="vaart", by="tim")
+    await eventually(
+        lambda: len(slack.fake.posted("D01WIM")) == 1 and len(slack.fake.posted("D01FATIMA")) == 1
+    )
+    await eventually(lambda: all(r.platform_ref for r in outbox(slack.core, "fatima")))
+    (card,) = outbox(slack.core, "fatima")
+    await slack.post(make_block_action(f"claim:{case.ref}", user="U01WIM", channel="D01WIM"))
+    await eventually(lambda: len(slack.fake.calls_to("chat.update")) == 2)
+    updates = {c.body["channel"]: c for c in slack.fake.calls_to("chat.update")}
+    fatimas = updates["D01FATIMA"]
+    assert f"D01FATIMA:{fatimas.body['ts']}" == card.platform_ref  # the card she was sent
+    assert nl("{name} has taken case {ref}.", name="Wim Jansen", ref=case.ref) in text_of(fatimas)
+    assert f"claim:{case.ref}" not in buttons_of(fatimas)
+    assert f"placed:{case.ref}" in buttons_of(updates["D01WIM"])
+    assert len(slack.fake.posted("D01FATIMA")) == 1  # edited, not a new message
+    assert not slack.fake.invalid
+
+
 async def test_a_transfer_by_slash_command(slack: SlackRig) -> None:
     case = early_leaver(slack.core, school="vlinder", by="mila")
     slack.core.handle_text(person_id="bram", text=f"/claim {case.ref}", transport="slack")

@@ -99,6 +99,7 @@ SLASH_COMMANDS: tuple[str, ...] = (
     "cases",
     "digest",
     "withdraw",
+    "reopen",
     "close",
     "lost",
 )
@@ -116,7 +117,7 @@ SLACK_FILE_HOST = "files.slack.com"
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
 # Commands and buttons that start or continue a guided conversation: their questions go to
 # the direct message, the only place where Slack sends us the typed answers.
-CONVERSATION_COMMANDS = frozenset({"leaver"})
+CONVERSATION_COMMANDS = frozenset({"leaver", "withdraw"})
 # (The Placement button, `placed:REF`, opens the placement modal instead.)
 CONVERSATION_ACTIONS = ("form:", "cmd:leaver")
 PLACED_ACTION = "placed:"
