@@ -98,3 +98,11 @@ def test_a_reason_too_long_is_refused_and_changes_nothing(core: Core) -> None:
     refused = one(say(core, "sara", f"/withdraw {c.ref} {'x' * 501}"))
     assert refused.error and "500" in refused.text
     assert case(core, c.ref).state == CaseState.forecast
+
+
+def test_back_from_the_summary_of_a_reason_given_with_the_command(core: Core) -> None:
+    c = make_leaver(core)
+    say(core, "sara", f"/withdraw {c.ref} dubbel")
+    question = one(press(core, "sara", "form:back"))
+    assert not question.error and "Why" in question.text and "Now: dubbel" in question.text
+    assert "first question" in one(press(core, "sara", "form:back")).text

@@ -270,8 +270,12 @@ def _control(ctx: Ctx, form: Form, conv: Conversation, action: str) -> list[Repl
         return [Reply(text=t("Stopped. Nothing was saved."))]
     if action == "back":
         history: list[str] = list(conv.context.get("history", []))
-        if conv.step == SUMMARY and history:
-            return _ask(ctx, form, conv, history[-1], record=False)
+        if conv.step == SUMMARY:
+            if history:
+                return _ask(ctx, form, conv, history[-1], record=False)
+            # every answer came with the command: back to the last question that applies
+            last = _applicable(form, _values(ctx, form, conv))[-1]
+            return _ask(ctx, form, conv, last.name)
         if conv.step in history:
             index = history.index(conv.step)
             if index == 0:
