@@ -389,7 +389,9 @@ def _error_from_validation(
         else:
             path = loc
             entry, inside = _entry_and_field(data, loc)
-            if kind in ("string_too_short", "too_short"):
+            if kind in ("string_too_short", "too_short") or (
+                kind == "string_type" and error["input"] is None
+            ):
                 reason = f"{_field(inside) or 'the entry'} is empty"
             else:
                 message = (
