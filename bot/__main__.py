@@ -144,6 +144,12 @@ def run() -> None:
         raise _fail(
             t("Slack in HTTP mode needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode).")
         )
+    from bot.core.scan.content import ScanContentError, check_scan_content
+
+    try:
+        check_scan_content()
+    except ScanContentError as exc:
+        raise _fail(t("Scan content refused: {problem}", problem=str(exc)), code=1) from None
     core = _core_or_exit(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(core, settings))

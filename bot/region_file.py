@@ -47,7 +47,7 @@ def _check_duplicate_keys(node: yaml.Node) -> tuple[yaml.Node, str] | None:
     return None
 
 
-def _locate(root: yaml.Node | None, path: RegionPath) -> tuple[int, yaml.Node | None]:
+def locate_node(root: yaml.Node | None, path: RegionPath) -> tuple[int, yaml.Node | None]:
     """The 1-based line of the node at ``path`` and the node itself.
 
     When the path does not exist (a missing key), the line is that of the nearest parent that
@@ -84,7 +84,7 @@ def _locate(root: yaml.Node | None, path: RegionPath) -> tuple[int, yaml.Node | 
 
 def _node_line(root: yaml.Node | None, path: RegionPath) -> int:
     """The 1-based line of ``path`` in the file (see :func:`_locate`)."""
-    return _locate(root, path)[0]
+    return locate_node(root, path)[0]
 
 
 def _data_at(data: Any, path: RegionPath) -> Any:
@@ -112,7 +112,7 @@ def _render(root: yaml.Node | None, data: Any, path: RegionPath, start: RegionPa
                 for label in ("id", "code", "name"):
                     value = item.get(label)
                     if isinstance(value, str | int) and not isinstance(value, bool):
-                        node = _locate(root, (*path[: depth + 1], label))[1]
+                        node = locate_node(root, (*path[: depth + 1], label))[1]
                         shown = node.value if isinstance(node, yaml.ScalarNode) else value
                         text += f" ({label}: {shown})"
                         break
@@ -143,7 +143,7 @@ def _split_entry(root: yaml.Node | None, data: Any, path: RegionPath) -> tuple[s
     return entry, field
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -177,13 +177,13 @@ def _error_from_validation(
             if kind == "value_error":
                 message = str(problem) if problem is not None else error["msg"]
             elif kind in ("model_type", "model_attributes_type", "dict_type"):
-                message = f"expected a mapping (key: value), got {_describe(error['input'])}"
+                message = f"expected a mapping (key: value), got {describe_value(error['input'])}"
             elif kind == "list_type":
-                message = f"expected a list, got {_describe(error['input'])}"
+                message = f"expected a list, got {describe_value(error['input'])}"
             else:
                 msg = error["msg"]
-                message = f"{msg[:1].lower()}{msg[1:]}, got {_describe(error['input'])}"
-                node = _locate(root, path)[1]
+                message = f"{msg[:1].lower()}{msg[1:]}, got {describe_value(error['input'])}"
+                node = locate_node(root, path)[1]
                 if (
                     kind == "string_type"
                     and isinstance(node, yaml.ScalarNode)
@@ -201,28 +201,32 @@ def _error_from_validation(
     return candidates[0][2]
 
 
-def load_region(path: Path | str) -> Region:
-    """Read and validate the region file at ``path``.
+def read_yaml(
+    path: Path | str,
+    *,
+    document: str = "region file",
+    error: type[RegionFileError] = RegionFileError,
+) -> tuple[yaml.Node, Any]:
+    """Read the YAML file at ``path``: its node tree (for line numbers) and its data.
 
-    Raises :class:`RegionFileError` (one line: file, line, entry, reason) for anything wrong.
+    Anything that keeps the file from being read -- missing, not UTF-8, not YAML, a key
+    written twice, empty -- raises ``error`` (one line: file, line, ``document``, reason).
     """
     path = Path(path)
     file = str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise RegionFileError(file, None, "region file", "the file does not exist") from None
+        raise error(file, None, document, "the file does not exist") from None
     except IsADirectoryError:
-        raise RegionFileError(file, None, "region file", "this is a directory") from None
+        raise error(file, None, document, "this is a directory") from None
     except OSError as exc:
-        raise RegionFileError(
-            file, None, "region file", f"cannot be read: {exc.strerror or exc}"
-        ) from None
+        raise error(file, None, document, f"cannot be read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise RegionFileError(file, line, "region file", "the file is not UTF-8 text") from None
+        raise error(file, line, document, "the file is not UTF-8 text") from None
 
     loader = yaml.SafeLoader(text)
     try:
@@ -232,26 +236,36 @@ def load_region(path: Path | str) -> Region:
             if duplicate is not None:
                 key_node, key = duplicate
                 path_line = key_node.start_mark.line + 1
-                raise RegionFileError(file, path_line, "region file", f"key '{key}' appears twice")
+                raise error(file, path_line, document, f"key '{key}' appears twice")
         data: Any = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "cannot be parsed"
-        raise RegionFileError(file, line, "region file", f"invalid YAML: {problem}") from None
+        raise error(file, line, document, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise RegionFileError(file, 1, "region file", f"invalid YAML: {exc}") from None
+        raise error(file, 1, document, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
 
-    if data is None:
-        raise RegionFileError(file, 1, "region file", "the file is empty")
+    if root is None or data is None:
+        raise error(file, 1, document, "the file is empty")
+    return root, data
+
+
+def load_region(path: Path | str) -> Region:
+    """Read and validate the region file at ``path``.
+
+    Raises :class:`RegionFileError` (one line: file, line, entry, reason) for anything wrong.
+    """
+    file = str(Path(path))
+    root, data = read_yaml(path)
     if not isinstance(data, dict):
         raise RegionFileError(
             file,
             _node_line(root, ()),
             "region file",
-            f"expected a mapping of keys (region, municipalities, ...), got {_describe(data)}",
+            f"expected a mapping of keys (region, municipalities, ...), got {describe_value(data)}",
         )
     try:
         return Region.model_validate(data)

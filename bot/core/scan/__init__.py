@@ -1,0 +1,1 @@
+"""The Participatiescan: its content (themes, factors, knowledge base) and, later, sessions."""
