@@ -288,7 +288,7 @@ def test_an_edit_waits_for_its_message_and_is_dropped_where_it_cannot_be_applied
         frozen.shift(timedelta(seconds=31))
         asyncio.run(
             deliver_pending(
-                core.engine, via="terminal-like", address_of=lambda p: p.id, send=Platform().send
+                core.engine, via="plain", address_of=lambda p: p.id, send=Platform().send
             )
         )
     edit = next(m for m in outbox(core) if m.kind == "edit")
