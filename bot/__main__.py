@@ -295,8 +295,8 @@ def import_file(
     Exit status 0: imported; 1: the file was refused (every problem is listed);
     2: unknown school or unreadable file.
     """
-    from bot.core.csv_import import ImportResult, import_csv, result_reply
     from bot.core.errors import Refused
+    from bot.core.intake.csv_import import ImportResult, import_csv, result_reply
     from bot.core.replies import Reply
 
     settings = _settings(region_file)

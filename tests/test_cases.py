@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import cases, refs
+from bot.core import refs
 from bot.core.app import Core
+from bot.core.cases import lifecycle as cases
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator

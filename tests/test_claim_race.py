@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from bot.core import cases
 from bot.core.app import Core
+from bot.core.cases import lifecycle as cases
 from bot.core.errors import Refused
 from bot.store import queries
 from bot.store.db import session_scope

@@ -19,9 +19,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.core.app import Core
-from bot.core.csv_import import ImportResult, RowProblem, import_csv, result_reply
 from bot.core.errors import Refused
 from bot.core.i18n import translator
+from bot.core.intake.csv_import import ImportResult, RowProblem, import_csv, result_reply
 from bot.store import queries
 from bot.store.db import make_engine, session_scope
 from bot.store.models import AuditEvent, Case

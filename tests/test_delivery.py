@@ -11,7 +11,7 @@ import time_machine
 from sqlmodel import select
 
 from bot.core.app import Core
-from bot.core.delivery import deliver_pending, lease_pending
+from bot.core.messaging.delivery import deliver_pending, lease_pending
 from bot.core.replies import Reply
 from bot.core.sweeps import run_sweep
 from bot.store.db import make_engine, session_scope
@@ -135,7 +135,8 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
 ) -> None:
     import logging
 
-    from bot.core import handover, tasks
+    from bot.core import tasks
+    from bot.core.cases import handover
 
     c = make_leaver(core, expected_exit="2027-06", consent="given", name="Jesse Voorbeeld")
 
@@ -256,7 +257,7 @@ def test_a_card_not_sent_yet_is_changed_in_place(core: Core) -> None:
 def test_an_edit_waits_for_its_message_and_is_dropped_where_it_cannot_be_applied(
     core: Core, frozen: time_machine.Coordinates
 ) -> None:
-    from bot.core import outbox as box
+    from bot.core.messaging import outbox as box
     from bot.store.models import OutboxMessage as Row
 
     make_leaver(core, early_leaver="yes", expected_exit="2026-11")

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import Session
 
 from bot.core.app import Core
-from bot.core.fields import (
+from bot.core.i18n import translator
+from bot.core.intake.fields import (
     FieldError,
     ParseEnv,
     parse_birth_year,
@@ -19,7 +20,6 @@ from bot.core.fields import (
     parse_text,
     parse_yes_no,
 )
-from bot.core.i18n import translator
 
 TODAY = date(2026, 11, 23)
 

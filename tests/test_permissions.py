@@ -153,8 +153,8 @@ def test_an_unknown_command_says_so(core: Core) -> None:
 
 
 def test_every_button_kind_maps_to_a_command_with_roles() -> None:
+    from bot.core.cases.permissions import COMMAND_ROLES
     from bot.core.commands import ACTION_COMMANDS, COMMANDS
-    from bot.core.permissions import COMMAND_ROLES
 
     for kind, command in ACTION_COMMANDS.items():
         if command is not None:

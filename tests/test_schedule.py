@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from bot.core.app import Core
+from bot.core.calendar import add_working_days, is_working_day
 from bot.core.sweeps import run_sweep
 from bot.core.vocab import CaseState
-from bot.scheduler.calendar import add_working_days, is_working_day
 from bot.store.models import Case
 from tests.factories import case, inbox, make_leaver, one, press, say
 

@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from sqlalchemy import Engine
 
-from bot.core import rounds
 from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.core.i18n import translator
+from bot.core.intake import rounds
 from bot.core.sweeps import run_sweep
 from bot.core.vocab import role_labels
 from bot.region import Region

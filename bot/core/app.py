@@ -14,13 +14,14 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core import forms, outbox
+from bot.core import conversation
+from bot.core.cases.permissions import may_use
 from bot.core.commands import answer_text, run_action, run_command
 from bot.core.context import Ctx
-from bot.core.csv_import import import_csv, result_reply
 from bot.core.errors import Refused
 from bot.core.i18n import translator
-from bot.core.permissions import may_use
+from bot.core.intake.csv_import import import_csv, result_reply
+from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.core.text import clean
 from bot.region import Region
@@ -93,7 +94,7 @@ class Core:
 
     def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:
         """The person's unfinished conversation shown again (nothing when there is none)."""
-        return self._run(person_id, transport, private, forms.resume)
+        return self._run(person_id, transport, private, conversation.resume)
 
     def handle_file(self, *, person_id: str, data: bytes, transport: str) -> list[Reply]:
         """A CSV file of leavers a school contact sent: imported whole, or not at all."""

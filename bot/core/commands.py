@@ -12,12 +12,16 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import case as sql_case
 from sqlmodel import col, func, select
 
-from bot.core import cases, digest, followups, forms, leaver_form, rounds, withdrawal
-from bot.core.cards import case_card, case_line
+from bot.core import conversation, digest
+from bot.core.cases import lifecycle as cases
+from bot.core.cases import withdrawal
+from bot.core.cases.cards import case_card, case_line
+from bot.core.cases.permissions import may_transfer, may_use, scope_condition
 from bot.core.context import Ctx
 from bot.core.errors import Refused
+from bot.core.followup import followups
 from bot.core.i18n import N_
-from bot.core.permissions import may_transfer, may_use, scope_condition
+from bot.core.intake import leaver_form, rounds
 from bot.core.replies import Button, Reply
 from bot.core.text import visible
 from bot.core.vocab import CaseState
@@ -119,7 +123,7 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
         case "leavers" | "cases":
             return run_command(ctx, f"/{kind} {rest}")
         case "form":
-            return forms.press(ctx, action)
+            return conversation.press(ctx, action)
         case "round":
             what, _, arg = rest.partition(":")
             return rounds.confirm(ctx, arg) if what == "complete" else rounds.upload_help(ctx)
@@ -183,7 +187,7 @@ def _leaver(ctx: Ctx, args: str) -> list[Reply]:
 
 def answer_text(ctx: Ctx, text: str) -> list[Reply]:
     """A line that is not a command: the answer in a conversation, if one is going on."""
-    replies = forms.answer(ctx, text)
+    replies = conversation.answer(ctx, text)
     if replies is None:
         return [Reply(text=ctx.t("Type /help to see what you can do."))]
     return replies

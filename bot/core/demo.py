@@ -9,10 +9,11 @@ from typing import Any
 import yaml
 from sqlmodel import Session, func, select
 
-from bot.core import cases, clock
+from bot.core import clock
+from bot.core.cases import lifecycle as cases
 from bot.core.context import Ctx
-from bot.core.fields import ParseEnv
-from bot.core.intake import check_leaver, save_leaver
+from bot.core.intake.fields import ParseEnv
+from bot.core.intake.register import check_leaver, save_leaver
 from bot.core.vocab import Destination
 from bot.region import Region
 from bot.store import queries

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.core import audit, cases, clock
+from bot.core import clock
+from bot.core.cases import audit
+from bot.core.cases import lifecycle as cases
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_

@@ -10,9 +10,12 @@ import logging
 
 from sqlmodel import Session
 
-from bot.core import digest, followups, forms, handover, privacy, rounds, tasks  # noqa: F401
+from bot.core import conversation, digest, privacy, tasks
 from bot.core.app import Core
+from bot.core.cases import handover  # noqa: F401  (registers its task handlers)
 from bot.core.context import Ctx, system_person
+from bot.core.followup import followups  # noqa: F401  (registers its task handlers)
+from bot.core.intake import rounds
 from bot.store import queries
 from bot.store.db import session_scope
 
@@ -27,7 +30,7 @@ def run_sweep(core: Core) -> int:
     """Run every task that is due, and look after idle conversations. Returns tasks run."""
     ran = tasks.sweep(core.engine, lambda session: system_ctx(core, session))
     with session_scope(core.engine) as session:
-        forms.sweep_idle(system_ctx(core, session))
+        conversation.sweep_idle(system_ctx(core, session))
     return ran
 
 

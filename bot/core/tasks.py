@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.context import Ctx
-from bot.core.delivery import backoff
+from bot.core.messaging.delivery import backoff
 from bot.store.db import session_scope
 from bot.store.models import Task
 

@@ -10,10 +10,10 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.core.fields import LEAVER_FIELDS
-from bot.core.followups import PLACEMENT_FORM
+from bot.core.followup.followups import PLACEMENT_FORM
 from bot.core.i18n import translator
-from bot.core.leaver_form import LEAVER_FORM
+from bot.core.intake.fields import LEAVER_FIELDS
+from bot.core.intake.leaver_form import LEAVER_FORM
 from bot.core.replies import Button, Item, Reply
 from bot.handlers.slack.render import (
     MAX_BLOCKS,

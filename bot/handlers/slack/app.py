@@ -51,13 +51,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.core import clock
 from bot.core.app import Core
+from bot.core.cases.permissions import may_use
 from bot.core.commands import COMMANDS
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
-from bot.core.followups import PLACEMENT_FORM, check_placement
+from bot.core.followup.followups import PLACEMENT_FORM, check_placement
 from bot.core.i18n import Translator, translator
-from bot.core.leaver_form import LEAVER_FORM
-from bot.core.permissions import may_use
+from bot.core.intake.leaver_form import LEAVER_FORM
 from bot.core.replies import Reply
 from bot.handlers.slack import inbound
 from bot.handlers.slack.inbound import (

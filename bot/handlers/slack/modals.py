@@ -8,14 +8,14 @@ from typing import Any
 
 from bot.core import clock
 from bot.core.app import Core
+from bot.core.cases.permissions import may_use
+from bot.core.conversation import check_all
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
-from bot.core.fields import ParseEnv
-from bot.core.followups import PLACEMENT_FORM, place
-from bot.core.forms import check_all
-from bot.core.intake import check_leaver
-from bot.core.leaver_form import LEAVER_FORM
-from bot.core.permissions import may_use
+from bot.core.followup.followups import PLACEMENT_FORM, place
+from bot.core.intake.fields import ParseEnv
+from bot.core.intake.leaver_form import LEAVER_FORM
+from bot.core.intake.register import check_leaver
 from bot.core.replies import Reply
 from bot.handlers.slack.inbound import FormSubmission
 from bot.store.db import session_scope

@@ -37,7 +37,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.forms import CANCEL, CONFIRM, Form
+from bot.core.conversation import CANCEL, CONFIRM, Form
 from bot.core.i18n import N_, Translator
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label

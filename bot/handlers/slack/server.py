@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.delivery import deliver_pending
+from bot.core.messaging.delivery import deliver_pending
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
 

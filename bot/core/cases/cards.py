@@ -12,10 +12,11 @@ from datetime import date
 from babel.dates import format_date
 from sqlmodel import Session
 
-from bot.core import audit, clock
+from bot.core import clock
+from bot.core.cases import audit
+from bot.core.cases.permissions import may_claim, may_transfer
 from bot.core.context import SYSTEM_ID, system_person
 from bot.core.i18n import N_, Translator
-from bot.core.permissions import may_claim, may_transfer
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import CaseState, Consent, label
 from bot.store import queries

@@ -22,21 +22,21 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.core import forms
-from bot.core.cards import month
+from bot.core import conversation
+from bot.core.cases.cards import month
 from bot.core.context import Ctx
 from bot.core.errors import Refused
-from bot.core.fields import FIELDS_BY_NAME, ParseEnv
 from bot.core.i18n import N_
-from bot.core.intake import changes, check_leaver, known_case, leaver_data, save_leaver
+from bot.core.intake.fields import FIELDS_BY_NAME, ParseEnv
+from bot.core.intake.register import changes, check_leaver, known_case, leaver_data, save_leaver
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Consent, Programme, label
 from bot.store import queries
 
 
-def _f(name: str, question: str, **kw: Any) -> forms.FormField:
+def _f(name: str, question: str, **kw: Any) -> conversation.FormField:
     spec = FIELDS_BY_NAME[name]
-    return forms.FormField(
+    return conversation.FormField(
         name=name,
         label=spec.label,
         question=question,
@@ -120,7 +120,7 @@ def _value(ctx: Ctx, value: Any) -> str:
 def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
     from bot.core import clock
 
-    raw = {k: forms.canonical(v) for k, v in values.items()}
+    raw = {k: conversation.canonical(v) for k, v in values.items()}
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
     checked = check_leaver(raw, env)
     if not checked.ok:
@@ -156,8 +156,8 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
     ]
 
 
-LEAVER_FORM = forms.register(
-    forms.Form(
+LEAVER_FORM = conversation.register(
+    conversation.Form(
         name="leaver",
         title=N_("New leaver"),
         fields=(
@@ -176,7 +176,7 @@ LEAVER_FORM = forms.register(
                 ask_if=_is_vso,
                 required_if=_is_vso,
             ),
-            forms.FormField(
+            conversation.FormField(
                 name="early_leaver",
                 label=FIELDS_BY_NAME["early_leaver"].label,
                 question=N_("Is this an early leaver: leaving before the planned date?"),
@@ -222,4 +222,4 @@ def start(ctx: Ctx) -> list[Reply]:
     school_id = ctx.actor.school_id
     if school_id is None or queries.school_by_id(ctx.session, school_id=school_id) is None:
         raise Refused(ctx.t("You are not linked to a school in the directory."))
-    return forms.start(ctx, LEAVER_FORM, {"school_id": school_id})
+    return conversation.start(ctx, LEAVER_FORM, {"school_id": school_id})

@@ -15,10 +15,12 @@ sequenceDiagram
 
 from __future__ import annotations
 
-from bot.core import cases, clock, outbox, tasks
-from bot.core.cards import case_card
+from bot.core import clock, tasks
+from bot.core.cases import lifecycle as cases
+from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.i18n import N_
+from bot.core.messaging import outbox
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import Case, Task

@@ -16,21 +16,23 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from bot.core import audit, clock, outbox, tasks
-from bot.core.cards import DETAILS, TRANSFER, case_buttons, case_card
-from bot.core.context import Ctx
-from bot.core.errors import Refused
-from bot.core.i18n import N_, Translator
-from bot.core.permissions import (
+from bot.core import clock, tasks
+from bot.core.calendar import at_local, working_days_later
+from bot.core.cases import audit
+from bot.core.cases.cards import DETAILS, TRANSFER, case_buttons, case_card
+from bot.core.cases.permissions import (
     in_scope,
     may_act_as_owner,
     may_claim,
     may_transfer,
     may_withdraw,
 )
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.i18n import N_, Translator
+from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import LABELS, OPEN_STATES, CaseState, Destination, label
-from bot.scheduler.calendar import at_local, working_days_later
 from bot.store import queries
 from bot.store.models import Case, Person
 

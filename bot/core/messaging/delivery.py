@@ -24,7 +24,7 @@ from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core import clock
-from bot.core.outbox import drop, mark_sent, reply_of
+from bot.core.messaging.outbox import drop, mark_sent, reply_of
 from bot.core.replies import Reply
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person

@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.core import audit, cases, clock, privacy, refs
+from bot.core import clock, privacy, refs
+from bot.core.cases import audit
+from bot.core.cases import lifecycle as cases
 from bot.core.context import Ctx
 from bot.core.errors import Refused
-from bot.core.fields import LEAVER_FIELDS, FieldError, ParseEnv
 from bot.core.i18n import N_
+from bot.core.intake.fields import LEAVER_FIELDS, FieldError, ParseEnv
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case

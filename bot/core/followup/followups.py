@@ -24,15 +24,17 @@ from babel.dates import format_date
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.core import cases, clock, forms, outbox, tasks
+from bot.core import clock, conversation, tasks
+from bot.core.calendar import WORKDAY_START, at_local
+from bot.core.cases import lifecycle as cases
+from bot.core.cases.permissions import may_act_as_owner
 from bot.core.context import Ctx
 from bot.core.errors import Refused
-from bot.core.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
 from bot.core.i18n import N_
-from bot.core.permissions import may_act_as_owner
+from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
+from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Destination
-from bot.scheduler.calendar import WORKDAY_START, at_local
 from bot.store import queries
 from bot.store.models import Case, Task
 
@@ -134,12 +136,12 @@ def place(ctx: Ctx, ref: str, values: dict[str, Any]) -> list[Reply]:
     ]
 
 
-PLACEMENT_FORM = forms.register(
-    forms.Form(
+PLACEMENT_FORM = conversation.register(
+    conversation.Form(
         name="placement",
         title=N_("Placement"),
         fields=(
-            forms.FormField(
+            conversation.FormField(
                 name="destination",
                 label=N_("Destination"),
                 question=N_("Where did the young person go?"),
@@ -153,14 +155,14 @@ PLACEMENT_FORM = forms.register(
                 required=True,
                 choices=tuple(d.value for d in Destination),
             ),
-            forms.FormField(
+            conversation.FormField(
                 name="organisation",
                 label=N_("Organisation"),
                 question=N_("Which employer, school or organisation?"),
                 parse=parse_text(200),
                 ask_if=_has_organisation,
             ),
-            forms.FormField(
+            conversation.FormField(
                 name="start",
                 label=N_("Start date"),
                 question=N_("From which date?"),
@@ -189,7 +191,7 @@ def check_placement(ctx: Ctx, ref: str) -> Case:
 def start_placement(ctx: Ctx, ref: str) -> list[Reply]:
     """/placed REF: for the owner of a claimed case."""
     case = check_placement(ctx, ref)
-    return forms.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "place"})
+    return conversation.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "place"})
 
 
 # --- follow-ups ------------------------------------------------------------------------------
@@ -309,7 +311,7 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
     if not _open(case, n) or what not in ANSWERS:
         raise Refused(t("This follow-up question of case {ref} is no longer open.", ref=case.ref))
     if what == "changed":
-        return forms.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "changed", "n": n})
+        return conversation.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "changed", "n": n})
     if what == "lost":
         ctx.session.execute(_close_question(case, n, done=n))
         ctx.session.refresh(case)

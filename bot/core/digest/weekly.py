@@ -15,12 +15,13 @@ from sqlalchemy import and_, func
 from sqlalchemy import case as when
 from sqlmodel import Session, col, select
 
-from bot.core import clock, outbox
+from bot.core import clock
+from bot.core.calendar import WORKDAY_START, at_local, working_days_before
 from bot.core.i18n import Translator
+from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.core.vocab import STRUCTURAL_DESTINATIONS, CaseState, label
 from bot.region import Region
-from bot.scheduler.calendar import WORKDAY_START, at_local, working_days_before
 from bot.store.models import (
     AuditEvent,
     Case,

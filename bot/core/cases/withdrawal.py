@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core import cases, forms
+from bot.core import conversation
+from bot.core.cases import lifecycle as cases
 from bot.core.context import Ctx
-from bot.core.fields import FieldError, ParseEnv, parse_text
 from bot.core.i18n import N_
+from bot.core.intake.fields import FieldError, ParseEnv, parse_text
 from bot.core.replies import Reply
 from bot.core.vocab import label
 from bot.store import queries
@@ -60,12 +61,12 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
     return [cases.withdraw(ctx, context["ref"], values["reason"])]
 
 
-WITHDRAW_FORM = forms.register(
-    forms.Form(
+WITHDRAW_FORM = conversation.register(
+    conversation.Form(
         name="withdraw",
         title=N_("Withdraw a case"),
         fields=(
-            forms.FormField(
+            conversation.FormField(
                 name="reason",
                 label=N_("Reason"),
                 question=N_(
@@ -86,4 +87,4 @@ def start(ctx: Ctx, ref: str, reason: str) -> list[Reply]:
     """/withdraw REF [REASON]: checks at once, then asks the reason (if not given) and to
     confirm."""
     case = cases.check_withdraw(ctx, ref)
-    return forms.start(ctx, WITHDRAW_FORM, {"ref": case.ref}, answers={"reason": reason})
+    return conversation.start(ctx, WITHDRAW_FORM, {"ref": case.ref}, answers={"reason": reason})

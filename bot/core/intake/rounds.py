@@ -14,12 +14,13 @@ from datetime import date, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.core import clock, outbox
+from bot.core import clock
+from bot.core.calendar import is_working_day, working_days_between
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
+from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
-from bot.scheduler.calendar import is_working_day, working_days_between
 from bot.store import queries
 from bot.store.models import Person, RoundRequest, School
 

@@ -23,12 +23,13 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import audit, clock
+from bot.core import clock
+from bot.core.cases import audit
 from bot.core.context import Ctx
 from bot.core.errors import Refused
-from bot.core.fields import FieldError, ParseEnv, parse_municipality
 from bot.core.i18n import Translator
-from bot.core.intake import Checked, check_leaver, save_leaver
+from bot.core.intake.fields import FieldError, ParseEnv, parse_municipality
+from bot.core.intake.register import Checked, check_leaver, save_leaver
 from bot.core.replies import Reply
 from bot.store import queries
 from bot.store.models import School

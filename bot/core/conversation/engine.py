@@ -32,11 +32,11 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import clock
-from bot.core.cards import month
+from bot.core.cases.cards import month
 from bot.core.context import Ctx
 from bot.core.errors import Refused
-from bot.core.fields import FieldError, ParseEnv
 from bot.core.i18n import N_
+from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label
 from bot.store.models import Conversation
@@ -464,8 +464,8 @@ def _values(ctx: Ctx, form: Form, conv: Conversation) -> dict[str, Any]:
 
 def sweep_idle(ctx: Ctx) -> None:
     """Remind a person once after a working day of silence; drop the conversation later."""
-    from bot.core import outbox
-    from bot.scheduler.calendar import working_days_later
+    from bot.core.calendar import working_days_later
+    from bot.core.messaging import outbox
     from bot.store.models import Person
 
     now = clock.now()

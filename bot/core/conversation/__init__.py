@@ -1,0 +1,41 @@
+"""Guided conversations: forms asked one question at a time, their state in the database."""
+
+from bot.core.conversation.engine import (
+    BACK,
+    CANCEL,
+    CONFIRM,
+    EDIT,
+    FORMS,
+    SUMMARY,
+    Form,
+    FormField,
+    active,
+    answer,
+    canonical,
+    check_all,
+    press,
+    register,
+    resume,
+    start,
+    sweep_idle,
+)
+
+__all__ = [
+    "BACK",
+    "CANCEL",
+    "CONFIRM",
+    "EDIT",
+    "FORMS",
+    "SUMMARY",
+    "Form",
+    "FormField",
+    "active",
+    "answer",
+    "canonical",
+    "check_all",
+    "press",
+    "register",
+    "resume",
+    "start",
+    "sweep_idle",
+]

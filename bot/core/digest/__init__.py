@@ -1,0 +1,23 @@
+"""The weekly digest (product.md 5.4): figures, chart and the message."""
+
+from bot.core.digest.weekly import (
+    Figures,
+    chart,
+    compute,
+    figure,
+    iso_week,
+    on_demand,
+    render,
+    send_weekly,
+)
+
+__all__ = [
+    "Figures",
+    "chart",
+    "compute",
+    "figure",
+    "iso_week",
+    "on_demand",
+    "render",
+    "send_weekly",
+]
