@@ -6,7 +6,7 @@ import pytest
 
 from bot.core import refs
 from bot.core.app import Core
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import actions, lifecycle
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator
@@ -156,16 +156,16 @@ def test_placement_then_follow_ups_reopen_and_close(core: Core) -> None:
     act(
         core,
         "wim",
-        cases.record_placement,
+        actions.record_placement,
         c.ref,
         destination=Destination.work_with_support,
         organisation="Groenbedrijf",
         start=date(2026, 12, 1),
     )
     assert case(core, c.ref).state == CaseState.placed
-    act(core, "wim", lambda ctx, cc: cases.apply(ctx, cc, "followup_changed"), c.ref)
+    act(core, "wim", lambda ctx, cc: lifecycle.apply(ctx, cc, "followup_changed"), c.ref)
     assert case(core, c.ref).state == CaseState.placed
-    act(core, "wim", lambda ctx, cc: cases.apply(ctx, cc, "followup_dropped"), c.ref)
+    act(core, "wim", lambda ctx, cc: lifecycle.apply(ctx, cc, "followup_dropped"), c.ref)
     assert case(core, c.ref).state == CaseState.claimed
     assert case(core, c.ref).owner_id == "wim"
 
@@ -178,13 +178,13 @@ def test_the_last_good_follow_up_closes_the_case(core: Core) -> None:
     act(
         core,
         "wim",
-        cases.record_placement,
+        actions.record_placement,
         c.ref,
         destination=Destination.work,
         organisation="X",
         start=date(2026, 12, 1),
     )
-    act(core, "wim", lambda ctx, cc: cases.apply(ctx, cc, "followup_ok_last"), c.ref)
+    act(core, "wim", lambda ctx, cc: lifecycle.apply(ctx, cc, "followup_ok_last"), c.ref)
     assert case(core, c.ref).state == CaseState.closed
 
 
@@ -197,7 +197,7 @@ def test_only_the_owner_records_a_placement(core: Core) -> None:
         act(
             core,
             "fatima",
-            cases.record_placement,
+            actions.record_placement,
             c.ref,
             destination=Destination.work,
             organisation="X",
@@ -214,7 +214,7 @@ def test_placed_in_none_is_reported_to_the_doorstroompunt(core: Core) -> None:
     act(
         core,
         "wim",
-        cases.record_placement,
+        actions.record_placement,
         c.ref,
         destination=Destination.none,
         organisation="",
@@ -266,17 +266,17 @@ def test_lost_contact_escalates_to_coordinator_and_doorstroompunt(core: Core) ->
 ALL_STATES = list(CaseState)
 
 
-@pytest.mark.parametrize("name", sorted(cases.TRANSITIONS))
+@pytest.mark.parametrize("name", sorted(lifecycle.TRANSITIONS))
 @pytest.mark.parametrize("state", ALL_STATES, ids=str)
 def test_every_transition_is_checked_against_the_state(name: str, state: CaseState) -> None:
     """The whole table: allowed where product.md draws an arrow, refused with a reason elsewhere."""
     c = Case(ref="K7F2", state=state.value)
-    allowed = state in cases.TRANSITIONS[name].sources
+    allowed = state in lifecycle.TRANSITIONS[name].sources
     if allowed:
-        assert cases.check(translator("en"), c, name).target
+        assert lifecycle.check(translator("en"), c, name).target
     else:
         with pytest.raises(Refused) as refused:
-            cases.check(translator("en"), c, name)
+            lifecycle.check(translator("en"), c, name)
         # says which case and the state it is in, in words
         assert "K7F2" in refused.value.message and state.value in refused.value.message
 
@@ -296,7 +296,7 @@ def test_the_transition_table_is_the_diagram() -> None:
         "close_no_support": ({s.claimed}, s.closed),
         "lose_contact": ({s.claimed, s.placed}, s.lost),
     }
-    assert {k: (set(v.sources), v.target) for k, v in cases.TRANSITIONS.items()} == drawn
+    assert {k: (set(v.sources), v.target) for k, v in lifecycle.TRANSITIONS.items()} == drawn
 
 
 def test_a_stale_copy_cannot_overwrite_a_newer_state(core: Core) -> None:
@@ -311,7 +311,7 @@ def test_a_stale_copy_cannot_overwrite_a_newer_state(core: Core) -> None:
         ctx = Ctx(session, core.region, person, "test", "en")
         stale = session.merge(stale, load=False)  # as if read just before Wim's claim
         with pytest.raises(Refused) as refused:
-            cases.apply(ctx, stale, "claim", owner_id="fatima")
+            lifecycle.apply(ctx, stale, "claim", owner_id="fatima")
     assert "Wim Jansen" in refused.value.message
     assert case(core, c.ref).owner_id == "wim"
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from bot.core.app import Core
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import actions, lifecycle
 from bot.core.errors import Refused
 from bot.store import queries
 from bot.store.db import session_scope
@@ -43,7 +43,7 @@ def test_interleaved_claims_on_two_postgresql_connections(core: Core) -> None:
     c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
     both_read = threading.Barrier(2, timeout=20)
     outcome: dict[str, str] = {}
-    real_check = cases.check
+    real_check = lifecycle.check
 
     def check_then_wait(t, cs, name):  # type: ignore[no-untyped-def]
         tr = real_check(t, cs, name)
@@ -57,13 +57,13 @@ def test_interleaved_claims_on_two_postgresql_connections(core: Core) -> None:
             assert person is not None
             ctx = core.ctx(session, person, transport="test", private=True)
             try:
-                cases.claim(ctx, c.ref)
+                actions.claim(ctx, c.ref)
                 outcome[person_id] = "won"
             except Refused as refused:
                 outcome[person_id] = refused.message
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(cases, "check", check_then_wait)
+    mp.setattr(lifecycle, "check", check_then_wait)
     try:
         threads = [threading.Thread(target=claim, args=(p,)) for p in ("wim", "fatima")]
         for t in threads:

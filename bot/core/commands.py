@@ -13,8 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlmodel import col, func, select
 
 from bot.core import conversation, digest
-from bot.core.cases import lifecycle as cases
-from bot.core.cases import withdrawal
+from bot.core.cases import actions, lifecycle, withdrawal
 from bot.core.cases.cards import case_card, case_line
 from bot.core.cases.permissions import may_transfer, may_use, scope_condition
 from bot.core.context import Ctx
@@ -160,7 +159,7 @@ def _need_ref(ctx: Ctx, args: str, command: str) -> tuple[str, str]:
 
 
 def _card(ctx: Ctx, ref: str, *, details: bool = False) -> Reply:
-    case = cases.get_in_scope(ctx, ref)
+    case = lifecycle.get_in_scope(ctx, ref)
     return case_card(
         ctx.session,
         case,
@@ -200,7 +199,7 @@ def _case(ctx: Ctx, args: str) -> list[Reply]:
 
 def _claim(ctx: Ctx, args: str) -> list[Reply]:
     ref, _ = _need_ref(ctx, args, "claim")
-    return [cases.claim(ctx, ref)]
+    return [actions.claim(ctx, ref)]
 
 
 def _transfer(ctx: Ctx, args: str) -> list[Reply]:
@@ -211,7 +210,7 @@ def _transfer(ctx: Ctx, args: str) -> list[Reply]:
         target, _, reason = rest.partition(" ")
     else:
         target, reason = _split_target(ctx, rest)
-    return [cases.transfer(ctx, ref, target, reason.strip())]
+    return [actions.transfer(ctx, ref, target, reason.strip())]
 
 
 def _split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
@@ -225,10 +224,10 @@ def _split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
 
 
 def transfer_choices(ctx: Ctx, ref: str) -> Reply:
-    case = cases.get_in_scope(ctx, ref)
+    case = lifecycle.get_in_scope(ctx, ref)
     if not may_transfer(ctx.actor, case):
-        raise Refused(cases.not_yours(ctx, case))
-    cases.check(ctx.t, case, "transfer")
+        raise Refused(actions.not_yours(ctx, case))
+    lifecycle.check(ctx.t, case, "transfer")
     buttons = [
         Button(label=m.name, action=f"transfer:{case.ref}:{m.code}")
         for m in queries.municipalities(ctx.session)
@@ -250,17 +249,17 @@ def _withdraw(ctx: Ctx, args: str) -> list[Reply]:
 
 def _reopen(ctx: Ctx, args: str) -> list[Reply]:
     ref, _ = _need_ref(ctx, args, "reopen")
-    return [cases.reopen(ctx, ref)]
+    return [actions.reopen(ctx, ref)]
 
 
 def _close(ctx: Ctx, args: str) -> list[Reply]:
     ref, reason = _need_ref(ctx, args, "close")
-    return [cases.close_no_support(ctx, ref, reason)]
+    return [actions.close_no_support(ctx, ref, reason)]
 
 
 def _lost(ctx: Ctx, args: str) -> list[Reply]:
     ref, _ = _need_ref(ctx, args, "lost")
-    return [cases.lose_contact(ctx, ref)]
+    return [actions.lose_contact(ctx, ref)]
 
 
 _STATE_ORDER = [

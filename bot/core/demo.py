@@ -10,7 +10,7 @@ import yaml
 from sqlmodel import Session, func, select
 
 from bot.core import clock
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import actions
 from bot.core.context import Ctx
 from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver, save_leaver
@@ -56,10 +56,10 @@ def load_demo_leavers(session: Session, region: Region, *, default_language: str
 
 def _replay(ctx_for: Any, case: Case, step: dict[str, Any], today: date) -> None:
     if "claim" in step:
-        cases.claim(ctx_for(step["claim"]), case.ref)
+        actions.claim(ctx_for(step["claim"]), case.ref)
     elif "place" in step:
         start = date.fromisoformat(_month(today, int(step["start_in_months"])) + "-01")
-        cases.record_placement(
+        actions.record_placement(
             ctx_for(step["place"]),
             case,
             destination=Destination(step["destination"]),
@@ -67,4 +67,4 @@ def _replay(ctx_for: Any, case: Case, step: dict[str, Any], today: date) -> None
             start=start,
         )
     elif "withdraw" in step:
-        cases.withdraw(ctx_for(step["withdraw"]), case.ref, step.get("reason", ""))
+        actions.withdraw(ctx_for(step["withdraw"]), case.ref, step.get("reason", ""))

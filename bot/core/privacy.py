@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.cases import audit
-from bot.core.cases import lifecycle as cases
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
+from bot.core.messaging import notify
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import PERSONAL_CASE_FIELDS, Case, OutboxMessage
@@ -89,7 +89,7 @@ def erase_personal(ctx: Ctx, case: Case) -> None:
     )
     blank_sent_messages(ctx.session, case_ref=case.ref)
     ctx.session.flush()
-    cases.refresh_cards(ctx, case, N_("The personal details of case {ref} were erased."))
+    notify.refresh_cards(ctx, case, N_("The personal details of case {ref} were erased."))
     audit.record(
         ctx.session,
         actor_id=ctx.actor.id,

@@ -16,11 +16,11 @@ sequenceDiagram
 from __future__ import annotations
 
 from bot.core import clock, tasks
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import lifecycle
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.i18n import N_
-from bot.core.messaging import outbox
+from bot.core.messaging import notify, outbox
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import Case, Task
@@ -35,11 +35,11 @@ def window_open(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or case.state != CaseState.forecast:
         return
-    opens = cases.window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
+    opens = lifecycle.window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
     if opens > clock.today(ctx.region.tz):  # the exit moved later since this was scheduled
-        cases.schedule_window(ctx, case, opens)
+        lifecycle.schedule_window(ctx, case, opens)
         return
-    cases.make_due(ctx, case)
+    lifecycle.make_due(ctx, case)
 
 
 def _still_unclaimed(case: Case | None, task: Task) -> bool:
@@ -55,7 +55,7 @@ def remind_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
-    for broker in cases.pickers(ctx, case):
+    for broker in notify.pickers(ctx, case):
         t = ctx.translator_for(broker)
         card = case_card(
             ctx.session,
@@ -86,7 +86,7 @@ def escalate_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
-    cases.tell_coordinators(
+    notify.tell_coordinators(
         ctx,
         case,
         "escalation",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core import conversation
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import actions, lifecycle
 from bot.core.context import Ctx
 from bot.core.i18n import N_
 from bot.core.intake.fields import FieldError, ParseEnv, parse_text
@@ -35,15 +35,15 @@ def parse_reason(raw: str, env: ParseEnv) -> str:
         if text.casefold() in (reason, label(env.t, reason).casefold()):
             return reason
     try:
-        return parse_text(cases.REASON_MAX)(text, env)
+        return parse_text(lifecycle.REASON_MAX)(text, env)
     except FieldError:
         raise FieldError(
-            env.t("Give a reason of at most {n} characters.", n=cases.REASON_MAX)
+            env.t("Give a reason of at most {n} characters.", n=lifecycle.REASON_MAX)
         ) from None
 
 
 def _about(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> str:
-    case = cases.get_in_scope(ctx, context["ref"])
+    case = lifecycle.get_in_scope(ctx, context["ref"])
     text = ctx.t(
         "Withdraw case {ref} ({student})? The brokers stop working on it.",
         ref=case.ref,
@@ -58,7 +58,7 @@ def _about(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> str:
 
 
 def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
-    return [cases.withdraw(ctx, context["ref"], values["reason"])]
+    return [actions.withdraw(ctx, context["ref"], values["reason"])]
 
 
 WITHDRAW_FORM = conversation.register(
@@ -86,5 +86,5 @@ WITHDRAW_FORM = conversation.register(
 def start(ctx: Ctx, ref: str, reason: str) -> list[Reply]:
     """/withdraw REF [REASON]: checks at once, then asks the reason (if not given) and to
     confirm."""
-    case = cases.check_withdraw(ctx, ref)
+    case = actions.check_withdraw(ctx, ref)
     return conversation.start(ctx, WITHDRAW_FORM, {"ref": case.ref}, answers={"reason": reason})

@@ -26,13 +26,13 @@ from sqlmodel import col
 
 from bot.core import clock, conversation, tasks
 from bot.core.calendar import WORKDAY_START, at_local
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import actions, lifecycle
 from bot.core.cases.permissions import may_act_as_owner
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
-from bot.core.messaging import outbox
+from bot.core.messaging import notify, outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Destination
 from bot.store import queries
@@ -81,7 +81,7 @@ def _has_organisation(values: dict[str, Any]) -> bool:
 
 
 def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
-    case = cases.get_in_scope(ctx, context["ref"])
+    case = lifecycle.get_in_scope(ctx, context["ref"])
     destination = Destination(values["destination"])
     organisation = values.get("organisation", "")
     start = values["start"]
@@ -94,7 +94,7 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
             raise Refused(
                 t("This follow-up question of case {ref} is no longer open.", ref=case.ref)
             )
-        cases.apply(
+        lifecycle.apply(
             ctx,
             case,
             "followup_changed",
@@ -106,7 +106,7 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
         )
         _next_followup(ctx, case, n + 1)
         if destination == Destination.none:
-            cases.report_to_doorstroompunt(ctx, case)
+            notify.report_to_doorstroompunt(ctx, case)
         return [Reply(text=t("The new place of case {ref} is recorded.", ref=case.ref))]
     return place(ctx, case.ref, values)
 
@@ -121,7 +121,7 @@ def place(ctx: Ctx, ref: str, values: dict[str, Any]) -> list[Reply]:
     destination = Destination(values["destination"])
     organisation = values.get("organisation", "") if _has_organisation(values) else ""
     t = ctx.t
-    cases.record_placement(
+    actions.record_placement(
         ctx, case, destination=destination, organisation=organisation, start=values["start"]
     )
     _next_followup(ctx, case, 0)
@@ -181,10 +181,10 @@ def check_placement(ctx: Ctx, ref: str) -> Case:
     The checks of /placed REF without starting anything (a transport asks before it opens a
     form of its own).
     """
-    case = cases.get_in_scope(ctx, ref)
+    case = lifecycle.get_in_scope(ctx, ref)
     if not may_act_as_owner(ctx.actor, case):
         raise Refused(ctx.t("Only the owner of case {ref} can record its placement.", ref=case.ref))
-    cases.check(ctx.t, case, "place")
+    lifecycle.check(ctx.t, case, "place")
     return case
 
 
@@ -253,7 +253,7 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
         case_ref=case.ref,
         dedupe_key=f"followup:{case.ref}:{n}:{case.placement_start}",
     )
-    cases.schedule_nudges(
+    lifecycle.schedule_nudges(
         ctx,
         case,
         ("followup_remind", "followup_escalate"),
@@ -287,7 +287,7 @@ def escalate_followup(ctx: Ctx, task: Task) -> None:
     if case is None or not _open(case, n):
         return
     owner = queries.person_by_id(ctx.session, person_id=case.owner_id or "")
-    cases.tell_coordinators(
+    notify.tell_coordinators(
         ctx,
         case,
         "escalation",
@@ -304,7 +304,7 @@ def escalate_followup(ctx: Ctx, task: Task) -> None:
 
 def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
     """The owner pressed one of the follow-up buttons."""
-    case = cases.get_in_scope(ctx, ref)
+    case = lifecycle.get_in_scope(ctx, ref)
     t = ctx.t
     if not may_act_as_owner(ctx.actor, case):
         raise Refused(t("Only the owner of case {ref} answers its follow-ups.", ref=case.ref))
@@ -315,10 +315,10 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
     if what == "lost":
         ctx.session.execute(_close_question(case, n, done=n))
         ctx.session.refresh(case)
-        return [cases.lose_contact(ctx, case.ref)]
+        return [actions.lose_contact(ctx, case.ref)]
     if what == "dropped":
-        cases.apply(ctx, case, "followup_dropped", followup_open=None)
-        cases.tell_coordinators(
+        lifecycle.apply(ctx, case, "followup_dropped", followup_open=None)
+        notify.tell_coordinators(
             ctx,
             case,
             "dropout",
@@ -337,7 +337,7 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
         raise Refused(t("This follow-up question of case {ref} is no longer open.", ref=case.ref))
     ctx.session.refresh(case)
     if n + 1 >= len(ctx.region.schedule.followup_days):
-        cases.apply(ctx, case, "followup_ok_last")
+        lifecycle.apply(ctx, case, "followup_ok_last")
         return [Reply(text=t("Good to hear. Case {ref} is closed.", ref=case.ref))]
     _next_followup(ctx, case, n + 1)
     return [

@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.core import clock, privacy, refs
-from bot.core.cases import audit
-from bot.core.cases import lifecycle as cases
+from bot.core.cases import audit, lifecycle
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import LEAVER_FIELDS, FieldError, ParseEnv
+from bot.core.messaging import notify
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case
@@ -159,7 +159,7 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
         home_municipality_code=case.home_municipality_code,
         early_leaver=case.early_leaver,
     )
-    cases.due_if_window_open(ctx, case)
+    lifecycle.due_if_window_open(ctx, case)
     return case, True
 
 
@@ -172,7 +172,7 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
     are told, the new ones get it. Cards already sent show the case as it is now.
     """
     if not changed:
-        cases.due_if_window_open(ctx, case)
+        lifecycle.due_if_window_open(ctx, case)
         return
     before_home = case.home_municipality_code
     values = {key: new for key, (_old, new) in changed.items()}
@@ -188,8 +188,8 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
     if values.get("early_leaver"):
         values["urgent"] = True
     consent_withdrawn = "consent" in changed and changed["consent"][0] == Consent.given
-    old_pickers = cases.pickers(ctx, case) if reroute and case.state == CaseState.due else []
-    cases.update_case(
+    old_pickers = notify.pickers(ctx, case) if reroute and case.state == CaseState.due else []
+    lifecycle.update_case(
         ctx,
         case,
         "update",
@@ -201,7 +201,7 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
         privacy.blank_sent_messages(ctx.session, case_ref=case.ref)
     if reroute and case.state == CaseState.due:
         where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
-        cases.refresh_cards(
+        notify.refresh_cards(
             ctx,
             case,
             N_(
@@ -211,7 +211,7 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
             municipality=where,
         )
         for broker in old_pickers:
-            cases.tell(
+            notify.tell(
                 ctx,
                 broker,
                 case,
@@ -222,8 +222,8 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
                 ),
                 municipality=where,
             )
-        cases.notify_due(ctx, case)
-        cases.schedule_unclaimed_checks(ctx, case)
+        notify.notify_due(ctx, case)
+        lifecycle.schedule_unclaimed_checks(ctx, case)
     else:
-        cases.refresh_cards(ctx, case, N_("The school updated case {ref}."))
-    cases.due_if_window_open(ctx, case)
+        notify.refresh_cards(ctx, case, N_("The school updated case {ref}."))
+    lifecycle.due_if_window_open(ctx, case)

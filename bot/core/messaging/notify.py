@@ -1,0 +1,200 @@
+"""Telling people about a case: the case card to whoever must pick it up, short notes to the
+school, the coordinators and the doorstroompunt, and cards already shown brought up to date.
+
+Every message goes through the outbox (recorded before it is sent) with a dedupe key made of
+its kind, the case reference, the case's version and the receiver, so a retried task or a
+repeated press never queues the same message twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.core.cases.cards import DETAILS, TRANSFER, case_card
+from bot.core.cases.permissions import (
+    in_scope,
+)
+from bot.core.context import Ctx
+from bot.core.i18n import N_
+from bot.core.messaging import outbox
+from bot.core.replies import Button, Reply
+from bot.core.vocab import LABELS, CaseState, Destination
+from bot.store import queries
+from bot.store.models import Case, Person
+
+
+def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
+    for person in queries.people_with_role(ctx.session, role="doorstroompunt"):
+        if person.municipality_code in (None, case.home_municipality_code):
+            tell(
+                ctx,
+                person,
+                case,
+                "doorstroompunt",
+                N_("Case {ref} ends without a structural place ({reason}); it is reported to you."),
+                reason=ctx.translator_for(person)(
+                    N_("contact with the young person is lost")
+                    if case.state == CaseState.lost
+                    else LABELS[Destination.none]
+                ),
+            )
+
+
+# --- telling people --------------------------------------------------------------------------
+
+# The kinds of outbox message that show a case card (with its buttons).
+CARD_KINDS = ("due", "reminder")
+
+
+def refresh_cards(ctx: Ctx, case: Case, note: str = "", **params: Any) -> None:
+    """Every case card of `case` sent or queued so far shows the case as it is now.
+
+    Whoever may still see the case gets the card as they would see it now (without the Claim
+    button once it is claimed, without the name once consent is withdrawn), under `note`
+    (a msgid); whoever may no longer see it gets only the note.
+    """
+    for message in outbox.shown_of(ctx.session, case_ref=case.ref, kinds=CARD_KINDS):
+        person = queries.person_by_id(ctx.session, person_id=message.person_id)
+        if person is None:
+            continue
+        t = ctx.translator_for(person)
+        intro = t(note, ref=case.ref, **params) if note else ""
+        if in_scope(ctx.session, person, case):
+            card = _card(ctx, case, viewer=person)
+            reply = card.model_copy(update={"text": (intro + "\n" + card.text).strip()})
+        else:
+            reply = Reply(
+                title=t("Case {ref}", ref=case.ref),
+                text=intro or t("Case {ref} is no longer in your view.", ref=case.ref),
+            )
+        outbox.replace(ctx.session, message, reply, dedupe_key=f"edit:{message.id}:{case.version}")
+
+
+def pickers(ctx: Ctx, case: Case) -> list[Person]:
+    """Who must pick up a due case: the person it was transferred to, or the brokers there."""
+    if case.assigned_person_id:
+        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
+        return [person] if person else []
+    return list(
+        queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
+    )
+
+
+def tell_coordinators(
+    ctx: Ctx,
+    case: Case,
+    kind: str,
+    message: str,
+    *,
+    dedupe: str,
+    details: bool = False,
+    **params: Any,
+) -> None:
+    """A message (msgid `message`) to every coordinator, each in their own language."""
+    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+        t = ctx.translator_for(coordinator)
+        buttons = [Button(label=t(DETAILS), action=f"details:{case.ref}")] if details else []
+        if details and case.state == CaseState.due:
+            buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
+        outbox.enqueue(
+            ctx.session,
+            person_id=coordinator.id,
+            kind=kind,
+            reply=Reply(text=t(message, ref=case.ref, **params), buttons=buttons),
+            case_ref=case.ref,
+            dedupe_key=f"{kind}:{case.ref}:{dedupe}:{coordinator.id}",
+        )
+
+
+def notify_due(
+    ctx: Ctx, case: Case, *, reason: str = "", transferred_by: Person | None = None
+) -> None:
+    """The case card to whoever must pick the case up; a note to the school's own broker."""
+    receivers = pickers(ctx, case)
+    for broker in receivers:
+        t = ctx.translator_for(broker)
+        card = _card(ctx, case, viewer=broker)
+        if transferred_by is not None:
+            intro = t(
+                "{name} transferred case {ref} to you.", name=transferred_by.name, ref=case.ref
+            )
+            if reason:
+                intro += " " + t("Reason: {reason}", reason=reason)
+        elif case.urgent:
+            intro = t("Urgent: an early leaver needs a broker now.")
+        else:
+            intro = t("A handover is due for a young person of your municipality.")
+        outbox.enqueue(
+            ctx.session,
+            person_id=broker.id,
+            kind="due",
+            reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
+            case_ref=case.ref,
+            dedupe_key=f"due:{case.ref}:{case.version}:{broker.id}",
+        )
+    school = queries.school_by_id(ctx.session, school_id=case.school_id)
+    if school and school.municipality_code != case.responsible_municipality_code:
+        for broker in queries.brokers_of(ctx.session, municipality_code=school.municipality_code):
+            if broker in receivers:
+                continue
+            tell(
+                ctx,
+                broker,
+                case,
+                "informed",
+                N_(
+                    "For your information: case {ref} of {school}, a school in your "
+                    "municipality, is due with the brokers of {municipality}."
+                ),
+                school=school.name,
+                municipality=queries.municipality_name(
+                    ctx.session, code=case.responsible_municipality_code
+                ),
+            )
+
+
+def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
+    viewer = viewer or ctx.actor
+    return case_card(
+        ctx.session,
+        case,
+        viewer=viewer,
+        t=ctx.translator_for(viewer),
+        private=True,
+        transport=ctx.transport,
+        audit_action="sent_personal",
+    )
+
+
+def tell(ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params: Any) -> None:
+    """A short message (msgid `message`) about `case` to `person`, in their language."""
+    t = ctx.translator_for(person)
+    text = t(message, ref=case.ref, student=case.student_ref, **params)
+    outbox.enqueue(
+        ctx.session,
+        person_id=person.id,
+        kind=kind,
+        reply=Reply(text=text, personal=True),
+        case_ref=case.ref,
+        dedupe_key=f"{kind}:{case.ref}:{case.version}:{person.id}",
+    )
+
+
+def school_side(session: Session, case: Case) -> list[Person]:
+    """Who at the school hears about the case: its registrant, or the school's contacts."""
+    registrant = queries.person_by_id(session, person_id=case.registered_by)
+    if (
+        registrant
+        and registrant.active
+        and "school_contact" in registrant.roles
+        and registrant.school_id == case.school_id
+    ):
+        return [registrant]
+    return list(queries.school_contacts_of(session, school_id=case.school_id))
+
+
+def municipality_of(session: Session, person: Person) -> str:
+    if person.municipality_code is None:
+        return "-"
+    return queries.municipality_name(session, code=person.municipality_code)
