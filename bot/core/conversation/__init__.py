@@ -1,6 +1,7 @@
 """Guided conversations: forms asked one question at a time, their state in the database."""
 
-from bot.core.conversation.engine import (
+from bot.core.conversation.engine import active, answer, press, resume, start
+from bot.core.conversation.form import (
     BACK,
     CANCEL,
     CONFIRM,
@@ -9,16 +10,11 @@ from bot.core.conversation.engine import (
     SUMMARY,
     Form,
     FormField,
-    active,
-    answer,
     canonical,
     check_all,
-    press,
     register,
-    resume,
-    start,
-    sweep_idle,
 )
+from bot.core.conversation.idle import sweep_idle
 
 __all__ = [
     "BACK",

@@ -24,9 +24,8 @@ stateDiagram-v2
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlmodel import select
@@ -34,99 +33,26 @@ from sqlmodel import select
 from bot.core import clock
 from bot.core.cases.cards import month
 from bot.core.context import Ctx
+from bot.core.conversation.form import (
+    AGAIN,
+    BACK,
+    CANCEL,
+    CONFIRM,
+    CONTINUE,
+    EDIT,
+    FORMS,
+    SKIP,
+    SUMMARY,
+    WORDS,
+    Form,
+    FormField,
+    canonical,
+)
 from bot.core.errors import Refused
-from bot.core.i18n import N_
 from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label
 from bot.store.models import Conversation
-
-SUMMARY = "__summary__"
-BACK, SKIP, CANCEL, CONFIRM, EDIT = N_("Back"), N_("Skip"), N_("Cancel"), N_("Confirm"), N_("Edit")
-CONTINUE, AGAIN = N_("Continue where I was"), N_("Start again")
-_WORDS = {
-    "back": {"back", "terug", "vorige"},
-    "skip": {"skip", "overslaan", "sla over"},
-    "cancel": {"cancel", "stop", "stoppen", "annuleren", "afbreken"},
-    "confirm": {"confirm", "bevestigen", "ok", "klopt"},
-}
-
-
-@dataclass(frozen=True)
-class FormField:
-    name: str
-    label: str
-    question: str
-    parse: Callable[[str, ParseEnv], Any]
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    help: str = ""
-    # asked only when this holds for the answers so far (values, already parsed)
-    ask_if: Callable[[dict[str, Any]], bool] = lambda _a: True
-    required_if: Callable[[dict[str, Any]], bool] | None = None
-
-    def is_required(self, values: dict[str, Any]) -> bool:
-        return self.required or bool(self.required_if and self.required_if(values))
-
-
-@dataclass(frozen=True)
-class Form:
-    name: str
-    title: str
-    fields: tuple[FormField, ...]
-    # called with the parsed answers when the person confirms; returns the final replies
-    on_confirm: Callable[[Ctx, dict[str, Any], dict[str, Any]], list[Reply]]
-    # what the summary says above "Is this right?" (what confirming will do), if anything
-    summary_note: Callable[[Ctx, dict[str, Any], dict[str, Any]], str] | None = None
-
-    def field(self, name: str) -> FormField:
-        return next(f for f in self.fields if f.name == name)
-
-
-FORMS: dict[str, Form] = {}
-
-
-def register(form: Form) -> Form:
-    FORMS[form.name] = form
-    return form
-
-
-def canonical(value: Any) -> str:
-    """How a parsed value is kept in the conversation row; parsing it again gives it back."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def check_all(
-    form: Form, raw: Mapping[str, str], env: ParseEnv
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """A modal's answers checked with the form's own parsers, field by field in form order.
-
-    A field the conversation would not ask (its ask_if does not hold for the answers before
-    it) is ignored, whatever was typed in it; an empty field is refused only when required.
-    Returns the parsed values and the problems by field name (the modal's block ids).
-    """
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for spec in form.fields:
-        if not spec.ask_if(values):
-            continue
-        text = raw.get(spec.name, "").strip()
-        if not text:
-            if spec.is_required(values):
-                errors[spec.name] = env.t("This cannot be empty.")
-            continue
-        try:
-            values[spec.name] = spec.parse(text, env)
-        except FieldError as problem:
-            errors[spec.name] = problem.message
-            continue
-        env.answers[spec.name] = values[spec.name]
-    return values, errors
-
 
 # --- the engine ------------------------------------------------------------------------------
 
@@ -232,7 +158,7 @@ def answer(ctx: Ctx, text: str) -> list[Reply] | None:
         return None
     form = FORMS[conv.form]
     word = text.strip().casefold()
-    for action, words in _WORDS.items():
+    for action, words in WORDS.items():
         if word in words:
             return _control(ctx, form, conv, action)
     if conv.step == SUMMARY:
@@ -460,56 +386,3 @@ def _values(ctx: Ctx, form: Form, conv: Conversation) -> dict[str, Any]:
                 continue  # no longer valid (a month that has passed): asked again at confirm
             env.answers[spec.name] = values[spec.name]
     return values
-
-
-def sweep_idle(ctx: Ctx) -> None:
-    """Remind a person once after a working day of silence; drop the conversation later."""
-    from bot.core.calendar import working_days_later
-    from bot.core.messaging import outbox
-    from bot.store.models import Person
-
-    now = clock.now()
-    timeout = timedelta(days=ctx.region.schedule.conversation_timeout_days)
-    for conv in ctx.session.exec(select(Conversation)).all():
-        person = ctx.session.get(Person, conv.person_id)
-        if person is None:
-            continue
-        t = ctx.translator_for(person)
-        form = FORMS.get(conv.form)
-        title = t(form.title) if form else ""
-        if conv.updated_at + timeout <= now:
-            ctx.session.delete(conv)
-            outbox.enqueue(
-                ctx.session,
-                person_id=person.id,
-                kind="conversation_dropped",
-                reply=Reply(
-                    title=title,
-                    text=t(
-                        "I stopped this conversation because it was left alone; nothing was saved."
-                    ),
-                ),
-                dedupe_key=f"conv_dropped:{conv.id}:{conv.updated_at.isoformat()}",
-            )
-        elif (
-            conv.reminded_at is None
-            and working_days_later(conv.updated_at, 1, ctx.region.tz) <= now
-        ):
-            conv.reminded_at = now
-            ctx.session.add(conv)
-            outbox.enqueue(
-                ctx.session,
-                person_id=person.id,
-                kind="conversation_reminder",
-                reply=Reply(
-                    title=title,
-                    text=t(
-                        "You had not finished this yet. Answer the last question, or press Cancel."
-                    ),
-                    buttons=[
-                        Button(label=t(BACK), action="form:back"),
-                        Button(label=t(CANCEL), action="form:cancel", style="danger"),
-                    ],
-                ),
-                dedupe_key=f"conv_reminder:{conv.id}:{conv.updated_at.isoformat()}",
-            )
