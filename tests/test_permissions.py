@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from bot.core.app import Core
+from bot.core.commands import BUTTONS
 from tests.factories import case, make_leaver, one, press, say, text_of
 
 # Two worlds that do not touch: a Zwolle leaver at De Brug (Zwolle) and a Kampen leaver at
@@ -152,13 +153,12 @@ def test_an_unknown_command_says_so(core: Core) -> None:
 # --- buttons pass the same checks as their commands (issue 8, item 6) ----------------------
 
 
-def test_every_button_kind_maps_to_a_command_with_roles() -> None:
-    from bot.core.cases.permissions import COMMAND_ROLES
-    from bot.core.commands import ACTION_COMMANDS, COMMANDS
+def test_every_button_kind_belongs_to_a_command_and_does_something() -> None:
+    from bot.core.commands import BUTTONS, COMMANDS, PRESS
 
-    for kind, command in ACTION_COMMANDS.items():
-        if command is not None:
-            assert command in COMMANDS and command in COMMAND_ROLES, kind
+    assert set(BUTTONS) == set(PRESS)
+    for kind, command in BUTTONS.items():
+        assert COMMANDS[command.name] is command and command.roles, kind
 
 
 @pytest.mark.parametrize(
@@ -195,3 +195,25 @@ def test_a_follow_up_is_answered_by_the_owner_only(
     assert refused.error and "owner" in refused.text
     assert case(core, c.ref).version == before.version
     assert case(core, c.ref).followup_open == 0
+
+
+ONE_OF_EACH_ROLE = {
+    "coordinator": "anna",
+    "broker": "wim",
+    "school_contact": "sara",
+    "doorstroompunt": "dirk",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BUTTONS))
+def test_every_kind_of_button_is_refused_to_a_role_its_command_is_not_for(
+    core: Core, world: dict[str, str], kind: str
+) -> None:
+    command = BUTTONS[kind]
+    outsiders = [p for role, p in ONE_OF_EACH_ROLE.items() if role not in command.roles]
+    ref = world["zwolle"]
+    before = case(core, ref)
+    for person in outsiders:
+        reply = one(press(core, person, f"{kind}:{ref}:0:ok"))
+        assert reply.error and f"/{command.name}" in reply.text, (kind, person)
+    assert case(core, ref).version == before.version

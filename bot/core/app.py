@@ -15,8 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core import conversation
-from bot.core.cases.permissions import may_use
-from bot.core.commands import answer_text, run_action, run_command
+from bot.core.commands import answer_text, may_use, run_action, run_command
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator

@@ -1,4 +1,11 @@
-"""The commands of product.md section 6, as core functions that return replies.
+"""The commands of product.md section 6: one table, and the way in for typed lines and buttons.
+
+A command is a row of `COMMANDS`: its name, how to type it (translated, placeholders
+included), what it does (for /help), the roles that may use it, the function that runs it,
+the kinds of button that lead to it, and where it belongs (whether it starts a conversation,
+which must then happen in the private chat; whether it makes sense in a group or channel).
+/help, the permission check of every command and every button, the Slack registration and
+manifest test, and Telegram's command lists all read this one table.
 
 A transport hands over the text a person typed (or the action of a button they pressed);
 this module finds the command, checks the role, runs it and returns typed replies. The data
@@ -8,14 +15,12 @@ path is one straight line: transport → here → store → replies → transpor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-
-from sqlalchemy import case as sql_case
-from sqlmodel import col, func, select
+from dataclasses import dataclass
 
 from bot.core import conversation, digest
-from bot.core.cases import actions, lifecycle, withdrawal
-from bot.core.cases.cards import case_card, case_line
-from bot.core.cases.permissions import may_transfer, may_use, scope_condition
+from bot.core.cases import actions, lifecycle, listings, withdrawal
+from bot.core.cases.cards import case_card
+from bot.core.cases.permissions import may_transfer
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.followup import followups
@@ -23,36 +28,39 @@ from bot.core.i18n import N_
 from bot.core.intake import leaver_form, rounds
 from bot.core.replies import Button, Reply
 from bot.core.text import visible
-from bot.core.vocab import CaseState
 from bot.store import queries
-from bot.store.models import Case
-
-PAGE_SIZE = 15
+from bot.store.models import Person
 
 Handler = Callable[[Ctx, str], Sequence[Reply]]
 
-# What /help says per command, in the order shown: how to type it (the command name stays
-# English, the placeholders are translated) and what it does.
-HELP: dict[str, tuple[str, str]] = {
-    "help": ("/help", N_("what you can do")),
-    "leaver": ("/leaver", N_("register one expected leaver, step by step")),
-    "leavers": ("/leavers", N_("the leavers in your view, with state and owner")),
-    "case": ("/case REF", N_("show a case card")),
-    "claim": ("/claim REF", N_("take a case")),
-    "transfer": (N_("/transfer REF MUNICIPALITY-or-@person [reason]"), N_("hand a case over")),
-    "placed": ("/placed REF", N_("record the placement of your case")),
-    "cases": ("/cases", N_("your queue, most urgent first")),
-    "withdraw": (
-        N_("/withdraw REF [reason]"),
-        N_("withdraw a case (the student stays at school, or it was a mistake)"),
-    ),
-    "reopen": ("/reopen REF", N_("reopen a withdrawn case")),
-    "close": (N_("/close REF REASON"), N_("close your case: no support needed")),
-    "lost": ("/lost REF", N_("contact with the young person is lost")),
-    "digest": ("/digest", N_("the weekly digest, now")),
-    "scan": ("/scan start|next|close|results|agenda", N_("run the Participatiescan here")),
-    "admin": ("/admin ...", N_("directory, invites, privacy requests")),
-}
+COORDINATOR, BROKER, SCHOOL, DOORSTROOMPUNT = (
+    "coordinator",
+    "broker",
+    "school_contact",
+    "doorstroompunt",
+)
+EVERYONE = frozenset({COORDINATOR, BROKER, SCHOOL, DOORSTROOMPUNT})
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str  # msgid: "/transfer REF MUNICIPALITY-or-@person [reason]"
+    help: str  # msgid: what it does, for /help and the platforms' command lists
+    roles: frozenset[str]
+    run: Handler
+    # the kinds of button ("claim" in "claim:K7F2") that do what this command does: pressing
+    # one needs the same role as typing the command
+    buttons: tuple[str, ...] = ()
+    # starts a guided conversation: its questions belong in the private chat
+    conversation: bool = False
+    # answers without personal details, so it makes sense in a group or channel too
+    in_groups: bool = False
+
+
+def may_use(person: Person, command: str) -> bool:
+    found = COMMANDS.get(command)
+    return found is not None and bool(found.roles & set(person.roles))
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -64,8 +72,8 @@ def split_command(text: str) -> tuple[str, str]:
 
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
     name, args = split_command(text)
-    handler = COMMANDS.get(name)
-    if handler is None:
+    command = COMMANDS.get(name)
+    if command is None:
         name = name if len(name) <= 32 else name[:31] + "…"
         return [
             Reply(
@@ -76,72 +84,35 @@ def run_command(ctx: Ctx, text: str) -> list[Reply]:
         return [
             Reply(text=ctx.t("/{name} is not for your role. Type /help.", name=name), error=True)
         ]
-    return list(handler(ctx, args))
-
-
-# The command each kind of button belongs to: pressing it needs the same role as typing it.
-# "form" buttons belong to the person's own conversation, which a command of theirs started.
-ACTION_COMMANDS: dict[str, str | None] = {
-    "claim": "claim",
-    "details": "case",
-    "case": "case",
-    "transfer": "transfer",
-    "leavers": "leavers",
-    "cases": "cases",
-    "form": None,
-    "round": "leaver",
-    "placed": "placed",
-    "fu": "placed",
-}
+    return list(command.run(ctx, args))
 
 
 def run_action(ctx: Ctx, action: str) -> list[Reply]:
-    """A pressed button: 'claim:K7F2', 'transfer:K7F2:GM0166', 'leavers:2' …"""
+    """A pressed button: 'claim:K7F2', 'transfer:K7F2:GM0166', 'leavers:2' …
+
+    Every kind of button belongs to a command of the table and needs its role; "form"
+    buttons belong to the person's own conversation, which a command of theirs started."""
     kind, _, rest = action.partition(":")
     if kind == "cmd":
         return run_command(ctx, f"/{rest}")
-    if kind not in ACTION_COMMANDS:
+    if kind == "form":
+        return conversation.press(ctx, action)
+    command = BUTTONS.get(kind)
+    if command is None:
         return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
-    command = ACTION_COMMANDS[kind]
-    if command is not None and not may_use(ctx.actor, command):
+    if not may_use(ctx.actor, command.name):
         return [
-            Reply(text=ctx.t("/{name} is not for your role. Type /help.", name=command), error=True)
+            Reply(
+                text=ctx.t("/{name} is not for your role. Type /help.", name=command.name),
+                error=True,
+            )
         ]
-    match kind:
-        case "claim":
-            return run_command(ctx, f"/claim {rest}")
-        case "details":
-            return [_card(ctx, rest, details=True)]
-        case "case":
-            return run_command(ctx, f"/case {rest}")
-        case "transfer":
-            ref, _, target = rest.partition(":")
-            if target:
-                return run_command(ctx, f"/transfer {ref} {target}")
-            return [transfer_choices(ctx, ref)]
-        case "leavers" | "cases":
-            return run_command(ctx, f"/{kind} {rest}")
-        case "form":
-            return conversation.press(ctx, action)
-        case "round":
-            what, _, arg = rest.partition(":")
-            return rounds.confirm(ctx, arg) if what == "complete" else rounds.upload_help(ctx)
-        case "placed":
-            return run_command(ctx, f"/placed {rest}")
-        case _:  # "fu": a follow-up answer
-            ref, n, what = [*rest.split(":"), "", "", ""][:3]
-            if not n.isdigit():
-                return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
-            return followups.answer(ctx, ref, int(n), what)
+    return PRESS[kind](ctx, rest)
 
 
 def _help(ctx: Ctx, args: str) -> list[Reply]:
     t = ctx.t
-    lines = [
-        f"{t(usage)} — {t(what)}"
-        for name, (usage, what) in HELP.items()
-        if name in COMMANDS and may_use(ctx.actor, name)
-    ]
+    lines = [f"{t(c.usage)} — {t(c.help)}" for c in COMMANDS.values() if may_use(ctx.actor, c.name)]
     return [Reply(title=t("What you can do, {name}", name=ctx.actor.name), lines=lines)]
 
 
@@ -152,7 +123,7 @@ def _need_ref(ctx: Ctx, args: str, command: str) -> tuple[str, str]:
     ref, _, rest = args.strip().partition(" ")
     ref = visible(ref).strip()
     if not ref:
-        raise Refused(ctx.t("Which case? Use: {usage}", usage=ctx.t(HELP[command][0])))
+        raise Refused(ctx.t("Which case? Use: {usage}", usage=ctx.t(COMMANDS[command].usage)))
     if len(ref) > MAX_REF:
         raise Refused(ctx.t("That is not a case reference: it is far too long."))
     return ref.upper().lstrip("#"), rest.strip()
@@ -224,6 +195,7 @@ def _split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
 
 
 def transfer_choices(ctx: Ctx, ref: str) -> Reply:
+    """The municipalities a case can be transferred to, as buttons."""
     case = lifecycle.get_in_scope(ctx, ref)
     if not may_transfer(ctx.actor, case):
         raise Refused(actions.not_yours(ctx, case))
@@ -262,103 +234,134 @@ def _lost(ctx: Ctx, args: str) -> list[Reply]:
     return [actions.lose_contact(ctx, ref)]
 
 
-_STATE_ORDER = [
-    CaseState.due,
-    CaseState.claimed,
-    CaseState.forecast,
-    CaseState.placed,
-    CaseState.lost,
-    CaseState.closed,
-    CaseState.withdrawn,
-]
-
-
-def _page(ctx: Ctx, args: str) -> int:
-    try:
-        return max(1, int(args.strip() or "1"))
-    except ValueError:
-        raise Refused(ctx.t("Give a page number, for example 2.")) from None
-
-
 def _leavers(ctx: Ctx, args: str) -> list[Reply]:
-    page = _page(ctx, args)
-    order = sql_case({s.value: i for i, s in enumerate(_STATE_ORDER)}, value=col(Case.state))
-    where = scope_condition(ctx.actor)
-    total = ctx.session.exec(select(func.count()).select_from(Case).where(where)).one()
-    rows = ctx.session.exec(
-        select(Case)
-        .where(where)
-        .order_by(order, col(Case.urgent).desc(), col(Case.expected_exit), col(Case.ref))
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return [_listing(ctx, "leavers", rows, total, page, ctx.t("Leavers in your view"))]
+    return listings.leavers(ctx, args)
 
 
 def _cases(ctx: Ctx, args: str) -> list[Reply]:
-    """The broker's queue: what they own, and what waits for them to claim."""
-    page = _page(ctx, args)
-    me = ctx.actor
-    waiting = (col(Case.state) == CaseState.due) & (
-        (col(Case.assigned_person_id) == me.id)
-        | (
-            col(Case.assigned_person_id).is_(None)
-            & (col(Case.responsible_municipality_code) == me.municipality_code)
-        )
-    )
-    mine = (col(Case.owner_id) == me.id) & col(Case.state).in_(
-        [CaseState.claimed, CaseState.placed]
-    )
-    where = waiting | mine
-    urgency = sql_case(
-        (col(Case.urgent) & (col(Case.state) == CaseState.due), 0),
-        (col(Case.state) == CaseState.due, 1),
-        (col(Case.state) == CaseState.claimed, 2),
-        else_=3,
-    )
-    total = ctx.session.exec(select(func.count()).select_from(Case).where(where)).one()
-    rows = ctx.session.exec(
-        select(Case)
-        .where(where)
-        .order_by(urgency, col(Case.due_at), col(Case.expected_exit), col(Case.ref))
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return [_listing(ctx, "cases", rows, total, page, ctx.t("Your queue"))]
+    return listings.queue(ctx, args)
 
 
-def _listing(ctx: Ctx, kind: str, rows: Sequence[Case], total: int, page: int, title: str) -> Reply:
-    t = ctx.t
-    if total == 0:
-        return Reply(title=title, text=t("Nothing here."))
-    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-    if not rows:
-        raise Refused(t.tn("There is only {n} page.", "There are only {n} pages.", pages))
-    buttons = [Button(label=c.ref, action=f"case:{c.ref}") for c in rows]
-    if page < pages:
-        buttons.append(Button(label=t("More"), action=f"{kind}:{page + 1}"))
-    text = t("Page {page} of {pages}", page=page, pages=pages) if pages > 1 else ""
-    return Reply(
-        title=title,
-        text=text,
-        lines=[case_line(ctx.session, t, c) for c in rows],
-        buttons=buttons,
-        personal=True,
-    )
+def _press_transfer(ctx: Ctx, rest: str) -> list[Reply]:
+    ref, _, target = rest.partition(":")
+    if target:
+        return run_command(ctx, f"/transfer {ref} {target}")
+    return [transfer_choices(ctx, ref)]
 
 
-COMMANDS: dict[str, Handler] = {
-    "help": _help,
-    "leaver": _leaver,
-    "leavers": _leavers,
-    "case": _case,
-    "claim": _claim,
-    "transfer": _transfer,
-    "cases": _cases,
-    "placed": _placed,
-    "digest": _digest,
-    "withdraw": _withdraw,
-    "reopen": _reopen,
-    "close": _close,
-    "lost": _lost,
+def _press_round(ctx: Ctx, rest: str) -> list[Reply]:
+    what, _, arg = rest.partition(":")
+    return rounds.confirm(ctx, arg) if what == "complete" else rounds.upload_help(ctx)
+
+
+def _press_followup(ctx: Ctx, rest: str) -> list[Reply]:
+    ref, n, what = [*rest.split(":"), "", "", ""][:3]
+    if not n.isdigit():
+        return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
+    return followups.answer(ctx, ref, int(n), what)
+
+
+def _again(name: str) -> Callable[[Ctx, str], list[Reply]]:
+    """A button that does what typing `/name REST` does."""
+    return lambda ctx, rest: run_command(ctx, f"/{name} {rest}")
+
+
+_TABLE = (
+    Command("help", "/help", N_("what you can do"), EVERYONE, _help, in_groups=True),
+    Command(
+        "leaver",
+        "/leaver",
+        N_("register one expected leaver, step by step"),
+        frozenset({SCHOOL}),
+        _leaver,
+        buttons=("round",),
+        conversation=True,
+    ),
+    Command(
+        "leavers",
+        N_("/leavers [page]"),
+        N_("the leavers in your view, with state and owner"),
+        EVERYONE,
+        _leavers,
+        buttons=("leavers",),
+    ),
+    Command(
+        "case",
+        "/case REF",
+        N_("show a case card"),
+        EVERYONE,
+        _case,
+        buttons=("case", "details"),
+    ),
+    Command("claim", "/claim REF", N_("take a case"), frozenset({BROKER}), _claim, ("claim",)),
+    Command(
+        "transfer",
+        N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
+        N_("hand a case over"),
+        frozenset({BROKER, COORDINATOR}),
+        _transfer,
+        buttons=("transfer",),
+    ),
+    Command(
+        "placed",
+        "/placed REF",
+        N_("record the placement of your case"),
+        frozenset({BROKER}),
+        _placed,
+        buttons=("placed", "fu"),
+        conversation=True,
+    ),
+    Command(
+        "cases",
+        N_("/cases [page]"),
+        N_("your queue, most urgent first"),
+        frozenset({BROKER}),
+        _cases,
+        buttons=("cases",),
+    ),
+    Command(
+        "withdraw",
+        N_("/withdraw REF [reason]"),
+        N_("withdraw a case (the student stays at school, or it was a mistake)"),
+        frozenset({SCHOOL, COORDINATOR}),
+        _withdraw,
+        conversation=True,
+    ),
+    Command(
+        "reopen",
+        "/reopen REF",
+        N_("reopen a withdrawn case"),
+        frozenset({COORDINATOR}),
+        _reopen,
+    ),
+    Command(
+        "close",
+        N_("/close REF REASON"),
+        N_("close your case: no support needed"),
+        frozenset({BROKER, COORDINATOR}),
+        _close,
+    ),
+    Command(
+        "lost",
+        "/lost REF",
+        N_("contact with the young person is lost"),
+        frozenset({BROKER, COORDINATOR}),
+        _lost,
+    ),
+    Command("digest", "/digest", N_("the weekly digest, now"), frozenset({COORDINATOR}), _digest),
+)
+COMMANDS: dict[str, Command] = {c.name: c for c in _TABLE}
+# the command each kind of button belongs to
+BUTTONS: dict[str, Command] = {kind: c for c in _TABLE for kind in c.buttons}
+# what pressing each kind of button does (the part after "kind:" is its argument)
+PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
+    "claim": _again("claim"),
+    "case": _again("case"),
+    "details": lambda ctx, ref: [_card(ctx, ref, details=True)],
+    "transfer": _press_transfer,
+    "leavers": _again("leavers"),
+    "cases": _again("cases"),
+    "round": _press_round,
+    "placed": _again("placed"),
+    "fu": _press_followup,
 }

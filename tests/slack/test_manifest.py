@@ -20,9 +20,13 @@ def test_the_manifest_declares_every_command_scope_and_event() -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     commands = manifest["features"]["slash_commands"]
     assert [c["command"] for c in commands] == [f"/{name}" for name in SLASH_COMMANDS]
+    assert list(SLASH_COMMANDS) == list(COMMANDS)  # the core's table, in its order
     for command in commands:
         assert command["url"] == f"https://YOUR-HOST{EVENTS_PATH}"
         assert 0 < len(command["description"]) <= 100
+        # the hint shows what the table's usage says (Slack may add its own "[chat]")
+        arguments = COMMANDS[command["command"].lstrip("/")].usage.partition(" ")[2]
+        assert command.get("usage_hint", "").startswith(arguments)
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands",
         "chat:write",

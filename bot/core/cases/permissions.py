@@ -12,29 +12,6 @@ from sqlmodel import Session, col, func, select
 from bot.core.vocab import CaseState, Destination
 from bot.store.models import Case, Person, School
 
-# Which roles may use which command. Scope (which cases) is checked separately.
-COMMAND_ROLES: dict[str, frozenset[str]] = {
-    "help": frozenset({"coordinator", "broker", "school_contact", "doorstroompunt"}),
-    "leaver": frozenset({"school_contact"}),
-    "leavers": frozenset({"school_contact", "broker", "coordinator", "doorstroompunt"}),
-    "case": frozenset({"coordinator", "broker", "school_contact", "doorstroompunt"}),
-    "claim": frozenset({"broker"}),
-    "transfer": frozenset({"broker", "coordinator"}),
-    "placed": frozenset({"broker"}),
-    "cases": frozenset({"broker"}),
-    "withdraw": frozenset({"school_contact", "coordinator"}),
-    "reopen": frozenset({"coordinator"}),
-    "close": frozenset({"broker", "coordinator"}),
-    "lost": frozenset({"broker", "coordinator"}),
-    "digest": frozenset({"coordinator"}),
-    "scan": frozenset({"coordinator"}),
-    "admin": frozenset({"coordinator"}),
-}
-
-
-def may_use(person: Person, command: str) -> bool:
-    return bool(COMMAND_ROLES.get(command, frozenset()) & set(person.roles))
-
 
 def scope_condition(person: Person) -> ColumnElement[bool]:
     """The cases `person` may see, as a WHERE condition on `cases`."""

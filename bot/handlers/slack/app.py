@@ -51,8 +51,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.core import clock
 from bot.core.app import Core
-from bot.core.cases.permissions import may_use
-from bot.core.commands import COMMANDS
+from bot.core.commands import COMMANDS, may_use
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
 from bot.core.followup.followups import PLACEMENT_FORM, check_placement
@@ -86,23 +85,8 @@ from bot.store.models import Person
 log = logging.getLogger(__name__)
 
 TRANSPORT = "slack"
-# Product.md section 6, plus the case commands the core has besides; /scan and /admin join
-# when they are built (until then they would only answer "unknown command").
-SLASH_COMMANDS: tuple[str, ...] = (
-    "help",
-    "leaver",
-    "leavers",
-    "case",
-    "claim",
-    "transfer",
-    "placed",
-    "cases",
-    "digest",
-    "withdraw",
-    "reopen",
-    "close",
-    "lost",
-)
+# Every command of the core's table, in its order (manifest.yml lists the same; a test checks)
+SLASH_COMMANDS: tuple[str, ...] = tuple(COMMANDS)
 BOLT_TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # what AsyncApp reads when not given a token
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
@@ -117,7 +101,7 @@ SLACK_FILE_HOST = "files.slack.com"
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
 # Commands and buttons that start or continue a guided conversation: their questions go to
 # the direct message, the only place where Slack sends us the typed answers.
-CONVERSATION_COMMANDS = frozenset({"leaver", "withdraw"})
+CONVERSATION_COMMANDS = frozenset(c.name for c in COMMANDS.values() if c.conversation)
 # (The Placement button, `placed:REF`, opens the placement modal instead.)
 CONVERSATION_ACTIONS = ("form:", "cmd:leaver")
 PLACED_ACTION = "placed:"

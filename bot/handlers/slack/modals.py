@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core import clock
 from bot.core.app import Core
-from bot.core.cases.permissions import may_use
+from bot.core.commands import may_use
 from bot.core.conversation import check_all
 from bot.core.directory import person_by_slack
 from bot.core.errors import Refused
