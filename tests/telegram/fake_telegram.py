@@ -291,6 +291,16 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
             i += 1
     if stack:
         raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    # <pre><code class="language-x"> is one pre entity with a language
+    for pre in [e for e in entities if e["type"] == "pre"]:
+        for code in [e for e in entities if e["type"] == "code"]:
+            if (code["offset"], code["length"]) == (pre["offset"], pre["length"]):
+                entities.remove(code)
+                if "language" in code:
+                    pre.setdefault("language", code["language"])
+    for entity in entities:
+        if entity["type"] == "code":
+            entity.pop("language", None)
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(out), entities
 
@@ -300,7 +310,7 @@ def _entity(name: str, attributes: dict[str, str], start: int, length: int) -> d
     entity: dict[str, Any] = {"type": kind, "offset": start, "length": length}
     if kind == "text_link":
         entity["url"] = attributes.get("href", "")
-    elif kind == "pre" and attributes.get("class", "").startswith("language-"):
+    elif kind in ("pre", "code") and attributes.get("class", "").startswith("language-"):
         entity["language"] = attributes["class"].removeprefix("language-")
     elif kind == "blockquote" and "expandable" in attributes:
         entity["type"] = "expandable_blockquote"

@@ -18,7 +18,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from tests.telegram.conftest import telegram_bot
@@ -29,7 +36,7 @@ from tests.telegram.factories import (
     private_message,
     start_with_payload,
 )
-from tests.telegram.fake_telegram import FakeTelegram, eventually, post_webhook
+from tests.telegram.fake_telegram import FakeTelegram, eventually, parse_html, post_webhook
 
 USER = 1001
 GROUP = -1001234567890
@@ -371,3 +378,55 @@ async def test_an_application_answers_a_command_by_polling(fake_telegram: FakeTe
         await app.stop()
         await app.shutdown()
     assert fake_telegram.pending_updates() == []  # stopping confirmed the update
+
+
+async def test_server_errors_and_dropped_connections_surface_as_network_errors(
+    bot: Bot, chats: FakeTelegram
+):
+    chats.fail("sendMessage", status=500)
+    chats.fail("*", status=0)
+    with pytest.raises(NetworkError, match="Internal Server Error"):
+        await bot.send_message(USER, "een")
+    with pytest.raises(NetworkError):
+        await bot.send_message(USER, "twee")
+    await bot.send_message(USER, "drie")
+    assert [m.text for m in chats.sent_messages(USER)] == ["drie"]
+
+
+async def test_polling_with_whole_seconds_and_a_429_on_get_updates(fake_telegram: FakeTelegram):
+    fake_telegram.add_private_chat(USER)
+    fake_telegram.fail("getUpdates", status=429, retry_after=1)
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text.upper())
+
+    app = (
+        Application.builder()
+        .token(fake_telegram.token)
+        .base_url(fake_telegram.base_url)
+        .base_file_url(fake_telegram.base_file_url)
+        .build()
+    )
+    app.add_handler(CommandHandler("echo", echo))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            fake_telegram.push_update(private_message(USER, "/echo hoi"))
+            await eventually(lambda: len(fake_telegram.sent_messages(USER)) == 1)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert fake_telegram.sent_messages(USER)[0].text == "/ECHO HOI"
+    assert fake_telegram.calls_to("getUpdates", ok_only=False)[0].status == 429
+
+
+def test_entities_are_placed_in_utf16_units_like_telegram():
+    text, entities = parse_html('😀 <b>vet</b> <pre><code class="language-csv">a;b</code></pre>')
+    assert text == "😀 vet a;b"
+    assert entities == [
+        {"type": "bold", "offset": 3, "length": 3},
+        {"type": "pre", "offset": 7, "length": 3, "language": "csv"},
+    ]
