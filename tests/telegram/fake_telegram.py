@@ -613,8 +613,7 @@ class FakeTelegram:
                 self._learn_user(update[key]["from"])
         self._updates.append(update)
         self._notify()
-        if self.webhook and (self._deliverer is None or self._deliverer.done()):
-            self._deliverer = asyncio.create_task(self._deliver())
+        self._start_delivery()
         return update
 
     # --- what happened --------------------------------------------------------------------
@@ -848,8 +847,7 @@ class FakeTelegram:
         if params.get("drop_pending_updates"):
             self._updates.clear()
         self._notify()  # a waiting getUpdates now conflicts
-        if self._updates:
-            self._deliverer = asyncio.create_task(self._deliver())
+        self._start_delivery()
         return True
 
     def _delete_webhook(self, params: dict[str, Any], files: Any) -> bool:
@@ -1134,6 +1132,10 @@ class FakeTelegram:
         return True
 
     # --- webhook delivery -----------------------------------------------------------------
+
+    def _start_delivery(self) -> None:
+        if self.webhook and self._updates and (self._deliverer is None or self._deliverer.done()):
+            self._deliverer = asyncio.create_task(self._deliver())
 
     async def _deliver(self) -> None:
         """Post queued updates to the webhook in order, like Telegram: retried until answered
