@@ -504,6 +504,7 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._wake = asyncio.Event()
         self._poll_generation = 0
+        self.polls_waiting = 0  # getUpdates calls now waiting for an update
         self._closing = False
         self._deliverer: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
@@ -899,8 +900,12 @@ class FakeTelegram:
             remaining = deadline - asyncio.get_running_loop().time()
             if self._updates or remaining <= 0 or self._closing:
                 return self._updates[:limit]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), remaining)
+            self.polls_waiting += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), remaining)
+            finally:
+                self.polls_waiting -= 1
 
     def _sent(
         self, params: dict[str, Any], kind: str, text: str, source: str, extra: dict[str, Any]
