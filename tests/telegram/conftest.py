@@ -1,4 +1,17 @@
-"""The Telegram test rig: a fake Bot API on 127.0.0.1 and python-telegram-bot pointed at it."""
+"""The Telegram test rig: a fake Bot API on 127.0.0.1 and python-telegram-bot pointed at it.
+
+What PTB 22 needs to talk to it (and to any Bot API root, TELEGRAM_API_URL):
+- `base_url=f"{root}/bot"`, `base_file_url=f"{root}/file/bot"`: PTB appends the token, calls
+  `{base_url}{token}/{method}` and turns getFile's file_path into
+  `{base_file_url}{token}/{file_path}`;
+- PTB posts form-urlencoded bodies (objects such as reply_markup JSON-encoded inside) and
+  multipart when it uploads a file; the fake reads both, and JSON;
+- HTTP/1.1 (PTB's default); getUpdates waits `timeout` seconds on the server and PTB adds that
+  to the get_updates request's read timeout, so polling with `timeout=1` stops within a second;
+- PTB_TIMEDELTA=true: without it PTB 22 warns whenever a time period is read as a number,
+  RetryAfter's own constructor included, and pytest turns that warning into the error raised
+  instead of RetryAfter.
+"""
 
 from __future__ import annotations
 
