@@ -268,7 +268,7 @@ def test_an_edit_waits_for_its_message_and_is_dropped_where_it_cannot_be_applied
             person_id="wim",
             kind="edit",
             reply=Reply(text="changed"),
-            dedupe_key="edit:test",
+            once="test",
             replaces_id=original.id,
         )
     platform = EditingPlatform()

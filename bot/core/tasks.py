@@ -14,15 +14,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col
 
 from bot.core import clock
 from bot.core.context import Ctx
 from bot.core.messaging.delivery import backoff
 from bot.store.db import session_scope
 from bot.store.models import Task
+from bot.store.rows import insert_once, lease_due
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -59,36 +59,22 @@ def schedule(
         due_at=due_at,
         created_at=clock.now(),
     )
-    try:
-        with session.begin_nested():
-            session.add(task)
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, task, unique=["dedupe_key"]) is not None
 
 
 def claim_due(engine: Engine, *, limit: int = 50) -> list[int]:
     """Lease up to `limit` due tasks for this process; returns their ids."""
     now = clock.now()
     with session_scope(engine) as session:
-        ids = list(
-            session.exec(
-                select(Task.id)
-                .where(
-                    col(Task.done_at).is_(None),
-                    Task.due_at <= now,
-                    or_(col(Task.leased_until).is_(None), col(Task.leased_until) < now),
-                )
-                .order_by(col(Task.due_at), col(Task.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
+        return lease_due(
+            session,
+            Task,
+            due=[col(Task.done_at).is_(None), col(Task.due_at) <= now],
+            order_by=[col(Task.due_at), col(Task.id)],
+            now=now,
+            until=now + LEASE,
+            limit=limit,
         )
-        if ids:
-            session.execute(
-                update(Task).where(col(Task.id).in_(ids)).values(leased_until=now + LEASE)
-            )
-    return [i for i in ids if i is not None]
 
 
 def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -> bool:

@@ -77,7 +77,7 @@ def remind_unclaimed(ctx: Ctx, task: Task) -> None:
             kind="reminder",
             reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
             case_ref=case.ref,
-            dedupe_key=f"remind_unclaimed:{case.ref}:{case.version}:{broker.id}",
+            once=str(case.version),
         )
 
 

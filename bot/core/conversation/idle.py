@@ -40,7 +40,7 @@ def sweep_idle(ctx: Ctx) -> None:
                         "I stopped this conversation because it was left alone; nothing was saved."
                     ),
                 ),
-                dedupe_key=f"conv_dropped:{conv.id}:{conv.updated_at.isoformat()}",
+                once=f"{conv.id}:{conv.updated_at.isoformat()}",
             )
         elif (
             conv.reminded_at is None
@@ -62,5 +62,5 @@ def sweep_idle(ctx: Ctx) -> None:
                         Button(label=t(CANCEL), action="form:cancel", style="danger"),
                     ],
                 ),
-                dedupe_key=f"conv_reminder:{conv.id}:{conv.updated_at.isoformat()}",
+                once=f"{conv.id}:{conv.updated_at.isoformat()}",
             )

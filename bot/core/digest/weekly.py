@@ -371,7 +371,7 @@ def send_weekly(
             person_id=person.id,
             kind="digest",
             reply=render(translator_for(person), region, figures, previous),
-            dedupe_key=f"digest:{figures.week}:{person.id}",
+            once=figures.week,
         ):
             sent += 1
     if session.get(DigestSnapshot, figures.week) is None:

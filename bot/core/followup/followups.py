@@ -251,7 +251,7 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
         kind="followup",
         reply=_question(ctx, case, case.owner_id, n, N_("Follow-up for case {ref} ({student}).")),
         case_ref=case.ref,
-        dedupe_key=f"followup:{case.ref}:{n}:{case.placement_start}",
+        once=f"{n}:{case.placement_start}",
     )
     lifecycle.schedule_nudges(
         ctx,
@@ -276,7 +276,7 @@ def remind_followup(ctx: Ctx, task: Task) -> None:
             ctx, case, case.owner_id, n, N_("Reminder: follow-up for case {ref} ({student}).")
         ),
         case_ref=case.ref,
-        dedupe_key=f"followup_remind:{case.ref}:{n}:{task.id}",
+        once=f"{n}:{task.id}",
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.core import clock, privacy, refs
@@ -22,6 +21,7 @@ from bot.core.messaging import notify
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case
+from bot.store.rows import insert_once
 
 PERSONAL = ("name", "contact", "notes")
 
@@ -128,9 +128,8 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
         return existing, False
 
     for _ in range(5):
-        ref = refs.new_ref(lambda r: queries.ref_exists(session, ref=r))
-        case = Case(
-            ref=ref,
+        row = Case(
+            ref=refs.new_ref(lambda r: queries.ref_exists(session, ref=r)),
             school_id=school_id,
             registered_by=ctx.actor.id,
             student_ref=values["student_ref"],
@@ -141,12 +140,15 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
             updated_at=now,
             **data,
         )
-        try:
-            with session.begin_nested():
-                session.add(case)
-        except IntegrityError:  # another instance took the same reference at this moment
-            continue
-        break
+        new_id = insert_once(session, row)
+        if new_id is not None:
+            case = session.get_one(Case, new_id)
+            break
+        existing = known_case(ctx, school_id=school_id, student_ref=values["student_ref"])
+        if existing is not None:  # another instance registered this leaver a moment ago
+            update_leaver(ctx, existing, changes(existing, data))
+            return existing, False
+        # else another instance took the same reference at this moment: draw again
     else:  # pragma: no cover - five collisions in a row on fresh random references
         raise RuntimeError("could not allocate a case reference")
     audit.record(

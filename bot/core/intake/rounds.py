@@ -94,7 +94,7 @@ def start_round(ctx: Ctx) -> int:
                 text=_ask_text(t, school.name),
                 buttons=_buttons(t, round_date),
             ),
-            dedupe_key=f"round:{round_date.isoformat()}:{person.id}",
+            once=round_date.isoformat(),
         )
         asked += 1
     return asked
@@ -137,7 +137,7 @@ def remind_and_report(ctx: Ctx) -> None:
                 ),
                 buttons=_buttons(t, request.round_date),
             ),
-            dedupe_key=f"round_reminder:{request.round_date.isoformat()}:{person.id}:{today.isoformat()}",
+            once=f"{request.round_date.isoformat()}:{today.isoformat()}",
         ):
             request.last_reminded_on = today
             ctx.session.add(request)
@@ -159,7 +159,7 @@ def remind_and_report(ctx: Ctx) -> None:
                     ),
                     lines=schools,
                 ),
-                dedupe_key=f"round_report:{round_date.isoformat()}:{coordinator.id}",
+                once=round_date.isoformat(),
             )
         for request in requests:
             request.coordinator_told_at = clock.now()

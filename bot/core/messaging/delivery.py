@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import ColumnElement, Engine
 from sqlmodel import Session, col, select
 
 from bot.core import clock
@@ -28,6 +28,7 @@ from bot.core.messaging.outbox import drop, mark_sent, reply_of
 from bot.core.replies import Reply
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
+from bot.store.rows import lease_due
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +50,24 @@ def lease_pending(
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None)."""
     now = clock.now()
-    stmt = (
-        select(OutboxMessage.id)
-        .where(
-            col(OutboxMessage.sent_at).is_(None),
-            col(OutboxMessage.dropped_at).is_(None),
-            OutboxMessage.not_before <= now,
-            or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now),
-        )
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    due: list[ColumnElement[bool]] = [
+        col(OutboxMessage.sent_at).is_(None),
+        col(OutboxMessage.dropped_at).is_(None),
+        col(OutboxMessage.not_before) <= now,
+    ]
     if person_ids is not None:
-        stmt = stmt.where(col(OutboxMessage.person_id).in_(list(person_ids)))
-    ids = list(session.exec(stmt).all())
+        due.append(col(OutboxMessage.person_id).in_(list(person_ids)))
+    ids = lease_due(
+        session,
+        OutboxMessage,
+        due=due,
+        order_by=[col(OutboxMessage.id)],
+        now=now,
+        until=now + LEASE,
+        limit=limit,
+    )
     if not ids:
         return []
-    session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(leased_until=now + LEASE)
-    )
     return list(
         session.exec(
             select(OutboxMessage)

@@ -68,7 +68,7 @@ def refresh_cards(ctx: Ctx, case: Case, note: str = "", **params: Any) -> None:
                 title=t("Case {ref}", ref=case.ref),
                 text=intro or t("Case {ref} is no longer in your view.", ref=case.ref),
             )
-        outbox.replace(ctx.session, message, reply, dedupe_key=f"edit:{message.id}:{case.version}")
+        outbox.replace(ctx.session, message, reply, once=str(case.version))
 
 
 def pickers(ctx: Ctx, case: Case) -> list[Person]:
@@ -103,7 +103,7 @@ def tell_coordinators(
             kind=kind,
             reply=Reply(text=t(message, ref=case.ref, **params), buttons=buttons),
             case_ref=case.ref,
-            dedupe_key=f"{kind}:{case.ref}:{dedupe}:{coordinator.id}",
+            once=dedupe,
         )
 
 
@@ -131,7 +131,7 @@ def notify_due(
             kind="due",
             reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
             case_ref=case.ref,
-            dedupe_key=f"due:{case.ref}:{case.version}:{broker.id}",
+            once=str(case.version),
         )
     school = queries.school_by_id(ctx.session, school_id=case.school_id)
     if school and school.municipality_code != case.responsible_municipality_code:
@@ -177,7 +177,7 @@ def tell(ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params
         kind=kind,
         reply=Reply(text=text, personal=True),
         case_ref=case.ref,
-        dedupe_key=f"{kind}:{case.ref}:{case.version}:{person.id}",
+        once=str(case.version),
     )
 
 

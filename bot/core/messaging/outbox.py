@@ -13,16 +13,19 @@ personal data was erased) is dropped (`dropped_at`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.replies import Reply
 from bot.store.models import OutboxMessage
+from bot.store.rows import insert_once
+
+DEDUPE_KEY_MAX = 120  # the column's length
 
 
 def enqueue(
@@ -32,28 +35,37 @@ def enqueue(
     kind: str,
     reply: Reply,
     case_ref: str | None = None,
-    dedupe_key: str | None = None,
+    once: str | None = None,
     not_before: datetime | None = None,
     replaces_id: int | None = None,
 ) -> bool:
-    """Record a message for `person_id`. False when the dedupe key was already recorded."""
+    """Record a message for `person_id`. False when it was recorded before.
+
+    `once` names what makes this message unique besides its kind, its case and its receiver
+    (the case's version, the round's date, the week …): the same message with the same
+    `once` is recorded once, however often a task runs or a button is pressed, on however
+    many instances. Without `once` every call records a message.
+    """
     now = clock.now()
-    msg = OutboxMessage(
+    message = OutboxMessage(
         person_id=person_id,
         kind=kind,
         case_ref=case_ref,
         payload=json.loads(reply.model_dump_json()),
-        dedupe_key=dedupe_key,
+        dedupe_key=None if once is None else dedupe_key(kind, case_ref, once, person_id),
         created_at=now,
         not_before=not_before or now,
         replaces_id=replaces_id,
     )
-    try:
-        with session.begin_nested():
-            session.add(msg)
-    except IntegrityError:  # another instance recorded the same key a moment ago
-        return False
-    return True
+    return insert_once(session, message, unique=["dedupe_key"]) is not None
+
+
+def dedupe_key(kind: str, case_ref: str | None, once: str, person_id: str) -> str:
+    """kind:case:once:person, or a digest of it when that would not fit the column."""
+    key = f"{kind}:{case_ref or '-'}:{once}:{person_id}"
+    if len(key) <= DEDUPE_KEY_MAX:
+        return key
+    return f"{kind}:{hashlib.sha256(key.encode()).hexdigest()}"[:DEDUPE_KEY_MAX]
 
 
 def pending_for(session: Session, *, person_id: str) -> Sequence[OutboxMessage]:
@@ -104,7 +116,7 @@ def shown_of(session: Session, *, case_ref: str, kinds: Sequence[str]) -> list[O
     )
 
 
-def replace(session: Session, original: OutboxMessage, reply: Reply, *, dedupe_key: str) -> None:
+def replace(session: Session, original: OutboxMessage, reply: Reply, *, once: str) -> None:
     """Make `original` show `reply` instead of what it holds.
 
     Not sent yet: it is changed in place (and if a transport is sending it at this moment, an
@@ -126,7 +138,7 @@ def replace(session: Session, original: OutboxMessage, reply: Reply, *, dedupe_k
         kind="edit",
         reply=reply,
         case_ref=original.case_ref,
-        dedupe_key=dedupe_key,
+        once=f"{original.id}:{once}",
         replaces_id=original.id,
     )
 

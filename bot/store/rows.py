@@ -1,0 +1,76 @@
+"""Two things the outbox, the task table and the case table need alike: inserting a row that
+may already be there, and leasing due rows so that of several instances exactly one works on
+each. Keyword-only functions taking a session, like the queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+
+def insert_once(
+    session: Session, row: SQLModel, *, unique: Sequence[str] | None = None
+) -> int | None:
+    """Insert `row` unless it would break a unique index (the one on the `unique` columns, or
+    any when None); the new row's id, or None when such a row exists already.
+
+    INSERT … ON CONFLICT DO NOTHING RETURNING id on SQLite and PostgreSQL, so a collision
+    costs no savepoint and no exception; elsewhere a savepoint and the unique index decide.
+    The row object itself is not added to the session: load it by id when it is needed.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = row.model_dump(exclude={"id"})
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        make = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        stmt = (
+            make(table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=list(unique) if unique else None)
+            .returning(table.c.id)
+        )
+        inserted = session.execute(stmt).first()
+        return None if inserted is None else int(inserted[0])
+    try:
+        with session.begin_nested():
+            result = session.execute(insert(table).values(**values).returning(table.c.id))
+            return int(result.scalar_one())
+    except IntegrityError:
+        return None
+
+
+def lease_due(
+    session: Session,
+    model: type[SQLModel],
+    *,
+    due: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    now: datetime,
+    until: datetime,
+    limit: int,
+) -> list[int]:
+    """Lease up to `limit` rows that are `due` and not leased by anyone (or whose lease ran
+    out): their ids, in `order_by` order. One statement picks them (FOR UPDATE SKIP LOCKED on
+    PostgreSQL, so another instance skips them; SQLite serialises writers) and one marks them
+    leased until `until`."""
+    leased_until = col(model.leased_until)  # type: ignore[attr-defined]
+    ident = col(model.id)  # type: ignore[attr-defined]
+    ids = [
+        int(i)
+        for i in session.exec(
+            select(ident)
+            .where(*due, or_(leased_until.is_(None), leased_until < now))
+            .order_by(*order_by)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    ]
+    if ids:
+        session.execute(update(model).where(ident.in_(ids)).values(leased_until=until))
+    return ids
