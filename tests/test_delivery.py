@@ -148,6 +148,9 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
     with caplog.at_level(logging.INFO):
         run_sweep(core)
     assert "ValueError" in caplog.text and "Jesse" not in caplog.text
+    # where it failed is at ERROR: the frames, with the function that raised
+    (failure,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "in broken" in failure.getMessage() and "test_delivery.py" in failure.getMessage()
     monkeypatch.setitem(tasks.HANDLERS, "window_open", handover.window_open)
     run_sweep(core)  # backing off: not yet
     assert [m.kind for m in outbox(core)] == []

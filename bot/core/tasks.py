@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from bot.core import clock
 from bot.core.context import Ctx
 from bot.core.messaging.delivery import backoff
+from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import Task
 from bot.store.rows import insert_once, lease_due
@@ -101,8 +102,7 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
     except Exception as exc:
         # Type and case reference only: an exception's text may quote SQL parameters, and so
         # a young person's details. The traceback goes to DEBUG for whoever runs it locally.
-        log.error("task %s failed: %s", task_id, type(exc).__name__)
-        log.debug("task %s failed", task_id, exc_info=exc)
+        log_failure(log, "task %s failed", task_id, exc=exc)
         with session_scope(engine) as session:
             task = session.get(Task, task_id)
             if task is not None:

@@ -26,6 +26,7 @@ from bot.core.directory import find_person
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Button, Reply
 from bot.core.vocab import role_labels
+from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import Person
 from bot.store.queries import active_people
@@ -206,8 +207,7 @@ class TerminalChat:
         try:
             self.show(call(self.person.id), owner=self.person.id)  # type: ignore[operator]
         except Exception as exc:  # never the text: it may quote personal data
-            log.error("terminal command failed: %s", type(exc).__name__)
-            log.debug("terminal command failed", exc_info=exc)
+            log_failure(log, "terminal command failed", exc=exc)
             self.say(self.t("Something went wrong; it has been logged. Please try again."))
         self.deliver()
         return True

@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import sweeps
 from bot.core.app import Core
+from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -33,8 +34,7 @@ def build_scheduler(core: Core, *, sweep_seconds: int) -> AsyncIOScheduler:
             try:
                 await asyncio.to_thread(fn, core)
             except Exception as exc:  # never the text: it may quote personal data
-                log.error("scheduled job %s failed: %s", name, type(exc).__name__)
-                log.debug("scheduled job %s failed", name, exc_info=exc)
+                log_failure(log, "scheduled job %s failed", name, exc=exc)
 
         return run
 

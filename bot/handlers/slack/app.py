@@ -79,6 +79,7 @@ from bot.handlers.slack.render import (
     render,
 )
 from bot.handlers.slack.services import SharedSeenEvents, SlackServices
+from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import Person
 
@@ -196,7 +197,7 @@ class SlackBot:
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         # the type only: an exception's text may quote what a person typed
-        log.error("slack: %s while handling %s", type(error).__name__, inbound.kind_of(body))
+        log_failure(log, "slack: failed while handling %s", inbound.kind_of(body), exc=error)
 
     async def _guarded(
         self, kind: str, who: Who | None, work: Coroutine[Any, Any, None], tell: Tell
@@ -205,8 +206,7 @@ class SlackBot:
         try:
             await work
         except Exception as exc:
-            log.error("slack: %s failed: %s", kind, type(exc).__name__)
-            log.debug("slack: %s failed", kind, exc_info=exc)
+            log_failure(log, "slack: %s failed", kind, exc=exc)
             t = who.t if who else translator(self.core.default_language)
             text = t("Something went wrong. Please try again later.")
             try:
@@ -488,7 +488,7 @@ class SlackBot:
         try:
             outcome = await asyncio.to_thread(submit, event)
         except Exception as exc:
-            log.error("slack: %s form failed: %s", form, type(exc).__name__)
+            log_failure(log, "slack: %s form failed", form, exc=exc)
             t = translator(self.core.default_language)
             first = next(iter(event.values), form)
             await ack(

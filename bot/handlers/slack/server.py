@@ -29,6 +29,7 @@ from bot.core.app import Core
 from bot.core.messaging.delivery import deliver_pending
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
+from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ async def delivery_loop(
                 edit=bot.edit,
             )
         except Exception as exc:  # the database was away; the next round tries again
-            log.error("slack: delivery round failed: %s", type(exc).__name__)
+            log_failure(log, "slack: delivery round failed", exc=exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
