@@ -153,10 +153,6 @@ class PersonEntry(_Entry):
             raise ValueError(f"'{value}' is not an e-mail address")
         return value
 
-    def has_role(self, role: Role) -> bool:
-        """Whether this person holds ``role``."""
-        return role in self.roles
-
 
 def _check_month_day(value: str) -> tuple[int, int]:
     match = _MONTH_DAY_RE.match(value)
@@ -434,50 +430,9 @@ class Region(_Entry):
         """The region's time zone; every schedule runs in it."""
         return ZoneInfo(self.timezone)
 
-    def municipality_by_code(self, code: str) -> MunicipalityEntry | None:
-        """The municipality with CBS code ``code`` (exact, e.g. ``GM0193``), or ``None``."""
-        return next((m for m in self.municipalities if m.code == code), None)
-
     def find_municipality(self, text: str) -> MunicipalityEntry | None:
         """The municipality named by ``text``: a CBS code or a name, any letter case."""
         key = text.strip()
         return next((m for m in self.municipalities if m.code == key.upper()), None) or next(
             (m for m in self.municipalities if m.name.casefold() == key.casefold()), None
         )
-
-    def school(self, school_id: str) -> SchoolEntry | None:
-        """The school with id ``school_id``, or ``None``."""
-        return next((s for s in self.schools if s.id == school_id), None)
-
-    def person(self, person_id: str) -> PersonEntry | None:
-        """The person with id ``person_id``, or ``None``."""
-        return next((p for p in self.people if p.id == person_id), None)
-
-    def school_municipality_code(self, school_id: str) -> str | None:
-        """The CBS code of the school's municipality (vestigingsgemeente), or ``None``."""
-        school = self.school(school_id)
-        return school.municipality if school is not None else None
-
-    def schools_in(self, code: str) -> list[SchoolEntry]:
-        """The schools located in the municipality with CBS code ``code``."""
-        return [s for s in self.schools if s.municipality == code]
-
-    def people_with_role(self, role: Role) -> list[PersonEntry]:
-        """Everyone holding ``role``, in the order of the file."""
-        return [p for p in self.people if role in p.roles]
-
-    def brokers_of(self, code: str) -> list[PersonEntry]:
-        """The brokers of the municipality with CBS code ``code``, in the order of the file."""
-        return [p for p in self.people if Role.broker in p.roles and p.municipality == code]
-
-    def person_by_slack(self, slack_id: str) -> PersonEntry | None:
-        """The person with Slack user id ``slack_id``, or ``None``."""
-        return next((p for p in self.people if p.slack == slack_id), None)
-
-    def person_by_telegram(self, telegram_id: int) -> PersonEntry | None:
-        """The person with Telegram user id ``telegram_id``, or ``None``."""
-        return next((p for p in self.people if p.telegram == telegram_id), None)
-
-    def language_of(self, person: PersonEntry) -> Language:
-        """The person's language, or the region's default."""
-        return person.language or self.language
