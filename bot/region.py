@@ -50,7 +50,6 @@ RegionPath = tuple[PathPart, ...]
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _CODE_PATTERN = r"^GM\d{4}$"
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
 _DIGEST_RE = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN) (\d{1,2}):(\d{2})$", re.IGNORECASE)
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -144,14 +143,6 @@ class PersonEntry(_Entry):
     slack: str | None = Field(default=None, min_length=1)
     telegram: int | None = Field(default=None, strict=True)
     language: Language | None = None
-    email: str | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _check_email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL_RE.match(value):
-            raise ValueError(f"'{value}' is not an e-mail address")
-        return value
 
 
 def _check_month_day(value: str) -> tuple[int, int]:

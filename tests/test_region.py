@@ -303,6 +303,17 @@ people:
     assert message.endswith("people[1] (id: bram): unknown key 'phone'")
 
 
+def test_an_email_address_is_refused_like_any_unknown_key(tmp_path: Path) -> None:
+    """Vangnet never stores e-mail addresses, so the region file has no place for them."""
+    assert_refused(
+        tmp_path,
+        HEAD + "people:\n  - {id: anna, name: Anna, roles: [coordinator], email: a@example.org}\n",
+        line=8,
+        entry="people[0] (id: anna)",
+        reason="unknown key 'email'",
+    )
+
+
 def test_unknown_key_inside_a_school_is_refused(tmp_path: Path) -> None:
     assert_refused(
         tmp_path,
