@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, time
-from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.core.vocab import Programme, Role
 
 __all__ = [
     "MunicipalityEntry",
@@ -37,7 +38,6 @@ __all__ = [
     "Role",
     "ScheduleEntry",
     "SchoolEntry",
-    "SchoolType",
 ]
 
 Language = Literal["nl", "en"]
@@ -53,23 +53,6 @@ _CODE_PATTERN = r"^GM\d{4}$"
 _MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
 _DIGEST_RE = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN) (\d{1,2}):(\d{2})$", re.IGNORECASE)
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-
-
-class Role(StrEnum):
-    """What a person does in the network (a person may hold several roles)."""
-
-    coordinator = "coordinator"
-    broker = "broker"
-    school_contact = "school_contact"
-    doorstroompunt = "doorstroompunt"
-
-
-class SchoolType(StrEnum):
-    """The kind of school: Praktijkonderwijs, Voortgezet Speciaal Onderwijs or MBO Entree."""
-
-    pro = "pro"
-    vso = "vso"
-    entree = "entree"
 
 
 class RegionProblem(ValueError):
@@ -122,7 +105,7 @@ class SchoolEntry(_Entry):
 
     id: str = Field(pattern=_ID_PATTERN)
     name: str = Field(min_length=1)
-    type: SchoolType
+    type: Programme
     municipality: str = Field(min_length=1)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from bot.core.vocab import Programme
 from bot.region import (
     MunicipalityEntry,
     PersonEntry,
@@ -18,7 +19,6 @@ from bot.region import (
     Role,
     ScheduleEntry,
     SchoolEntry,
-    SchoolType,
 )
 from bot.region_file import DEMO_REGION_PATH, load_demo_region, load_region
 
@@ -93,7 +93,7 @@ def test_demo_region_loads_with_the_fourteen_municipalities_of_regio_zwolle() ->
 def test_demo_region_content() -> None:
     region = load_demo_region()
     types = [s.type for s in region.schools]
-    assert sorted(types) == sorted([SchoolType.pro, SchoolType.vso, SchoolType.entree] * 2)
+    assert sorted(types) == sorted([Programme.pro, Programme.vso, Programme.entree] * 2)
     codes = {m.code for m in region.municipalities}
     assert all(s.municipality in codes for s in region.schools)
     # every school has a school contact
@@ -166,7 +166,7 @@ def test_lookups(tmp_path: Path) -> None:
     assert region.find_municipality("GM0193") == zwolle
     assert region.find_municipality("gm0166") == MunicipalityEntry(code="GM0166", name="Kampen")
     assert region.find_municipality("Amsterdam") is None
-    assert [(s.id, s.type) for s in region.schools] == [("brug", SchoolType.pro)]
+    assert [(s.id, s.type) for s in region.schools] == [("brug", Programme.pro)]
     assert region.schedule == ScheduleEntry()
     assert region.timezone == "Europe/Amsterdam"
 
@@ -175,7 +175,7 @@ def test_region_built_in_code_is_validated_and_normalised_too() -> None:
     region = Region(
         region="R",
         municipalities=[MunicipalityEntry(code="GM0193", name="Zwolle")],
-        schools=[SchoolEntry(id="brug", name="B", type=SchoolType.pro, municipality="Zwolle")],
+        schools=[SchoolEntry(id="brug", name="B", type=Programme.pro, municipality="Zwolle")],
         people=[PersonEntry(id="wim", name="W", roles=[Role.broker], municipality="zwolle")],
     )
     assert region.schools[0].municipality == "GM0193"
