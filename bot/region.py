@@ -16,255 +16,44 @@ Municipalities may be referred to by CBS code or by name (any letter case) in ``
 :class:`SchoolEntry` and :class:`PersonEntry` holds the municipality's CBS **code**, so the rest
 of the bot never has to resolve names. (A :class:`SchoolEntry` or :class:`PersonEntry` built on
 its own, outside a :class:`Region`, keeps whatever text it was given.)
+
+This module holds the :class:`Region` with its cross-checks and lookups; the entries and the
+error types are in :mod:`bot.region_entries`, and are importable from here too.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from datetime import date, time
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from bot.core.vocab import Role
+from bot.region_entries import (
+    Entry,
+    Language,
+    MunicipalityEntry,
+    PersonEntry,
+    RegionFileError,
+    RegionPath,
+    RegionProblem,
+    ScheduleEntry,
+    SchoolEntry,
+)
 
 __all__ = [
+    "Language",
     "MunicipalityEntry",
     "PersonEntry",
     "Region",
     "RegionFileError",
+    "RegionPath",
+    "RegionProblem",
     "Role",
     "ScheduleEntry",
     "SchoolEntry",
-    "SchoolType",
 ]
-
-Language = Literal["nl", "en"]
-"""The languages Vangnet speaks."""
-
-#: One step in a path into the region file: a mapping key or a list index.
-PathPart = str | int
-#: A path into the region file, e.g. ``("people", 2, "municipality")``.
-RegionPath = tuple[PathPart, ...]
-
-_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-_CODE_PATTERN = r"^GM\d{4}$"
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
-_DIGEST_RE = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN) (\d{1,2}):(\d{2})$", re.IGNORECASE)
-_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-
-
-class Role(StrEnum):
-    """What a person does in the network (a person may hold several roles)."""
-
-    coordinator = "coordinator"
-    broker = "broker"
-    school_contact = "school_contact"
-    doorstroompunt = "doorstroompunt"
-
-
-class SchoolType(StrEnum):
-    """The kind of school: Praktijkonderwijs, Voortgezet Speciaal Onderwijs or MBO Entree."""
-
-    pro = "pro"
-    vso = "vso"
-    entree = "entree"
-
-
-class RegionProblem(ValueError):
-    """A validation problem that knows where in the region file it is.
-
-    Raised inside validators; ``path`` is relative to the model that raises it (absolute for
-    :class:`Region`). :func:`load_region` turns it into a :class:`RegionFileError`.
-    """
-
-    def __init__(self, path: RegionPath, reason: str) -> None:
-        super().__init__(reason)
-        self.path: RegionPath = path
-        self.reason: str = reason
-
-
-class RegionFileError(Exception):
-    """The region file cannot be used. ``str()`` is one line for the operator.
-
-    Format: ``"<file>:<line>: <entry>: <reason>"``, e.g.
-    ``regio.yaml:14: people[2] (id: bram): role broker needs a municipality``.
-    ``line`` is ``None`` when there is no line to point at (the file does not exist).
-    """
-
-    def __init__(self, file: str, line: int | None, entry: str, reason: str) -> None:
-        self.file: str = file
-        self.line: int | None = line
-        self.entry: str = entry
-        self.reason: str = reason
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {entry}: {reason}")
-
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MunicipalityEntry(_Entry):
-    """A municipality of the region, by CBS code (``GM`` and four digits) and name."""
-
-    code: str = Field(pattern=_CODE_PATTERN)
-    name: str = Field(min_length=1)
-
-
-class SchoolEntry(_Entry):
-    """A Pro, VSO or Entree school.
-
-    ``municipality`` is the school's municipality (vestigingsgemeente). In the file it may be the
-    name or the CBS code; inside a validated :class:`Region` it is always the CBS code.
-    """
-
-    id: str = Field(pattern=_ID_PATTERN)
-    name: str = Field(min_length=1)
-    type: SchoolType
-    municipality: str = Field(min_length=1)
-
-
-class PersonEntry(_Entry):
-    """A person of the network.
-
-    ``municipality`` (name or CBS code in the file, CBS code inside a validated
-    :class:`Region`) is required for brokers; ``school`` (a school id) is required for school
-    contacts. A doorstroompunt without a municipality works for the whole region.
-    ``language`` of ``None`` means the region's default language.
-    """
-
-    id: str = Field(pattern=_ID_PATTERN)
-    name: str = Field(min_length=1)
-    roles: list[Role]
-    municipality: str | None = Field(default=None, min_length=1)
-    school: str | None = Field(default=None, min_length=1)
-    slack: str | None = Field(default=None, min_length=1)
-    telegram: int | None = Field(default=None, strict=True)
-    language: Language | None = None
-    email: str | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _check_email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL_RE.match(value):
-            raise ValueError(f"'{value}' is not an e-mail address")
-        return value
-
-    def has_role(self, role: Role) -> bool:
-        """Whether this person holds ``role``."""
-        return role in self.roles
-
-
-def _check_month_day(value: str) -> tuple[int, int]:
-    match = _MONTH_DAY_RE.match(value)
-    if match is None:
-        raise ValueError(f"'{value}' is not a month-day like \"10-01\"")
-    month, day = int(match.group(1)), int(match.group(2))
-    try:
-        date(2001, month, day)  # not a leap year: 02-29 is refused
-    except ValueError:
-        raise ValueError(f"'{value}' is not a date that exists every year") from None
-    return month, day
-
-
-class ScheduleEntry(_Entry):
-    """When things happen. All times are in the region's time zone; workdays skip weekends and
-    Dutch public holidays.
-
-    - ``forecast_rounds``: month-days ("MM-DD") on which a forecasting round starts.
-    - ``handover_window_weeks``: how long before a leaver's exit date the handover is due.
-    - ``remind_after_workdays`` / ``escalate_after_workdays``: unanswered pings are reminded,
-      then escalated to the coordinator.
-    - ``followup_days``: days after the placement on which follow-ups are asked.
-    - ``digest``: when the weekly digest goes out, "DAY HH:MM" (normalised to e.g. "MON 08:30").
-    - ``retention_months``: personal data of closed cases is erased after this.
-    - ``conversation_timeout_days``: an unfinished conversation is dropped after this.
-    - ``round_answer_workdays``: how long a school has to answer a forecasting round.
-    """
-
-    forecast_rounds: list[str] = Field(default_factory=lambda: ["10-01", "03-01"], min_length=1)
-    handover_window_weeks: int = Field(default=13, gt=0, strict=True)
-    remind_after_workdays: int = Field(default=3, gt=0, strict=True)
-    escalate_after_workdays: int = Field(default=7, gt=0, strict=True)
-    followup_days: list[int] = Field(default_factory=lambda: [30, 91, 182, 365], min_length=1)
-    digest: str = "MON 08:30"
-    retention_months: int = Field(default=24, gt=0, strict=True)
-    conversation_timeout_days: int = Field(default=7, gt=0, strict=True)
-    round_answer_workdays: int = Field(default=10, gt=0, strict=True)
-
-    @field_validator("forecast_rounds")
-    @classmethod
-    def _check_forecast_rounds(cls, value: list[str]) -> list[str]:
-        seen: set[tuple[int, int]] = set()
-        for index, item in enumerate(value):
-            try:
-                month_day = _check_month_day(item)
-            except ValueError as exc:
-                raise RegionProblem((index,), f"forecast_rounds[{index}]: {exc}") from None
-            if month_day in seen:
-                raise RegionProblem((index,), f"forecast_rounds[{index}]: '{item}' is listed twice")
-            seen.add(month_day)
-        return value
-
-    @field_validator("followup_days")
-    @classmethod
-    def _check_followup_days(cls, value: list[int]) -> list[int]:
-        previous = 0
-        for index, days in enumerate(value):
-            if isinstance(days, bool) or days <= 0:
-                raise RegionProblem(
-                    (index,), f"followup_days[{index}]: {days!r} is not a positive number of days"
-                )
-            if days <= previous:
-                raise RegionProblem(
-                    (index,),
-                    f"followup_days[{index}]: {days} must be greater than the one before it "
-                    f"({previous}); the days must be strictly increasing",
-                )
-            previous = days
-        return value
-
-    @field_validator("digest")
-    @classmethod
-    def _check_digest(cls, value: str) -> str:
-        match = _DIGEST_RE.match(value.strip())
-        if match is not None:
-            hour, minute = int(match.group(2)), int(match.group(3))
-            if hour <= 23 and minute <= 59:
-                return f"{match.group(1).upper()} {hour:02d}:{minute:02d}"
-        raise ValueError(
-            f"'{value}' is not a day and time like \"MON 08:30\" (day MON, TUE, WED, THU, FRI, "
-            "SAT or SUN; time HH:MM)"
-        )
-
-    @model_validator(mode="after")
-    def _check_escalation_after_reminder(self) -> ScheduleEntry:
-        if self.escalate_after_workdays <= self.remind_after_workdays:
-            raise RegionProblem(
-                ("escalate_after_workdays",),
-                f"escalate_after_workdays ({self.escalate_after_workdays}) must be greater than "
-                f"remind_after_workdays ({self.remind_after_workdays})",
-            )
-        return self
-
-    @property
-    def forecast_round_dates(self) -> list[tuple[int, int]]:
-        """The forecasting rounds as (month, day) pairs, in the order of the file."""
-        return [_check_month_day(item) for item in self.forecast_rounds]
-
-    @property
-    def digest_weekday(self) -> int:
-        """The digest's weekday, Monday = 0 (as :meth:`datetime.date.weekday`)."""
-        return _WEEKDAYS.index(self.digest[:3])
-
-    @property
-    def digest_time(self) -> time:
-        """The digest's local time of day (in the region's time zone)."""
-        hour, minute = self.digest[4:].split(":")
-        return time(int(hour), int(minute))
 
 
 def _municipality_lookup(municipalities: Sequence[Any]) -> dict[str, str]:
@@ -309,7 +98,7 @@ def _normalise_entries(entries: Any, lookup: dict[str, str]) -> Any:
     return result
 
 
-class Region(_Entry):
+class Region(Entry):
     """A regional network: its municipalities, schools, people and schedule.
 
     Inside a validated region, ``SchoolEntry.municipality`` and ``PersonEntry.municipality`` are
@@ -434,50 +223,9 @@ class Region(_Entry):
         """The region's time zone; every schedule runs in it."""
         return ZoneInfo(self.timezone)
 
-    def municipality_by_code(self, code: str) -> MunicipalityEntry | None:
-        """The municipality with CBS code ``code`` (exact, e.g. ``GM0193``), or ``None``."""
-        return next((m for m in self.municipalities if m.code == code), None)
-
     def find_municipality(self, text: str) -> MunicipalityEntry | None:
         """The municipality named by ``text``: a CBS code or a name, any letter case."""
         key = text.strip()
         return next((m for m in self.municipalities if m.code == key.upper()), None) or next(
             (m for m in self.municipalities if m.name.casefold() == key.casefold()), None
         )
-
-    def school(self, school_id: str) -> SchoolEntry | None:
-        """The school with id ``school_id``, or ``None``."""
-        return next((s for s in self.schools if s.id == school_id), None)
-
-    def person(self, person_id: str) -> PersonEntry | None:
-        """The person with id ``person_id``, or ``None``."""
-        return next((p for p in self.people if p.id == person_id), None)
-
-    def school_municipality_code(self, school_id: str) -> str | None:
-        """The CBS code of the school's municipality (vestigingsgemeente), or ``None``."""
-        school = self.school(school_id)
-        return school.municipality if school is not None else None
-
-    def schools_in(self, code: str) -> list[SchoolEntry]:
-        """The schools located in the municipality with CBS code ``code``."""
-        return [s for s in self.schools if s.municipality == code]
-
-    def people_with_role(self, role: Role) -> list[PersonEntry]:
-        """Everyone holding ``role``, in the order of the file."""
-        return [p for p in self.people if role in p.roles]
-
-    def brokers_of(self, code: str) -> list[PersonEntry]:
-        """The brokers of the municipality with CBS code ``code``, in the order of the file."""
-        return [p for p in self.people if Role.broker in p.roles and p.municipality == code]
-
-    def person_by_slack(self, slack_id: str) -> PersonEntry | None:
-        """The person with Slack user id ``slack_id``, or ``None``."""
-        return next((p for p in self.people if p.slack == slack_id), None)
-
-    def person_by_telegram(self, telegram_id: int) -> PersonEntry | None:
-        """The person with Telegram user id ``telegram_id``, or ``None``."""
-        return next((p for p in self.people if p.telegram == telegram_id), None)
-
-    def language_of(self, person: PersonEntry) -> Language:
-        """The person's language, or the region's default."""
-        return person.language or self.language

@@ -21,7 +21,8 @@ from sqlmodel import col, func, select
 from bot.core.app import Core
 from bot.core.errors import Refused
 from bot.core.i18n import translator
-from bot.core.intake.csv_import import ImportResult, RowProblem, import_csv, result_reply
+from bot.core.intake.csv_import import ImportResult, import_csv, result_reply
+from bot.core.intake.csv_read import RowProblem
 from bot.store import queries
 from bot.store.db import make_engine, session_scope
 from bot.store.models import AuditEvent, Case
@@ -280,8 +281,9 @@ def test_a_quote_that_is_never_closed_swallows_nothing(core: Core) -> None:
     assert "quote" in result.problems[0].message
 
 
-def test_a_file_that_is_not_utf8_is_one_clear_problem(core: Core) -> None:
-    data = (HEADER + "\nDB-1,Zoë,2009,Zwolle,pro,,2027-06,no,work,given,\n").encode("cp1252")
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8], ids=["plain", "with a byte order mark"])
+def test_a_file_that_is_not_utf8_is_one_clear_problem(core: Core, bom: bytes) -> None:
+    data = bom + (HEADER + "\nÉ-1,Zoë,2009,Zwolle,pro,,2027-06,no,work,given,\n").encode("cp1252")
 
     result = run_import(core, data)
 

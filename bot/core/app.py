@@ -38,9 +38,6 @@ class Core:
     region: Region
     default_language: str = "nl"
 
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
-
     def ctx(self, session: Session, actor: Person, *, transport: str, private: bool) -> Ctx:
         return Ctx(
             session=session,

@@ -28,18 +28,13 @@ from bot.core.i18n import N_
 from bot.core.intake import leaver_form, rounds
 from bot.core.replies import Button, Reply
 from bot.core.text import visible
+from bot.core.vocab import Role
 from bot.store import queries
 from bot.store.models import Person
 
 Handler = Callable[[Ctx, str], Sequence[Reply]]
 
-COORDINATOR, BROKER, SCHOOL, DOORSTROOMPUNT = (
-    "coordinator",
-    "broker",
-    "school_contact",
-    "doorstroompunt",
-)
-EVERYONE = frozenset({COORDINATOR, BROKER, SCHOOL, DOORSTROOMPUNT})
+EVERYONE = frozenset(Role)
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class Command:
     name: str
     usage: str  # msgid: "/transfer REF MUNICIPALITY-or-@person [reason]"
     help: str  # msgid: what it does, for /help and the platforms' command lists
-    roles: frozenset[str]
+    roles: frozenset[Role]
     run: Handler
     # the kinds of button ("claim" in "claim:K7F2") that do what this command does: pressing
     # one needs the same role as typing the command
@@ -272,7 +267,7 @@ _TABLE = (
         "leaver",
         "/leaver",
         N_("register one expected leaver, step by step"),
-        frozenset({SCHOOL}),
+        frozenset({Role.school_contact}),
         _leaver,
         buttons=("round",),
         conversation=True,
@@ -293,12 +288,12 @@ _TABLE = (
         _case,
         buttons=("case", "details"),
     ),
-    Command("claim", "/claim REF", N_("take a case"), frozenset({BROKER}), _claim, ("claim",)),
+    Command("claim", "/claim REF", N_("take a case"), frozenset({Role.broker}), _claim, ("claim",)),
     Command(
         "transfer",
         N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
         N_("hand a case over"),
-        frozenset({BROKER, COORDINATOR}),
+        frozenset({Role.broker, Role.coordinator}),
         _transfer,
         buttons=("transfer",),
     ),
@@ -306,7 +301,7 @@ _TABLE = (
         "placed",
         "/placed REF",
         N_("record the placement of your case"),
-        frozenset({BROKER}),
+        frozenset({Role.broker}),
         _placed,
         buttons=("placed", "fu"),
         conversation=True,
@@ -315,7 +310,7 @@ _TABLE = (
         "cases",
         N_("/cases [page]"),
         N_("your queue, most urgent first"),
-        frozenset({BROKER}),
+        frozenset({Role.broker}),
         _cases,
         buttons=("cases",),
     ),
@@ -323,7 +318,7 @@ _TABLE = (
         "withdraw",
         N_("/withdraw REF [reason]"),
         N_("withdraw a case (the student stays at school, or it was a mistake)"),
-        frozenset({SCHOOL, COORDINATOR}),
+        frozenset({Role.school_contact, Role.coordinator}),
         _withdraw,
         conversation=True,
     ),
@@ -331,24 +326,26 @@ _TABLE = (
         "reopen",
         "/reopen REF",
         N_("reopen a withdrawn case"),
-        frozenset({COORDINATOR}),
+        frozenset({Role.coordinator}),
         _reopen,
     ),
     Command(
         "close",
         N_("/close REF REASON"),
         N_("close your case: no support needed"),
-        frozenset({BROKER, COORDINATOR}),
+        frozenset({Role.broker, Role.coordinator}),
         _close,
     ),
     Command(
         "lost",
         "/lost REF",
         N_("contact with the young person is lost"),
-        frozenset({BROKER, COORDINATOR}),
+        frozenset({Role.broker, Role.coordinator}),
         _lost,
     ),
-    Command("digest", "/digest", N_("the weekly digest, now"), frozenset({COORDINATOR}), _digest),
+    Command(
+        "digest", "/digest", N_("the weekly digest, now"), frozenset({Role.coordinator}), _digest
+    ),
 )
 COMMANDS: dict[str, Command] = {c.name: c for c in _TABLE}
 # the command each kind of button belongs to

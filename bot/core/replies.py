@@ -49,11 +49,3 @@ class Reply(BaseModel):
     error: bool = False
     image_png: bytes | None = None
     image_title: str | None = None
-
-
-def error(text: str) -> Reply:
-    return Reply(text=text, error=True)
-
-
-def info(text: str, *, title: str | None = None) -> Reply:
-    return Reply(text=text, title=title)

@@ -1,4 +1,4 @@
-"""The domain's words: states, programmes, destinations, consent, and their labels."""
+"""The domain's words: states, programmes, roles, destinations, consent, and their labels."""
 
 from __future__ import annotations
 
@@ -23,9 +23,20 @@ OPEN_STATES: frozenset[CaseState] = frozenset(
 
 
 class Programme(StrEnum):
+    """The kind of school: Praktijkonderwijs, Voortgezet Speciaal Onderwijs or MBO Entree."""
+
     pro = "pro"
     vso = "vso"
     entree = "entree"
+
+
+class Role(StrEnum):
+    """What a person does in the network (a person may hold several roles)."""
+
+    coordinator = "coordinator"
+    broker = "broker"
+    school_contact = "school_contact"
+    doorstroompunt = "doorstroompunt"
 
 
 class VsoProfile(StrEnum):

@@ -14,8 +14,6 @@ from sqlmodel import Session, col, select
 from bot.core import clock
 from bot.store.models import AuditEvent
 
-SYSTEM = "system"
-
 
 def record(
     session: Session,

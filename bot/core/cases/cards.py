@@ -18,7 +18,7 @@ from bot.core.cases.permissions import may_claim, may_transfer
 from bot.core.context import SYSTEM_ID, system_person
 from bot.core.i18n import N_, Translator
 from bot.core.replies import Button, Item, Reply
-from bot.core.vocab import CaseState, Consent, label
+from bot.core.vocab import CaseState, Consent, Role, label
 from bot.store import queries
 from bot.store.models import Case, Person
 
@@ -193,7 +193,7 @@ def _programme(t: Translator, case: Case) -> str:
 
 def _school_contact(session: Session, case: Case) -> str | None:
     person = queries.person_by_id(session, person_id=case.registered_by)
-    if person and person.active and "school_contact" in person.roles:
+    if person and person.active and Role.school_contact in person.roles:
         return person.name
     contacts = queries.school_contacts_of(session, school_id=case.school_id)
     return ", ".join(p.name for p in contacts) or None

@@ -6,9 +6,8 @@ added twice. The file is taken whole or not at all: when any row is bad nothing 
 and the answer lists every problem with its physical line number (the header is line 1), the
 column as the file names it, and the reason in the reader's language.
 
-What the file may look like: UTF-8 with or without a byte order mark; comma or semicolon
-separated (decided from the header line); English or Dutch column names, in any order, case
-and surrounding spaces ignored; empty lines skipped; a quoted value may span lines.
+What the file may look like: see `csv_read` for the bytes, lines and separators; English or
+Dutch column names, in any order, case and surrounding spaces ignored.
 
 Who may import for which school is the caller's business (the chat upload checks the school
 contact's school; the command line runs as the system). The core never imports a transport.
@@ -16,10 +15,7 @@ contact's school; the command line runs as the system). The core never imports a
 
 from __future__ import annotations
 
-import codecs
-import csv
 import difflib
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +24,7 @@ from bot.core.cases import audit
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import Translator
+from bot.core.intake.csv_read import RowProblem, read_records
 from bot.core.intake.fields import FieldError, ParseEnv, parse_municipality
 from bot.core.intake.register import Checked, check_leaver, save_leaver
 from bot.core.replies import Reply
@@ -55,7 +52,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "programme",
     "expected_exit",
 )
-SEPARATORS: tuple[str, ...] = (",", ";")
 
 
 def _norm(header: str) -> str:
@@ -68,15 +64,6 @@ for _field, (_en, _nl, _more) in COLUMNS.items():
     for _alias in (_en, _nl, *_more):
         _ALIASES[_norm(_alias)] = _field
     _DUTCH.add(_norm(_nl))
-
-
-@dataclass
-class RowProblem:
-    """One thing wrong with the file: where (line, column as written) and why."""
-
-    line: int  # physical line in the file; the header is line 1
-    column: str  # the column as the header names it; "" for the whole line
-    message: str  # in the reader's language
 
 
 @dataclass
@@ -125,16 +112,8 @@ def import_csv(ctx: Ctx, *, school_id: str, data: bytes) -> ImportResult:
     if school is None:
         raise Refused(t("There is no school {school} in the directory.", school=school_id))
 
-    text, problem = _decode(t, data)
-    if problem is not None:
-        return ImportResult(problems=[problem])
-    lines = _physical_lines(text)
-    first = next((n for n, line in enumerate(lines, start=1) if line.strip()), None)
-    if first is None:
-        return ImportResult(problems=[RowProblem(1, "", t("The file is empty."))])
-    separator = _sniff(lines[first - 1])
-    records, unreadable = _records(t, lines, separator)
-    if not records:  # the header itself could not be read
+    records, unreadable = read_records(t, data)
+    if not records:  # empty, or the header itself could not be read
         return ImportResult(problems=[unreadable or RowProblem(1, "", t("The file is empty."))])
 
     (header_line, header_cells), *body = records
@@ -152,68 +131,6 @@ def import_csv(ctx: Ctx, *, school_id: str, data: bytes) -> ImportResult:
     if problems:
         return ImportResult(problems=problems)
     return _save(ctx, school, rows)
-
-
-def _decode(t: Translator, data: bytes) -> tuple[str, RowProblem | None]:
-    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
-    try:
-        return body.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        head = body[: exc.start]
-        line = head.count(b"\n") + 1 if b"\n" in head else head.count(b"\r") + 1
-        return "", RowProblem(
-            line,
-            "",
-            t(
-                "This line is not UTF-8 text. In Excel, choose Save As with the file type "
-                '"CSV UTF-8 (Comma delimited)" and try again.'
-            ),
-        )
-
-
-def _physical_lines(text: str) -> list[str]:
-    """The file's lines with their endings (\\n, \\r\\n or \\r), as the csv module wants them."""
-    return io.StringIO(text, newline="").readlines()
-
-
-def _sniff(header: str) -> str:
-    """Comma or semicolon: whichever the header line has more of outside quotes."""
-    counts = dict.fromkeys(SEPARATORS, 0)
-    quoted = False
-    for char in header:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    return max(SEPARATORS, key=lambda s: counts[s])  # a tie (one column) is a comma
-
-
-def _records(
-    t: Translator, lines: list[str], separator: str
-) -> tuple[list[tuple[int, list[str]]], RowProblem | None]:
-    """(first physical line, cells) of each record that is not empty; or where reading broke.
-
-    A quote that is opened and never closed makes the csv module read the rest of the file
-    as one value, which would silently swallow the rows below it: that is refused here.
-    """
-    reader = csv.reader(iter(lines), delimiter=separator, quotechar='"', strict=False)
-    records: list[tuple[int, list[str]]] = []
-    consumed = 0
-    try:
-        for cells in reader:
-            start, consumed = consumed + 1, reader.line_num
-            swallowed = consumed == len(lines) and consumed > start
-            if swallowed and "".join(lines[start - 1 : consumed]).count('"') % 2:
-                return records, RowProblem(
-                    start, "", t("A quote on this line is opened but never closed.")
-                )
-            if any(cell.strip() for cell in cells):
-                records.append((start, cells))
-    except csv.Error:
-        return records, RowProblem(
-            consumed + 1, "", t("This line cannot be read as CSV; check its quotes.")
-        )
-    return records, None
 
 
 def _read_header(t: Translator, line: int, cells: list[str]) -> tuple[_Header, list[RowProblem]]:

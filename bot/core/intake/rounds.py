@@ -21,6 +21,7 @@ from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
+from bot.core.vocab import Role
 from bot.store import queries
 from bot.store.models import Person, RoundRequest, School
 
@@ -68,7 +69,7 @@ def start_round(ctx: Ctx) -> int:
     if round_date is None:
         return 0
     asked = 0
-    for person in queries.people_with_role(ctx.session, role="school_contact"):
+    for person in queries.people_with_role(ctx.session, role=Role.school_contact):
         school = queries.school_by_id(ctx.session, school_id=person.school_id or "")
         if school is None:
             continue
@@ -144,7 +145,7 @@ def remind_and_report(ctx: Ctx) -> None:
     for round_date, requests in overdue.items():
         found = [ctx.session.get(School, r.school_id) for r in requests]
         schools = sorted({school.name for school in found if school is not None})
-        for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+        for coordinator in queries.people_with_role(ctx.session, role=Role.coordinator):
             t = ctx.translator_for(coordinator)
             outbox.enqueue(
                 ctx.session,
