@@ -1,4 +1,5 @@
-"""Working days in the region's time zone: weekends and Dutch public holidays are skipped."""
+"""Working days in the region's time zone: weekends and Dutch public holidays are skipped
+(holidays' own working-day arithmetic)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,20 @@ import holidays
 WORKDAY_START = time(9, 0)
 
 
-@lru_cache(maxsize=4)
-def _dutch_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("NL", years=year).keys())
+@lru_cache(maxsize=1)
+def _netherlands() -> holidays.HolidayBase:
+    """Dutch public holidays; the years are filled in as they are asked for."""
+    return holidays.country_holidays("NL")
 
 
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _dutch_holidays(day.year)
+    return bool(_netherlands().is_working_day(day))
 
 
 def add_working_days(day: date, n: int) -> date:
     """The n-th working day after `day` (n ≥ 1)."""
-    current = day
-    counted = 0
-    while counted < n:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            counted += 1
-    return current
+    found: date = _netherlands().get_nth_working_day(day, n)
+    return found
 
 
 def working_days_later(moment: datetime, n: int, tz: ZoneInfo) -> datetime:
@@ -44,19 +41,13 @@ def at_local(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end`."""
-    n, current = 0, start
-    while current < end:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            n += 1
-    return n
+    if end <= start:
+        return 0
+    count: int = _netherlands().get_working_days_count(start + timedelta(days=1), end)
+    return count
 
 
 def working_days_before(day: date, n: int) -> date:
     """The working day n working days before `day` (n ≥ 1)."""
-    current, counted = day, 0
-    while counted < n:
-        current -= timedelta(days=1)
-        if is_working_day(current):
-            counted += 1
-    return current
+    found: date = _netherlands().get_nth_working_day(day, -n)
+    return found

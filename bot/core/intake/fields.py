@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from babel.dates import get_month_names
 from sqlmodel import Session
 
-from bot.core.i18n import N_, Translator
+from bot.core.i18n import LANGUAGES, N_, Translator
 from bot.core.text import clean, visible
 from bot.core.vocab import Consent, Destination, DestinationWish, Programme, VsoProfile, label
 
@@ -41,26 +42,15 @@ class ParseEnv:
     answers: dict[str, Any] = field(default_factory=dict)
 
 
-MONTHS: dict[str, int] = {}
-for _i, _names in enumerate(
-    [
-        ("januari", "january", "jan"),
-        ("februari", "february", "feb"),
-        ("maart", "march", "mrt", "mar"),
-        ("april", "apr"),
-        ("mei", "may"),
-        ("juni", "june", "jun"),
-        ("juli", "july", "jul"),
-        ("augustus", "august", "aug"),
-        ("september", "sept", "sep"),
-        ("oktober", "october", "okt", "oct"),
-        ("november", "nov"),
-        ("december", "dec"),
-    ],
-    start=1,
-):
-    for _n in _names:
-        MONTHS[_n] = _i
+# Month names people type, in the languages Vangnet speaks, from Babel's locale data (wide
+# and abbreviated: "maart", "mrt", "march", "mar"), plus the common Dutch "sept".
+MONTHS: dict[str, int] = {
+    name.casefold(): number
+    for language in LANGUAGES
+    for width in ("wide", "abbreviated")
+    for number, name in get_month_names(width, locale=language).items()
+}
+MONTHS["sept"] = 9
 
 _FILLERS = re.compile(
     r"\b(eind|einde|begin|medio|half|halverwege|end|end of|start of|mid|of|in|van)\b\.?"
