@@ -6,8 +6,8 @@ channel; Telegram: one a second per chat, twenty a minute per group). Each chat 
 with room for one message, and a lock held while the message is sent, so that a slow send is
 never overtaken by the next message for the same chat. A send that outlasted the interval (a
 429 waited out inside the platform's client) takes the limiter again as it ends, so the next
-message still waits a whole interval after it. Chats do not wait for each other. The quietest chats are forgotten first, so
-the memory stays bounded however many chats there are.
+message still waits a whole interval after it. Chats do not wait for each other. The
+quietest chats are forgotten first, so the memory stays bounded however many chats there are.
 """
 
 from __future__ import annotations
