@@ -325,3 +325,17 @@ async def test_the_pacer_spaces_messages_per_channel() -> None:
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(g >= 0.19 for g in gaps), (channel, gaps)
     assert abs(starts["D1"][0] - starts["D2"][0]) < 0.1  # channels do not wait for each other
+
+
+async def test_a_personal_reply_is_never_posted_in_a_channel_but_in_the_direct_message(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    card = Reply(title="Casus K7F2", text="Jan Jansen, 06-12345678", personal=True)
+    count = Reply(text="3 casussen wachten op een makelaar.")
+    await bot.sender.post("C01GENERAL", [count, card], user="U01ANNA", t=translator("nl"))
+    in_channel = " ".join(text_of(c) for c in fake.posted("C01GENERAL"))
+    assert "3 casussen" in in_channel
+    assert nl("I sent you the details in a private message.") in in_channel
+    assert "Jan Jansen" not in in_channel
+    (private,) = fake.posted("D01ANNA")
+    assert "Jan Jansen, 06-12345678" in text_of(private)
