@@ -63,7 +63,7 @@ def test_the_terminal_is_a_private_place_and_shows_personal_replies_whole(core: 
     assert SENT_PRIVATELY not in out.getvalue()
 
 
-# --- who, and what continues in the private chat ---------------------------------------------------
+# --- who, and what continues in the private chat ------------------------------------------
 
 
 def test_who_comes_from_the_directory_and_the_command_table(core: Core) -> None:
