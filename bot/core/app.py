@@ -2,24 +2,29 @@
 
 A transport identifies who is speaking, then calls `handle_text` or `handle_action`; it gets
 replies back and reads what to deliver from the outbox. Each call is one unit of work.
+A platform with forms of its own (Slack's modals) submits all of a form's answers at once
+with `submit_form`: checked with the form's own parsers, then confirmed like the guided
+conversation confirms them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core import conversation
+from bot.core import clock, conversation
 from bot.core.commands import answer_text, may_use, run_action, run_command
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator
 from bot.core.intake.csv_import import import_csv, result_reply
+from bot.core.intake.fields import ParseEnv
+from bot.core.intake.register import check_leaver
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.core.text import clean
@@ -30,6 +35,39 @@ from bot.store.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Check = Callable[
+    [conversation.Form, Mapping[str, str], ParseEnv], tuple[dict[str, Any], dict[str, str]]
+]
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    """A form submitted whole: problems by field name (nothing was saved), or the replies."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    replies: list[Reply] = field(default_factory=list)
+
+
+def _check_leaver(
+    _form: conversation.Form, raw: Mapping[str, str], env: ParseEnv
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The leaver form whole: every field and the rules across fields, as the CSV import."""
+    checked = check_leaver(dict(raw), env)
+    return checked.values, {name: problem.message for name, problem in checked.errors.items()}
+
+
+@dataclass(frozen=True)
+class _Submittable:
+    command: str  # the command whose role submitting the form needs
+    check: Check
+    own_school: bool = False  # about the actor's own school: its id goes in the context
+
+
+# The forms a transport may submit whole, by name
+SUBMITTABLE: dict[str, _Submittable] = {
+    "leaver": _Submittable("leaver", _check_leaver, own_school=True),
+    "placement": _Submittable("placed", conversation.check_all),
+}
 
 
 @dataclass
@@ -102,6 +140,42 @@ class Core:
             return [result_reply(ctx.t, result)]
 
         return self._run(person_id, transport, True, work)
+
+    def submit_form(
+        self,
+        *,
+        person_id: str,
+        form_name: str,
+        values: Mapping[str, str],
+        context: Mapping[str, Any],
+        transport: str,
+    ) -> FormOutcome:
+        """All answers of form `form_name` at once (`values` by field name, as typed or
+        chosen): checked with the form's own parsers; if all are right, confirmed with the
+        form's `on_confirm` and `context` (what the conversation would have started with),
+        inside a savepoint, so that a refusal changes nothing."""
+        form = conversation.FORMS[form_name]
+        rules = SUBMITTABLE[form_name]
+        with session_scope(self.engine) as session:
+            actor = queries.person_by_id(session, person_id=person_id)
+            if actor is None or not actor.active:
+                return FormOutcome(replies=[self.not_registered()])
+            ctx = self.ctx(session, actor, transport=transport, private=True)
+            own = dict(context)
+            if rules.own_school:
+                own["school_id"] = actor.school_id
+            if not may_use(actor, rules.command) or (rules.own_school and actor.school_id is None):
+                refusal = ctx.t("/{name} is not for your role. Type /help.", name=rules.command)
+                return FormOutcome(replies=[Reply(text=refusal, error=True)])
+            env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
+            parsed, errors = rules.check(form, values, env)
+            if errors:
+                return FormOutcome(errors=errors)
+            try:
+                with session.begin_nested():
+                    return FormOutcome(replies=form.on_confirm(ctx, parsed, own))
+            except Refused as refusal:
+                return FormOutcome(replies=[Reply(text=refusal.message, error=True)])
 
     def deliver(self, *, person_id: str, via: str, send: Callable[[Reply], bool]) -> int:
         """Hand the person's pending messages to `send`; mark those it confirmed as sent."""

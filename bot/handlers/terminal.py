@@ -9,6 +9,11 @@ Every button gets its own number for the whole session, so a button of an earlie
 follow-up question, "My list is complete") can still be pressed after newer messages came;
 the core decides whether it still applies. A button belongs to the person it was shown to.
 A chart is saved as a PNG file and its path printed.
+
+It uses the shared transport layer (`bot.handlers.common`): who one is acting as is a `Who`,
+and what is shown obeys the privacy rule, for which the terminal is always a private place
+(one person's own chat). Messages from the outbox are shown through `Core.deliver`, in the
+same thread as the typing, since the terminal prints as it reads.
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ from bot.core.directory import find_person
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Button, Reply
 from bot.core.vocab import role_labels
+from bot.handlers.common.privacy import place
+from bot.handlers.common.who import Who, who_of
 from bot.logs import log_failure
 from bot.store.db import session_scope
-from bot.store.models import Person
 from bot.store.queries import active_people
 
 log = logging.getLogger(__name__)
 TRANSPORT = "terminal"
+PRIVATE = True  # the terminal is the private chat of the person one acts as
 
 
 def render(reply: Reply, first_button: int = 1, image_path: Path | None = None) -> str:
@@ -83,7 +90,7 @@ class TerminalChat:
         self.stdout = stdout
         self.interactive = interactive
         self.chart_dir = chart_dir or Path(tempfile.gettempdir()) / "vangnet-charts"
-        self.person: Person | None = None
+        self.who: Who | None = None
         # number -> (the id of the person it was shown to, or None for anyone; the button)
         self.buttons: dict[int, tuple[str | None, Button]] = {}
         self.next_button = 1
@@ -97,7 +104,7 @@ class TerminalChat:
 
     def show(self, replies: list[Reply], *, owner: str | None = None) -> None:
         """Print replies; their buttons get the next numbers and stay pressable."""
-        for reply in replies:
+        for reply in place(replies, private_here=PRIVATE, t=self.translator()).here:
             self.say(render(reply, first_button=self.next_button, image_path=self.save(reply)))
             for button in reply.buttons:
                 self.buttons[self.next_button] = (owner, button)
@@ -126,26 +133,24 @@ class TerminalChat:
         return path
 
     def translator(self) -> Translator:
-        language = self.person.language if self.person else None
-        return translator(language or self.core.default_language)
+        return self.who.t if self.who else translator(self.core.default_language)
 
     def t(self, message: str, **params: object) -> str:
         return self.translator()(message, **params)
 
     def deliver(self) -> None:
         """Show what the bot sent to the person one is acting as."""
-        if self.person is None:
+        if self.who is None:
             return
-        name = self.person.name
+        name = self.who.name
 
         def send(reply: Reply) -> bool:
             self.say(self.t("✉ Message for {name}:", name=name))
             self.show([reply], owner=person_id)
             return True
 
-        person_id = self.person.id
-
-        self.core.deliver(person_id=self.person.id, via=TRANSPORT, send=send)
+        person_id = self.who.id
+        self.core.deliver(person_id=person_id, via=TRANSPORT, send=send)
 
     # --- input ----------------------------------------------------------------------------
 
@@ -182,7 +187,7 @@ class TerminalChat:
             if action.startswith("as:"):
                 self.switch(action[3:])
                 return True
-            if self.person is not None and owner not in (None, self.person.id):
+            if self.who is not None and owner not in (None, self.who.id):
                 self.say(
                     self.t(
                         "Button {n} was shown to someone else: first /as {person}.",
@@ -201,11 +206,11 @@ class TerminalChat:
         )
 
     def act(self, call: object) -> bool:
-        if self.person is None:
+        if self.who is None:
             self.say(self.t("First choose who you are: /as followed by an id or a name."))
             return True
         try:
-            self.show(call(self.person.id), owner=self.person.id)  # type: ignore[operator]
+            self.show(call(self.who.id), owner=self.who.id)  # type: ignore[operator]
         except Exception as exc:  # never the text: it may quote personal data
             log_failure(log, "terminal command failed", exc=exc)
             self.say(self.t("Something went wrong; it has been logged. Please try again."))
@@ -228,7 +233,8 @@ class TerminalChat:
 
     def switch(self, query: str) -> None:
         with session_scope(self.core.engine) as session:
-            found = find_person(session, query) if query else []
+            people = find_person(session, query) if query else []
+            found = [who_of(p, self.core.default_language) for p in people]
         if not found:
             self.say(self.t('Nobody in the directory matches "{query}".', query=query))
             return
@@ -242,12 +248,12 @@ class TerminalChat:
                 ]
             )
             return
-        self.person = found[0]
+        self.who = chosen = found[0]
         self.say(
             self.t(
                 "You are now {name} ({roles}).",
-                name=self.person.name,
-                roles=role_labels(self.translator(), self.person.roles),
+                name=chosen.name,
+                roles=role_labels(self.translator(), list(chosen.roles)),
             )
         )
         self.deliver()
@@ -256,7 +262,7 @@ class TerminalChat:
 
     def prompt(self) -> None:
         if self.interactive:
-            self.stdout.write(f"{self.person.id if self.person else '?'}> ")
+            self.stdout.write(f"{self.who.id if self.who else '?'}> ")
             self.stdout.flush()
 
     async def run(self, *, poll_seconds: float = 2.0) -> None:

@@ -24,14 +24,11 @@ from bot.core import clock
 from bot.core.app import Core
 from bot.core.i18n import translator
 from bot.core.replies import Reply
+from bot.handlers.common.dedupe import SeenEvents, SharedSeenEvents
+from bot.handlers.common.pacing import Pacer
 from bot.handlers.slack.app import SlackBot
 from bot.handlers.slack.server import database_ok, serve
-from bot.handlers.slack.services import (
-    ChannelPacer,
-    SeenEvents,
-    SharedSeenEvents,
-    SlackServices,
-)
+from bot.handlers.slack.services import SlackServices
 from bot.store.db import make_engine, session_scope
 from bot.store.models import SlackEvent
 from tests.slack.conftest import SlackRig, free_port, running_slack, slack_settings
@@ -200,8 +197,8 @@ async def test_a_file_link_to_another_host_gets_no_token_and_the_sender_is_told(
 async def test_only_slacks_file_host_and_the_configured_api_host_get_the_token(
     bot: SlackBot, fake: FakeSlack, url: str, gets_token: bool
 ) -> None:
-    assert bot._may_carry_token(url) is gets_token
-    assert bot._may_carry_token(fake.file_url("x.csv")) is True  # SLACK_API_URL's host
+    assert bot.files.may_carry_token(url) is gets_token
+    assert bot.files.may_carry_token(fake.file_url("x.csv")) is True  # SLACK_API_URL's host
 
 
 async def test_a_chart_is_uploaded_with_the_files_upload_v2_flow(
@@ -316,7 +313,7 @@ async def test_two_instances_receiving_the_same_event_process_it_once(
 
 
 async def test_the_pacer_spaces_messages_per_channel() -> None:
-    pacer = ChannelPacer(interval=0.2)
+    pacer = Pacer(interval=0.2)
     starts: dict[str, list[float]] = {"D1": [], "D2": []}
 
     async def send(channel: str) -> None:
@@ -328,3 +325,17 @@ async def test_the_pacer_spaces_messages_per_channel() -> None:
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(g >= 0.19 for g in gaps), (channel, gaps)
     assert abs(starts["D1"][0] - starts["D2"][0]) < 0.1  # channels do not wait for each other
+
+
+async def test_a_personal_reply_is_never_posted_in_a_channel_but_in_the_direct_message(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    card = Reply(title="Casus K7F2", text="Jan Jansen, 06-12345678", personal=True)
+    count = Reply(text="3 casussen wachten op een makelaar.")
+    await bot.sender.post("C01GENERAL", [count, card], user="U01ANNA", t=translator("nl"))
+    in_channel = " ".join(text_of(c) for c in fake.posted("C01GENERAL"))
+    assert "3 casussen" in in_channel
+    assert nl("I sent you the details in a private message.") in in_channel
+    assert "Jan Jansen" not in in_channel
+    (private,) = fake.posted("D01ANNA")
+    assert "Jan Jansen, 06-12345678" in text_of(private)

@@ -1,88 +1,134 @@
-"""Slack modals submitted: checked with the form's own parsers before the ack (field errors
-travel in the ack), then confirmed through the same core path as the guided conversation."""
+"""Slack modals: the intake and placement modals opened, and a submitted one translated into
+`Core.submit_form` (the form's own parsers check it; the same confirmation as the guided
+conversation saves it). Field errors travel in the ack, keyed by the modal's block ids.
+
+`/leaver` and `/placed REF` (and the Placement button) open their modal right after the ack,
+because Slack's trigger id is only good for three seconds. Before the placement modal opens,
+the core checks that the person may record that placement now; if not, they get the refusal
+instead of a modal. `/placed REF chat` starts the guided conversation in the direct message.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.core import clock
-from bot.core.app import Core
-from bot.core.commands import may_use
-from bot.core.conversation import check_all
-from bot.core.directory import person_by_slack
+from bot.core.app import Core, FormOutcome
 from bot.core.errors import Refused
-from bot.core.followup.followups import PLACEMENT_FORM, place
-from bot.core.intake.fields import ParseEnv
+from bot.core.followup.followups import PLACEMENT_FORM, check_placement
 from bot.core.intake.leaver_form import LEAVER_FORM
-from bot.core.intake.register import check_leaver
 from bot.core.replies import Reply
+from bot.handlers.common import calls
+from bot.handlers.common.who import Who
 from bot.handlers.slack.inbound import FormSubmission
+from bot.handlers.slack.render import (
+    LEAVER_CALLBACK,
+    PLACEMENT_CALLBACK,
+    leaver_modal,
+    placement_modal,
+)
+from bot.handlers.slack.sending import SlackSender
 from bot.store.db import session_scope
+from bot.store.queries import person_by_id
 
 TRANSPORT = "slack"
+# `/leaver chat` and `/placed REF chat` start the guided conversation in the DM instead of
+# opening the modal
+CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
+# the core's form behind each modal
+FORM_OF_MODAL = {LEAVER_CALLBACK: LEAVER_FORM.name, PLACEMENT_CALLBACK: PLACEMENT_FORM.name}
+
+Tell = Callable[[list[Reply]], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """The outcome of a modal submission: field errors for the modal, or replies to send."""
-
-    errors: dict[str, str]
-    replies: list[Reply]
-
-
-def submit_leaver(core: Core, event: FormSubmission) -> Submitted:
-    """Check the modal's answers like the conversation does; save when they are right."""
-    with session_scope(core.engine) as session:
-        actor = person_by_slack(session, event.user)
-        if actor is None:
-            return Submitted({}, [core.not_registered()])
-        ctx = core.ctx(session, actor, transport=TRANSPORT, private=True)
-        if not may_use(actor, "leaver") or actor.school_id is None:
-            refusal = ctx.t("/{name} is not for your role. Type /help.", name="leaver")
-            return Submitted({}, [Reply(text=refusal, error=True)])
-        env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
-        checked = check_leaver(dict(event.values), env)
-        if not checked.ok:
-            return Submitted(_errors_for_modal(event, checked.errors), [])
-        try:
-            with session.begin_nested():
-                replies = LEAVER_FORM.on_confirm(
-                    ctx, checked.values, {"school_id": actor.school_id}
-                )
-        except Refused as refusal:
-            return Submitted({}, [Reply(text=refusal.message, error=True)])
-        return Submitted({}, replies)
+def context_of(event: FormSubmission) -> dict[str, Any]:
+    """What the guided conversation would have started with: the placement modal carries its
+    case in private_metadata; the leaver form is about the person's own school (the core's)."""
+    if event.callback_id == PLACEMENT_CALLBACK:
+        return {"ref": event.private_metadata, "mode": "place"}
+    return {}
 
 
-def submit_placement(core: Core, event: FormSubmission) -> Submitted:
-    """Check the placement modal with the form's own parsers; record it the core's way."""
-    with session_scope(core.engine) as session:
-        actor = person_by_slack(session, event.user)
-        if actor is None:
-            return Submitted({}, [core.not_registered()])
-        ctx = core.ctx(session, actor, transport=TRANSPORT, private=True)
-        if not may_use(actor, "placed"):
-            refusal = ctx.t("/{name} is not for your role. Type /help.", name="placed")
-            return Submitted({}, [Reply(text=refusal, error=True)])
-        env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
-        values, errors = check_all(PLACEMENT_FORM, event.values, env)
-        if errors:
-            return Submitted(errors, [])
-        try:
-            with session.begin_nested():
-                replies = place(ctx, event.private_metadata, values)
-        except Refused as refusal:
-            return Submitted({}, [Reply(text=refusal.message, error=True)])
-        return Submitted({}, replies)
+async def submit(core: Core, who: Who | None, event: FormSubmission) -> FormOutcome:
+    """A submitted modal, checked and (when right) saved by the core."""
+    if who is None:
+        return FormOutcome(replies=[core.not_registered()])
+    outcome = await calls.submitted(
+        core,
+        who,
+        FORM_OF_MODAL[event.callback_id],
+        event.values,
+        context_of(event),
+        transport=TRANSPORT,
+    )
+    if outcome.errors:
+        return FormOutcome(errors=errors_for_modal(event, outcome.errors))
+    return outcome
 
 
-def _errors_for_modal(event: FormSubmission, errors: dict[str, Any]) -> dict[str, str]:
+def errors_for_modal(event: FormSubmission, errors: dict[str, str]) -> dict[str, str]:
     """Field errors keyed by the modal's block ids; one without a block goes to the first."""
     blocks = list(event.values)
     out: dict[str, str] = {}
     for name, problem in errors.items():
         key = name if name in event.values else (blocks[0] if blocks else name)
-        message = str(getattr(problem, "message", problem))
-        out[key] = f"{out[key]} {message}" if key in out else message
+        out[key] = f"{out[key]} {problem}" if key in out else problem
     return out
+
+
+class SlackModals:
+    def __init__(self, core: Core, client: AsyncWebClient, sender: SlackSender) -> None:
+        self.core = core
+        self.client = client
+        self.sender = sender
+
+    async def open_leaver(self, trigger_id: str, who: Who) -> None:
+        view = leaver_modal(who.t, LEAVER_FORM)
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def open_placement(
+        self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str
+    ) -> None:
+        """`/placed REF` or the Placement button: the placement modal for case REF, if the core
+        says the person may record it now; else its refusal. `/placed REF chat`: the guided
+        conversation in the direct message."""
+        ref, *rest = args.split() or [""]
+        if not ref or any(word.casefold() in CONVERSATION_WORDS for word in rest):
+            replies = await calls.typed(
+                self.core, who, f"/placed {ref}".strip(), transport=TRANSPORT
+            )
+            if any(r.error for r in replies):
+                await tell(replies)
+            else:
+                await self.sender.send_all(user, replies)
+            return
+        opened = await asyncio.to_thread(self._placement_view, who, ref)
+        if isinstance(opened, View):
+            await self.client.views_open(trigger_id=trigger_id, view=opened)
+        else:
+            await tell([opened])
+
+    def _placement_view(self, who: Who, ref: str) -> View | Reply:
+        """The modal for case `ref`, or why this person cannot record its placement now."""
+        with session_scope(self.core.engine) as session:
+            actor = person_by_id(session, person_id=who.id)
+            if actor is None or not actor.active:
+                return self.core.not_registered()
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            try:
+                with session.begin_nested():
+                    case = check_placement(ctx, ref)
+            except Refused as refusal:
+                return Reply(text=refusal.message, error=True)
+            return placement_modal(
+                ctx.t,
+                PLACEMENT_FORM,
+                ref=case.ref,
+                student=case.student_ref,
+                today=clock.today(ctx.region.tz),
+            )

@@ -41,6 +41,7 @@ from bot.core.conversation import CANCEL, CONFIRM, Form
 from bot.core.i18n import N_, Translator
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label
+from bot.handlers.common.paging import pages
 
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -245,15 +246,15 @@ def render(reply: Reply) -> list[SlackMessage]:
     summary = fallback_text(reply)
     if len(blocks) <= MAX_BLOCKS:
         return [SlackMessage(text=summary, blocks=blocks)]
-    size = MAX_BLOCKS - 1  # one block per page says which page it is
-    pages = [blocks[i : i + size] for i in range(0, len(blocks), size)]
-    total = len(pages)
+    # one block per page says which page it is
+    paged = pages(blocks, max_items=MAX_BLOCKS - 1)
+    total = len(paged)
     return [
         SlackMessage(
             text=f"{summary} ({n}/{total})",
             blocks=[*page, ContextBlock(elements=[MarkdownTextObject(text=f"{n}/{total}")])],
         )
-        for n, page in enumerate(pages, start=1)
+        for n, page in enumerate(paged, start=1)
     ]
 
 

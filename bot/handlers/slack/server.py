@@ -4,36 +4,35 @@ HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
 - `POST /slack/events` — events, slash commands and interactivity, through bolt, which checks
   the signature and refuses (401) a missing or bad one and a timestamp older than 5 minutes;
 - `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise;
-- `GET /metrics` — Prometheus: handled commands and sent messages.
+- `GET /metrics` — Prometheus: handled commands and sent messages, served by
+  prometheus-client's own aiohttp handler (content negotiation, OpenMetrics, compression).
 
 Socket Mode (SLACK_APP_TOKEN set): bolt's aiohttp Socket Mode handler; apps.connections.open
 goes through the app's Web API client, so SLACK_API_URL is honoured there too.
 
-Either way, every two seconds the outbox is delivered to people with a Slack id.
+Either way, every two seconds the outbox is delivered to people with a Slack id, by the shared
+transport layer's delivery loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.aiohttp import make_aiohttp_handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from sqlalchemy import Engine, text
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.messaging.delivery import deliver_pending
+from bot.handlers.common.delivery import DELIVERY_SECONDS, delivery_loop
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
-from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 
-DELIVERY_SECONDS = 2.0
 EVENTS_PATH = "/slack/events"
 
 
@@ -60,34 +59,11 @@ def web_app(bot: SlackBot, engine: Engine, metrics: Metrics) -> web.Application:
             return web.Response(text="ok")
         return web.Response(status=503, text="database unavailable")
 
-    async def prometheus(_request: web.Request) -> web.Response:
-        body = generate_latest(metrics.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
     app = web.Application()
     app.router.add_post(EVENTS_PATH, events)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", prometheus)
+    app.router.add_get("/metrics", make_aiohttp_handler(metrics.registry))
     return app
-
-
-async def delivery_loop(
-    bot: SlackBot, engine: Engine, *, stop: asyncio.Event, interval: float = DELIVERY_SECONDS
-) -> None:
-    """Send what the outbox holds for people with a Slack id, until `stop` is set."""
-    while not stop.is_set():
-        try:
-            await deliver_pending(
-                engine,
-                via=TRANSPORT,
-                address_of=lambda p: p.slack_id,
-                send=bot.send,
-                edit=bot.edit,
-            )
-        except Exception as exc:  # the database was away; the next round tries again
-            log_failure(log, "slack: delivery round failed", exc=exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 async def serve(
@@ -116,7 +92,15 @@ async def serve(
             await socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
             log.info("slack: Socket Mode connected")
         delivery = asyncio.create_task(
-            delivery_loop(bot, core.engine, stop=finished, interval=delivery_seconds)
+            delivery_loop(
+                core.engine,
+                via=TRANSPORT,
+                address_of=lambda p: p.slack_id,
+                send=bot.send,
+                edit=bot.edit,
+                stop=finished,
+                interval=delivery_seconds,
+            )
         )
         await stop.wait()
     finally:

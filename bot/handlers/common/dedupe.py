@@ -1,0 +1,144 @@
+"""Dedupe of a platform's retried deliveries: each event is processed once.
+
+Platforms deliver an event again when they think it was not received (Slack retries with the
+same event_id; a Telegram webhook resends the same update_id). The first instance to record
+the id in the database processes the event; every other delivery of it, on this instance or
+another behind the same load balancer, is acknowledged and skipped. The ids this instance saw
+lately are also kept in memory, so a retry reaching the same instance spares the database.
+
+The table is `slack_event` for history's sake (Slack was the first to need it): any
+transport may use it, with a `namespace` that keeps its ids apart from another platform's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from cachetools import LRUCache
+from sqlalchemy import Engine, delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from bot.core import clock
+from bot.logs import log_failure
+from bot.store.models import SlackEvent
+
+log = logging.getLogger(__name__)
+
+
+class SeenEvents:
+    """Event ids this process saw lately, the least recently seen forgotten first: spares
+    the database a retry that reaches the same instance (SharedSeenEvents decides across
+    instances)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._ids: LRUCache[str, None] = LRUCache(maxsize=size)
+
+    def first_time(self, event_id: str) -> bool:
+        if event_id in self._ids:
+            self._ids[event_id] = None  # seen again: the most recent now
+            return False
+        self._ids[event_id] = None
+        return True
+
+
+class SharedSeenEvents:
+    """Event ids taken by any instance on the same database (the `slack_event` table).
+
+    The first instance to insert an event id processes the event; the insert does nothing when
+    the id is there already (INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL, a
+    caught IntegrityError elsewhere), so every other instance learns it was taken and skips it,
+    even when a retry reaches another instance than the first delivery did. Rows older than
+    `keep` are pruned now and then, by whichever instance comes by. Ids are stored as
+    `namespace` + the platform's id (Slack's without a namespace, as they always were).
+
+    `first_time` blocks on the database: call it in a worker thread.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        namespace: str = "",
+        keep: timedelta = timedelta(days=1),
+        prune_every: float = 3600.0,
+    ) -> None:
+        self.engine = engine
+        self.namespace = namespace
+        self.keep = keep
+        self.prune_every = prune_every
+        self._next_prune = 0.0  # time.monotonic(): prune at the first call, then now and then
+        self._prune_lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        key = self.namespace + event_id
+        now = clock.now()
+        with self.engine.begin() as conn:
+            dialect = conn.dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                taken = conn.execute(_insert_once(dialect, key, now)).first() is not None
+            else:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(SlackEvent).values(event_id=key, seen_at=now))
+                    taken = True
+                except IntegrityError:
+                    taken = False
+        self._maybe_prune(now)
+        return taken
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Forget event ids seen more than `keep` ago; how many were forgotten."""
+        before = (now or clock.now()) - self.keep
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(SlackEvent).where(col(SlackEvent.seen_at) < before))
+        return int(result.rowcount)
+
+    def _maybe_prune(self, now: datetime) -> None:
+        if time.monotonic() < self._next_prune or not self._prune_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_prune = time.monotonic() + self.prune_every
+            self.prune(now)
+        except Exception as exc:  # pruning can wait for the next time
+            log.warning("dedupe: pruning seen event ids failed: %s", type(exc).__name__)
+        finally:
+            self._prune_lock.release()
+
+
+class Dedupe:
+    """Both together, for an async transport: `first_time` asks memory, then the database."""
+
+    def __init__(self, seen: SeenEvents, shared: SharedSeenEvents) -> None:
+        self.seen = seen
+        self.shared = shared
+
+    async def first_time(self, event_id: str) -> bool:
+        """Whether this delivery of the event is the first, here or on any other instance."""
+        if not self.seen.first_time(event_id):
+            return False  # this instance saw it already: no need to ask the database
+        try:
+            return await asyncio.to_thread(self.shared.first_time, event_id)
+        except Exception as exc:  # better processed twice than not at all
+            log_failure(log, "dedupe: could not record event %s", event_id, exc=exc)
+            return True
+
+
+def _insert_once(dialect: str, event_id: str, now: datetime) -> Any:
+    """An insert of the event id that inserts (and returns) nothing when it is there already.
+
+    RETURNING rather than rowcount: psycopg reports no rowcount for this statement."""
+    make = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return (
+        make(SlackEvent)
+        .values(event_id=event_id, seen_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(col(SlackEvent.event_id))
+    )

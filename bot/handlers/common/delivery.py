@@ -1,0 +1,43 @@
+"""The delivery loop: what the outbox holds, sent regularly to the people on one transport.
+
+`bot.core.messaging.delivery.deliver_pending` does one round (leasing, sending, marking sent,
+retrying with back-off, edits); this runs rounds every `interval` seconds until `stop` is set.
+A round that fails as a whole (the database was away) is logged and the next one tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from bot.core.messaging.delivery import Edit, Send, deliver_pending
+from bot.logs import log_failure
+from bot.store.models import Person
+
+log = logging.getLogger(__name__)
+
+DELIVERY_SECONDS = 2.0
+
+
+async def delivery_loop(
+    engine: Engine,
+    *,
+    via: str,
+    address_of: Callable[[Person], str | None],
+    send: Send,
+    edit: Edit | None = None,
+    stop: asyncio.Event,
+    interval: float = DELIVERY_SECONDS,
+) -> None:
+    """Send what the outbox holds for the people `address_of` finds on `via`, until `stop`."""
+    while not stop.is_set():
+        try:
+            await deliver_pending(engine, via=via, address_of=address_of, send=send, edit=edit)
+        except Exception as exc:  # the database was away; the next round tries again
+            log_failure(log, "%s: delivery round failed", via, exc=exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

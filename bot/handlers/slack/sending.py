@@ -1,0 +1,139 @@
+"""Sending to Slack: messages in a channel, ephemeral answers, edits, charts, all paced.
+
+Every message the bot posts goes through the shared privacy rule (`common.privacy`): in a
+direct message (a "D" channel) everything may be shown; anywhere else a personal reply goes
+to the person's direct message instead, with a short note where it would have been. An
+ephemeral answer (through a response_url) is only seen by the person it answers, so it
+counts as a private place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.i18n import Translator
+from bot.core.replies import Reply
+from bot.handlers.common.privacy import place
+from bot.handlers.slack.render import SlackMessage, render
+from bot.handlers.slack.services import SlackServices
+
+RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
+
+
+def is_direct(channel: str) -> bool:
+    """Whether `channel` is a direct message (Slack's ids of those begin with "D")."""
+    return channel.startswith("D")
+
+
+class SlackSender:
+    def __init__(self, client: AsyncWebClient, services: SlackServices) -> None:
+        self.client = client
+        self.services = services
+
+    async def dm_channel(self, user: str) -> str:
+        known = self.services.dm_channels.get(user)
+        if known is not None:
+            return known
+        response = await self.client.conversations_open(users=user)
+        channel = response.get("channel")
+        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str):
+            raise RuntimeError("conversations.open answered without a channel id")
+        self.services.remember_dm(user, channel["id"])
+        return str(channel["id"])
+
+    async def post(
+        self, channel: str, replies: Sequence[Reply], *, user: str, t: Translator
+    ) -> list[str]:
+        """Post replies as messages in `channel`, where `user` spoke, obeying the privacy rule
+        (personal replies outside a direct message go to `user`'s instead). Returns the
+        timestamps Slack gave the messages posted in `channel` (their ids there)."""
+        placed = place(replies, private_here=is_direct(channel), t=t)
+        stamps = await self._post(channel, placed.here)
+        if placed.private:
+            await self._post(await self.dm_channel(user), placed.private)
+        return stamps
+
+    async def _post(self, channel: str, replies: Sequence[Reply]) -> list[str]:
+        """Post replies in `channel`, one message a second at most."""
+        stamps: list[str] = []
+        for reply in replies:
+            for message in render(reply):
+                async with self.services.pacer.slot(channel):
+                    response = await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks_json()
+                    )
+                self.services.metrics.sent.inc()
+                ts = response.get("ts")
+                if isinstance(ts, str):
+                    stamps.append(ts)
+            await self._upload_image(channel, reply)
+        return stamps
+
+    async def _upload_image(self, channel: str, reply: Reply) -> None:
+        """A reply's chart, with the files upload v2 flow (files.getUploadURLExternal …)."""
+        if reply.image_png is None:
+            return
+        async with self.services.pacer.slot(channel):  # the upload posts a message too
+            await self.client.files_upload_v2(
+                channel=channel,
+                content=reply.image_png,
+                filename="chart.png",
+                title=reply.image_title or "chart",
+            )
+
+    async def send(self, user: str, reply: Reply) -> str | None:
+        """One reply to a person's direct message: the outbox's way out. Returns where the
+        message is ("channel:ts"), so that it can be edited later (a card someone claimed).
+
+        If a reply of several pages (or with a chart) fails half-way, the outbox sends it
+        again whole, so its first part can arrive twice; a single message cannot.
+        """
+        channel = await self.dm_channel(user)
+        stamps = await self._post(channel, [reply])
+        return f"{channel}:{stamps[0]}" if stamps else None
+
+    async def edit(self, user: str, where: str, reply: Reply) -> None:
+        """Change a message sent earlier (`where` as `send` returned it) to show `reply`: its
+        first page, since an edit cannot add messages. `send` only posts in direct messages,
+        so an edit only changes a message there."""
+        channel, _, ts = where.partition(":")
+        message = render(reply)[0]
+        async with self.services.pacer.slot(channel):
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks_json()
+            )
+        self.services.metrics.sent.inc()
+
+    async def send_all(self, user: str, replies: Sequence[Reply]) -> None:
+        """Replies to the person's direct message, a private place."""
+        await self._post(await self.dm_channel(user), replies)
+
+    async def answer_ephemeral(
+        self, respond: AsyncRespond, user: str, replies: Sequence[Reply]
+    ) -> None:
+        """Through the response_url: only the caller sees it, so personal replies may go
+        there too. What does not fit Slack's five uses of one response_url goes to the
+        caller's direct message instead of being lost."""
+        messages: list[SlackMessage] = [m for r in replies for m in render(r)]
+        for message in messages[:RESPONSE_URL_USES]:
+            await respond(
+                text=message.text,
+                blocks=message.blocks_json(),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            self.services.metrics.sent.inc()
+        if len(messages) > RESPONSE_URL_USES:
+            channel = await self.dm_channel(user)
+            for message in messages[RESPONSE_URL_USES:]:
+                async with self.services.pacer.slot(channel):
+                    await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks_json()
+                    )
+                self.services.metrics.sent.inc()
+        for reply in replies:  # a chart cannot go through a response_url: it goes to the DM
+            if reply.image_png is not None:
+                await self._upload_image(await self.dm_channel(user), reply)
