@@ -370,8 +370,3 @@ def _known(name: str) -> str:
 
 def _our_buttons() -> re.Pattern[str]:
     return re.compile("^" + re.escape(ACTION_PREFIX) + r"\d+$")
-
-
-def build_app(core: Core, settings: Settings, *, services: SlackServices | None = None) -> AsyncApp:
-    """The bolt app for `core`. Whoever passes `services` opens and closes them."""
-    return SlackBot(core, settings, services=services).app
