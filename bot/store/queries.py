@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.core.vocab import Role
 from bot.store.models import Case, Municipality, Person, School
 
 
@@ -32,7 +33,7 @@ def brokers_of(session: Session, *, municipality_code: str) -> Sequence[Person]:
         .where(col(Person.active), Person.municipality_code == municipality_code)
         .order_by(Person.name)
     ).all()
-    return [p for p in people if "broker" in p.roles]
+    return [p for p in people if Role.broker in p.roles]
 
 
 def people_with_role(session: Session, *, role: str) -> Sequence[Person]:
@@ -45,7 +46,7 @@ def school_contacts_of(session: Session, *, school_id: str) -> Sequence[Person]:
         .where(col(Person.active), Person.school_id == school_id)
         .order_by(Person.name)
     ).all()
-    return [p for p in people if "school_contact" in p.roles]
+    return [p for p in people if Role.school_contact in p.roles]
 
 
 def municipalities(session: Session) -> Sequence[Municipality]:

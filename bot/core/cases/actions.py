@@ -20,7 +20,7 @@ from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.messaging import notify, outbox
 from bot.core.replies import Reply
-from bot.core.vocab import CaseState, Destination, label
+from bot.core.vocab import CaseState, Destination, Role, label
 from bot.store import queries
 from bot.store.models import Case, Person
 
@@ -72,7 +72,7 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     target = target.strip()
     municipality, suggestions = match_municipality(ctx.session, target)
     if municipality is None:
-        people = [p for p in find_person(ctx.session, target) if "broker" in p.roles]
+        people = [p for p in find_person(ctx.session, target) if Role.broker in p.roles]
         if len(people) == 1 and people[0].municipality_code:
             person = people[0]
         elif len(people) > 1:
@@ -97,7 +97,7 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     else:
         assert municipality is not None
         code, assigned = municipality.code, None
-        if "broker" in ctx.actor.roles and ctx.actor.municipality_code == code:
+        if Role.broker in ctx.actor.roles and ctx.actor.municipality_code == code:
             # the brokers of your own municipality include you: name a colleague instead
             raise Refused(
                 t(

@@ -19,13 +19,13 @@ from bot.core.context import Ctx
 from bot.core.i18n import N_
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
-from bot.core.vocab import LABELS, CaseState, Destination
+from bot.core.vocab import LABELS, CaseState, Destination, Role
 from bot.store import queries
 from bot.store.models import Case, Person
 
 
 def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
-    for person in queries.people_with_role(ctx.session, role="doorstroompunt"):
+    for person in queries.people_with_role(ctx.session, role=Role.doorstroompunt):
         if person.municipality_code in (None, case.home_municipality_code):
             tell(
                 ctx,
@@ -92,7 +92,7 @@ def tell_coordinators(
     **params: Any,
 ) -> None:
     """A message (msgid `message`) to every coordinator, each in their own language."""
-    for coordinator in queries.people_with_role(ctx.session, role="coordinator"):
+    for coordinator in queries.people_with_role(ctx.session, role=Role.coordinator):
         t = ctx.translator_for(coordinator)
         buttons = [Button(label=t(DETAILS), action=f"details:{case.ref}")] if details else []
         if details and case.state == CaseState.due:
@@ -187,7 +187,7 @@ def school_side(session: Session, case: Case) -> list[Person]:
     if (
         registrant
         and registrant.active
-        and "school_contact" in registrant.roles
+        and Role.school_contact in registrant.roles
         and registrant.school_id == case.school_id
     ):
         return [registrant]

@@ -49,6 +49,7 @@ from bot.core.app import Core
 from bot.core.commands import COMMANDS
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
+from bot.core.vocab import Role
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
@@ -317,7 +318,7 @@ class SlackBot:
         if who is None:
             await tell([self.core.not_registered()])
             return
-        if "broker" in who.roles:
+        if Role.broker in who.roles:
             command = "/cases"
         elif "leavers" in who.commands:
             command = "/leavers"
