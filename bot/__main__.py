@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from bot.config import Settings
+from bot.logs import quiet_platform_loggers
 from bot.region import RegionFileError
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def run() -> None:
     """Start every configured transport and the scheduler; with none, the terminal chat."""
     settings = _settings()
     logging.basicConfig(level=logging.INFO if settings.slack_enabled else logging.WARNING)
+    quiet_platform_loggers()
     t = _translator(settings)
     if settings.telegram_enabled:
         raise _fail(

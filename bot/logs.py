@@ -37,3 +37,21 @@ def where(exc: BaseException) -> str:
 def log_failure(logger: logging.Logger, message: str, *args: object, exc: BaseException) -> None:
     """`message % args` at ERROR, with the exception's type and where it was raised."""
     logger.error(message + ": %s\n%s", *args, type(exc).__name__, where(exc))
+
+
+# Platform SDKs log whole message bodies at DEBUG (names, notes), and HTTP clients log URLs at
+# INFO (Telegram's carry the bot token): they never go below these levels, whatever the root
+# logger is set to.
+PLATFORM_LOGGERS: dict[str, int] = {
+    "slack_sdk": logging.INFO,
+    "slack_bolt": logging.INFO,
+    "telegram": logging.INFO,
+    "aiohttp": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+}
+
+
+def quiet_platform_loggers() -> None:
+    for name, level in PLATFORM_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)

@@ -427,3 +427,13 @@ def test_vangnet_import_on_the_command_line(tmp_path: Path) -> None:
         ("system", "cli", 2, 0),
         ("system", "cli", 0, 2),
     ]
+
+
+def test_a_line_of_twenty_megabytes_is_called_too_long_not_a_quoting_problem(
+    core: Core,
+) -> None:
+    """Issue 14 item 10."""
+    data = HEADER + "\nDB-1,,2009,Zwolle,pro,,2027-06,no,work,not_asked," + "x" * 20_000_000
+    result = run_import(core, data)
+    (problem,) = result.problems
+    assert problem.line == 2 and "too long" in problem.message and "quotes" not in problem.message

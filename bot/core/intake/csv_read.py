@@ -100,7 +100,17 @@ def _records(
             if any(cell.strip() for cell in cells):
                 records.append((start, cells))
     except csv.Error:
+        line = consumed + 1
+        if len(lines[line - 1]) > csv.field_size_limit() if line <= len(lines) else False:
+            return records, RowProblem(
+                line,
+                "",
+                t(
+                    "This line is far too long ({n} characters) to be a row of leavers.",
+                    n=f"{len(lines[line - 1]):,}".replace(",", "."),
+                ),
+            )
         return records, RowProblem(
-            consumed + 1, "", t("This line cannot be read as CSV; check its quotes.")
+            line, "", t("This line cannot be read as CSV; check its quotes.")
         )
     return records, None

@@ -108,6 +108,7 @@ class SlackBot:
         )
         self.modals = SlackModals(core, self.client, self.sender)
         secret = settings.slack_signing_secret
+        self.signing_secret = secret.get_secret_value() if secret else None
         with _bolt_not_reading_the_token():
             self.app = AsyncApp(
                 name="vangnet",

@@ -17,12 +17,16 @@ transport layer's delivery loop.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, text
 
 from bot.config import Settings
@@ -46,10 +50,56 @@ def database_ok(engine: Engine) -> bool:
     return True
 
 
+def well_formed(body: bytes, content_type: str) -> bool:
+    """UTF-8, and an object where Slack sends one: a JSON object (events), a form whose
+    `payload` (if any) is a JSON object (interactivity), or a plain form (slash commands)."""
+    try:
+        text = body.decode("utf-8")
+        if content_type == "application/json":
+            return isinstance(json.loads(text), dict)
+        form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return bool(form)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False
+
+
+def is_interaction(content_type: str) -> bool:
+    """A slash command or an interaction (a form post); events come as JSON."""
+    return content_type != "application/json"
+
+
+def signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signature: str) -> bool:
+    """Signed by Slack with our secret within the last five minutes."""
+    try:
+        return verifier.is_valid(body, timestamp, signature)
+    except ValueError:  # a timestamp that is not a number
+        return False
+
+
 def web_app(bot: SlackBot, engine: Engine, metrics: Metrics) -> web.Application:
     """The HTTP endpoints of Slack's HTTP mode."""
 
+    verifier = SignatureVerifier(bot.signing_secret or "")
+
     async def events(request: web.Request) -> web.Response:
+        body = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not signed(verifier, body, timestamp, signature):  # before anything is parsed
+            log.info("slack: a request without a valid signature was refused")
+            return web.Response(status=401, text="invalid signature")
+        if not well_formed(body, request.content_type):
+            log.info("slack: a signed but malformed request was refused")
+            return web.Response(status=400, text="malformed request")
+        if is_interaction(request.content_type):
+            # the same signed request sent again (a replay within Slack's five minutes) is
+            # acknowledged and not processed twice, on whichever instance it arrives
+            key = "request:" + hashlib.sha256(signature.encode()).hexdigest()[:48]
+            if not await bot.dedupe.first_time(key):
+                log.info("slack: a request that was processed already came again")
+                return web.Response(status=200, text="")
         bolt_request = await to_bolt_request(request)
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
