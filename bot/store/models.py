@@ -202,3 +202,18 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class TelegramCallback(SQLModel, table=True):
+    """A button action too long for Telegram's 64 bytes of callback data, kept under a token.
+
+    The token is derived from the action, so issuing it again (another instance, another
+    render) finds the same row. `issued_at` is when a button last carried it; rows not issued
+    for a long time are pruned, and pressing such an old button says it no longer works.
+    """
+
+    __tablename__ = "telegram_callback"
+
+    token: str = Field(primary_key=True, max_length=32)
+    action: str = Field(max_length=64)
+    issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
