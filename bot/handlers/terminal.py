@@ -193,11 +193,13 @@ class TerminalChat:
                 return True
             return self.act(
                 lambda pid: self.core.handle_action(
-                    person_id=pid, action=action, transport=TRANSPORT
+                    person_id=pid, action=action, transport=TRANSPORT, place=TRANSPORT
                 )
             )
         return self.act(
-            lambda pid: self.core.handle_text(person_id=pid, text=text, transport=TRANSPORT)
+            lambda pid: self.core.handle_text(
+                person_id=pid, text=text, transport=TRANSPORT, place=TRANSPORT
+            )
         )
 
     def act(self, call: object) -> bool:
