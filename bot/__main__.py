@@ -40,6 +40,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
+scan_app = typer.Typer(no_args_is_help=True, help="The Participatiescan.")
+app.add_typer(scan_app, name="scan")
 
 RegionFileOption = Annotated[
     Path | None,
@@ -338,6 +340,41 @@ def _school_id(ctx: Ctx, typed: str) -> str:
         select(School.id).where(func.lower(col(School.id)) == typed.strip().casefold())
     ).first()
     return found if found is not None else typed
+
+
+@scan_app.command("export")
+@_reported
+def scan_export(
+    session_id: Annotated[int, typer.Argument(metavar="SESSION")],
+    csv_format: Annotated[bool, typer.Option("--csv", help="CSV instead of Markdown.")] = False,
+    region_file: RegionFileOption = None,
+) -> None:
+    """A scan's results and improvement agenda, as Markdown (or CSV); no personal data."""
+    import csv
+    import io
+
+    from bot.core.i18n import translator
+    from bot.core.scan.agenda import export_markdown, export_rows
+    from bot.store.models import ScanSession
+
+    settings = _settings(region_file)
+    core = _core_or_exit(settings)
+
+    def work(ctx: Ctx) -> str | None:
+        scan = ctx.session.get(ScanSession, session_id)
+        if scan is None:
+            return None
+        t = translator(scan.language)  # the language the scan was held in
+        if not csv_format:
+            return export_markdown(ctx.session, t, scan)
+        buf = io.StringIO()
+        csv.writer(buf).writerows(export_rows(ctx.session, t, scan))
+        return buf.getvalue()
+
+    text = _as_system(core, work)
+    if text is None:
+        raise _fail(_translator(settings)("There is no scan {id}.", id=session_id), code=1)
+    typer.echo(text, nl=False)
 
 
 @db_app.command("upgrade")

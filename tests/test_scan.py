@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import statistics
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlmodel import select
 
@@ -230,3 +234,34 @@ def test_the_weekly_digest_counts_open_actions(core: Core) -> None:
 
         digest = on_demand(session, core.region, translator("en"))
     assert "Improvement agenda: 1 open actions" in digest.lines
+
+
+def test_a_scan_exports_as_markdown_and_csv(
+    core: Core, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.__main__ import app
+
+    run_theme_1(core)
+    scan(core, "anna", "/scan choose 4")
+    for answer in ("Werkgevers één loket geven", "wim", "2027-03-01", "confirm"):
+        core.handle_text(person_id="anna", text=answer, transport="test")
+    scan(core, "anna", "/scan stop")
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "TELEGRAM_", "VANGNET_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("VANGNET_LANGUAGE", "en")
+    runner = CliRunner()
+    markdown = runner.invoke(app, ["scan", "export", "1"])
+    assert markdown.exit_code == 0, markdown.output
+    assert "- 4. " in markdown.stdout and "average 5.0 · spread 2.9 · 5 votes" in markdown.stdout
+    assert "Werkgevers één loket geven — owner Wim Jansen" in markdown.stdout
+    rows = list(
+        csv.reader(io.StringIO(runner.invoke(app, ["scan", "export", "1", "--csv"]).stdout))
+    )
+    assert ["result", "4", rows[5][2], "5.00", "2.90", "5", ""] == rows[5]
+    assert rows[-1][:5] == ["action", "4", "Werkgevers één loket geven", "Wim Jansen", "2027-03-01"]
+    missing = runner.invoke(app, ["scan", "export", "99"])
+    assert missing.exit_code == 1 and "99" in missing.stderr

@@ -287,3 +287,72 @@ def open_actions(session: Session) -> int:
     return session.exec(
         select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
     ).one()
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def export_rows(session: Session, t: Translator, scan: ScanSession) -> list[list[str]]:
+    """The results and the agenda as rows: a header, then one row per factor or action."""
+    from bot.core.scan.results import results_of
+
+    assert scan.id is not None
+    content = load_scan_content(scan.language)
+    found = results_of(session, scan.id)
+    rows = [[t("part"), t("factor"), t("title"), t("average"), t("spread"), t("votes"), ""]]
+    titles = {0: t("Warm-up"), **{f.number: f.title for f in content.factors}}
+    for number, title in titles.items():
+        result = found.get(number)
+        if result is not None:
+            rows.append(
+                [
+                    "result",
+                    str(number),
+                    title,
+                    f"{result.average:.2f}",
+                    f"{result.spread:.2f}",
+                    str(result.votes),
+                    "",
+                ]
+            )
+    rows.append(
+        [t("part"), t("factor"), t("action"), t("owner"), t("date"), t("status"), t("note")]
+    )
+    for action in actions_of(session, scan.id):
+        owner = queries.person_by_id(session, person_id=action.owner_id)
+        rows.append(
+            [
+                "action",
+                str(action.factor),
+                action.text,
+                owner.name if owner else action.owner_id,
+                action.due.isoformat(),
+                action.status,
+                action.note or "",
+            ]
+        )
+    return rows
+
+
+def export_markdown(session: Session, t: Translator, scan: ScanSession) -> str:
+    from bot.core.scan.results import result_line, results_of
+
+    assert scan.id is not None
+    content = load_scan_content(scan.language)
+    found = results_of(session, scan.id)
+    out = [
+        "# " + t("Participatiescan {id} — {date}", id=scan.id, date=scan.opened_at.date()),
+        "",
+        "## " + t("Results"),
+        "",
+    ]
+    titles = {0: t("Warm-up"), **{f.number: f"{f.number}. {f.title}" for f in content.factors}}
+    for number, title in titles.items():
+        if number in found:
+            out.append(f"- {title}: {result_line(t, found[number], None)}")
+    out += ["", "## " + t("Improvement agenda"), ""]
+    actions = actions_of(session, scan.id)
+    out += [f"- {action_line(session, t, content, a)}" for a in actions] or [
+        t("No actions on the agenda yet.")
+    ]
+    return "\n".join(out) + "\n"
