@@ -100,7 +100,7 @@ class TerminalChat:
         for reply in replies:
             self.say(render(reply, first_button=self.next_button, image_path=self.save(reply)))
             for button in reply.buttons:
-                self.buttons[self.next_button] = (owner, button)
+                self.buttons[self.next_button] = (None if reply.to_place else owner, button)
                 self.next_button += 1
 
     def save(self, reply: Reply) -> Path | None:
