@@ -373,7 +373,8 @@ def scan_export(
 
     text = _as_system(core, work)
     if text is None:
-        raise _fail(_translator(settings)("There is no scan {id}.", id=session_id), code=1)
+        t = _translator(settings)
+        raise _fail(t("There is no scan {id}.", id=session_id), code=1)
     typer.echo(text, nl=False)
 
 
