@@ -265,3 +265,18 @@ def test_a_scan_exports_as_markdown_and_csv(
     assert rows[-1][:5] == ["action", "4", "Werkgevers één loket geven", "Wim Jansen", "2027-03-01"]
     missing = runner.invoke(app, ["scan", "export", "99"])
     assert missing.exit_code == 1 and "99" in missing.stderr
+
+
+def test_the_regions_own_figures_stand_beside_continuity_in_guidance(core: Core) -> None:
+    scan(core, "anna", "/scan start")
+    for _ in range(5):
+        scan(core, "anna", "/scan next")
+    scan(core, "anna", "/scan next")  # theme 1 ends (no votes: no points)
+    shown = [scan(core, "anna", "/scan next") for _ in range(5)]
+    factor_10 = voting(shown[-1])
+    assert "Factor 10 of 15" in (factor_10.title or "")
+    assert any(
+        line.startswith("Our figures: in view before leaving school") for line in factor_10.lines
+    )
+    factor_9 = voting(shown[-2])
+    assert not any(line.startswith("Our figures") for line in factor_9.lines)

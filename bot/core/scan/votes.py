@@ -48,24 +48,14 @@ def figures_lines(ctx: Ctx, t: Translator, factor: Factor) -> list[str]:
     from bot.core.digest.weekly import compute
 
     figures = compute(ctx.session, ctx.region)
-    shown = {
-        "handover_claimed_in_time": None,
-        "in_view": figures.share(figures.in_view),
-        "structural_place": figures.share(figures.structural),
-    }
     lines: list[str] = []
     for figure in factor.figures:
         if figure.value == "in_view":
-            lines.append(
-                t("Our figures: in view before leaving school: {pct}", pct=_pct(shown["in_view"]))
-            )
+            pct = _pct(figures.share(figures.in_view))
+            lines.append(t("Our figures: in view before leaving school: {pct}", pct=pct))
         elif figure.value == "structural_place":
-            lines.append(
-                t(
-                    "Our figures: with a structural place: {pct}",
-                    pct=_pct(shown["structural_place"]),
-                )
-            )
+            pct = _pct(figures.share(figures.structural))
+            lines.append(t("Our figures: with a structural place: {pct}", pct=pct))
         elif figure.value == "dropouts":
             lines.append(t("Our figures: dropped out this week: {n}", n=len(figures.dropouts)))
         elif figure.value == "handover_claimed_in_time":
