@@ -252,7 +252,8 @@ def test_a_scan_exports_as_markdown_and_csv(
         if name.startswith(("SLACK_", "TELEGRAM_", "VANGNET_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("VANGNET_LANGUAGE", "en")
+    # the command's own engine would outlive the test: it uses the test's core instead
+    monkeypatch.setattr("bot.runtime.build_core", lambda settings: core)
     runner = CliRunner()
     markdown = runner.invoke(app, ["scan", "export", "1"])
     assert markdown.exit_code == 0, markdown.output
