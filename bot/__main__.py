@@ -10,25 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
+from bot.cli_support import (
+    Options,
+    as_system,
+    cli_translator,
+    core_or_exit,
+    fail,
+    load_settings,
+    reported,
+)
 from bot.config import Settings
 from bot.logs import quiet_platform_loggers
-from bot.region import RegionFileError
 
 if TYPE_CHECKING:
     from bot.core.app import Core
     from bot.core.context import Ctx
-    from bot.core.i18n import Translator
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -41,15 +46,13 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
+scan_app = typer.Typer(no_args_is_help=True, help="The Participatiescan.")
+app.add_typer(scan_app, name="scan")
 
 RegionFileOption = Annotated[
     Path | None,
     typer.Option("--region-file", help="The region file to use instead of VANGNET_REGION_FILE."),
 ]
-
-
-class _Options:
-    debug = False
 
 
 @app.callback()
@@ -58,81 +61,19 @@ def _options(
         bool, typer.Option("--debug", help="Show the whole traceback when something fails.")
     ] = False,
 ) -> None:
-    _Options.debug = debug
-
-
-def _settings(region_file: Path | None = None) -> Settings:
-    settings = Settings()
-    if region_file is not None:
-        settings = settings.model_copy(update={"vangnet_region_file": region_file})
-    return settings
-
-
-def _translator(settings: Settings | None = None) -> Translator:
-    """The region's language (its file's, else VANGNET_LANGUAGE), also before the core runs."""
-    from bot.core.i18n import translator
-    from bot.runtime import default_language, load_configured_region
-
-    settings = settings or _settings()
-    try:
-        return translator(default_language(settings, load_configured_region(settings)))
-    except (RegionFileError, OSError):
-        return translator(settings.vangnet_language)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code=code)
-
-
-def _explained(exc: Exception, t: Translator) -> str:
-    """One line about an exception, without anything the exception quotes from the data."""
-    from sqlalchemy.exc import ArgumentError, DBAPIError
-
-    if isinstance(exc, DBAPIError):
-        # the driver's own first line ("connection refused"); never the statement or values
-        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-        return t("The database cannot be used: {reason}", reason=reason)
-    if isinstance(exc, ArgumentError):
-        return t("DATABASE_URL is not a database address that Vangnet can use.")
-    if isinstance(exc, RegionFileError):
-        return t("Region file refused: {problem}", problem=str(exc))
-    if isinstance(exc, OSError):
-        return t(
-            "Cannot use the file {path}: {reason}",
-            path=exc.filename if exc.filename is not None else "-",
-            reason=exc.strerror or type(exc).__name__,
-        )
-    return t("Something went wrong ({error}); --debug shows the details.", error=type(exc).__name__)
-
-
-def _reported(command: Callable[P, None]) -> Callable[P, None]:
-    """A command whose failures are said in one line (or shown whole with --debug)."""
-
-    @functools.wraps(command)
-    def reported(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
-        except Exception as exc:
-            if _Options.debug:
-                raise
-            raise _fail(_explained(exc, _translator()), code=1) from None
-
-    return reported
+    Options.debug = debug
 
 
 @app.command()
-@_reported
+@reported
 def run() -> None:
     """Start every configured transport and the scheduler; with none, the terminal chat."""
-    settings = _settings()
+    settings = load_settings()
     logging.basicConfig(level=logging.INFO if settings.slack_enabled else logging.WARNING)
     quiet_platform_loggers()
-    t = _translator(settings)
+    t = cli_translator(settings)
     if settings.telegram_enabled:
-        raise _fail(
+        raise fail(
             t(
                 "TELEGRAM_BOT_TOKEN is set, but this version of Vangnet has no Telegram "
                 "transport yet. Unset it (Slack and the terminal chat work)."
@@ -143,7 +84,7 @@ def run() -> None:
         and not settings.slack_app_token
         and not settings.slack_signing_secret
     ):
-        raise _fail(
+        raise fail(
             t("Slack in HTTP mode needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode).")
         )
     from bot.core.scan.content import ScanContentError, check_scan_content
@@ -151,8 +92,8 @@ def run() -> None:
     try:
         check_scan_content()
     except ScanContentError as exc:
-        raise _fail(t("Scan content refused: {problem}", problem=str(exc)), code=1) from None
-    core = _core_or_exit(settings)
+        raise fail(t("Scan content refused: {problem}", problem=str(exc)), code=1) from None
+    core = core_or_exit(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(core, settings))
 
@@ -186,26 +127,8 @@ async def _serve(core: Core, settings: Settings) -> None:
         scheduler.shutdown(wait=False)
 
 
-def _core_or_exit(settings: Settings | None = None) -> Core:
-    from bot.runtime import build_core
-
-    settings = settings or _settings()
-    try:
-        return build_core(settings)
-    except RegionFileError as exc:
-        raise _fail(_explained(exc, _translator(settings))) from None
-
-
-def _as_system(core: Core, work: Callable[[Ctx], T]) -> T:
-    from bot.core.context import system_person
-    from bot.store.db import session_scope
-
-    with session_scope(core.engine) as session:
-        return work(core.ctx(session, system_person(), transport="cli", private=True))
-
-
 @app.command()
-@_reported
+@reported
 def digest(
     chart: Annotated[
         Path | None, typer.Option(help="Also write the chart to this PNG file.")
@@ -216,15 +139,15 @@ def digest(
     from bot.core.digest import on_demand
     from bot.handlers.terminal import render
 
-    settings = _settings(region_file)
-    core = _core_or_exit(settings)
-    t = _translator(settings)
-    reply = _as_system(core, lambda ctx: on_demand(ctx.session, ctx.region, ctx.t))
+    settings = load_settings(region_file)
+    core = core_or_exit(settings)
+    t = cli_translator(settings)
+    reply = as_system(core, lambda ctx: on_demand(ctx.session, ctx.region, ctx.t))
     if chart is not None and reply.image_png is not None:
         try:
             chart.write_bytes(reply.image_png)
         except OSError as exc:
-            raise _fail(
+            raise fail(
                 t(
                     "Cannot write the chart to {path}: {reason}",
                     path=chart,
@@ -238,22 +161,22 @@ def digest(
 
 
 @app.command()
-@_reported
+@reported
 def export(ref: str, region_file: RegionFileOption = None) -> None:
     """Everything stored about one case, as JSON (subject access request)."""
     from bot.core.errors import Refused
     from bot.core.privacy import export_case
 
-    core = _core_or_exit(_settings(region_file))
+    core = core_or_exit(load_settings(region_file))
     try:
-        data = _as_system(core, lambda ctx: export_case(ctx, ref))
+        data = as_system(core, lambda ctx: export_case(ctx, ref))
     except Refused as refusal:
-        raise _fail(refusal.message) from None
+        raise fail(refusal.message) from None
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @app.command()
-@_reported
+@reported
 def erase(
     ref: str,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -263,8 +186,8 @@ def erase(
     from bot.core.errors import Refused
     from bot.core.privacy import erase_case
 
-    settings = _settings(region_file)
-    t = _translator(settings)
+    settings = load_settings(region_file)
+    t = cli_translator(settings)
     ref = ref.strip().upper().lstrip("#")
     if not yes:
         question = t("Erase the personal data of case {ref}? This cannot be undone.", ref=ref)
@@ -274,17 +197,17 @@ def erase(
             answer = ""
         sure = answer.strip().casefold() in {"y", "yes", "j", "ja"}
         if not sure:
-            raise _fail(t("Nothing erased. Confirm, or give --yes."), code=1)
-    core = _core_or_exit(settings)
+            raise fail(t("Nothing erased. Confirm, or give --yes."), code=1)
+    core = core_or_exit(settings)
     try:
-        case = _as_system(core, lambda ctx: erase_case(ctx, ref))
+        case = as_system(core, lambda ctx: erase_case(ctx, ref))
     except Refused as refusal:
-        raise _fail(refusal.message) from None
+        raise fail(refusal.message) from None
     typer.echo(t("The personal data of case {ref} is erased.", ref=case.ref))
 
 
 @app.command("import")
-@_reported
+@reported
 def import_file(
     file: Annotated[Path, typer.Argument(help="The CSV file of leavers (product.md §10).")],
     school: Annotated[
@@ -301,12 +224,12 @@ def import_file(
     from bot.core.intake.csv_import import ImportResult, import_csv, result_reply
     from bot.core.replies import Reply
 
-    settings = _settings(region_file)
-    t = _translator(settings)
+    settings = load_settings(region_file)
+    t = cli_translator(settings)
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise _fail(
+        raise fail(
             t(
                 "Cannot read {path}: {reason}",
                 path=file,
@@ -318,11 +241,11 @@ def import_file(
         done = import_csv(ctx, school_id=_school_id(ctx, school), data=data)
         return done, result_reply(ctx.t, done)
 
-    core = _core_or_exit(settings)
+    core = core_or_exit(settings)
     try:
-        result, reply = _as_system(core, work)
+        result, reply = as_system(core, work)
     except Refused as refusal:
-        raise _fail(refusal.message) from None
+        raise fail(refusal.message) from None
     lines = [reply.title or "", reply.text, *(f"  {line}" for line in reply.lines)]
     typer.echo("\n".join(line for line in lines if line), err=not result.ok)
     if not result.ok:
@@ -342,16 +265,52 @@ def _school_id(ctx: Ctx, typed: str) -> str:
     return found if found is not None else typed
 
 
+@scan_app.command("export")
+@reported
+def scan_export(
+    session_id: Annotated[int, typer.Argument(metavar="SESSION")],
+    csv_format: Annotated[bool, typer.Option("--csv", help="CSV instead of Markdown.")] = False,
+    region_file: RegionFileOption = None,
+) -> None:
+    """A scan's results and improvement agenda, as Markdown (or CSV); no personal data."""
+    import csv
+    import io
+
+    from bot.core.i18n import translator
+    from bot.core.scan.agenda import export_markdown, export_rows
+    from bot.store.models import ScanSession
+
+    settings = load_settings(region_file)
+    core = core_or_exit(settings)
+
+    def work(ctx: Ctx) -> str | None:
+        scan = ctx.session.get(ScanSession, session_id)
+        if scan is None:
+            return None
+        t = translator(scan.language)  # the language the scan was held in
+        if not csv_format:
+            return export_markdown(ctx.session, t, scan)
+        buf = io.StringIO()
+        csv.writer(buf).writerows(export_rows(ctx.session, t, scan))
+        return buf.getvalue()
+
+    text = as_system(core, work)
+    if text is None:
+        t = cli_translator(settings)
+        raise fail(t("There is no scan {id}.", id=session_id), code=1)
+    typer.echo(text, nl=False)
+
+
 @db_app.command("upgrade")
-@_reported
+@reported
 def db_upgrade() -> None:
     """Bring the database schema up to date (migrations only)."""
     from bot.store.db import current_revision, make_engine, upgrade
 
-    settings = _settings()
+    settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    t = _translator(settings)
+    t = cli_translator(settings)
     typer.echo(t("The database is at revision {revision}.", revision=current_revision(engine)))
 
 

@@ -202,3 +202,20 @@ def test_a_chart_is_saved_as_a_png_file_and_its_path_printed(core: Core, tmp_pat
     (saved,) = charts.glob("*.png")
     assert str(saved) in out
     assert saved.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_scan_in_the_terminal_with_voters_taking_turns(core: Core) -> None:
+    """The terminal is one place: the facilitator opens, three people vote in turn via /as."""
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = chat(core, "/as anna\n/scan start", terminal)
+    assert "Warm-up question" in out and "Votes so far: 0." in out
+    chat(core, f"/as wim\n{number(out, '4')}", terminal)
+    chat(core, f"/as bram\n{number(out, '8')}", terminal)
+    changed = chat(core, f"/as wim\n{number(out, '6')}", terminal)  # wim changes his mark
+    assert "Your mark is now 6" in changed and "Votes so far: 2." in changed
+    closed = chat(core, "/as anna\n/scan close\n/scan results", terminal)
+    assert "Voting closed: 2 votes." in closed
+    assert "Warm-up: average 7.0 · spread 1.0 · 2 votes" in closed
+    late = chat(core, f"/as lotte\n{number(out, '9')}", terminal)
+    assert "! Voting on this question is closed" in late
+    assert "Factor 1 of 15" in chat(core, "/as anna\n/scan next", terminal)

@@ -76,7 +76,15 @@ class Core:
     region: Region
     default_language: str = "nl"
 
-    def ctx(self, session: Session, actor: Person, *, transport: str, private: bool) -> Ctx:
+    def ctx(
+        self,
+        session: Session,
+        actor: Person,
+        *,
+        transport: str,
+        private: bool,
+        place: str | None = None,
+    ) -> Ctx:
         return Ctx(
             session=session,
             region=self.region,
@@ -84,6 +92,7 @@ class Core:
             transport=transport,
             default_language=self.default_language,
             private=private,
+            place=place,
         )
 
     def not_registered(self, language: str | None = None) -> Reply:
@@ -97,13 +106,18 @@ class Core:
         )
 
     def _run(
-        self, person_id: str, transport: str, private: bool, work: Callable[[Ctx], list[Reply]]
+        self,
+        person_id: str,
+        transport: str,
+        private: bool,
+        work: Callable[[Ctx], list[Reply]],
+        place: str | None = None,
     ) -> list[Reply]:
         with session_scope(self.engine) as session:
             actor = queries.person_by_id(session, person_id=person_id)
             if actor is None or not actor.active:
                 return [self.not_registered()]
-            ctx = self.ctx(session, actor, transport=transport, private=private)
+            ctx = self.ctx(session, actor, transport=transport, private=private, place=place)
             try:
                 with session.begin_nested():
                     return work(ctx)
@@ -112,19 +126,35 @@ class Core:
                 return [Reply(text=refusal.message, error=True)]
 
     def handle_text(
-        self, *, person_id: str, text: str, transport: str, private: bool = True
+        self,
+        *,
+        person_id: str,
+        text: str,
+        transport: str,
+        private: bool = True,
+        place: str | None = None,
     ) -> list[Reply]:
-        """A line a person typed: a command, or an answer in a conversation."""
+        """A line a person typed: a command, or an answer in a conversation.
+
+        `place` is where it was typed (a channel or group, "terminal"), for a scan session."""
         text = clean(text)
         if text.strip().startswith("/"):
-            return self._run(person_id, transport, private, lambda ctx: run_command(ctx, text))
-        return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text))
+            return self._run(
+                person_id, transport, private, lambda ctx: run_command(ctx, text), place
+            )
+        return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text), place)
 
     def handle_action(
-        self, *, person_id: str, action: str, transport: str, private: bool = True
+        self,
+        *,
+        person_id: str,
+        action: str,
+        transport: str,
+        private: bool = True,
+        place: str | None = None,
     ) -> list[Reply]:
         action = clean(action)
-        return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action))
+        return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action), place)
 
     def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:
         """The person's unfinished conversation shown again (nothing when there is none)."""

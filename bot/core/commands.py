@@ -27,6 +27,9 @@ from bot.core.followup import followups
 from bot.core.i18n import N_
 from bot.core.intake import leaver_form, rounds
 from bot.core.replies import Button, Reply
+from bot.core.scan import agenda as scan_agenda
+from bot.core.scan import session as scan_session
+from bot.core.scan import votes as scan_votes
 from bot.core.text import visible
 from bot.core.vocab import Role
 from bot.store import queries
@@ -346,6 +349,15 @@ _TABLE = (
     Command(
         "digest", "/digest", N_("the weekly digest, now"), frozenset({Role.coordinator}), _digest
     ),
+    Command(
+        "scan",
+        N_("/scan start | next | close | results | agenda | stop"),
+        N_("the Participatiescan, run in a channel or group by its facilitator"),
+        EVERYONE,
+        scan_session.run,
+        buttons=("sv", "sp", "sc", "sa"),
+        in_groups=True,
+    ),
 )
 COMMANDS: dict[str, Command] = {c.name: c for c in _TABLE}
 # the command each kind of button belongs to
@@ -361,4 +373,8 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "round": _press_round,
     "placed": _again("placed"),
     "fu": _press_followup,
+    "sv": scan_votes.cast,  # a mark: sv:<session>:<factor>:<mark>
+    "sp": scan_votes.vote_point,  # a vote for an improvement point: sp:<session>:<factor>
+    "sc": scan_session.press_choose,  # the facilitator chooses a point: sc:<session>:<factor>
+    "sa": scan_agenda.report,  # an owner's progress: sa:<action>:done|underway|stuck
 }

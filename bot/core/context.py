@@ -28,6 +28,9 @@ class Ctx:
     # A direct message, the App Home, an ephemeral answer or the terminal: personal details
     # of a young person may be shown. False in a channel or group.
     private: bool = True
+    # Where the command was typed or the button pressed ("slack:C123", "telegram:-100…",
+    # "terminal"), for what belongs to a place (a scan session); None when unknown.
+    place: str | None = None
     t: Translator = field(init=False)
 
     def __post_init__(self) -> None:

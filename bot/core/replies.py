@@ -35,6 +35,13 @@ class Reply(BaseModel):
 
     `personal` is set when the message holds personal details of a young person; transports
     then only show it in a direct message, the App Home or an ephemeral message.
+
+    `to_place` is set on a message for everyone in the place the command came from (a scan's
+    voting message, its results, its agenda): the transport posts it visibly in that channel
+    or group, not only to the person who typed or pressed. `updates` names such a message
+    ("scan:12:f3"): a later reply with the same name is the same message changed (a new
+    count of votes), which a transport that can edit its messages shows by editing the one it
+    posted under that name (chat.update, editMessageText), and any other shows again.
     """
 
     # Images travel through the outbox as JSON: base64 both ways.
@@ -49,3 +56,5 @@ class Reply(BaseModel):
     error: bool = False
     image_png: bytes | None = None
     image_title: str | None = None
+    to_place: bool = False
+    updates: str | None = Field(default=None, max_length=64)

@@ -107,7 +107,7 @@ class TerminalChat:
         for reply in place(replies, private_here=PRIVATE, t=self.translator()).here:
             self.say(render(reply, first_button=self.next_button, image_path=self.save(reply)))
             for button in reply.buttons:
-                self.buttons[self.next_button] = (owner, button)
+                self.buttons[self.next_button] = (None if reply.to_place else owner, button)
                 self.next_button += 1
 
     def save(self, reply: Reply) -> Path | None:
@@ -198,11 +198,13 @@ class TerminalChat:
                 return True
             return self.act(
                 lambda pid: self.core.handle_action(
-                    person_id=pid, action=action, transport=TRANSPORT
+                    person_id=pid, action=action, transport=TRANSPORT, place=TRANSPORT
                 )
             )
         return self.act(
-            lambda pid: self.core.handle_text(person_id=pid, text=text, transport=TRANSPORT)
+            lambda pid: self.core.handle_text(
+                person_id=pid, text=text, transport=TRANSPORT, place=TRANSPORT
+            )
         )
 
     def act(self, call: object) -> bool:

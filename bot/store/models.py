@@ -217,3 +217,110 @@ class TelegramCallback(SQLModel, table=True):
     token: str = Field(primary_key=True, max_length=32)
     action: str = Field(max_length=64)
     issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+# --- the Participatiescan (product.md 5.5): aggregates and agenda, never a leaver's data ------
+
+
+class ScanFacilitator(SQLModel, table=True):
+    """A person the coordinator named to run scans (the coordinator may always)."""
+
+    __tablename__ = "scan_facilitator"
+
+    person_id: str = Field(primary_key=True, max_length=40)
+    named_by: str = Field(max_length=40)
+    named_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ScanSession(SQLModel, table=True):
+    """One scan in one place (a channel, a group, the terminal).
+
+    `open_place` is the place while the session is open and None once it is closed: its unique
+    index lets one place have one open session, however many instances start one at once.
+    `factor` is the factor being scanned (0: the warm-up question); `stage` says what happens
+    with it: voting ("vote"), voting closed ("closed"), or the theme's improvement points
+    ("points").
+    """
+
+    __tablename__ = "scan_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    place: str = Field(max_length=100, index=True)
+    open_place: str | None = Field(default=None, max_length=100, unique=True)
+    language: str = Field(max_length=2)
+    facilitator_id: str = Field(max_length=40)
+    state: str = Field(default="open", max_length=10)  # open | closed
+    stage: str = Field(default="vote", max_length=10)  # vote | closed | points
+    factor: int = 0
+    mode: str = Field(default="live", max_length=10)  # live | async
+    deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ScanParticipant(SQLModel, table=True):
+    """Who sits at the table for which group (named by the facilitator)."""
+
+    __tablename__ = "scan_participant"
+    __table_args__ = (UniqueConstraint("session_id", "person_id", name="uq_scan_participant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="scan_session.id", index=True)
+    person_id: str = Field(max_length=40)
+    group_id: str = Field(max_length=40)
+
+
+class ScanVote(SQLModel, table=True):
+    """One participant's mark for one factor (0: the warm-up). Only ever shown as aggregates."""
+
+    __tablename__ = "scan_vote"
+    __table_args__ = (UniqueConstraint("session_id", "factor", "person_id", name="uq_scan_vote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="scan_session.id", index=True)
+    factor: int
+    person_id: str = Field(max_length=40)
+    mark: int
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ScanPoint(SQLModel, table=True):
+    """A weak factor proposed as an improvement point after its theme; `chosen` once the
+    facilitator confirmed it."""
+
+    __tablename__ = "scan_point"
+    __table_args__ = (UniqueConstraint("session_id", "factor", name="uq_scan_point"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="scan_session.id", index=True)
+    factor: int
+    chosen: bool = False
+    proposed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ScanPointVote(SQLModel, table=True):
+    """A participant's vote for an improvement point (pressed again, taken back)."""
+
+    __tablename__ = "scan_point_vote"
+    __table_args__ = (UniqueConstraint("point_id", "person_id", name="uq_scan_point_vote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    point_id: int = Field(foreign_key="scan_point.id", index=True)
+    person_id: str = Field(max_length=40)
+
+
+class ScanAction(SQLModel, table=True):
+    """An action of the improvement agenda: what, who pulls it (the owner), by when, how far."""
+
+    __tablename__ = "scan_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="scan_session.id", index=True)
+    factor: int
+    text: str = Field(max_length=300)
+    owner_id: str = Field(max_length=40, index=True)
+    due: date
+    status: str = Field(default="open", max_length=10)  # open | underway | done | stuck
+    note: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

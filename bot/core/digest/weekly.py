@@ -28,6 +28,7 @@ from bot.store.models import (
     DigestSnapshot,
     Municipality,
     RoundRequest,
+    ScanAction,
     School,
 )
 
@@ -69,6 +70,7 @@ class Figures:
     left: int = 0
     in_view: int = 0
     structural: int = 0
+    open_actions: int = 0  # of the Participatiescan's improvement agenda
 
     def share(self, part: int) -> int | None:
         return round(100 * part / self.left) if self.left else None
@@ -199,6 +201,9 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
+    figures.open_actions = session.exec(
+        select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
+    ).one()
     return figures
 
 
@@ -264,6 +269,7 @@ def render(
         + _trend(t, figures.share(figures.in_view), prev.get("in_view_pct"), points=True),
         t("With a structural place: {pct}", pct=_pct(figures.share(figures.structural)))
         + _trend(t, figures.share(figures.structural), prev.get("structural_pct"), points=True),
+        t("Improvement agenda: {n} open actions", n=figures.open_actions),
     ]
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),

@@ -1,0 +1,106 @@
+"""What the commands of the command line share: settings, the region's language, one-line
+failures (`--debug` shows the traceback instead), the core, and acting as the system."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+import typer
+
+from bot.config import Settings
+from bot.region import RegionFileError
+
+if TYPE_CHECKING:
+    from bot.core.app import Core
+    from bot.core.context import Ctx
+    from bot.core.i18n import Translator
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class Options:
+    debug = False
+
+
+def load_settings(region_file: Path | None = None) -> Settings:
+    settings = Settings()
+    if region_file is not None:
+        settings = settings.model_copy(update={"vangnet_region_file": region_file})
+    return settings
+
+
+def cli_translator(settings: Settings | None = None) -> Translator:
+    """The region's language (its file's, else VANGNET_LANGUAGE), also before the core runs."""
+    from bot.core.i18n import translator
+    from bot.runtime import default_language, load_configured_region
+
+    settings = settings or load_settings()
+    try:
+        return translator(default_language(settings, load_configured_region(settings)))
+    except (RegionFileError, OSError):
+        return translator(settings.vangnet_language)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code=code)
+
+
+def explained(exc: Exception, t: Translator) -> str:
+    """One line about an exception, without anything the exception quotes from the data."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        # the driver's own first line ("connection refused"); never the statement or values
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return t("The database cannot be used: {reason}", reason=reason)
+    if isinstance(exc, ArgumentError):
+        return t("DATABASE_URL is not a database address that Vangnet can use.")
+    if isinstance(exc, RegionFileError):
+        return t("Region file refused: {problem}", problem=str(exc))
+    if isinstance(exc, OSError):
+        return t(
+            "Cannot use the file {path}: {reason}",
+            path=exc.filename if exc.filename is not None else "-",
+            reason=exc.strerror or type(exc).__name__,
+        )
+    return t("Something went wrong ({error}); --debug shows the details.", error=type(exc).__name__)
+
+
+def reported(command: Callable[P, None]) -> Callable[P, None]:
+    """A command whose failures are said in one line (or shown whole with --debug)."""
+
+    @functools.wraps(command)
+    def reported(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if Options.debug:
+                raise
+            raise fail(explained(exc, cli_translator()), code=1) from None
+
+    return reported
+
+
+def core_or_exit(settings: Settings | None = None) -> Core:
+    from bot.runtime import build_core
+
+    settings = settings or load_settings()
+    try:
+        return build_core(settings)
+    except RegionFileError as exc:
+        raise fail(explained(exc, cli_translator(settings))) from None
+
+
+def as_system(core: Core, work: Callable[[Ctx], T]) -> T:
+    from bot.core.context import system_person
+    from bot.store.db import session_scope
+
+    with session_scope(core.engine) as session:
+        return work(core.ctx(session, system_person(), transport="cli", private=True))

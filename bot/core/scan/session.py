@@ -1,0 +1,341 @@
+"""/scan: a facilitated Participatiescan in one place (a channel, a group, the terminal).
+
+The facilitator (the coordinator, or someone the coordinator named with /scan facilitator)
+opens a session with `/scan start`: the warm-up question, then the factors theme by theme
+(`/scan next`, `/scan close`). After each theme come its results and its weakest factors as
+improvement points; the facilitator chooses points (`/scan choose N`) and fills in an action
+for each in a short private form. `/scan stop` publishes the agenda, sends each owner their
+actions and schedules the follow-up. Replies with `to_place` are for everyone in the place.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.core import clock
+from bot.core.context import Ctx
+from bot.core.directory import find_person
+from bot.core.errors import Refused
+from bot.core.messaging import outbox
+from bot.core.replies import Reply
+from bot.core.scan import agenda, results, votes
+from bot.core.scan.model import ScanContent
+from bot.core.vocab import Role
+from bot.store.models import ScanFacilitator, ScanParticipant, ScanPoint, ScanSession
+from bot.store.rows import insert_once
+
+
+def open_session(ctx: Ctx) -> ScanSession | None:
+    if ctx.place is None:
+        return None
+    return ctx.session.exec(select(ScanSession).where(ScanSession.open_place == ctx.place)).first()
+
+
+def _need_session(ctx: Ctx) -> ScanSession:
+    scan = open_session(ctx)
+    if scan is None:
+        raise Refused(ctx.t("No scan is open here. The facilitator starts one with /scan start."))
+    return scan
+
+
+def may_facilitate(ctx: Ctx) -> bool:
+    if Role.coordinator.value in ctx.actor.roles:
+        return True
+    return ctx.session.get(ScanFacilitator, ctx.actor.id) is not None
+
+
+def _need_facilitator(ctx: Ctx, scan: ScanSession) -> None:
+    if scan.facilitator_id != ctx.actor.id and Role.coordinator.value not in ctx.actor.roles:
+        raise Refused(ctx.t("Only the facilitator of this scan can do that."))
+
+
+def run(ctx: Ctx, args: str) -> list[Reply]:
+    what, _, rest = args.strip().partition(" ")
+    what = what.casefold()
+    rest = rest.strip()
+    if what == "start":
+        return start(ctx, rest)
+    if what == "facilitator":
+        return name_facilitator(ctx, rest)
+    commands = {
+        "next": next_step,
+        "close": close,
+        "results": show_results,
+        "agenda": show_agenda,
+        "stop": stop,
+    }
+    if what in commands:
+        return commands[what](ctx, _need_session(ctx))
+    if what == "group":
+        return name_participant(ctx, _need_session(ctx), rest)
+    if what == "choose":
+        return choose(ctx, _need_session(ctx), rest)
+    return [
+        Reply(
+            text=ctx.t(
+                "Use: /scan start | next | close | results | agenda | stop, "
+                "/scan group PERSON GROUP, /scan choose FACTOR, /scan facilitator PERSON."
+            ),
+            error=True,
+        )
+    ]
+
+
+def name_facilitator(ctx: Ctx, query: str) -> list[Reply]:
+    if Role.coordinator.value not in ctx.actor.roles:
+        raise Refused(ctx.t("Only the coordinator can name a facilitator."))
+    found = find_person(ctx.session, query) if query else []
+    if len(found) != 1:
+        raise Refused(ctx.t("Name one person of the directory: /scan facilitator PERSON."))
+    person = found[0]
+    if ctx.session.get(ScanFacilitator, person.id) is None:
+        ctx.session.add(
+            ScanFacilitator(person_id=person.id, named_by=ctx.actor.id, named_at=clock.now())
+        )
+    return [Reply(text=ctx.t("{name} may now run a scan.", name=person.name))]
+
+
+def start(ctx: Ctx, args: str) -> list[Reply]:
+    if ctx.place is None:
+        raise Refused(ctx.t("Start a scan in the channel or group where it takes place."))
+    if not may_facilitate(ctx):
+        raise Refused(ctx.t("Only the coordinator, or a facilitator they named, can start a scan."))
+    if args:
+        raise Refused(ctx.t("Use: /scan start"))
+    scan = ScanSession(
+        place=ctx.place,
+        open_place=ctx.place,
+        language=ctx.default_language,
+        facilitator_id=ctx.actor.id,
+        opened_at=clock.now(),
+    )
+    new_id = insert_once(ctx.session, scan, unique=["open_place"])
+    if new_id is None:
+        raise Refused(
+            ctx.t("A scan is already open here. /scan stop ends it before a new one starts.")
+        )
+    opened = ctx.session.get(ScanSession, new_id)
+    assert opened is not None
+    t = votes.channel_t(opened)
+    welcome = Reply(
+        title=t("Participatiescan — {region}", region=ctx.region.region),
+        text=t(
+            "{name} opens the scan. Everyone gives each factor a mark with the buttons; "
+            "nobody sees who gave which mark, only how many voted.",
+            name=ctx.actor.name,
+        ),
+        to_place=True,
+    )
+    return [welcome, table_reply(ctx, opened), votes.voting_message(ctx, opened)]
+
+
+def table_reply(ctx: Ctx, scan: ScanSession) -> Reply:
+    """Who is at the table for which group, and which groups are not yet."""
+    t = votes.channel_t(scan)
+    content = votes.content_of(scan)
+    seated: dict[str, list[str]] = {}
+    for participant in ctx.session.exec(
+        select(ScanParticipant).where(ScanParticipant.session_id == scan.id)
+    ).all():
+        from bot.store import queries
+
+        person = queries.person_by_id(ctx.session, person_id=participant.person_id)
+        seated.setdefault(participant.group_id, []).append(person.name if person else "?")
+    lines = [f"{g.label}: {', '.join(seated[g.id])}" for g in content.groups if g.id in seated]
+    missing = [g.label for g in content.groups if g.id not in seated]
+    text = (
+        t("Not yet at the table: {groups}.", groups="; ".join(missing))
+        if missing
+        else t("Every group is at the table.")
+    )
+    text += "\n" + t("The facilitator names participants with /scan group PERSON GROUP.")
+    return Reply(title=t("Who is at the table"), text=text, lines=lines, to_place=True)
+
+
+def _group(content: ScanContent, text: str) -> str | None:
+    word = text.strip().casefold()
+    for group in content.groups:
+        if word in (group.id, group.label.casefold()) or group.label.casefold().startswith(word):
+            return group.id
+    return None
+
+
+def name_participant(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
+    _need_facilitator(ctx, scan)
+    content = votes.content_of(scan)
+    who, _, group_text = args.rpartition(" ")
+    group_id = _group(content, group_text) if group_text else None
+    if group_id is None:
+        raise Refused(
+            ctx.t(
+                "Use: /scan group PERSON GROUP, with one of: {groups}.",
+                groups=", ".join(g.id for g in content.groups),
+            )
+        )
+    found = find_person(ctx.session, who) if who else []
+    if len(found) != 1:
+        raise Refused(ctx.t("Name one person of the directory: /scan group PERSON GROUP."))
+    existing = ctx.session.exec(
+        select(ScanParticipant).where(
+            ScanParticipant.session_id == scan.id, ScanParticipant.person_id == found[0].id
+        )
+    ).first()
+    if existing is None:
+        assert scan.id is not None
+        existing = ScanParticipant(session_id=scan.id, person_id=found[0].id, group_id=group_id)
+    existing.group_id = group_id
+    ctx.session.add(existing)
+    ctx.session.flush()
+    return [table_reply(ctx, scan)]
+
+
+def close(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    _need_facilitator(ctx, scan)
+    if scan.stage != "vote":
+        raise Refused(ctx.t("Voting on this question is closed already. /scan next moves on."))
+    scan.stage = "closed"
+    ctx.session.add(scan)
+    return [votes.voting_message(ctx, scan)]
+
+
+def next_step(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    _need_facilitator(ctx, scan)
+    replies: list[Reply] = []
+    if scan.stage == "vote":
+        replies += close(ctx, scan)
+    content = votes.content_of(scan)
+    theme = content.theme_of(scan.factor) if scan.factor else None
+    if theme is not None and scan.stage == "closed" and theme.factors[-1].number == scan.factor:
+        return replies + _theme_end(ctx, scan, content, theme.id)
+    if scan.factor >= len(content.factors):
+        t = votes.channel_t(scan)
+        last = t("That was the last factor. /scan stop ends the scan and shows the agenda.")
+        return [*replies, Reply(text=last, to_place=True)]
+    scan.factor += 1
+    scan.stage = "vote"
+    ctx.session.add(scan)
+    return [*replies, votes.voting_message(ctx, scan)]
+
+
+def _theme_end(ctx: Ctx, scan: ScanSession, content: ScanContent, theme_id: str) -> list[Reply]:
+    """The theme's results, and its weakest factors proposed as improvement points."""
+    assert scan.id is not None
+    t = votes.channel_t(scan)
+    theme = content.theme(theme_id)
+    assert theme is not None
+    numbers = [f.number for f in theme.factors]
+    found = results.results_of(ctx.session, scan.id)
+    for number in results.weakest(found, numbers, content.improvement_points):
+        insert_once(
+            ctx.session,
+            ScanPoint(session_id=scan.id, factor=number, proposed_at=clock.now()),
+            unique=["session_id", "factor"],
+        )
+    scan.stage = "points"
+    ctx.session.add(scan)
+    ctx.session.flush()
+    shown = results.results_reply(
+        ctx.session,
+        t,
+        scan,
+        content,
+        numbers,
+        title=t("Results: {theme}", theme=theme.title),
+    )
+    return [shown, votes.points_message(ctx, scan, theme_id)]
+
+
+def choose(ctx: Ctx, scan: ScanSession, number: str) -> list[Reply]:
+    _need_facilitator(ctx, scan)
+    point = (
+        ctx.session.exec(
+            select(ScanPoint).where(
+                ScanPoint.session_id == scan.id, ScanPoint.factor == int(number)
+            )
+        ).first()
+        if number.strip().isdigit()
+        else None
+    )
+    if point is None:
+        raise Refused(ctx.t("That factor is not one of the proposed improvement points."))
+    point.chosen = True
+    ctx.session.add(point)
+    ctx.session.flush()
+    content = votes.content_of(scan)
+    theme = content.theme_of(point.factor)
+    assert theme is not None
+    t = votes.channel_t(scan)
+    notice = Reply(
+        text=t(
+            "Point {n} is chosen. {name} fills in its action, owner and date in a private chat.",
+            n=point.factor,
+            name=ctx.actor.name,
+        ),
+        to_place=True,
+    )
+    form = agenda.start_form(ctx, scan, point.factor)
+    if not ctx.private:  # the questions belong in the facilitator's private chat
+        for reply in form:
+            outbox.enqueue(ctx.session, person_id=ctx.actor.id, kind="scan_form", reply=reply)
+        form = []
+    return [votes.points_message(ctx, scan, theme.id), notice, *form]
+
+
+def press_choose(ctx: Ctx, rest: str) -> list[Reply]:
+    """A 'choose' button: 'sc:<session>:<factor>'."""
+    scan_id, _, factor = rest.partition(":")
+    scan = ctx.session.get(ScanSession, int(scan_id)) if scan_id.isdigit() else None
+    if scan is None or scan.state != "open":
+        raise Refused(ctx.t("This scan has ended."))
+    return choose(ctx, scan, factor)
+
+
+def show_results(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    t = votes.channel_t(scan)
+    content = votes.content_of(scan)
+    numbers = [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+    return [
+        results.results_reply(ctx.session, t, scan, content, numbers, title=t("Results so far"))
+    ]
+
+
+def show_agenda(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    return [agenda.agenda_reply(ctx.session, votes.channel_t(scan), scan)]
+
+
+def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    """The end: the results and the agenda in the place, the owners' messages, the follow-up."""
+    _need_facilitator(ctx, scan)
+    t = votes.channel_t(scan)
+    content = votes.content_of(scan)
+    replies: list[Reply] = []
+    if scan.stage == "vote":
+        scan.stage = "closed"
+        replies.append(votes.voting_message(ctx, scan))
+    scan.state = "closed"
+    scan.open_place = None
+    scan.closed_at = clock.now()
+    ctx.session.add(scan)
+    ctx.session.flush()
+    numbers = [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+    replies.append(
+        results.results_reply(
+            ctx.session, t, scan, content, numbers, title=t("Results of the scan")
+        )
+    )
+    replies.append(agenda.agenda_reply(ctx.session, t, scan))
+    owners = agenda.send_to_owners(ctx, scan)
+    if owners:
+        day = agenda.schedule_followup(ctx, scan)
+        from babel.dates import format_date
+
+        text = t(
+            "The scan is closed. {n} owners got their actions by direct message; "
+            "I will ask them about their progress on {date}.",
+            n=owners,
+            date=format_date(day, locale=t.language),
+        )
+    else:
+        text = t("The scan is closed. There are no actions on the agenda.")
+    replies.append(Reply(text=text, to_place=True))
+    return replies

@@ -1,0 +1,251 @@
+"""Marks and point votes of a scan: stored per session, factor and voter, shown only as counts.
+
+A vote's answer goes to the voter alone; the message everyone sees is the voting message,
+shown again with the new number of votes (`Reply.updates`), never with who voted what.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.core import clock
+from bot.core.context import Ctx
+from bot.core.errors import Refused
+from bot.core.i18n import Translator, translator
+from bot.core.replies import Button, Reply
+from bot.core.scan.content import load_scan_content
+from bot.core.scan.model import Factor, ScanContent
+from bot.store.models import ScanPoint, ScanPointVote, ScanSession, ScanVote
+from bot.store.rows import insert_once
+
+
+def channel_t(scan: ScanSession) -> Translator:
+    """Messages for everyone in the place: in the language the session was opened in."""
+    return translator(scan.language)
+
+
+def content_of(scan: ScanSession) -> ScanContent:
+    return load_scan_content(scan.language)
+
+
+def vote_count(session: Session, scan_id: int, factor: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(ScanVote)
+        .where(ScanVote.session_id == scan_id, ScanVote.factor == factor)
+    ).one()
+
+
+def message_key(scan: ScanSession, factor: int) -> str:
+    return f"scan:{scan.id}:f{factor}"
+
+
+def figures_lines(ctx: Ctx, t: Translator, factor: Factor) -> list[str]:
+    """The region's own figures that speak to this factor, from the digest's data."""
+    if not factor.figures:
+        return []
+    from bot.core.digest.weekly import compute
+
+    figures = compute(ctx.session, ctx.region)
+    lines: list[str] = []
+    for figure in factor.figures:
+        if figure.value == "in_view":
+            pct = _pct(figures.share(figures.in_view))
+            lines.append(t("Our figures: in view before leaving school: {pct}", pct=pct))
+        elif figure.value == "structural_place":
+            pct = _pct(figures.share(figures.structural))
+            lines.append(t("Our figures: with a structural place: {pct}", pct=pct))
+        elif figure.value == "dropouts":
+            lines.append(t("Our figures: dropped out this week: {n}", n=len(figures.dropouts)))
+        elif figure.value == "handover_claimed_in_time":
+            lines.append(
+                t(
+                    "Our figures: handovers waiting {days}+ working days: {n}",
+                    days=ctx.region.schedule.remind_after_workdays,
+                    n=len(figures.unclaimed),
+                )
+            )
+    return lines
+
+
+def _pct(value: int | None) -> str:
+    return "-" if value is None else f"{value}%"
+
+
+def voting_message(ctx: Ctx, scan: ScanSession) -> Reply:
+    """The message everyone votes in: the question, the marks as buttons, how many voted."""
+    assert scan.id is not None
+    t = channel_t(scan)
+    content = content_of(scan)
+    n = vote_count(ctx.session, scan.id, scan.factor)
+    is_open = scan.state == "open" and scan.stage == "vote"
+    if scan.factor == 0:
+        title = t("Warm-up question")
+        text = content.scale.warmup
+        lines: list[str] = []
+    else:
+        factor = content.factor(scan.factor)
+        assert factor is not None
+        theme = content.theme_of(factor)
+        title = t(
+            "Factor {n} of {total}: {title}",
+            n=factor.number,
+            total=len(content.factors),
+            title=factor.title,
+        )
+        text = f"{theme.title if theme else ''}\n{factor.description}\n\n{content.scale.question}"
+        lines = figures_lines(ctx, t, factor)
+    if is_open:
+        lines.append(
+            t("Votes so far: {n}. You can change your mark until the factor is closed.", n=n)
+        )
+        buttons = [
+            Button(label=str(mark), action=f"sv:{scan.id}:{scan.factor}:{mark}")
+            for mark in content.scale.marks
+        ]
+    else:
+        lines.append(t("Voting closed: {n} votes.", n=n))
+        buttons = []
+    return Reply(
+        title=title,
+        text=text,
+        lines=lines,
+        buttons=buttons,
+        to_place=True,
+        updates=message_key(scan, scan.factor),
+    )
+
+
+def cast(ctx: Ctx, rest: str) -> list[Reply]:
+    """A mark button: 'sv:<session>:<factor>:<mark>'."""
+    parts = rest.split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise Refused(ctx.t("That button no longer works. Type /help."))
+    scan_id, factor, mark = (int(p) for p in parts)
+    scan = ctx.session.get(ScanSession, scan_id)
+    if scan is None:
+        raise Refused(ctx.t("That button no longer works. Type /help."))
+    content = content_of(scan)
+    if scan.state != "open" or scan.factor != factor or scan.stage != "vote":
+        raise Refused(ctx.t("Voting on this question is closed; your mark was not recorded."))
+    if mark not in content.scale.marks:
+        raise Refused(ctx.t("That button no longer works. Type /help."))
+    now = clock.now()
+    vote = ScanVote(
+        session_id=scan_id, factor=factor, person_id=ctx.actor.id, mark=mark, updated_at=now
+    )
+    if insert_once(ctx.session, vote, unique=["session_id", "factor", "person_id"]) is None:
+        existing = ctx.session.exec(
+            select(ScanVote).where(
+                ScanVote.session_id == scan_id,
+                ScanVote.factor == factor,
+                ScanVote.person_id == ctx.actor.id,
+            )
+        ).one()
+        existing.mark = mark
+        existing.updated_at = now
+        ctx.session.add(existing)
+        ctx.session.flush()
+        answer = ctx.t("Your mark is now {mark}. Only you see this.", mark=mark)
+    else:
+        answer = ctx.t("Your mark {mark} is recorded. Only you see this.", mark=mark)
+    return [Reply(text=answer), voting_message(ctx, scan)]
+
+
+# --- improvement points ------------------------------------------------------------------------
+
+
+def points_of(session: Session, scan_id: int, factors: list[int]) -> list[ScanPoint]:
+    return list(
+        session.exec(
+            select(ScanPoint)
+            .where(ScanPoint.session_id == scan_id, col(ScanPoint.factor).in_(factors))
+            .order_by(col(ScanPoint.id))
+        ).all()
+    )
+
+
+def point_votes(session: Session, point_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(ScanPointVote).where(ScanPointVote.point_id == point_id)
+    ).one()
+
+
+def points_message(ctx: Ctx, scan: ScanSession, theme_id: str) -> Reply:
+    """The theme's proposed improvement points with their good practices and vote counts."""
+    assert scan.id is not None
+    t = channel_t(scan)
+    content = content_of(scan)
+    numbers = [f.number for f in content.factors_of(theme_id)]
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for point in points_of(ctx.session, scan.id, numbers):
+        factor = content.factor(point.factor)
+        assert factor is not None and point.id is not None
+        votes = point_votes(ctx.session, point.id)
+        chosen = " ✓ " + t("chosen") if point.chosen else ""
+        lines.append(
+            t("{n}. {title}: {votes} votes", n=factor.number, title=factor.title, votes=votes)
+            + chosen
+        )
+        lines += [f"   – {p.title} ({p.source}): {p.line}" for p in factor.practices]
+        if scan.state == "open" and scan.stage == "points":
+            buttons.append(
+                Button(label=t("Vote {n}", n=factor.number), action=f"sp:{scan.id}:{factor.number}")
+            )
+            if not point.chosen:
+                buttons.append(
+                    Button(
+                        label=t("Choose {n}", n=factor.number),
+                        action=f"sc:{scan.id}:{factor.number}",
+                        style="primary",
+                    )
+                )
+    theme = content.theme(theme_id)
+    return Reply(
+        title=t("Improvement points: {theme}", theme=theme.title if theme else theme_id),
+        text=t(
+            "The weakest factors of this theme. Vote for the points you want to work on "
+            "(press again to take your vote back); the facilitator chooses."
+        ),
+        lines=lines,
+        buttons=buttons,
+        to_place=True,
+        updates=f"scan:{scan.id}:p:{theme_id}"[:64],
+    )
+
+
+def vote_point(ctx: Ctx, rest: str) -> list[Reply]:
+    """A point button: 'sp:<session>:<factor>' — a vote for it, or taken back."""
+    scan_id_s, _, factor_s = rest.partition(":")
+    if not (scan_id_s.isdigit() and factor_s.isdigit()):
+        raise Refused(ctx.t("That button no longer works. Type /help."))
+    scan = ctx.session.get(ScanSession, int(scan_id_s))
+    if scan is None or scan.state != "open" or scan.stage != "points":
+        raise Refused(ctx.t("Voting on the improvement points is closed."))
+    point = ctx.session.exec(
+        select(ScanPoint).where(ScanPoint.session_id == scan.id, ScanPoint.factor == int(factor_s))
+    ).first()
+    if point is None or point.id is None:
+        raise Refused(ctx.t("That button no longer works. Type /help."))
+    mine = ctx.session.exec(
+        select(ScanPointVote).where(
+            ScanPointVote.point_id == point.id, ScanPointVote.person_id == ctx.actor.id
+        )
+    ).first()
+    if mine is not None:
+        ctx.session.delete(mine)
+        ctx.session.flush()
+        answer = ctx.t("Your vote for point {n} is taken back.", n=point.factor)
+    else:
+        insert_once(
+            ctx.session,
+            ScanPointVote(point_id=point.id, person_id=ctx.actor.id),
+            unique=["point_id", "person_id"],
+        )
+        answer = ctx.t("Your vote for point {n} is recorded.", n=point.factor)
+    content = content_of(scan)
+    theme = content.theme_of(point.factor)
+    assert theme is not None
+    return [Reply(text=answer), points_message(ctx, scan, theme.id)]

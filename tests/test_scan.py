@@ -1,0 +1,283 @@
+"""The Participatiescan in the core: a whole session with several voters, in a place."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import statistics
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from bot.core.app import Core
+from bot.core.replies import Reply
+from bot.core.sweeps import run_sweep
+from bot.store.db import session_scope
+from bot.store.models import ScanAction, ScanVote
+from tests.factories import inbox, text_of
+
+PLACE = "slack:C0SCAN"
+VOTERS = ("wim", "fatima", "bram", "lotte", "sara")
+
+
+def scan(core: Core, person: str, text: str, place: str = PLACE) -> list[Reply]:
+    return core.handle_text(
+        person_id=person, text=text, transport="test", private=False, place=place
+    )
+
+
+def vote(core: Core, person: str, action: str, place: str = PLACE) -> list[Reply]:
+    return core.handle_action(
+        person_id=person, action=action, transport="test", private=False, place=place
+    )
+
+
+def voting(replies: list[Reply]) -> Reply:
+    """The last voting message among the replies (the one with the mark buttons)."""
+    found = [
+        r for r in replies if r.to_place and r.buttons and r.buttons[0].action.startswith("sv:")
+    ]
+    assert found, replies
+    return found[-1]
+
+
+def mark(message: Reply, value: int) -> str:
+    return next(b.action for b in message.buttons if b.label == str(value))
+
+
+def all_text(replies: list[Reply]) -> str:
+    return "\n".join(text_of(r) for r in replies)
+
+
+# marks per factor of theme 1 (factors 1–5): voter → mark
+THEME_1 = {
+    1: [7, 8, 6, 7, 7],
+    2: [4, 5, 6, 4, 6],  # average 5.0, spread 0.894
+    3: [5, 5, 5, 5, 5],  # average 5.0, spread 0: after factor 2 on the tie
+    4: [3, 8, 2, 9, 3],  # average 5.0, widest spread: the weakest on the tie
+    5: [9, 9, 8, 9, 10],
+}
+
+
+def run_theme_1(core: Core) -> list[Reply]:
+    """Open the scan, warm-up, factors 1–5 with the marks of THEME_1; the theme's end."""
+    opened = scan(core, "anna", "/scan start")
+    assert all(r.to_place for r in opened)
+    message = voting(opened)
+    for person, value in zip(VOTERS, [6, 7, 5, 6, 6], strict=True):
+        vote(core, person, mark(message, value))
+    for number in range(1, 6):
+        message = voting(scan(core, "anna", "/scan next"))
+        assert f"Factor {number} of 15" in (message.title or "")
+        for person, value in zip(VOTERS, THEME_1[number], strict=True):
+            vote(core, person, mark(message, value))
+    return scan(core, "anna", "/scan next")
+
+
+def test_votes_are_counted_changeable_and_never_shown_per_person(core: Core) -> None:
+    opened = scan(core, "anna", "/scan start")
+    text = all_text(opened)
+    assert "Warm-up question" in text
+    # the six groups of the content file, none at the table yet
+    assert "Not yet at the table: Schools (VSO, Pro, MBO); Social services" in text
+    message = voting(opened)
+    assert [b.label for b in message.buttons] == [str(n) for n in range(1, 11)]
+    answer, shown = vote(core, "wim", mark(message, 3))
+    assert not answer.to_place and "Your mark 3 is recorded" in answer.text
+    assert shown.to_place and shown.updates == message.updates
+    assert "Votes so far: 1." in text_of(shown)
+    _, shown = vote(core, "fatima", mark(message, 9))
+    assert "Votes so far: 2." in text_of(shown)
+    answer, shown = vote(core, "wim", mark(message, 8))  # changed: still two votes
+    assert "Your mark is now 8" in answer.text
+    assert "Votes so far: 2." in text_of(shown)
+    said = " ".join([shown.title or "", shown.text, *shown.lines])
+    assert "Wim" not in said and "8" not in said and "9" not in said  # nobody's mark, no name
+    with session_scope(core.engine) as session:
+        marks = sorted(v.mark for v in session.exec(select(ScanVote)).all())
+    assert marks == [8, 9]
+    # closed: a late vote is refused to the voter alone and changes nothing
+    closed = scan(core, "anna", "/scan close")
+    assert closed[0].buttons == [] and "Voting closed: 2 votes." in text_of(closed[0])
+    late = vote(core, "bram", mark(message, 5))
+    assert len(late) == 1 and late[0].error and not late[0].to_place
+    assert "closed" in late[0].text
+    results = all_text(scan(core, "wim", "/scan results"))
+    assert "Warm-up: average 8.5 · spread 0.5 · 2 votes" in results
+
+
+def test_only_the_coordinator_or_a_named_facilitator_runs_a_scan(core: Core) -> None:
+    refused = scan(core, "wim", "/scan start")
+    assert refused[0].error and "coordinator" in refused[0].text
+    assert "Only the coordinator" in scan(core, "wim", "/scan facilitator lotte")[0].text
+    assert (
+        "Lotte Visser may now run a scan" in scan(core, "anna", "/scan facilitator lotte")[0].text
+    )
+    assert "Warm-up question" in all_text(scan(core, "lotte", "/scan start"))
+    # only one open session per place; another place has its own
+    again = scan(core, "anna", "/scan start")
+    assert again[0].error and "already open" in again[0].text
+    assert "Warm-up question" in all_text(scan(core, "anna", "/scan start", place="slack:C0TWO"))
+    assert scan(core, "wim", "/scan next")[0].error  # not the facilitator
+    assert "Factor 1 of 15" in all_text(scan(core, "lotte", "/scan next"))
+    other = scan(core, "anna", "/scan results", place="slack:C0TWO")
+    assert "Factor" not in all_text(other)  # the other session is still at its warm-up
+
+
+def test_two_places_at_once_keep_their_votes_apart(core: Core) -> None:
+    here = voting(scan(core, "anna", "/scan start"))
+    there = voting(scan(core, "anna", "/scan start", place="telegram:-100"))
+    vote(core, "wim", mark(here, 2))
+    vote(core, "wim", mark(there, 10), place="telegram:-100")
+    vote(core, "bram", mark(there, 6), place="telegram:-100")
+    assert "average 2.0 · spread 0.0 · 1 votes" in all_text(scan(core, "anna", "/scan results"))
+    there_results = all_text(scan(core, "anna", "/scan results", place="telegram:-100"))
+    assert "average 8.0 · spread 2.0 · 2 votes" in there_results
+
+
+def test_a_theme_ends_with_results_weakest_points_and_a_chart(core: Core) -> None:
+    end = run_theme_1(core)
+    results = next(r for r in end if (r.title or "").startswith("Results"))
+    assert results.image_png is not None and results.image_png.startswith(b"\x89PNG")
+    for number, marks in THEME_1.items():
+        avg = statistics.fmean(marks)
+        spread = statistics.pstdev(marks)
+        line = next(x for x in results.lines if x.startswith(f"{number}. "))
+        assert f"average {avg:.1f} · spread {spread:.1f} · 5 votes" in line, line
+    points = next(r for r in end if (r.title or "").startswith("Improvement points"))
+    # lowest average first; on the tie at 5.0 the widest spread first: 4, then 2, then 3
+    assert [line[:2] for line in points.lines if not line.startswith(" ")] == ["4.", "2.", "3."]
+    assert any("–" in line for line in points.lines)  # the knowledge base's practices
+    # participants vote on points; pressing again takes the vote back
+    vote(core, "wim", "sp:1:4")
+    vote(core, "bram", "sp:1:4")
+    _, shown = vote(core, "lotte", "sp:1:2")
+    assert "4. Professioneel" in text_of(shown) or "4." in text_of(shown)
+    _, shown = vote(core, "lotte", "sp:1:2")
+    assert any(line.startswith("2.") and ": 0 votes" in line for line in shown.lines)
+    assert any(line.startswith("4.") and ": 2 votes" in line for line in shown.lines)
+
+
+def test_a_restart_mid_session_continues_where_it_was(core: Core) -> None:
+    message = voting(scan(core, "anna", "/scan start"))
+    vote(core, "wim", mark(message, 4))
+    fresh = Core(engine=core.engine, region=core.region, default_language="en")
+    _, shown = vote(fresh, "fatima", mark(message, 6))
+    assert "Votes so far: 2." in text_of(shown)
+    assert "Factor 1 of 15" in all_text(scan(fresh, "anna", "/scan next"))
+
+
+def test_the_agenda_goes_to_owners_and_is_followed_up(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    run_theme_1(core)
+    # the facilitator chooses point 4 in the channel: the form comes privately
+    chosen = scan(core, "anna", "/scan choose 4")
+    assert all(r.to_place for r in chosen)
+    assert "Point 4 is chosen" in all_text(chosen)
+    form = inbox(core, "anna", kind="scan_form")
+    assert form and "What will be done" in form[0].payload["text"]
+    for answer in ("Werkgevers één loket geven", "wim", "2027-03-01", "confirm"):
+        core.handle_text(person_id="anna", text=answer, transport="test")
+    agenda = all_text(scan(core, "bram", "/scan agenda"))
+    assert "Werkgevers één loket geven — owner Wim Jansen" in agenda
+    end = scan(core, "anna", "/scan stop")
+    assert "Improvement agenda" in all_text(end)
+    assert "1 owners got their actions" in all_text(end)
+    assert scan(core, "anna", "/scan next")[0].error  # closed: nothing open here
+    mine = inbox(core, "wim", kind="scan_agenda")
+    assert len(mine) == 1 and "Werkgevers één loket geven" in str(mine[0].payload)
+    assert inbox(core, "anna", kind="scan_agenda") == []
+    # six weeks later the owner is asked; pressing a status records it, then a note
+    frozen.shift(timedelta(weeks=6, days=1))
+    run_sweep(core)
+    asked = inbox(core, "wim", kind="scan_progress")
+    assert len(asked) == 1
+    actions = [b["action"] for b in asked[0].payload["buttons"]]
+    assert actions[2].endswith(":stuck")
+    assert core.handle_action(person_id="bram", action=actions[1], transport="test")[0].error
+    recorded = core.handle_action(person_id="wim", action=actions[1], transport="test")
+    assert "Recorded: under way." in recorded[0].text
+    core.handle_text(person_id="wim", text="Eerste gesprek gevoerd", transport="test")
+    core.handle_text(person_id="wim", text="confirm", transport="test")
+    with session_scope(core.engine) as session:
+        action = session.exec(select(ScanAction)).one()
+        assert (action.status, action.note) == ("underway", "Eerste gesprek gevoerd")
+    run_sweep(core)
+    assert len(inbox(core, "wim", kind="scan_progress")) == 1  # asked once
+
+
+def test_results_compare_with_the_previous_scan(core: Core) -> None:
+    first = voting(scan(core, "anna", "/scan start"))
+    for person, value in zip(VOTERS[:2], [4, 6], strict=True):
+        vote(core, person, mark(first, value))
+    scan(core, "anna", "/scan stop")
+    second = voting(scan(core, "anna", "/scan start"))
+    for person, value in zip(VOTERS[:2], [7, 8], strict=True):
+        vote(core, person, mark(second, value))
+    results = all_text(scan(core, "anna", "/scan results"))
+    assert "average 7.5 · spread 0.5 · 2 votes · change since the previous scan: +2.5" in results
+
+
+def test_the_weekly_digest_counts_open_actions(core: Core) -> None:
+    from bot.core.digest import on_demand
+
+    run_theme_1(core)
+    scan(core, "anna", "/scan choose 2")
+    for answer in ("Samen met het WSP", "lotte", "2027-02-01", "confirm"):
+        core.handle_text(person_id="anna", text=answer, transport="test")
+    with session_scope(core.engine) as session:
+        from bot.core.i18n import translator
+
+        digest = on_demand(session, core.region, translator("en"))
+    assert "Improvement agenda: 1 open actions" in digest.lines
+
+
+def test_a_scan_exports_as_markdown_and_csv(
+    core: Core, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.__main__ import app
+
+    run_theme_1(core)
+    scan(core, "anna", "/scan choose 4")
+    for answer in ("Werkgevers één loket geven", "wim", "2027-03-01", "confirm"):
+        core.handle_text(person_id="anna", text=answer, transport="test")
+    scan(core, "anna", "/scan stop")
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "TELEGRAM_", "VANGNET_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    # the command's own engine would outlive the test: it uses the test's core instead
+    monkeypatch.setattr("bot.runtime.build_core", lambda settings: core)
+    runner = CliRunner()
+    markdown = runner.invoke(app, ["scan", "export", "1"])
+    assert markdown.exit_code == 0, markdown.output
+    assert "- 4. " in markdown.stdout and "average 5.0 · spread 2.9 · 5 votes" in markdown.stdout
+    assert "Werkgevers één loket geven — owner Wim Jansen" in markdown.stdout
+    rows = list(
+        csv.reader(io.StringIO(runner.invoke(app, ["scan", "export", "1", "--csv"]).stdout))
+    )
+    assert ["result", "4", rows[5][2], "5.00", "2.90", "5", ""] == rows[5]
+    assert rows[-1][:5] == ["action", "4", "Werkgevers één loket geven", "Wim Jansen", "2027-03-01"]
+    missing = runner.invoke(app, ["scan", "export", "99"])
+    assert missing.exit_code == 1 and "99" in missing.stderr
+
+
+def test_the_regions_own_figures_stand_beside_continuity_in_guidance(core: Core) -> None:
+    scan(core, "anna", "/scan start")
+    for _ in range(5):
+        scan(core, "anna", "/scan next")
+    scan(core, "anna", "/scan next")  # theme 1 ends (no votes: no points)
+    shown = [scan(core, "anna", "/scan next") for _ in range(5)]
+    factor_10 = voting(shown[-1])
+    assert "Factor 10 of 15" in (factor_10.title or "")
+    assert any(
+        line.startswith("Our figures: in view before leaving school") for line in factor_10.lines
+    )
+    factor_9 = voting(shown[-2])
+    assert not any(line.startswith("Our figures") for line in factor_9.lines)
