@@ -332,3 +332,65 @@ def test_erasing_drops_what_was_not_sent_and_never_sends_a_placeholder(
         deliver_pending(core.engine, via="test", address_of=lambda p: p.id, send=Platform().send)
     )
     assert delivered == 0  # nothing about the erased case goes out any more
+
+
+def test_a_message_sent_while_the_database_went_away_is_recorded_later_not_sent_again(
+    core: Core, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 14 item 2: one failed 'sent' mark neither ends the round nor doubles the message."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.core.messaging import delivery
+
+    make_leaver(core, early_leaver="yes", expected_exit="2026-11")  # wim and fatima
+    real_mark = delivery.mark_sent
+    calls = {"n": 0}
+
+    def flaky_mark(session, message, **kw):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("UPDATE outbox", {}, Exception("server closed the connection"))
+        return real_mark(session, message, **kw)
+
+    monkeypatch.setattr(delivery, "mark_sent", flaky_mark)
+    platform = Platform()
+    unconfirmed: dict[int, str | None] = {}
+
+    def round_() -> int:
+        return asyncio.run(
+            deliver_pending(
+                core.engine,
+                via="test",
+                address_of=lambda p: p.id,
+                send=platform.send,
+                unconfirmed=unconfirmed,
+            )
+        )
+
+    assert round_() == 2  # both sent in the same round, although the first mark failed
+    assert len(unconfirmed) == 1
+    assert round_() == 0  # the next round records it and sends nothing again
+    assert unconfirmed == {} and all(m.sent_at is not None for m in outbox(core))
+    assert sorted(a for a, _ in platform.sent) == ["fatima", "wim"]
+
+
+def test_a_stop_half_way_releases_what_was_leased(core: Core) -> None:
+    """Issue 14 item 5: after a clean stop another process sends the rest at once."""
+    for _ in range(3):
+        make_leaver(core, early_leaver="yes", expected_exit="2026-11")  # 6 cards
+    stop = asyncio.Event()
+    platform = Platform()
+
+    async def send_then_stop(address: str, reply: Reply) -> None:
+        await platform.send(address, reply)
+        stop.set()  # SIGTERM arrives during the first send
+
+    sent = asyncio.run(
+        deliver_pending(
+            core.engine, via="test", address_of=lambda p: p.id, send=send_then_stop, stop=stop
+        )
+    )
+    assert sent == 1
+    rest = [m for m in outbox(core) if m.sent_at is None]
+    assert len(rest) == 5 and all(m.leased_until is None for m in rest)
+    assert deliver(core, Platform()) == 5  # at once, not after the lease

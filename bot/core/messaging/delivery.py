@@ -15,17 +15,20 @@ elsewhere, or dropped) is dropped itself.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine
+from sqlalchemy import ColumnElement, Engine, update
 from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.messaging.outbox import drop, mark_sent, reply_of
 from bot.core.replies import Reply
+from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
 from bot.store.rows import lease_due
@@ -85,27 +88,30 @@ async def deliver_pending(
     send: Send,
     edit: Edit | None = None,
     limit: int = 50,
+    unconfirmed: dict[int, str | None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
     """Send what is due to the people reachable on this transport. Returns how many were sent
-    (edits included)."""
-    with session_scope(engine) as session:
-        people = session.exec(select(Person).where(col(Person.active))).all()
-        addresses = {p.id: a for p in people if (a := address_of(p)) is not None}
-        if not addresses:
-            return 0
-        leased = [
-            (
-                m.id,
-                m.person_id,
-                reply_of(m),
-                _target(session, m, via=via, editable=edit is not None),
-            )
-            for m in lease_pending(session, person_ids=list(addresses), limit=limit)
-        ]
+    (edits included).
+
+    The database is used in worker threads, never on the event loop. A message the platform
+    accepted but the database could not record as sent (it went away) is kept in
+    `unconfirmed` (id → platform reference) and recorded first thing next round, so it is
+    not sent again; one message's trouble never holds back the others. When `stop` is set
+    half-way, what is still leased is released at once for the next process to send.
+    """
+    if unconfirmed:
+        await asyncio.to_thread(_confirm, engine, unconfirmed, via)
+    addresses, leased = await asyncio.to_thread(
+        _lease, engine, via, address_of, edit is not None, limit
+    )
     sent = 0
-    for message_id, person_id, reply, (how, target) in leased:
+    for index, (message_id, person_id, reply, (how, target)) in enumerate(leased):
+        if stop is not None and stop.is_set():
+            await asyncio.to_thread(_release, engine, [m[0] for m in leased[index:]])
+            break
         if how in ("wait", "drop"):
-            _settle_edit(engine, message_id, wait=how == "wait")
+            await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
             continue
         try:
             if how == "send":
@@ -116,14 +122,64 @@ async def deliver_pending(
                 platform_ref = target
         except Exception as exc:  # the platform said no, or did not answer: try again later
             log.warning("send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__)
-            _record_failure(engine, message_id, exc)
+            with contextlib.suppress(Exception):  # if the database is away, the lease runs out
+                await asyncio.to_thread(_record_failure, engine, message_id, exc)
             continue
-        with session_scope(engine) as session:
-            message = session.get(OutboxMessage, message_id)
-            if message is not None:
-                mark_sent(session, message, via=via, platform_ref=platform_ref)
         sent += 1
+        try:
+            await asyncio.to_thread(_confirm, engine, {message_id: platform_ref}, via)
+        except Exception as exc:  # sent, but not recorded: remember it, record it next round
+            log_failure(log, "outbox %s sent via %s but not recorded yet", message_id, via, exc=exc)
+            if unconfirmed is not None:
+                unconfirmed[message_id] = platform_ref
     return sent
+
+
+Leased = tuple[int, str, Reply, "tuple[How, str | None]"]
+
+
+def _lease(
+    engine: Engine,
+    via: str,
+    address_of: Callable[[Person], str | None],
+    editable: bool,
+    limit: int,
+) -> tuple[dict[str, str], list[Leased]]:
+    with session_scope(engine) as session:
+        people = session.exec(select(Person).where(col(Person.active))).all()
+        addresses = {p.id: a for p in people if (a := address_of(p)) is not None}
+        if not addresses:
+            return addresses, []
+        leased: list[Leased] = [
+            (
+                int(m.id or 0),
+                m.person_id,
+                reply_of(m),
+                _target(session, m, via=via, editable=editable),
+            )
+            for m in lease_pending(session, person_ids=list(addresses), limit=limit)
+        ]
+    return addresses, leased
+
+
+def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:
+    """Record as sent what the platform accepted; `sent` is emptied once it is recorded."""
+    with session_scope(engine) as session:
+        for message_id, platform_ref in sent.items():
+            message = session.get(OutboxMessage, message_id)
+            if message is not None and message.sent_at is None:
+                mark_sent(session, message, via=via, platform_ref=platform_ref)
+    sent.clear()
+
+
+def _release(engine: Engine, message_ids: list[int]) -> None:
+    """Give back leases this process will not use (it is stopping)."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.sent_at).is_(None))
+            .values(leased_until=None)
+        )
 
 
 How = Literal["send", "edit", "wait", "drop"]

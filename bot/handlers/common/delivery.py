@@ -33,10 +33,22 @@ async def delivery_loop(
     stop: asyncio.Event,
     interval: float = DELIVERY_SECONDS,
 ) -> None:
-    """Send what the outbox holds for the people `address_of` finds on `via`, until `stop`."""
+    """Send what the outbox holds for the people `address_of` finds on `via`, until `stop`.
+
+    Messages sent but not yet recorded (the database was away) are kept here between rounds;
+    a stop half-way through a round releases what that round leased."""
+    unconfirmed: dict[int, str | None] = {}
     while not stop.is_set():
         try:
-            await deliver_pending(engine, via=via, address_of=address_of, send=send, edit=edit)
+            await deliver_pending(
+                engine,
+                via=via,
+                address_of=address_of,
+                send=send,
+                edit=edit,
+                unconfirmed=unconfirmed,
+                stop=stop,
+            )
         except Exception as exc:  # the database was away; the next round tries again
             log_failure(log, "%s: delivery round failed", via, exc=exc)
         with contextlib.suppress(TimeoutError):
