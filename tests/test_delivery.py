@@ -335,7 +335,8 @@ def test_erasing_drops_what_was_not_sent_and_never_sends_a_placeholder(
 
 
 def test_a_message_sent_while_the_database_went_away_is_recorded_later_not_sent_again(
-    core: Core, monkeypatch  # type: ignore[no-untyped-def]
+    core: Core,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """Issue 14 item 2: one failed 'sent' mark neither ends the round nor doubles the message."""
     from sqlalchemy.exc import OperationalError
