@@ -565,3 +565,36 @@ async def test_a_placement_started_in_a_channel_continues_in_the_direct_message(
     assert (row.destination, row.placement_org) == ("work", "Bakkerij De Korf & Zn")
     await slack.post(make_slash_command("/placed NOPE", user="U01BRAM", response_url=url))
     await eventually(lambda: len(slack.fake.responses("placed")) == 1)  # a refusal stays ephemeral
+
+
+async def test_while_the_database_is_away_every_request_is_answered_in_dutch(
+    slack: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 3: acknowledged, and told to try again in a minute, not a 404."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.handlers.slack import app as slack_app
+
+    def away(*_args: object) -> None:
+        raise OperationalError("SELECT person", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(slack_app, "who_by_slack", away)
+    command = slack.fake.response_url("away-command")
+    response = await slack.post(make_slash_command("/cases", user="U01WIM", response_url=command))
+    assert response.status_code == 200
+    pressed = slack.fake.response_url("away-button")
+    response = await slack.post(
+        make_block_action("cases:1", user="U01WIM", channel="C0CHAN", response_url=pressed)
+    )
+    assert response.status_code == 200
+    await eventually(
+        lambda: (
+            len(slack.fake.responses("away-command")) == 1
+            and len(slack.fake.responses("away-button")) == 1
+        )
+    )
+    said = nl("Vangnet cannot reach its data right now. Please try again in a minute.")
+    assert said != "Vangnet cannot reach its data right now. Please try again in a minute."
+    for name in ("away-command", "away-button"):
+        (answer,) = slack.fake.responses(name)
+        assert said in text_of(answer) and answer.body["response_type"] == "ephemeral"

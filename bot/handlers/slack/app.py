@@ -53,6 +53,7 @@ from bot.core.vocab import Role
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
+from bot.handlers.common.failures import FAILED, UNAVAILABLE, tell_failure, unavailable
 from bot.handlers.common.who import Who, who_by_slack
 from bot.handlers.slack import inbound, modals
 from bot.handlers.slack.files import SlackFiles
@@ -70,6 +71,7 @@ from bot.handlers.slack.services import SlackServices
 from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
+
 
 TRANSPORT = "slack"
 # Every command of the core's table, in its order (manifest.yml lists the same; a test checks)
@@ -163,11 +165,17 @@ class SlackBot:
             await work
         except Exception as exc:
             log_failure(log, "slack: %s failed", kind, exc=exc)
-            text = self._t(who)("Something went wrong. Please try again later.")
-            try:
-                await tell([Reply(text=text, error=True)])
-            except Exception as again:
-                log.error("slack: could not report the failure: %s", type(again).__name__)
+            await tell_failure(tell, self._t(who), exc)
+
+    async def _identify(self, kind: str, user: str, tell: Tell) -> tuple[bool, Who | None]:
+        """Who is speaking; (False, None) when the directory cannot be read right now — the
+        person has been told so, in the region's language, and to try again in a minute."""
+        try:
+            return True, await self.who(user)
+        except Exception as exc:
+            log_failure(log, "slack: %s: the directory could not be read", kind, exc=exc)
+            await tell_failure(tell, self._t(None), exc)
+            return False, None
 
     # --- who ----------------------------------------------------------------------------
 
@@ -191,8 +199,9 @@ class SlackBot:
         async def tell(replies: list[Reply]) -> None:  # ephemeral: a private place
             await self.sender.answer_ephemeral(respond, event.user, replies)
 
-        who = await self.who(event.user)
-        await self._guarded("command", who, self._command(event, who, tell), tell)
+        known, who = await self._identify("command", event.user, tell)
+        if known:
+            await self._guarded("command", who, self._command(event, who, tell), tell)
 
     async def _command(self, event: SlashCommand, who: Who | None, tell: Tell) -> None:
         if who is None:
@@ -223,7 +232,7 @@ class SlackBot:
         if not isinstance(event, ButtonPress):
             return
         self.services.metrics.handled("button")
-        who = await self.who(event.user)
+        who: Who | None = None  # known once looked up; until then the region's language
 
         async def tell(replies: list[Reply]) -> None:
             if await self._in_our_dm(event):  # our direct message: answer there
@@ -233,7 +242,9 @@ class SlackBot:
             else:  # the App Home, or a modal
                 await self.sender.send_all(event.user, replies)
 
-        await self._guarded("button", who, self._press(event, who, tell), tell)
+        known, who = await self._identify("button", event.user, tell)
+        if known:
+            await self._guarded("button", who, self._press(event, who, tell), tell)
 
     async def _in_our_dm(self, event: ButtonPress) -> bool:
         """Whether the button was pressed in the bot's own direct message with the person.
@@ -276,7 +287,14 @@ class SlackBot:
             await ack()
             return
         self.services.metrics.handled(f"form:{form}")
-        who = await self.who(event.user)
+        try:
+            who = await self.who(event.user)
+        except Exception as exc:  # the modal stays open and says so
+            log_failure(log, "slack: %s form: the directory could not be read", form, exc=exc)
+            problem = self._t(None)(UNAVAILABLE if unavailable(exc) else FAILED)
+            first = next(iter(event.values), form)
+            await ack(response_action="errors", errors={first: problem})
+            return
         if event.unreadable:  # an input the modal should not have: say so on that block
             problem = self._t(who)("I cannot read this field.")
             await ack(response_action="errors", errors=dict.fromkeys(event.unreadable, problem))
@@ -285,12 +303,9 @@ class SlackBot:
             outcome = await modals.submit(self.core, who, event)
         except Exception as exc:
             log_failure(log, "slack: %s form failed", form, exc=exc)
-            t = translator(self.core.default_language)
             first = next(iter(event.values), form)
-            await ack(
-                response_action="errors",
-                errors={first: t("Something went wrong. Please try again later.")},
-            )
+            problem = self._t(who)(UNAVAILABLE if unavailable(exc) else FAILED)
+            await ack(response_action="errors", errors={first: problem})
             return
         if outcome.errors:
             await ack(response_action="errors", errors=outcome.errors)
@@ -307,13 +322,15 @@ class SlackBot:
         if not isinstance(event, HomeOpened):
             return
         self.services.metrics.handled("home")
-        who = await self.who(event.user)
+        who: Who | None = None
 
         async def tell(replies: list[Reply]) -> None:  # the App Home: only they see it
             more = self._t(who)("Type /help to see what you can do.")
             await self.client.views_publish(user_id=event.user, view=home_view(replies, more=more))
 
-        await self._guarded("home", who, self._home(who, tell), tell)
+        known, who = await self._identify("home", event.user, tell)
+        if known:
+            await self._guarded("home", who, self._home(who, tell), tell)
 
     async def _home(self, who: Who | None, tell: Tell) -> None:
         if who is None:
@@ -332,12 +349,14 @@ class SlackBot:
         if not isinstance(event, DirectMessage):
             return
         self.services.metrics.handled("message")
-        who = await self.who(event.user)
+        who: Who | None = None
 
         async def tell(replies: list[Reply]) -> None:
             await self.sender.post(event.channel, replies, user=event.user, t=self._t(who))
 
-        await self._guarded("message", who, self._message(event, who, tell), tell)
+        known, who = await self._identify("message", event.user, tell)
+        if known:
+            await self._guarded("message", who, self._message(event, who, tell), tell)
 
     async def _message(self, event: DirectMessage, who: Who | None, tell: Tell) -> None:
         if who is None:
