@@ -13,6 +13,7 @@ import pytest
 
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
+from tests.factories import trail
 from tests.slack.conftest import SlackRig
 from tests.slack.factories import (
     make_block_action,
@@ -598,3 +599,55 @@ async def test_while_the_database_is_away_every_request_is_answered_in_dutch(
     for name in ("away-command", "away-button"):
         (answer,) = slack.fake.responses(name)
         assert said in text_of(answer) and answer.body["response_type"] == "ephemeral"
+
+
+def _signed_bytes(body: bytes) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    from tests.slack.factories import SECRET
+
+    ts = str(int(time.time()))
+    signature = hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + signature.hexdigest()}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[]", "application/json"),
+        (b"null", "application/json"),
+        (b"payload=notjson", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe\x00invalid", "application/json"),
+    ],
+)
+async def test_malformed_bodies_are_401_unsigned_and_400_signed_without_a_traceback(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture, body: bytes, content_type: str
+) -> None:
+    """Issue 14 item 7: the signature is checked before anything is parsed."""
+    url = f"{slack.url}/slack/events"
+    with caplog.at_level(logging.INFO):
+        unsigned = await slack.http.post(url, content=body, headers={"Content-Type": content_type})
+        signed = await slack.http.post(
+            url, content=body, headers={"Content-Type": content_type, **_signed_bytes(body)}
+        )
+    assert (unsigned.status_code, signed.status_code) == (401, 400)
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_replayed_signed_request_is_processed_once(slack: SlackRig) -> None:
+    """Issue 14 item 6: the same signed body sent again within the five minutes."""
+    case = early_leaver(slack.core, school="vlinder", by="mila")
+    slack.core.handle_text(person_id="bram", text=f"/claim {case.ref}", transport="slack")
+    url = slack.fake.response_url("replayed")
+    request = make_slash_command(f"/transfer {case.ref} Zwolle", user="U01BRAM", response_url=url)
+    timestamp = int(time.time())
+    first = await slack.post(request, timestamp=timestamp)
+    again = await slack.post(request, timestamp=timestamp)  # byte for byte the same request
+    assert (first.status_code, again.status_code) == (200, 200)
+    # the replay was turned away before the answer to it: it never reached the app
+    assert again.text == ""
+    await eventually(lambda: len(slack.fake.responses("replayed")) == 1)
+    transfers = [e for e in trail(slack.core, case.ref) if e.action == "transfer"]
+    assert len(transfers) == 1
