@@ -395,3 +395,20 @@ def test_a_stop_half_way_releases_what_was_leased(core: Core) -> None:
     rest = [m for m in outbox(core) if m.sent_at is None]
     assert len(rest) == 5 and all(m.leased_until is None for m in rest)
     assert deliver(core, Platform()) == 5  # at once, not after the lease
+
+
+def test_erasing_clears_what_a_failed_send_left_in_the_outbox(core: Core) -> None:
+    """Issue 8 item 8: an error stored before this version may quote the message."""
+    from bot.core.context import system_person
+    from bot.core.privacy import erase_case
+
+    c = make_leaver(
+        core, early_leaver="yes", expected_exit="2026-11", consent="given", name="Jesse Voorbeeld"
+    )
+    with session_scope(core.engine) as session:
+        for message in session.exec(select(OutboxMessage)).all():
+            message.last_error = "RuntimeError: could not deliver Jesse Voorbeeld"
+            session.add(message)
+    with session_scope(core.engine) as session:
+        erase_case(core.ctx(session, system_person(), transport="cli", private=True), c.ref)
+    assert all(m.last_error is None for m in outbox(core))
