@@ -412,3 +412,35 @@ def test_erasing_clears_what_a_failed_send_left_in_the_outbox(core: Core) -> Non
     with session_scope(core.engine) as session:
         erase_case(core.ctx(session, system_person(), transport="cli", private=True), c.ref)
     assert all(m.last_error is None for m in outbox(core))
+
+
+def test_back_off_starts_within_seconds_with_jitter_and_honours_retry_after(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    """Issue 14 item 8: not 30 s, 60 s, 120 s after an outage; what the platform asks wins."""
+    from bot.core.messaging.delivery import MAX_BACKOFF, backoff
+
+    first = [backoff(1).total_seconds() for _ in range(50)]
+    assert min(first) >= 2 and max(first) <= 2.4 and len(set(first)) > 1
+    assert backoff(4).total_seconds() >= 16 and backoff(30) <= MAX_BACKOFF * 1.2
+
+    class Limited(Exception):
+        retry_after = timedelta(seconds=17)  # as python-telegram-bot's RetryAfter says it
+
+    async def refuse(address: str, reply: Reply) -> None:
+        raise Limited()
+
+    make_leaver(
+        core,
+        school="kompas",
+        by="joost",
+        home_municipality="Hardenberg",
+        early_leaver="yes",
+        expected_exit="2026-11",
+    )
+    asyncio.run(deliver_pending(core.engine, via="test", address_of=lambda p: p.id, send=refuse))
+    (message,) = outbox(core)
+    from bot.core import clock
+
+    waits = (message.not_before - clock.now()).total_seconds()
+    assert 17 <= waits < 18

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Literal
 
@@ -36,7 +37,7 @@ from bot.store.rows import lease_due
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-MAX_BACKOFF = timedelta(hours=1)
+MAX_BACKOFF = timedelta(minutes=5)
 EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
 
 Send = Callable[[str, Reply], Awaitable[str | None]]
@@ -44,8 +45,27 @@ Edit = Callable[[str, str, Reply], Awaitable[None]]
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … at most an hour."""
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    """2 s, 4 s, 8 s … at most MAX_BACKOFF, each up to a fifth longer at random: an outage of
+    a minute is caught up within seconds of its end, and instances that failed together do
+    not all try again at the same moment."""
+    seconds = min(2.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=seconds * (1 + random.random() / 5))
+
+
+def retry_after(exc: BaseException) -> timedelta | None:
+    """How long the platform asked us to wait, if it said: python-telegram-bot's RetryAfter
+    carries `retry_after`; slack_sdk's SlackApiError carries the response's Retry-After."""
+    value = getattr(exc, "retry_after", None)
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if isinstance(headers, Mapping):
+        raw = headers.get("Retry-After") or headers.get("retry-after")
+        if isinstance(raw, str | int) and str(raw).isdigit():
+            return timedelta(seconds=int(raw))
+    return None
 
 
 def lease_pending(
@@ -224,6 +244,7 @@ def _record_failure(engine: Engine, message_id: int | None, exc: Exception) -> N
         message.attempts += 1
         # the type only: an exception's text may quote the message, and so personal data
         message.last_error = type(exc).__name__
-        message.not_before = clock.now() + backoff(message.attempts)
+        wait = max(backoff(message.attempts), retry_after(exc) or timedelta(0))
+        message.not_before = clock.now() + wait
         message.leased_until = None
         session.add(message)
