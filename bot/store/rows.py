@@ -54,23 +54,25 @@ def lease_due(
     now: datetime,
     until: datetime,
     limit: int,
+    leased_before: set[int] | None = None,
 ) -> list[int]:
     """Lease up to `limit` rows that are `due` and not leased by anyone (or whose lease ran
     out): their ids, in `order_by` order. One statement picks them (FOR UPDATE SKIP LOCKED on
     PostgreSQL, so another instance skips them; SQLite serialises writers) and one marks them
-    leased until `until`."""
+    leased until `until`. The ids whose earlier lease ran out (whoever held it stopped
+    half-way, perhaps after acting on the row) are added to `leased_before`."""
     leased_until = col(model.leased_until)  # type: ignore[attr-defined]
     ident = col(model.id)  # type: ignore[attr-defined]
-    ids = [
-        int(i)
-        for i in session.exec(
-            select(ident)
-            .where(*due, or_(leased_until.is_(None), leased_until < now))
-            .order_by(*order_by)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-    ]
+    rows = session.exec(
+        select(ident, leased_until)
+        .where(*due, or_(leased_until.is_(None), leased_until < now))
+        .order_by(*order_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    ids = [int(i) for i, _ in rows]
+    if leased_before is not None:
+        leased_before.update(int(i) for i, before in rows if before is not None)
     if ids:
         session.execute(update(model).where(ident.in_(ids)).values(leased_until=until))
     return ids

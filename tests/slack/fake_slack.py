@@ -52,7 +52,7 @@ def _parse_body(raw: bytes, content_type: str, query: dict[str, str]) -> dict[st
     else:
         body["__raw__"] = raw
         return body
-    for key in ("blocks", "view", "attachments", "files"):  # form posts carry JSON strings
+    for key in ("blocks", "view", "attachments", "files", "metadata"):  # form posts: JSON strings
         if isinstance(body.get(key), str):
             with contextlib.suppress(ValueError):
                 body[key] = json.loads(body[key])
@@ -85,6 +85,7 @@ class FakeSlack:
         self.file_infos: dict[str, dict[str, Any]] = {}  # file id → what files.info answers
         # direct messages between people: the bot is no member, posting there fails
         self.foreign_dms: set[str] = set()
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel → messages posted there
         self._failures: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -177,6 +178,23 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": call.error})
         return web.json_response(self._answer(method, call.body))
 
+    def _posted(self, body: dict[str, Any], ts: str) -> dict[str, Any]:
+        """A message posted: kept in its channel's history, as conversations.history shows it."""
+        message = {"type": "message", "ts": ts, "text": body.get("text"), "bot_id": "B0VANGNET"}
+        if isinstance(body.get("metadata"), dict):
+            message["metadata"] = body["metadata"]
+        self.history.setdefault(str(body.get("channel")), []).append(message)
+        return {"channel": body.get("channel"), "ts": ts}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; metadata only when asked for (include_all_metadata), as Slack does."""
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(body.get("limit") or 100)
+        messages = list(reversed(self.history.get(str(body.get("channel")), [])))[:limit]
+        if not with_metadata:
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        return {"messages": messages, "has_more": False}
+
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
         answers: dict[str, Callable[[], dict[str, Any]]] = {
@@ -189,7 +207,8 @@ class FakeSlack:
                 "bot_id": "B0VANGNET",
             },
             "conversations.open": lambda: {"channel": {"id": "D" + str(body["users"])[1:]}},
-            "chat.postMessage": lambda: {"channel": body.get("channel"), "ts": ts},
+            "chat.postMessage": lambda: self._posted(body, ts),
+            "conversations.history": lambda: self._history(body),
             "chat.postEphemeral": lambda: {"message_ts": ts},
             "chat.update": lambda: {"channel": body.get("channel"), "ts": body.get("ts")},
             "views.open": lambda: {"view": {"id": "V0MODAL", **(body.get("view") or {})}},

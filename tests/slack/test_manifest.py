@@ -32,6 +32,7 @@ def test_the_manifest_declares_every_command_scope_and_event() -> None:
         "chat:write",
         "im:write",
         "im:history",
+        "metadata.message:read",
         "files:read",
         "files:write",
     }

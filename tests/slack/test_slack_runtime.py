@@ -339,3 +339,44 @@ async def test_a_personal_reply_is_never_posted_in_a_channel_but_in_the_direct_m
     assert "Jan Jansen" not in in_channel
     (private,) = fake.posted("D01ANNA")
     assert "Jan Jansen, 06-12345678" in text_of(private)
+
+
+async def test_a_message_sent_just_before_a_crash_is_found_in_the_dm_not_sent_again(
+    live_core: Core, fake: FakeSlack, bot: SlackBot
+) -> None:
+    """Issue 14 item 1: process A posted the card and died before recording it; process B,
+    once A's lease ran out, finds it by the outbox id in its metadata and only records it."""
+    from bot.core.messaging.delivery import SENDING, deliver_pending, lease_pending
+    from bot.core.messaging.outbox import reply_of
+    from bot.store.models import OutboxMessage
+    from tests.slack.scenario import early_leaver
+
+    early_leaver(live_core, school="vlinder", by="mila")  # a card for Bram
+    with session_scope(live_core.engine) as session:  # process A leases it …
+        (message,) = lease_pending(session, person_ids=["bram"], limit=10)
+        message_id, reply = int(message.id or 0), reply_of(message)
+    token = SENDING.set(message_id)
+    try:
+        await bot.send("U01BRAM", reply)  # … posts it, and dies before recording it
+    finally:
+        SENDING.reset(token)
+    with session_scope(live_core.engine) as session:  # A's lease runs out
+        row = session.get(OutboxMessage, message_id)
+        assert row is not None and row.sent_at is None
+        row.leased_until = clock.now() - timedelta(seconds=1)
+        session.add(row)
+    sent = await deliver_pending(  # process B
+        live_core.engine,
+        via="slack",
+        address_of=lambda p: p.slack_id,
+        send=bot.send,
+        edit=bot.edit,
+        find_sent=bot.find_sent,
+    )
+    assert sent == 1 and len(fake.posted("D01BRAM")) == 1  # found, not posted twice
+    with session_scope(live_core.engine) as session:
+        row = session.get(OutboxMessage, message_id)
+        assert row is not None and row.sent_at is not None
+        assert row.platform_ref is not None and row.platform_ref.startswith("D01BRAM:")
+    metadata = fake.posted("D01BRAM")[0].body["metadata"]
+    assert metadata == {"event_type": "vangnet_outbox", "event_payload": {"outbox_id": message_id}}

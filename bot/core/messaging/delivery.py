@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Literal
 
@@ -41,6 +42,11 @@ MAX_BACKOFF = timedelta(minutes=5)
 EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
 
 Send = Callable[[str, Reply], Awaitable[str | None]]
+# Finds the message the platform shows for an outbox id, if an earlier attempt posted it.
+FindSent = Callable[[str, int], Awaitable[str | None]]
+# The outbox id of the message being sent, for a transport that can tag what it posts with it
+# (Slack's message metadata), so that `find_sent` can look for it after a crash.
+SENDING: ContextVar[int | None] = ContextVar("vangnet_outbox_sending", default=None)
 Edit = Callable[[str, str, Reply], Awaitable[None]]
 
 
@@ -69,7 +75,11 @@ def retry_after(exc: BaseException) -> timedelta | None:
 
 
 def lease_pending(
-    session: Session, *, person_ids: Sequence[str] | None, limit: int
+    session: Session,
+    *,
+    person_ids: Sequence[str] | None,
+    limit: int,
+    leased_before: set[int] | None = None,
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None)."""
     now = clock.now()
@@ -88,6 +98,7 @@ def lease_pending(
         now=now,
         until=now + LEASE,
         limit=limit,
+        leased_before=leased_before,
     )
     if not ids:
         return []
@@ -110,6 +121,7 @@ async def deliver_pending(
     limit: int = 50,
     unconfirmed: dict[int, str | None] | None = None,
     stop: asyncio.Event | None = None,
+    find_sent: FindSent | None = None,
 ) -> int:
     """Send what is due to the people reachable on this transport. Returns how many were sent
     (edits included).
@@ -119,11 +131,17 @@ async def deliver_pending(
     `unconfirmed` (id → platform reference) and recorded first thing next round, so it is
     not sent again; one message's trouble never holds back the others. When `stop` is set
     half-way, what is still leased is released at once for the next process to send.
+
+    A message whose earlier lease ran out (the process sending it died) may have reached the
+    platform already: with `find_sent`, the transport looks for it first (Slack: the DM's
+    recent history, by the outbox id in the message's metadata) and it is only recorded, not
+    posted again.
     """
     if unconfirmed:
         await asyncio.to_thread(_confirm, engine, unconfirmed, via)
+    leased_before: set[int] = set()
     addresses, leased = await asyncio.to_thread(
-        _lease, engine, via, address_of, edit is not None, limit
+        _lease, engine, via, address_of, edit is not None, limit, leased_before
     )
     sent = 0
     for index, (message_id, person_id, reply, (how, target)) in enumerate(leased):
@@ -134,8 +152,18 @@ async def deliver_pending(
             await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
             continue
         try:
-            if how == "send":
-                platform_ref = await send(addresses[person_id], reply)
+            found = None
+            if how == "send" and find_sent is not None and message_id in leased_before:
+                found = await find_sent(addresses[person_id], message_id)
+            if found is not None:
+                log.info("outbox %s was sent before a stop; recorded, not sent again", message_id)
+                platform_ref: str | None = found
+            elif how == "send":
+                token = SENDING.set(message_id)
+                try:
+                    platform_ref = await send(addresses[person_id], reply)
+                finally:
+                    SENDING.reset(token)
             else:
                 assert edit is not None and target is not None
                 await edit(addresses[person_id], target, reply)
@@ -164,6 +192,7 @@ def _lease(
     address_of: Callable[[Person], str | None],
     editable: bool,
     limit: int,
+    leased_before: set[int],
 ) -> tuple[dict[str, str], list[Leased]]:
     with session_scope(engine) as session:
         people = session.exec(select(Person).where(col(Person.active))).all()
@@ -177,7 +206,9 @@ def _lease(
                 reply_of(m),
                 _target(session, m, via=via, editable=editable),
             )
-            for m in lease_pending(session, person_ids=list(addresses), limit=limit)
+            for m in lease_pending(
+                session, person_ids=list(addresses), limit=limit, leased_before=leased_before
+            )
         ]
     return addresses, leased
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.core.messaging.delivery import Edit, Send, deliver_pending
+from bot.core.messaging.delivery import Edit, FindSent, Send, deliver_pending
 from bot.logs import log_failure
 from bot.store.models import Person
 
@@ -30,6 +30,7 @@ async def delivery_loop(
     address_of: Callable[[Person], str | None],
     send: Send,
     edit: Edit | None = None,
+    find_sent: FindSent | None = None,
     stop: asyncio.Event,
     interval: float = DELIVERY_SECONDS,
 ) -> None:
@@ -48,6 +49,7 @@ async def delivery_loop(
                 edit=edit,
                 unconfirmed=unconfirmed,
                 stop=stop,
+                find_sent=find_sent,
             )
         except Exception as exc:  # the database was away; the next round tries again
             log_failure(log, "%s: delivery round failed", via, exc=exc)

@@ -140,6 +140,9 @@ class SlackBot:
     async def edit(self, user: str, where: str, reply: Reply) -> None:
         await self.sender.edit(user, where, reply)
 
+    async def find_sent(self, user: str, outbox_id: int) -> str | None:
+        return await self.sender.find_sent(user, outbox_id)
+
     # --- middleware and errors ------------------------------------------------------------
 
     async def _dedupe(

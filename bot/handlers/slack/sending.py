@@ -15,12 +15,16 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.i18n import Translator
+from bot.core.messaging.delivery import SENDING
 from bot.core.replies import Reply
 from bot.handlers.common.privacy import place
 from bot.handlers.slack.render import SlackMessage, render
 from bot.handlers.slack.services import SlackServices
 
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
+# Message metadata tagging what the outbox posted with its id, to find it after a crash
+OUTBOX_EVENT = "vangnet_outbox"
+HISTORY_LOOKBACK = 100  # recent messages of the direct message looked through
 
 
 def is_direct(channel: str) -> bool:
@@ -56,14 +60,21 @@ class SlackSender:
             await self._post(await self.dm_channel(user), placed.private)
         return stamps
 
-    async def _post(self, channel: str, replies: Sequence[Reply]) -> list[str]:
-        """Post replies in `channel`, one message a second at most."""
+    async def _post(
+        self, channel: str, replies: Sequence[Reply], *, outbox_id: int | None = None
+    ) -> list[str]:
+        """Post replies in `channel`, one message a second at most. The first message of an
+        outbox message carries its id as message metadata (see `find_sent`)."""
         stamps: list[str] = []
         for reply in replies:
             for message in render(reply):
+                tagged = outbox_id is not None and not stamps
                 async with self.services.pacer.slot(channel):
                     response = await self.client.chat_postMessage(
-                        channel=channel, text=message.text, blocks=message.blocks_json()
+                        channel=channel,
+                        text=message.text,
+                        blocks=message.blocks_json(),
+                        metadata=_outbox_metadata(outbox_id) if tagged else None,
                     )
                 self.services.metrics.sent.inc()
                 ts = response.get("ts")
@@ -92,8 +103,27 @@ class SlackSender:
         again whole, so its first part can arrive twice; a single message cannot.
         """
         channel = await self.dm_channel(user)
-        stamps = await self._post(channel, [reply])
+        stamps = await self._post(channel, [reply], outbox_id=SENDING.get())
         return f"{channel}:{stamps[0]}" if stamps else None
+
+    async def find_sent(self, user: str, outbox_id: int) -> str | None:
+        """Where outbox message `outbox_id` already is in the person's direct message ("channel:
+        ts"), if an earlier attempt posted it before the process died; None if it is not
+        among the recent messages there."""
+        channel = await self.dm_channel(user)
+        response = await self.client.conversations_history(
+            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+        )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == OUTBOX_EVENT
+                and payload.get("outbox_id") == outbox_id
+                and isinstance(message.get("ts"), str)
+            ):
+                return f"{channel}:{message['ts']}"
+        return None
 
     async def edit(self, user: str, where: str, reply: Reply) -> None:
         """Change a message sent earlier (`where` as `send` returned it) to show `reply`: its
@@ -137,3 +167,9 @@ class SlackSender:
         for reply in replies:  # a chart cannot go through a response_url: it goes to the DM
             if reply.image_png is not None:
                 await self._upload_image(await self.dm_channel(user), reply)
+
+
+def _outbox_metadata(outbox_id: int | None) -> dict[str, object] | None:
+    if outbox_id is None:
+        return None
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": outbox_id}}

@@ -157,6 +157,7 @@ async def serve(
                 address_of=lambda p: p.slack_id,
                 send=bot.send,
                 edit=bot.edit,
+                find_sent=bot.find_sent,
                 stop=finished,
                 interval=delivery_seconds,
             )
