@@ -230,7 +230,7 @@ class TelegramBot:
             return refusal.text
         action = await asyncio.to_thread(self._action_of, event.data)
         if action is None:
-            return who.t("This button no longer works. Type the command instead.")
+            return who.t("That button no longer works. Type /help.")
         place_name = None if event.in_private else f"telegram:{event.chat_id}"
         replies = await asyncio.to_thread(
             self.core.handle_action,
