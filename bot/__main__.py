@@ -69,14 +69,18 @@ def _options(
 def run() -> None:
     """Start every configured transport and the scheduler; with none, the terminal chat."""
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO if settings.slack_enabled else logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO
+        if settings.slack_enabled or settings.telegram_enabled
+        else logging.WARNING
+    )
     quiet_platform_loggers()
     t = cli_translator(settings)
-    if settings.telegram_enabled:
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret is None:
         raise fail(
             t(
-                "TELEGRAM_BOT_TOKEN is set, but this version of Vangnet has no Telegram "
-                "transport yet. Unset it (Slack and the terminal chat work)."
+                "TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET: set a secret "
+                "(letters, digits, _ and -), so that only Telegram can post updates."
             )
         )
     if (
@@ -104,8 +108,8 @@ async def _serve(core: Core, settings: Settings) -> None:
     scheduler = build_scheduler(core, sweep_seconds=settings.vangnet_sweep_seconds)
     scheduler.start()
     try:
-        if settings.slack_enabled:
-            from bot.handlers.slack.server import serve
+        if settings.slack_enabled or settings.telegram_enabled:
+            from bot.handlers.serving import serve
 
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

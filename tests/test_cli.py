@@ -86,13 +86,17 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert {"cases", "person", "audit_event", "conversation", "outbox"} <= tables
 
 
-def test_telegram_which_is_not_built_yet_is_said_plainly(tmp_path: Path) -> None:
+def test_a_telegram_webhook_without_its_secret_is_refused_at_start(tmp_path: Path) -> None:
     done = vangnet(
         "run",
-        env={"TELEGRAM_BOT_TOKEN": "123:abc", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+        env={
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_WEBHOOK_URL": "https://example.org/telegram/webhook",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        },
         cwd=tmp_path,
     )
-    assert done.returncode != 0 and "TELEGRAM_BOT_TOKEN" in done.stderr
+    assert done.returncode != 0 and "TELEGRAM_WEBHOOK_SECRET" in done.stderr
 
 
 def test_slack_in_http_mode_needs_its_signing_secret(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.core import conversation, digest
+from bot.core import conversation, digest, invites
 from bot.core.cases import actions, lifecycle, listings, withdrawal
 from bot.core.cases.cards import case_card
 from bot.core.cases.permissions import may_transfer
@@ -264,6 +264,13 @@ def _again(name: str) -> Callable[[Ctx, str], list[Reply]]:
     return lambda ctx, rest: run_command(ctx, f"/{name} {rest}")
 
 
+def _admin(ctx: Ctx, args: str) -> list[Reply]:
+    sub, _, rest = args.strip().partition(" ")
+    if sub.casefold() == "invite":
+        return [invites.invite(ctx, rest.strip())]
+    raise Refused(ctx.t("/admin has one sub-command for now: /admin invite PERSON."))
+
+
 _TABLE = (
     Command("help", "/help", N_("what you can do"), EVERYONE, _help, in_groups=True),
     Command(
@@ -348,6 +355,13 @@ _TABLE = (
     ),
     Command(
         "digest", "/digest", N_("the weekly digest, now"), frozenset({Role.coordinator}), _digest
+    ),
+    Command(
+        "admin",
+        N_("/admin invite PERSON"),
+        N_("invite a person to the Telegram bot with a one-time link"),
+        frozenset({Role.coordinator}),
+        _admin,
     ),
     Command(
         "scan",

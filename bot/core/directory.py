@@ -11,7 +11,7 @@ import difflib
 from sqlmodel import Session, col, select
 
 from bot.region import Region
-from bot.store.models import Municipality, Person, School
+from bot.store.models import Invite, Municipality, Person, School
 
 
 def sync_region(session: Session, region: Region) -> None:
@@ -43,11 +43,23 @@ def sync_region(session: Session, region: Region) -> None:
         person.municipality_code = _code(region, p.municipality) if p.municipality else None
         person.school_id = p.school
         person.slack_id = p.slack
-        person.telegram_id = p.telegram
+        if p.telegram is not None or not _bound_by_invite(session, person):
+            person.telegram_id = p.telegram
         person.language = p.language
         person.active = True
         session.add(person)
     session.flush()
+
+
+def _bound_by_invite(session: Session, person: Person) -> bool:
+    """Whether the person's Telegram account was bound with an invite (kept when the region
+    file names none)."""
+    if person.telegram_id is None:
+        return False
+    used = select(Invite).where(
+        Invite.person_id == person.id, Invite.used_by_telegram_id == person.telegram_id
+    )
+    return session.exec(used).first() is not None
 
 
 def _code(region: Region, municipality: str) -> str:

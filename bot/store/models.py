@@ -324,3 +324,27 @@ class ScanAction(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Invite(SQLModel, table=True):
+    """A one-time link that binds a Telegram account to a person (`/admin invite PERSON`)."""
+
+    __tablename__ = "invite"
+
+    token: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=40, index=True)
+    created_by: str = Field(max_length=40)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class BotSetting(SQLModel, table=True):
+    """A small fact a transport learns at start that the core needs (the Telegram bot's
+    username, for invite links)."""
+
+    __tablename__ = "bot_setting"
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.app import Core
 from bot.core.replies import Reply
+from bot.handlers.common.files import MAX_CSV_BYTES
 from bot.handlers.common.who import Who
 from bot.handlers.slack import inbound
 from bot.handlers.slack.inbound import DirectMessage, SharedFile
@@ -27,7 +28,6 @@ from bot.handlers.slack.services import SlackServices
 log = logging.getLogger(__name__)
 
 TRANSPORT = "slack"
-MAX_CSV_BYTES = 5 * 1024 * 1024
 # Slack's file host: url_private and url_private_download of every file, Slack Connect too
 SLACK_FILE_HOST = "files.slack.com"
 

@@ -10,8 +10,10 @@ HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
 Socket Mode (SLACK_APP_TOKEN set): bolt's aiohttp Socket Mode handler; apps.connections.open
 goes through the app's Web API client, so SLACK_API_URL is honoured there too.
 
-Either way, every two seconds the outbox is delivered to people with a Slack id, by the shared
-transport layer's delivery loop.
+Either way, every two seconds the outbox is delivered to the people Slack reaches
+(`common.reach`: one transport per person), by the shared transport layer's delivery loop.
+The HTTP server itself (`bot.handlers.http`) is the process's one, shared with Telegram's
+webhook; `bot.handlers.serving` runs it and every configured transport.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ import time
 from urllib.parse import parse_qs
 
 from aiohttp import web
-from prometheus_client.aiohttp import make_aiohttp_handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from sqlalchemy import Engine, text
 
 from bot.config import Settings
 from bot.core.app import Core
 from bot.handlers.common.delivery import DELIVERY_SECONDS, delivery_loop
+from bot.handlers.common.reach import SLACK, address_on
+from bot.handlers.http import database_ok
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
 
@@ -40,16 +42,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 SIGNATURE_MAX_AGE = 60 * 5  # seconds: older signed requests may be replays
-
-
-def database_ok(engine: Engine) -> bool:
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        log.warning("healthz: database unavailable: %s", type(exc).__name__)
-        return False
-    return True
 
 
 def well_formed(body: bytes, content_type: str) -> bool:
@@ -87,8 +79,8 @@ def signed(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
-def web_app(bot: SlackBot, engine: Engine, metrics: Metrics) -> web.Application:
-    """The HTTP endpoints of Slack's HTTP mode."""
+def events_route(bot: SlackBot) -> web.RouteDef:
+    """`POST /slack/events`: events, slash commands and interactivity, signature first."""
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
@@ -113,16 +105,82 @@ def web_app(bot: SlackBot, engine: Engine, metrics: Metrics) -> web.Application:
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        if await asyncio.to_thread(database_ok, engine):
-            return web.Response(text="ok")
-        return web.Response(status=503, text="database unavailable")
+    return web.post(EVENTS_PATH, events)
 
-    app = web.Application()
-    app.router.add_post(EVENTS_PATH, events)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", make_aiohttp_handler(metrics.registry))
-    return app
+
+class SlackTransport:
+    """Slack for the lifetime of `serving.serve`: started, its routes, its delivery loop."""
+
+    name = SLACK
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        metrics: Metrics,
+        running: frozenset[str],
+        delivery_seconds: float = DELIVERY_SECONDS,
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self.metrics = metrics
+        self.running = running
+        self.delivery_seconds = delivery_seconds
+        self.services: SlackServices | None = None
+        self.bot: SlackBot | None = None
+        self.socket: AsyncSocketModeHandler | None = None
+        self.delivery: asyncio.Task[None] | None = None
+        self.finished = asyncio.Event()
+
+    @property
+    def http_mode(self) -> bool:
+        return self.settings.slack_app_token is None
+
+    async def start(self) -> None:
+        self.services = await SlackServices.open()
+        self.services.metrics = self.metrics
+        self.bot = SlackBot(self.core, self.settings, services=self.services)
+        if not self.http_mode:
+            assert self.settings.slack_app_token is not None
+            self.socket = AsyncSocketModeHandler(
+                self.bot.app, self.settings.slack_app_token.get_secret_value()
+            )
+            await self.socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
+            log.info("slack: Socket Mode connected")
+
+    def routes(self) -> list[web.RouteDef]:
+        assert self.bot is not None
+        return [events_route(self.bot)] if self.http_mode else []
+
+    async def go_live(self) -> None:
+        assert self.bot is not None
+        if self.http_mode:
+            log.info("slack: HTTP mode on port %d%s", self.settings.port, EVENTS_PATH)
+        self.delivery = asyncio.create_task(
+            delivery_loop(
+                self.core.engine,
+                via=TRANSPORT,
+                address_of=address_on(SLACK, self.running),
+                send=self.bot.send,
+                edit=self.bot.edit,
+                find_sent=self.bot.find_sent,
+                stop=self.finished,
+                interval=self.delivery_seconds,
+            )
+        )
+
+    async def stop(self) -> None:
+        self.finished.set()
+        if self.delivery is not None:
+            try:
+                await asyncio.wait_for(self.delivery, timeout=30)
+            except (TimeoutError, asyncio.CancelledError):
+                log.warning("slack: the delivery loop did not finish in time")
+        if self.socket is not None:
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
+        if self.services is not None:
+            await self.services.aclose()
 
 
 async def serve(
@@ -133,45 +191,11 @@ async def serve(
     host: str = "0.0.0.0",
     delivery_seconds: float = DELIVERY_SECONDS,
 ) -> None:
-    """Run Slack (HTTP or Socket Mode) and the delivery loop until `stop` is set."""
-    services = await SlackServices.open()
-    runner: web.AppRunner | None = None
-    socket: AsyncSocketModeHandler | None = None
-    delivery: asyncio.Task[None] | None = None
-    finished = asyncio.Event()  # ends the delivery loop however serve ends
-    try:
-        bot = SlackBot(core, settings, services=services)
-        if settings.slack_app_token is None:
-            runner = web.AppRunner(web_app(bot, core.engine, services.metrics))
-            await runner.setup()
-            await web.TCPSite(runner, host, settings.port).start()
-            log.info("slack: HTTP mode on %s:%d%s", host, settings.port, EVENTS_PATH)
-        else:
-            socket = AsyncSocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
-            await socket.connect_async()  # type: ignore[no-untyped-call]  # bolt: untyped
-            log.info("slack: Socket Mode connected")
-        delivery = asyncio.create_task(
-            delivery_loop(
-                core.engine,
-                via=TRANSPORT,
-                address_of=lambda p: p.slack_id,
-                send=bot.send,
-                edit=bot.edit,
-                find_sent=bot.find_sent,
-                stop=finished,
-                interval=delivery_seconds,
-            )
-        )
-        await stop.wait()
-    finally:
-        finished.set()
-        if delivery is not None:
-            try:
-                await asyncio.wait_for(delivery, timeout=30)
-            except (TimeoutError, asyncio.CancelledError):
-                log.warning("slack: the delivery loop did not finish in time")
-        if socket is not None:
-            await socket.close_async()  # type: ignore[no-untyped-call]
-        if runner is not None:
-            await runner.cleanup()
-        await services.aclose()
+    """Run every configured transport (Slack, and Telegram when it is configured too) until
+    `stop` is set: see `bot.handlers.serving.serve`."""
+    from bot.handlers.serving import serve as serve_all
+
+    await serve_all(core, settings, stop=stop, host=host, delivery_seconds=delivery_seconds)
+
+
+__all__ = ["EVENTS_PATH", "SlackTransport", "database_ok", "serve"]

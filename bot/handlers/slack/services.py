@@ -20,8 +20,8 @@ KNOWN_DM_CHANNELS = 10_000
 class Metrics:
     """Prometheus counters, in a registry of their own (no process-wide state)."""
 
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
         self.commands = Counter(
             "vangnet_slack_commands",
             "Slack slash commands, buttons, forms and messages handled",

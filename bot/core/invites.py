@@ -1,0 +1,155 @@
+"""Invites: a one-time link that binds a Telegram account to a person of the directory.
+
+The coordinator types `/admin invite PERSON` (on any transport) and gets a link
+`https://t.me/<bot>?start=<token>`; the person opens it, Telegram sends `/start <token>`, and
+their Telegram account is bound to them (Person.telegram_id), once. A token is single-use and
+expires (`INVITE_DAYS`); a used or expired one gets a clear message. The binding is audited.
+
+The bot's username is only known to the Telegram transport (getMe): it stores it at start
+(`remember_bot_username`), and the link is made from it. When Telegram has not run yet, the
+reply gives the token and says to send `/start TOKEN` to the bot instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.core import clock
+from bot.core.cases.audit import record
+from bot.core.context import Ctx
+from bot.core.directory import find_person, person_by_telegram
+from bot.core.errors import Refused
+from bot.core.i18n import translator
+from bot.core.replies import Reply
+from bot.store.db import session_scope
+from bot.store.models import BotSetting, Invite, Person
+
+INVITE_DAYS = 14
+USERNAME_KEY = "telegram_username"
+TRANSPORT = "telegram"
+
+
+def remember_bot_username(engine: Engine, username: str) -> None:
+    with session_scope(engine) as session:
+        row = session.get(BotSetting, USERNAME_KEY) or BotSetting(key=USERNAME_KEY, value="")
+        row.value = username
+        session.add(row)
+
+
+def bot_username(session: Session) -> str | None:
+    row = session.get(BotSetting, USERNAME_KEY)
+    return row.value if row is not None and row.value else None
+
+
+def invite(ctx: Ctx, query: str) -> Reply:
+    """A new invite for the person `query` names (the coordinator's `/admin invite PERSON`)."""
+    t = ctx.t
+    found = find_person(ctx.session, query) if query.strip() else []
+    if len(found) != 1:
+        if not found:
+            raise Refused(t('Nobody in the directory matches "{query}".', query=query or "…"))
+        names = ", ".join(p.id for p in found[:10])
+        raise Refused(t("Several people match; which one?") + " " + names)
+    person = found[0]
+    now = clock.now()
+    token = secrets.token_urlsafe(24)
+    ctx.session.add(
+        Invite(
+            token=token,
+            person_id=person.id,
+            created_by=ctx.actor.id,
+            created_at=now,
+            expires_at=now + timedelta(days=INVITE_DAYS),
+        )
+    )
+    record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="invite",
+        person=person.id,
+    )
+    username = bot_username(ctx.session)
+    if username is not None:
+        text = t(
+            "Send {name} this link; it binds their Telegram account to them, once, within "
+            "{days} days: {link}",
+            name=person.name,
+            days=INVITE_DAYS,
+            link=f"https://t.me/{username}?start={token}",
+        )
+    else:
+        text = t(
+            "The Telegram bot has not started yet, so I do not know its link. Ask {name} to "
+            "send the bot this message within {days} days: /start {token}",
+            name=person.name,
+            days=INVITE_DAYS,
+            token=token,
+        )
+    return Reply(text=text)
+
+
+def redeem(engine: Engine, *, token: str, telegram_id: int, language: str) -> list[Reply]:
+    """Someone opened an invite link: bind their Telegram account to the invited person."""
+    t = translator(language)
+    with session_scope(engine) as session:
+        found = session.get(Invite, token)
+        now = clock.now()
+        if found is None or found.used_at is not None:
+            return [
+                Reply(
+                    text=t(
+                        "This invite link was used already or does not exist. Ask "
+                        "your coordinator for a new one."
+                    ),
+                    error=True,
+                )
+            ]
+        if found.expires_at <= now:
+            return [
+                Reply(
+                    text=t("This invite link has expired. Ask your coordinator for a new one."),
+                    error=True,
+                )
+            ]
+        person = session.get(Person, found.person_id)
+        if person is None or not person.active:
+            return [
+                Reply(text=t("This invite is for someone no longer in the directory."), error=True)
+            ]
+        other = person_by_telegram(session, telegram_id)
+        if other is not None and other.id != person.id:
+            return [
+                Reply(
+                    text=t(
+                        "This Telegram account belongs to someone else in the directory already."
+                    ),
+                    error=True,
+                )
+            ]
+        person.telegram_id = telegram_id
+        found.used_at = now
+        found.used_by_telegram_id = telegram_id
+        session.add(person)
+        session.add(found)
+        record(
+            session,
+            actor_id=person.id,
+            transport=TRANSPORT,
+            action="invite_used",
+            invited_by=found.created_by,
+        )
+        t = translator(person.language or language)
+        return [
+            Reply(
+                text=t(
+                    "Welcome to Vangnet, {name}. Your Telegram account is linked; "
+                    "type /help to see what you can do.",
+                    name=person.name,
+                )
+            )
+        ]

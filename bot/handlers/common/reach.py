@@ -1,0 +1,45 @@
+"""Which transport reaches a person: one, so that a ping is never sent twice.
+
+A person with a Slack id is reached on Slack when Slack runs; otherwise on Telegram when they
+have a Telegram id and Telegram runs; otherwise the outbox keeps their messages. Each
+transport's delivery loop asks `address_on` for its own addresses, and since the rule gives
+every person at most one transport, no message goes out on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from bot.store.models import Person
+
+SLACK = "slack"
+TELEGRAM = "telegram"
+
+
+def transport_of(person: Person, running: Collection[str]) -> str | None:
+    """The one transport `person` is reached on, of those `running` (None: none of them)."""
+    if SLACK in running and person.slack_id:
+        return SLACK
+    if TELEGRAM in running and person.telegram_id is not None:
+        return TELEGRAM
+    return None
+
+
+def address_on(transport: str, running: Collection[str]) -> Callable[[Person], str | None]:
+    """`address_of` for `transport`'s delivery loop: the person's id there, or None when
+    they are reached elsewhere (or not at all)."""
+    chosen = frozenset(running)
+
+    def address_of(person: Person) -> str | None:
+        if transport_of(person, chosen) != transport:
+            return None
+        if transport == SLACK:
+            return person.slack_id
+        return None if person.telegram_id is None else str(person.telegram_id)
+
+    return address_of
+
+
+def running_transports(*, slack: bool, telegram: bool) -> frozenset[str]:
+    """The transports this process runs (from the settings: which tokens are set)."""
+    return frozenset(name for name, on in ((SLACK, slack), (TELEGRAM, telegram)) if on)

@@ -1,0 +1,44 @@
+"""The one HTTP server of a process: `/healthz`, `/metrics`, and each running transport's
+routes (Slack's `/slack/events` in HTTP mode, Telegram's `/telegram/webhook` with a webhook),
+all on PORT.
+
+- `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise;
+- `GET /metrics` — Prometheus, served by prometheus-client's own aiohttp handler (content
+  negotiation, OpenMetrics, compression), from the registry the transports count in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.aiohttp import make_aiohttp_handler
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+
+def database_ok(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("healthz: database unavailable: %s", type(exc).__name__)
+        return False
+    return True
+
+
+def base_app(engine: Engine, registry: CollectorRegistry) -> web.Application:
+    """The routes every process serves; transports add theirs before it starts."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        if await asyncio.to_thread(database_ok, engine):
+            return web.Response(text="ok")
+        return web.Response(status=503, text="database unavailable")
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    return app

@@ -1,0 +1,97 @@
+"""One process, every configured transport: Slack, Telegram or both, with one HTTP server
+(`http`: /healthz, /metrics and the transports' routes on PORT), one outbox (each transport
+delivers to the people it reaches, `common.reach`) and, around it, one scheduler
+(`bot.__main__`).
+
+The HTTP server runs when a transport has routes (Slack in HTTP mode, Telegram with a
+webhook) or Telegram runs (its /healthz and /metrics); Slack in Socket Mode alone needs none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from bot.config import Settings
+from bot.core.app import Core
+from bot.handlers.common.delivery import DELIVERY_SECONDS
+from bot.handlers.common.reach import TELEGRAM, running_transports
+from bot.handlers.http import base_app
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+    def routes(self) -> list[web.RouteDef]: ...
+    async def go_live(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def serve(
+    core: Core,
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    host: str = "0.0.0.0",
+    delivery_seconds: float = DELIVERY_SECONDS,
+    poll_timeout: float | None = None,
+) -> None:
+    """Run the configured transports until `stop` is set."""
+    running = running_transports(slack=settings.slack_enabled, telegram=settings.telegram_enabled)
+    registry = CollectorRegistry()
+    transports: list[Transport] = []
+    runner: web.AppRunner | None = None
+    try:
+        if settings.slack_enabled:
+            from bot.handlers.slack.server import SlackTransport
+            from bot.handlers.slack.services import Metrics
+
+            transports.append(
+                SlackTransport(
+                    core,
+                    settings,
+                    metrics=Metrics(registry),
+                    running=running,
+                    delivery_seconds=delivery_seconds,
+                )
+            )
+        if settings.telegram_enabled:
+            from bot.handlers.telegram.server import POLL_TIMEOUT, TelegramTransport
+
+            transports.append(
+                TelegramTransport(
+                    core,
+                    settings,
+                    running=running,
+                    delivery_seconds=delivery_seconds,
+                    poll_timeout=POLL_TIMEOUT if poll_timeout is None else poll_timeout,
+                )
+            )
+        for transport in transports:
+            await transport.start()
+        routes = [route for transport in transports for route in transport.routes()]
+        if routes or TELEGRAM in running:
+            app = base_app(core.engine, registry)
+            app.add_routes(routes)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, host, settings.port).start()
+            log.info("http: serving on %s:%d", host, settings.port)
+        for transport in transports:
+            await transport.go_live()
+        await stop.wait()
+    finally:
+        for transport in reversed(transports):
+            try:
+                await transport.stop()
+            except Exception as exc:
+                log.warning("%s: did not stop cleanly: %s", transport.name, type(exc).__name__)
+        if runner is not None:
+            await runner.cleanup()

@@ -1,0 +1,166 @@
+"""Running the Telegram bot: its command lists, long polling or a webhook, and delivery.
+
+At start: getMe (the Application's initialize), setMyCommands with every list of
+`commands.command_lists()`, and the bot's username stored for invite links
+(`bot.core.invites`). Then:
+
+- long polling by default (the Updater's getUpdates);
+- with TELEGRAM_WEBHOOK_URL: setWebhook with TELEGRAM_WEBHOOK_SECRET, and
+  `POST /telegram/webhook` on the process's one HTTP server (`bot.handlers.http`, shared with
+  Slack). An update without the right X-Telegram-Bot-Api-Secret-Token is refused with 401
+  before it is read, and changes nothing.
+
+Every two seconds the outbox is delivered to the people Telegram reaches (`common.reach`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.core.app import Core
+from bot.core.invites import remember_bot_username
+from bot.handlers.common.delivery import DELIVERY_SECONDS, delivery_loop
+from bot.handlers.common.reach import TELEGRAM, address_on
+from bot.handlers.telegram.app import TRANSPORT, TelegramBot
+from bot.handlers.telegram.commands import command_lists
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+POLL_TIMEOUT = 10.0  # seconds a getUpdates waits on Telegram's side
+
+
+def webhook_route(bot: TelegramBot, secret: str) -> web.RouteDef:
+    async def webhook(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):  # before anything is read
+            log.info("telegram: a webhook request without the right secret was refused")
+            return web.Response(status=401, text="invalid secret")
+        try:
+            data = json.loads(await request.read())
+        except ValueError:
+            return web.Response(status=400, text="malformed update")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="malformed update")
+        await bot.process(data)
+        return web.Response(text="")
+
+    return web.post(WEBHOOK_PATH, webhook)
+
+
+class TelegramTransport:
+    """Telegram for the lifetime of `serving.serve`."""
+
+    name = TELEGRAM
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        running: frozenset[str],
+        delivery_seconds: float = DELIVERY_SECONDS,
+        poll_timeout: float = POLL_TIMEOUT,
+    ) -> None:
+        if settings.telegram_webhook_url and settings.telegram_webhook_secret is None:
+            raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
+        self.core = core
+        self.settings = settings
+        self.running = running
+        self.delivery_seconds = delivery_seconds
+        self.poll_timeout = poll_timeout
+        self.bot = TelegramBot(core, settings)
+        self.delivery: asyncio.Task[None] | None = None
+        self.finished = asyncio.Event()
+        self.started = False
+
+    @property
+    def secret(self) -> str | None:
+        secret = self.settings.telegram_webhook_secret
+        return secret.get_secret_value() if secret else None
+
+    async def start(self) -> None:
+        app = self.bot.app
+        await app.initialize()  # getMe
+        await asyncio.to_thread(remember_bot_username, self.core.engine, self.bot.username)
+        for listed in command_lists():
+            await app.bot.set_my_commands(
+                listed.commands, scope=listed.scope, language_code=listed.language_code
+            )
+        await app.start()
+        self.started = True
+
+    def routes(self) -> list[web.RouteDef]:
+        secret = self.secret
+        if not self.settings.telegram_webhook_url or secret is None:
+            return []
+        return [webhook_route(self.bot, secret)]
+
+    async def go_live(self) -> None:
+        app = self.bot.app
+        if self.settings.telegram_webhook_url:
+            await app.bot.set_webhook(self.settings.telegram_webhook_url, secret_token=self.secret)
+            log.info("telegram: webhook set")
+        else:
+            assert app.updater is not None
+            await app.bot.delete_webhook()
+            await app.updater.start_polling(
+                timeout=timedelta(seconds=self.poll_timeout), poll_interval=0.0
+            )
+            log.info("telegram: long polling")
+        self.delivery = asyncio.create_task(
+            delivery_loop(
+                self.core.engine,
+                via=TRANSPORT,
+                address_of=address_on(TELEGRAM, self.running),
+                send=self.bot.send,
+                edit=self.bot.edit,
+                stop=self.finished,
+                interval=self.delivery_seconds,
+            )
+        )
+
+    async def stop(self) -> None:
+        self.finished.set()
+        if self.delivery is not None:
+            try:
+                await asyncio.wait_for(self.delivery, timeout=30)
+            except (TimeoutError, asyncio.CancelledError):
+                log.warning("telegram: the delivery loop did not finish in time")
+        app = self.bot.app
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if self.started:
+            await app.stop()
+        await app.shutdown()
+
+
+async def serve(
+    core: Core,
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    host: str = "0.0.0.0",
+    delivery_seconds: float = DELIVERY_SECONDS,
+    poll_timeout: float = POLL_TIMEOUT,
+) -> None:
+    """Run every configured transport (Telegram, and Slack when it is configured too) until
+    `stop` is set: see `bot.handlers.serving.serve`."""
+    from bot.handlers.serving import serve as serve_all
+
+    await serve_all(
+        core,
+        settings,
+        stop=stop,
+        host=host,
+        delivery_seconds=delivery_seconds,
+        poll_timeout=poll_timeout,
+    )
