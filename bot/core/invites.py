@@ -15,8 +15,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col
 
 from bot.core import clock
 from bot.core.cases.audit import record
@@ -131,11 +131,26 @@ def redeem(engine: Engine, *, token: str, telegram_id: int, language: str) -> li
                     error=True,
                 )
             ]
+        # single use, also when the link is opened twice at the same moment: whoever's
+        # conditional update marks it used binds the account
+        taken = session.execute(
+            update(Invite)
+            .where(col(Invite.token) == token, col(Invite.used_at).is_(None))
+            .values(used_at=now, used_by_telegram_id=telegram_id)
+            .returning(col(Invite.token))
+        ).first()
+        if taken is None:
+            return [
+                Reply(
+                    text=t(
+                        "This invite link was used already or does not exist. Ask "
+                        "your coordinator for a new one."
+                    ),
+                    error=True,
+                )
+            ]
         person.telegram_id = telegram_id
-        found.used_at = now
-        found.used_by_telegram_id = telegram_id
         session.add(person)
-        session.add(found)
         record(
             session,
             actor_id=person.id,
