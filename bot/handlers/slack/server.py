@@ -129,6 +129,7 @@ async def serve(
     runner: web.AppRunner | None = None
     socket: AsyncSocketModeHandler | None = None
     delivery: asyncio.Task[None] | None = None
+    bot: SlackBot | None = None
     finished = asyncio.Event()  # ends the delivery loop however serve ends
     try:
         bot = SlackBot(core, settings, services=services)
@@ -160,6 +161,8 @@ async def serve(
                 await asyncio.wait_for(delivery, timeout=30)
             except (TimeoutError, asyncio.CancelledError):
                 log.warning("slack: the delivery loop did not finish in time")
+        if bot is not None:
+            await bot.sender.flush()  # the edits still waiting for their turn
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:
