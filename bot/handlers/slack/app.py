@@ -6,10 +6,8 @@ worker thread (`common.calls`), and renders the replies (`render`, sent by `send
 answers go:
 
 - a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
-  personal details never reach a channel; in a channel, what the core marks for everyone
-  there (`to_place`: a scan's messages) is posted in the channel, and a message it updates
-  is edited (`sending.to_place`); the scan's commands and buttons are handled for the
-  channel as a place (`common.places`), the voter's own answer stays ephemeral;
+  personal details never reach a channel; in a channel, the scan's messages for everyone
+  (`to_place`) are posted or edited there (`sending.answer_in_place`, `common.places`);
 - a button: the bot's direct message with the person when pressed there, else ephemeral (a
   button in an ephemeral answer, also one in a direct message between two people), else the
   person's direct message (a button in the App Home);
@@ -69,7 +67,7 @@ from bot.handlers.slack.inbound import (
 )
 from bot.handlers.slack.modals import CONVERSATION_WORDS, SlackModals
 from bot.handlers.slack.render import ACTION_PREFIX, LEAVER_CALLBACK, PLACEMENT_CALLBACK, home_view
-from bot.handlers.slack.sending import NotInChannel, SlackSender, is_direct, slack_place
+from bot.handlers.slack.sending import SlackSender, is_direct, slack_place
 from bot.handlers.slack.services import SlackServices
 from bot.logs import log_failure
 
@@ -214,44 +212,21 @@ class SlackBot:
                 event.trigger_id, who, event.text, tell, user=event.user
             )
             return
-        in_channel = not is_direct(event.channel)
+        place = None if is_direct(event.channel) else slack_place(event.channel)
+        private = place is None or not for_the_place(command=event.name)
         replies = await calls.typed(
-            self.core,
-            who,
-            event.line,
-            transport=TRANSPORT,
-            private=not (in_channel and for_the_place(command=event.name)),
-            place=slack_place(event.channel) if in_channel else None,
+            self.core, who, event.line, transport=TRANSPORT, private=private, place=place
         )
         conversation = starts_conversation(event.name) and event.name in who.commands
         if conversation and not any(r.error for r in replies):
             await self.sender.send_all(event.user, replies)
             return
-        if in_channel:
-            await self._answer_in_place(event.channel, event.user, who, replies, tell)
+        if place is not None:
+            await self.sender.answer_in_place(
+                event.channel, replies, user=event.user, t=who.t, tell=tell
+            )
             return
         await tell(replies)
-
-    async def _answer_in_place(
-        self, channel: str, user: str, who: Who, replies: list[Reply], tell: Tell
-    ) -> None:
-        """Replies to what was typed or pressed in a channel: those for everyone there are
-        posted in it (or edit the message they update), the rest go to `user` alone."""
-        own = [r for r in replies if not r.to_place]
-        public = [r for r in replies if r.to_place]
-        if own:
-            await tell(own)
-        if not public:
-            return
-        try:
-            await self.sender.to_place(channel, public, user=user, t=who.t)
-        except NotInChannel:
-            log.info("slack: not a member of a channel where a message was due")
-            text = who.t(
-                "I am not a member of this channel, so I cannot post here. "
-                "Invite me with /invite @Vangnet, then try again."
-            )
-            await tell([Reply(text=text, error=True)])
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -291,21 +266,21 @@ class SlackBot:
             ref = event.action.removeprefix(PLACED_ACTION)
             await self.modals.open_placement(event.trigger_id, who, ref, tell, user=event.user)
             return
-        channel = event.channel
-        in_channel = channel is not None and not is_direct(channel)
+        channel = event.channel or ""  # "" in a view
+        place = slack_place(channel) if channel and not is_direct(channel) else None
         replies = await calls.pressed(
             self.core,
             who,
             event.action,
             transport=TRANSPORT,
-            private=not (in_channel and for_the_place(action=event.action)),
-            place=slack_place(channel) if channel is not None and in_channel else None,
+            private=place is None or not for_the_place(action=event.action),
+            place=place,
         )
         if continues_in_private(event.action):
             await self.sender.send_all(event.user, replies)
             return
-        if channel is not None and in_channel:
-            await self._answer_in_place(channel, event.user, who, replies, tell)
+        if place is not None:
+            await self.sender.answer_in_place(channel, replies, user=event.user, t=who.t, tell=tell)
             return
         await tell(replies)
 
