@@ -219,6 +219,23 @@ class TelegramCallback(SQLModel, table=True):
     issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class PlaceMessage(SQLModel, table=True):
+    """Which message on a platform shows a reply that is updated in place (`Reply.updates`).
+
+    `key` is the reply's name ("scan:12:f3"), `place` where it was posted ("slack:C123") and
+    `platform_ref` how the platform finds the message again ("C123:1700000000.000100" on
+    Slack). Kept in the database so that a later reply with the same key edits that message,
+    also after a restart and on another instance.
+    """
+
+    __tablename__ = "place_message"
+
+    key: str = Field(primary_key=True, max_length=64)
+    place: str = Field(max_length=100)
+    platform_ref: str = Field(max_length=200)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # --- the Participatiescan (product.md 5.5): aggregates and agenda, never a leaver's data ------
 
 

@@ -34,6 +34,7 @@ class Call:
     status: int
     at: float = field(default_factory=time.monotonic)
     error: str | None = None  # what Slack answered instead of ok
+    answer: dict[str, Any] = field(default_factory=dict)  # what Slack answered (a ts, say)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +87,8 @@ class FakeSlack:
         # direct messages between people: the bot is no member, posting there fails
         self.foreign_dms: set[str] = set()
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel → messages posted there
+        # channels the bot was not invited to: posting there answers not_in_channel
+        self.not_member: set[str] = set()
         self._failures: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -121,6 +124,10 @@ class FakeSlack:
             for c in self.calls_to("chat.postMessage")
             if channel is None or c.body.get("channel") == channel
         ]
+
+    def updated(self, channel: str) -> list[Call]:
+        """Successful chat.update calls in one channel."""
+        return [c for c in self.calls_to("chat.update") if c.body.get("channel") == channel]
 
     def responses(self, name: str) -> list[Call]:
         return [c for c in self.calls_to("respond") if c.body.get("__name__") == name]
@@ -176,7 +183,11 @@ class FakeSlack:
         if method in MESSAGE_METHODS and call.body.get("channel") in self.foreign_dms:
             call.error = "channel_not_found"
             return web.json_response({"ok": False, "error": call.error})
-        return web.json_response(self._answer(method, call.body))
+        if method in MESSAGE_METHODS and call.body.get("channel") in self.not_member:
+            call.error = "not_in_channel"
+            return web.json_response({"ok": False, "error": call.error})
+        call.answer = self._answer(method, call.body)
+        return web.json_response(call.answer)
 
     def _posted(self, body: dict[str, Any], ts: str) -> dict[str, Any]:
         """A message posted: kept in its channel's history, as conversations.history shows it."""

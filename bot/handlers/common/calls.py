@@ -13,20 +13,43 @@ from bot.handlers.common.who import Who
 
 
 async def typed(
-    core: Core, who: Who, text: str, *, transport: str, private: bool = True
+    core: Core,
+    who: Who,
+    text: str,
+    *,
+    transport: str,
+    private: bool = True,
+    place: str | None = None,
 ) -> list[Reply]:
-    """A line `who` typed: a command, or an answer in their conversation."""
+    """A line `who` typed: a command, or an answer in their conversation; `place` is where
+    (a channel or group), for what is shown to everyone there."""
     return await asyncio.to_thread(
-        core.handle_text, person_id=who.id, text=text, transport=transport, private=private
+        core.handle_text,
+        person_id=who.id,
+        text=text,
+        transport=transport,
+        private=private,
+        place=place,
     )
 
 
 async def pressed(
-    core: Core, who: Who, action: str, *, transport: str, private: bool = True
+    core: Core,
+    who: Who,
+    action: str,
+    *,
+    transport: str,
+    private: bool = True,
+    place: str | None = None,
 ) -> list[Reply]:
-    """A button `who` pressed."""
+    """A button `who` pressed (in `place`, a channel or group, if given)."""
     return await asyncio.to_thread(
-        core.handle_action, person_id=who.id, action=action, transport=transport, private=private
+        core.handle_action,
+        person_id=who.id,
+        action=action,
+        transport=transport,
+        private=private,
+        place=place,
     )
 
 

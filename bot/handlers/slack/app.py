@@ -6,7 +6,8 @@ worker thread (`common.calls`), and renders the replies (`render`, sent by `send
 answers go:
 
 - a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
-  personal details never reach a channel;
+  personal details never reach a channel; in a channel, the scan's messages for everyone
+  (`to_place`) are posted or edited there (`sending.answer_in_place`, `common.places`);
 - a button: the bot's direct message with the person when pressed there, else ephemeral (a
   button in an ephemeral answer, also one in a direct message between two people), else the
   person's direct message (a button in the App Home);
@@ -31,13 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
@@ -54,8 +52,10 @@ from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
 from bot.handlers.common.failures import FAILED, UNAVAILABLE, tell_failure, unavailable
+from bot.handlers.common.places import for_the_place
 from bot.handlers.common.who import Who, who_by_slack
 from bot.handlers.slack import inbound, modals
+from bot.handlers.slack.bolt import bolt_app
 from bot.handlers.slack.files import SlackFiles
 from bot.handlers.slack.inbound import (
     ButtonPress,
@@ -66,7 +66,7 @@ from bot.handlers.slack.inbound import (
 )
 from bot.handlers.slack.modals import CONVERSATION_WORDS, SlackModals
 from bot.handlers.slack.render import ACTION_PREFIX, LEAVER_CALLBACK, PLACEMENT_CALLBACK, home_view
-from bot.handlers.slack.sending import SlackSender
+from bot.handlers.slack.sending import SlackSender, is_direct, slack_place
 from bot.handlers.slack.services import SlackServices
 from bot.logs import log_failure
 
@@ -76,7 +76,6 @@ log = logging.getLogger(__name__)
 TRANSPORT = "slack"
 # Every command of the core's table, in its order (manifest.yml lists the same; a test checks)
 SLASH_COMMANDS: tuple[str, ...] = tuple(COMMANDS)
-BOLT_TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # what AsyncApp reads when not given a token
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 PLACED_ACTION = "placed:"  # the Placement button: opens the placement modal
 
@@ -104,20 +103,14 @@ class SlackBot:
             session=self.services.session,
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
         )
-        self.sender = SlackSender(self.client, self.services)
+        self.sender = SlackSender(self.client, self.services, core.engine)
         self.files = SlackFiles(
             core, self.client, self.services, token=token, api_url=settings.slack_api_url
         )
         self.modals = SlackModals(core, self.client, self.sender)
         secret = settings.slack_signing_secret
         self.signing_secret = secret.get_secret_value() if secret else None
-        with _bolt_not_reading_the_token():
-            self.app = AsyncApp(
-                name="vangnet",
-                client=self.client,
-                signing_secret=secret.get_secret_value() if secret else "",
-                process_before_response=False,
-            )
+        self.app = bolt_app(self.client, secret.get_secret_value() if secret else "")
         self._register()
 
     def _register(self) -> None:
@@ -222,10 +215,19 @@ class SlackBot:
                 event.trigger_id, who, event.text, tell, user=event.user
             )
             return
-        replies = await calls.typed(self.core, who, event.line, transport=TRANSPORT)
+        place = None if is_direct(event.channel) else slack_place(event.channel)
+        private = place is None or not for_the_place(command=event.name)
+        replies = await calls.typed(
+            self.core, who, event.line, transport=TRANSPORT, private=private, place=place
+        )
         conversation = starts_conversation(event.name) and event.name in who.commands
         if conversation and not any(r.error for r in replies):
             await self.sender.send_all(event.user, replies)
+            return
+        if place is not None:
+            await self.sender.answer_in_place(
+                event.channel, replies, user=event.user, t=who.t, tell=tell
+            )
             return
         await tell(replies)
 
@@ -269,9 +271,21 @@ class SlackBot:
             ref = event.action.removeprefix(PLACED_ACTION)
             await self.modals.open_placement(event.trigger_id, who, ref, tell, user=event.user)
             return
-        replies = await calls.pressed(self.core, who, event.action, transport=TRANSPORT)
+        channel = event.channel or ""  # "" in a view
+        place = slack_place(channel) if channel and not is_direct(channel) else None
+        replies = await calls.pressed(
+            self.core,
+            who,
+            event.action,
+            transport=TRANSPORT,
+            private=place is None or not for_the_place(action=event.action),
+            place=place,
+        )
         if continues_in_private(event.action):
             await self.sender.send_all(event.user, replies)
+            return
+        if place is not None:
+            await self.sender.answer_in_place(channel, replies, user=event.user, t=who.t, tell=tell)
             return
         await tell(replies)
 
@@ -372,19 +386,6 @@ class SlackBot:
             log.info("slack: an empty direct message")
             return
         await tell(await calls.typed(self.core, who, event.text, transport=TRANSPORT))
-
-
-@contextmanager
-def _bolt_not_reading_the_token() -> Iterator[None]:
-    """bolt reads SLACK_BOT_TOKEN from the environment by itself; given our client as well, it
-    warns at every start that the token will be unused. The client carries the token (read by
-    Settings, from the environment or .env), so bolt is built without that variable in view."""
-    token = os.environ.pop(BOLT_TOKEN_VARIABLE, None)
-    try:
-        yield
-    finally:
-        if token is not None:
-            os.environ[BOLT_TOKEN_VARIABLE] = token
 
 
 def _known(name: str) -> str:

@@ -5,26 +5,57 @@ direct message (a "D" channel) everything may be shown; anywhere else a personal
 to the person's direct message instead, with a short note where it would have been. An
 ephemeral answer (through a response_url) is only seen by the person it answers, so it
 counts as a private place.
+
+Messages for everyone in a channel (`Reply.to_place`: a scan's voting message, its results)
+are posted there; one with `updates` is posted once and then edited (chat.update) under its
+key, which the database remembers (`common.places`). Edits of one message are coalesced:
+while one waits for the channel's pace (one message a second), newer states replace it, and
+only the last is sent; never one new message per vote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
 
 from bot.core.i18n import Translator
 from bot.core.messaging.delivery import SENDING
 from bot.core.replies import Reply
+from bot.handlers.common import places
 from bot.handlers.common.privacy import place
 from bot.handlers.slack.render import SlackMessage, render
 from bot.handlers.slack.services import SlackServices
+
+log = logging.getLogger(__name__)
 
 RESPONSE_URL_USES = 5  # Slack accepts at most five answers through one response_url
 # Message metadata tagging what the outbox posted with its id, to find it after a crash
 OUTBOX_EVENT = "vangnet_outbox"
 HISTORY_LOOKBACK = 100  # recent messages of the direct message looked through
+NOT_IN_CHANNEL = "not_in_channel"
+
+
+class NotInChannel(Exception):
+    """The bot cannot post in the channel: it must be invited first."""
+
+
+@dataclass(frozen=True)
+class _Edit:
+    channel: str
+    ts: str
+    message: SlackMessage
+
+
+def slack_place(channel: str) -> str:
+    """The core's name of a Slack channel as a place."""
+    return f"slack:{channel}"
 
 
 def is_direct(channel: str) -> bool:
@@ -33,9 +64,14 @@ def is_direct(channel: str) -> bool:
 
 
 class SlackSender:
-    def __init__(self, client: AsyncWebClient, services: SlackServices) -> None:
+    def __init__(
+        self, client: AsyncWebClient, services: SlackServices, engine: Engine | None = None
+    ) -> None:
         self.client = client
         self.services = services
+        self.engine = engine  # where the messages updated in place are remembered
+        self._edits: dict[str, _Edit] = {}  # key → the latest state not yet shown
+        self._editing: dict[str, asyncio.Task[None]] = {}  # key → the task showing it
 
     async def dm_channel(self, user: str) -> str:
         known = self.services.dm_channels.get(user)
@@ -94,6 +130,108 @@ class SlackSender:
                 filename="chart.png",
                 title=reply.image_title or "chart",
             )
+
+    async def answer_in_place(
+        self,
+        channel: str,
+        replies: Sequence[Reply],
+        *,
+        user: str,
+        t: Translator,
+        tell: Callable[[list[Reply]], Awaitable[None]],
+    ) -> None:
+        """Replies to what `user` typed or pressed in `channel`: those for everyone there are
+        posted in it (or edit the message they update), the rest go to `user` alone (`tell`),
+        and so does the request to invite the bot when it is not a member of the channel."""
+        own = [r for r in replies if not r.to_place]
+        public = [r for r in replies if r.to_place]
+        if own:
+            await tell(own)
+        if not public:
+            return
+        try:
+            await self.to_place(channel, public, user=user, t=t)
+        except NotInChannel:
+            log.info("slack: not a member of a channel where a message was due")
+            text = t(
+                "I am not a member of this channel, so I cannot post here. "
+                "Invite me with /invite @Vangnet, then try again."
+            )
+            await tell([Reply(text=text, error=True)])
+
+    async def to_place(
+        self, channel: str, replies: Sequence[Reply], *, user: str, t: Translator
+    ) -> None:
+        """Replies for everyone in `channel`: posted there, or (with `updates`) the message
+        shown under that key edited. The privacy rule holds: a personal reply never goes in a
+        channel. Raises NotInChannel when the bot is not a member of it."""
+        placed = place(replies, private_here=is_direct(channel), t=t)
+        try:
+            for reply in placed.here:
+                if reply.updates is not None and self.engine is not None:
+                    await self._show_updated(channel, reply.updates, reply)
+                else:
+                    await self._post(channel, [reply])
+        except SlackApiError as problem:
+            if problem.response.get("error") == NOT_IN_CHANNEL:
+                raise NotInChannel(channel) from problem
+            raise
+        if placed.private:
+            await self._post(await self.dm_channel(user), placed.private)
+
+    async def _show_updated(self, channel: str, key: str, reply: Reply) -> None:
+        assert self.engine is not None
+        where = slack_place(channel)
+        ref = await asyncio.to_thread(places.shown_at, self.engine, key, where)
+        message = render(reply)[0]  # an edit cannot add messages: one page
+        if ref is not None:
+            ref_channel, _, ref_ts = ref.partition(":")
+            self._edit_later(key, _Edit(ref_channel, ref_ts, message))
+            return
+        async with self.services.pacer.slot(channel):
+            response = await self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks_json()
+            )
+        self.services.metrics.sent.inc()
+        ts = response.get("ts")
+        if isinstance(ts, str):
+            await asyncio.to_thread(places.remember, self.engine, key, where, f"{channel}:{ts}")
+        await self._upload_image(channel, reply)
+
+    def _edit_later(self, key: str, edit: _Edit) -> None:
+        """Show `edit` as soon as the channel's pace allows; a newer state for the same key
+        that comes meanwhile replaces it (the last state wins)."""
+        self._edits[key] = edit
+        running = self._editing.get(key)
+        if running is None or running.done():
+            self._editing[key] = asyncio.create_task(self._edit_until_shown(key))
+
+    async def _edit_until_shown(self, key: str) -> None:
+        try:
+            while (edit := self._edits.pop(key, None)) is not None:
+                async with self.services.pacer.slot(edit.channel):
+                    edit = self._edits.pop(key, edit)  # what came while waiting wins
+                    try:
+                        await self.client.chat_update(
+                            channel=edit.channel,
+                            ts=edit.ts,
+                            text=edit.message.text,
+                            blocks=edit.message.blocks_json(),
+                        )
+                    except SlackApiError as problem:
+                        log.warning(
+                            "slack: a message could not be updated: %s",
+                            problem.response.get("error"),
+                        )
+                        continue
+                self.services.metrics.sent.inc()
+        finally:
+            self._editing.pop(key, None)
+
+    async def flush(self) -> None:
+        """Wait until every edit waiting for its turn is shown (before stopping)."""
+        while self._editing:
+            await asyncio.gather(*list(self._editing.values()), return_exceptions=True)
 
     async def send(self, user: str, reply: Reply) -> str | None:
         """One reply to a person's direct message: the outbox's way out. Returns where the

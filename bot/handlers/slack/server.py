@@ -177,6 +177,8 @@ class SlackTransport:
                 await asyncio.wait_for(self.delivery, timeout=30)
             except (TimeoutError, asyncio.CancelledError):
                 log.warning("slack: the delivery loop did not finish in time")
+        if self.bot is not None:
+            await self.bot.sender.flush()  # the edits still waiting for their turn
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         if self.services is not None:

@@ -1,0 +1,50 @@
+"""Messages for everyone in a place (a channel, a group): which commands and buttons speak to
+the place, and which platform message shows a reply that is updated in place.
+
+A command of the scan typed in a channel, or a button of its messages pressed there, is
+handled for that place: the core gets the place and is told the place is not private, so
+what belongs in the private chat (the facilitator's form) goes there through the outbox.
+Other commands typed in a channel are answered to the caller alone, as a private place.
+
+A reply with `updates` ("scan:12:f3") is one message that changes (a count of votes): the
+first time it is posted, and where it was posted is kept here (the `place_message` table),
+so that later replies with the same key edit that message, also after a restart and on
+another instance.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.core import clock
+from bot.store.db import session_scope
+from bot.store.models import PlaceMessage
+
+PLACE_COMMANDS = frozenset({"scan"})  # commands whose replies are for the place
+PLACE_BUTTONS = frozenset({"sv", "sp", "sc"})  # a mark, a point vote, a point chosen
+
+
+def for_the_place(*, command: str | None = None, action: str | None = None) -> bool:
+    """Whether the command (its name) or the button (its action) is handled for the place."""
+    if command is not None:
+        return command.casefold() in PLACE_COMMANDS
+    return action is not None and action.partition(":")[0] in PLACE_BUTTONS
+
+
+def shown_at(engine: Engine, key: str, place: str) -> str | None:
+    """The platform's reference of the message showing `key` in `place`, if one was posted."""
+    with session_scope(engine) as session:
+        row = session.get(PlaceMessage, key)
+        return row.platform_ref if row is not None and row.place == place else None
+
+
+def remember(engine: Engine, key: str, place: str, platform_ref: str) -> None:
+    """The message showing `key` in `place` is `platform_ref` from now on."""
+    with session_scope(engine) as session:
+        row = session.get(PlaceMessage, key)
+        if row is None:
+            row = PlaceMessage(
+                key=key, place=place, platform_ref=platform_ref, updated_at=clock.now()
+            )
+        row.place, row.platform_ref, row.updated_at = place, platform_ref, clock.now()
+        session.add(row)
