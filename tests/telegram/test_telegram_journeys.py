@@ -1,0 +1,80 @@
+"""Journeys of product.md on Telegram, end to end: python-telegram-bot's Application served by
+`serve(...)` against the fake Bot API (guided intake, transfer, digest, a long /leavers)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.core.app import Core
+from bot.store.db import make_engine, session_scope
+from bot.store.models import Case
+from tests.telegram import factories as tg
+from tests.telegram.fake_telegram import FakeTelegram, Shown, eventually
+from tests.telegram.rig import bot_said, running, telegram_settings, texts
+
+SARA, HENK, ANNA, FATIMA, RUBEN = 1003, 1004, 1001, 1002, 1005
+
+
+def last_with_buttons(fake: FakeTelegram, chat_id: int) -> Shown:
+    return [m for m in fake.chat_view(chat_id) if m.from_bot and m.buttons][-1]
+
+
+async def press(fake: FakeTelegram, chat_id: int, label: str) -> None:
+    """The user presses the button labelled `label` on the bot's latest message with buttons,
+    and Telegram answers the callback query."""
+    shown = last_with_buttons(fake, chat_id)
+    data = shown.button(label)["callback_data"]
+    answered = len(fake.callback_answers())
+    fake.push_update(tg.callback_query(chat_id, data, message=shown.message))
+    await eventually(lambda: len(fake.callback_answers()) > answered)
+
+
+async def answer(fake: FakeTelegram, chat_id: int, text: str, then: str) -> None:
+    """The user types `text`; wait until the bot says `then`."""
+    before = len(texts(fake, chat_id))
+    fake.push_update(tg.private_message(chat_id, text))
+    await eventually(lambda: len(texts(fake, chat_id)) > before)
+    await bot_said(fake, chat_id, then)
+
+
+async def test_the_guided_intake_with_typed_answers_and_buttons_survives_a_restart(
+    live_core: Core, fake_telegram: FakeTelegram
+) -> None:
+    fake = fake_telegram
+    settings = telegram_settings(fake)
+    async with running(live_core, settings, fake):
+        await answer(fake, SARA, "/leaver", "eigen kenmerk")
+        await answer(fake, SARA, "AB12", "In welke gemeente")
+        await answer(fake, SARA, "Zwolle", "Welk onderwijs")
+        await press(fake, SARA, "Praktijkonderwijs")
+        await bot_said(fake, SARA, "tussentijdse uitvaller")
+    # the bot restarts: a new Application and core on the same database
+    restarted = Core(
+        engine=make_engine(live_core.engine.url.render_as_string(hide_password=False)),
+        region=live_core.region,
+        default_language="nl",
+    )
+    try:
+        async with running(restarted, telegram_settings(fake), fake):
+            await press(fake, SARA, "nee")
+            await answer(fake, SARA, "juni 2027", "geboortejaar")
+            await press(fake, SARA, "Overslaan")
+            await press(fake, SARA, "werk")
+            await press(fake, SARA, "geweigerd")
+            summary = last_with_buttons(fake, SARA)
+            assert "AB12" in summary.text and "Zwolle" in summary.text
+            await press(fake, SARA, "Bevestigen")
+            done = await bot_said(fake, SARA, "aangemeld als casus")
+        with session_scope(restarted.engine) as session:
+            (case,) = session.exec(select(Case)).all()
+            assert (case.student_ref, case.school_id) == ("AB12", "brug")
+            assert case.ref in done
+    finally:
+        restarted.engine.dispose()
+    assert not refused(fake)
+
+
+def refused(fake: FakeTelegram) -> list[str]:
+    """What Telegram refused, but for the long poll an old Application left waiting when it
+    stopped, ended by the next one's getUpdates (409 Conflict)."""
+    return [f"{c.method}: {c.description}" for c in fake.failed() if c.method != "getUpdates"]
