@@ -8,6 +8,7 @@ from sqlmodel import select
 from bot.core.app import Core
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case
+from tests.factories import make_leaver
 from tests.telegram import factories as tg
 from tests.telegram.fake_telegram import FakeTelegram, Shown, eventually
 from tests.telegram.rig import bot_said, running, telegram_settings, texts
@@ -78,3 +79,36 @@ def refused(fake: FakeTelegram) -> list[str]:
     """What Telegram refused, but for the long poll an old Application left waiting when it
     stopped, ended by the next one's getUpdates (409 Conflict)."""
     return [f"{c.method}: {c.description}" for c in fake.failed() if c.method != "getUpdates"]
+
+
+def cards_for(fake: FakeTelegram, chat_id: int, ref: str) -> list[Shown]:
+    """The bot's messages in the chat about case `ref` that offer to claim it."""
+    return [
+        m
+        for m in fake.chat_view(chat_id)
+        if m.from_bot and ref in m.text and any("Claimen" in b for b in m.button_texts)
+    ]
+
+
+async def test_a_transfer_by_command_and_by_buttons_reaches_the_receiving_brokers(
+    live_core: Core, polling: FakeTelegram
+) -> None:
+    fake = polling
+    for chat in (HENK, FATIMA, RUBEN, SARA):
+        fake.add_private_chat(chat)
+    first = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
+    second = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
+    await answer(fake, HENK, f"/transfer {first.ref} Zwolle", f"Casus {first.ref} is overgedragen")
+    await eventually(lambda: bool(cards_for(fake, FATIMA, first.ref)))  # Wim is on Slack only
+
+    await answer(fake, HENK, f"/case {second.ref}", second.ref)
+    await press(fake, HENK, "Overdragen")
+    await bot_said(fake, HENK, "Naar welke gemeente")
+    await press(fake, HENK, "Raalte")
+    await bot_said(fake, HENK, f"Casus {second.ref} is overgedragen")
+    await eventually(lambda: bool(cards_for(fake, RUBEN, second.ref)))
+    assert not cards_for(fake, RUBEN, first.ref) and not cards_for(fake, FATIMA, second.ref)
+    with session_scope(live_core.engine) as session:
+        moved = {c.ref: c.responsible_municipality_code for c in session.exec(select(Case))}
+    assert moved == {first.ref: "GM0193", second.ref: "GM0177"}
+    assert not refused(fake)
