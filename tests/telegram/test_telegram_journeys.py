@@ -6,11 +6,13 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.core.app import Core
+from bot.core.vocab import CaseState
+from bot.store import queries
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case
 from tests.factories import make_leaver
 from tests.telegram import factories as tg
-from tests.telegram.fake_telegram import FakeTelegram, Shown, eventually
+from tests.telegram.fake_telegram import FakeTelegram, Shown, eventually, utf16_len
 from tests.telegram.rig import bot_said, running, telegram_settings, texts
 
 SARA, HENK, ANNA, FATIMA, RUBEN = 1003, 1004, 1001, 1002, 1005
@@ -111,4 +113,30 @@ async def test_a_transfer_by_command_and_by_buttons_reaches_the_receiving_broker
     with session_scope(live_core.engine) as session:
         moved = {c.ref: c.responsible_municipality_code for c in session.exec(select(Case))}
     assert moved == {first.ref: "GM0193", second.ref: "GM0177"}
+    assert not refused(fake)
+
+
+async def test_the_digest_comes_as_a_photo_with_a_short_caption_and_its_text(
+    live_core: Core, polling: FakeTelegram
+) -> None:
+    fake = polling
+    fake.add_private_chat(ANNA)
+    places = [m.name for m in live_core.region.municipalities]
+    states = [CaseState.forecast, CaseState.due, CaseState.claimed, CaseState.lost]
+    for place in places:  # four states in every municipality: more than a caption holds
+        refs = [make_leaver(live_core, home_municipality=place).ref for _ in states]
+        with session_scope(live_core.engine) as session:
+            for ref, state in zip(refs, states, strict=True):
+                case = queries.case_by_ref(session, ref=ref)
+                assert case is not None
+                case.state = state
+    fake.push_update(tg.private_message(ANNA, "/digest"))
+    await bot_said(fake, ANNA, "Verbeteragenda")
+    photo, *after = fake.sent_messages(ANNA)
+    assert photo.kind == "photo" and photo.content and photo.content.startswith(b"\x89PNG")
+    assert 0 < utf16_len(photo.text) <= 1024  # the chart's title
+    assert after and all(m.kind == "text" for m in after)
+    text = "\n".join(m.text for m in after)
+    assert "Weekoverzicht Regio Zwolle (demo)" in text
+    assert all(f"{place}: 1 verwacht · 1 te claimen · 1 " in text for place in places), text
     assert not refused(fake)
