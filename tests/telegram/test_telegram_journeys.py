@@ -140,3 +140,24 @@ async def test_the_digest_comes_as_a_photo_with_a_short_caption_and_its_text(
     assert "Weekoverzicht Regio Zwolle (demo)" in text
     assert all(f"{place}: 1 verwacht · 1 te claimen · 1 " in text for place in places), text
     assert not refused(fake)
+
+
+async def test_sixty_leavers_come_in_pages_each_ref_once_and_more_pages_by_button(
+    live_core: Core, polling: FakeTelegram
+) -> None:
+    fake = polling
+    student_refs = [f"<i>&amp; 😀 {n:02d} " + "x" * 20 for n in range(60)]  # 40 characters
+    refs = [make_leaver(live_core, student_ref=s).ref for s in student_refs]
+    fake.push_update(tg.private_message(SARA, "/leavers"))
+    await bot_said(fake, SARA, "Pagina 1 van 4")
+    for page in (2, 3, 4):
+        await press(fake, SARA, "Meer")
+        await bot_said(fake, SARA, f"Pagina {page} van 4")
+    pages = [m for m in fake.sent_messages(SARA) if "Uitstromers in jouw overzicht" in m.text]
+    assert len(pages) == 4
+    assert all(utf16_len(m.text) <= 4096 for m in pages)
+    assert [m.button_texts[-1] == "Meer" for m in pages] == [True, True, True, False]
+    shown = "\n".join(m.text for m in pages)
+    assert all(shown.count(f"{ref} · ") == 1 for ref in refs)
+    assert all(shown.count(s.strip()) == 1 for s in student_refs)  # literally, escaped
+    assert not refused(fake)
