@@ -18,10 +18,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import Engine
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.core.app import Core
+from bot.core.directory import sync_region
+from bot.region import Region
+from bot.store.db import session_scope
 from tests.telegram.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.telegram.rig import running, telegram_settings
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +59,18 @@ def telegram_bot(fake: FakeTelegram, token: str = DEFAULT_TOKEN) -> Bot:
 async def bot(fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
     async with telegram_bot(fake_telegram) as ptb_bot:
         yield ptb_bot
+
+
+@pytest.fixture
+def live_core(engine: Engine, region: Region) -> Core:
+    """A Dutch core on the test database with the demo region (real clock: PTB needs one)."""
+    with session_scope(engine) as session:
+        sync_region(session, region)
+    return Core(engine=engine, region=region, default_language="nl")
+
+
+@pytest.fixture
+async def polling(live_core: Core, fake_telegram: FakeTelegram) -> AsyncIterator[FakeTelegram]:
+    """Vangnet's Telegram transport polling the fake."""
+    async with running(live_core, telegram_settings(fake_telegram), fake_telegram):
+        yield fake_telegram

@@ -45,3 +45,24 @@ async def running(core: Core, settings: Settings, fake: FakeTelegram) -> AsyncIt
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=15)
+
+
+def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
+    """What the bot shows in a chat now (edits applied), oldest first."""
+    return [m.text for m in fake.chat_view(chat_id) if m.from_bot]
+
+
+async def bot_said(fake: FakeTelegram, chat_id: int, words: str) -> str:
+    """Wait until the bot shows `words` in the chat; the last such message."""
+    found: list[str] = []
+
+    def check() -> bool:
+        found[:] = [t for t in texts(fake, chat_id) if words in t]
+        return bool(found)
+
+    try:
+        await eventually(check)
+    except AssertionError:
+        said = texts(fake, chat_id)
+        raise AssertionError(f"the bot never said {words!r}; it said {said}") from None
+    return found[-1]

@@ -3,59 +3,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.core import clock
 from bot.core.app import Core
-from bot.core.directory import sync_region
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.handlers.common.files import MAX_CSV_BYTES
 from bot.handlers.telegram.server import WEBHOOK_PATH
-from bot.region import Region
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Invite, OutboxMessage, Person
 from tests.factories import make_leaver
 from tests.telegram import factories as tg
 from tests.telegram.fake_telegram import FakeTelegram, eventually, post_webhook
-from tests.telegram.rig import running, telegram_settings
+from tests.telegram.rig import bot_said, running, telegram_settings, texts
 
 SARA, HENK, ANNA, STRANGER = 1003, 1004, 1001, 777
 GROUP = -1001234
-
-
-@pytest.fixture
-def live_core(engine: Engine, region: Region) -> Core:
-    with session_scope(engine) as session:
-        sync_region(session, region)
-    return Core(engine=engine, region=region, default_language="nl")
-
-
-@pytest.fixture
-async def polling(live_core: Core, fake_telegram: FakeTelegram) -> AsyncIterator[FakeTelegram]:
-    async with running(live_core, telegram_settings(fake_telegram), fake_telegram):
-        yield fake_telegram
-
-
-def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
-    return [m.text for m in fake.chat_view(chat_id) if m.from_bot]
-
-
-async def bot_said(fake: FakeTelegram, chat_id: int, words: str) -> str:
-    found: list[str] = []
-
-    def check() -> bool:
-        found[:] = [t for t in texts(fake, chat_id) if words in t]
-        return bool(found)
-
-    await eventually(check)
-    return found[-1]
 
 
 async def test_start_registers_commands_and_a_stranger_gets_only_the_refusal(
