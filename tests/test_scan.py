@@ -281,3 +281,99 @@ def test_the_regions_own_figures_stand_beside_continuity_in_guidance(core: Core)
     )
     factor_9 = voting(shown[-2])
     assert not any(line.startswith("Our figures") for line in factor_9.lines)
+
+
+# --- marking ahead: /scan start async DAYS ------------------------------------------------------
+
+
+def dm_vote(core: Core, person: str, action: str) -> list[Reply]:
+    """A mark button pressed in the person's own direct message, not in the channel."""
+    return core.handle_action(person_id=person, action=action, transport="test", private=True)
+
+
+def ahead_buttons(core: Core, person: str) -> list[str]:
+    """The mark buttons of the last question the person got ahead by direct message."""
+    asked = [m for m in inbox(core, person, kind="scan_ahead") if m.payload["buttons"]]
+    return [b["action"] for b in asked[-1].payload["buttons"]]
+
+
+def test_scan_start_async_refuses_bad_days_and_changes_nothing(core: Core) -> None:
+    for bad in ("async", "async 0", "async 15", "async twee", "later 3"):
+        refused = scan(core, "anna", f"/scan start {bad}")
+        assert len(refused) == 1 and refused[0].error and not refused[0].to_place
+        assert "/scan start async DAYS to mark ahead for 1 to 14 days" in refused[0].text
+    assert "No scan is open here" in scan(core, "anna", "/scan results")[0].text
+
+
+def test_marks_given_ahead_by_direct_message_count_in_the_meeting(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    opened = scan(core, "anna", "/scan start async 4")
+    text = all_text(opened)
+    assert "opens the scan with marking ahead until" in text
+    assert not any(r.buttons for r in opened)  # no voting in the channel yet
+    told = next(r for r in opened if not r.to_place)
+    assert "No participants are named for this scan yet" in told.text
+    # each participant named gets the questions in a direct message, beginning with the warm-up
+    for person, group in (("wim", "school"), ("fatima", "care"), ("bram", "other")):
+        named = scan(core, "anna", f"/scan group {person} {group}")
+        assert any("gets the questions to mark ahead" in r.text for r in named)
+    assert inbox(core, "lotte", kind="scan_ahead") == []
+    sent = inbox(core, "wim", kind="scan_ahead")
+    assert "invites you to give your marks" in sent[0].payload["text"]
+    assert sent[1].payload["title"] == "Warm-up question"
+    assert [b["label"] for b in sent[1].payload["buttons"]] == [str(n) for n in range(1, 11)]
+    # a mark from the direct message is counted; the next question follows
+    answer, following = dm_vote(core, "wim", ahead_buttons(core, "wim")[6])  # warm-up: 7
+    assert "Your mark 7 is recorded" in answer.text and not answer.to_place
+    assert "Factor 1 of 15" in (following.title or "") and not following.to_place
+    factor_1 = [b.action for b in following.buttons]
+    dm_vote(core, "wim", factor_1[3])  # factor 1: 4
+    changed = dm_vote(core, "wim", factor_1[8])  # changed to 9 before the deadline
+    assert "Your mark is now 9" in changed[0].text
+    dm_vote(core, "fatima", ahead_buttons(core, "fatima")[4])  # warm-up: 5
+    # someone not named for this scan cannot mark ahead
+    stranger = dm_vote(core, "lotte", factor_1[2])
+    assert stranger[0].error and "Only the participants named" in stranger[0].text
+    # halfway (two of four days) each participant who has not given every mark is reminded once
+    frozen.shift(timedelta(days=1, hours=23))
+    run_sweep(core)
+    assert [m for m in inbox(core, "bram", kind="scan_ahead") if "Reminder" in str(m.payload)] == []
+    frozen.shift(timedelta(hours=1))
+    run_sweep(core)
+    reminded = [m for m in inbox(core, "wim", kind="scan_ahead") if "Reminder" in str(m.payload)]
+    assert len(reminded) == 1 and "You have given 2 of 16 marks" in reminded[0].payload["text"]
+    frozen.shift(timedelta(hours=12))
+    run_sweep(core)
+    for person in ("wim", "fatima", "bram"):
+        again = [m for m in inbox(core, person, kind="scan_ahead") if "Reminder" in str(m.payload)]
+        assert len(again) == 1, person
+    # the deadline moves the session on: no more marks ahead, the facilitator is told
+    frozen.shift(timedelta(days=2))
+    run_sweep(core)
+    late = dm_vote(core, "bram", ahead_buttons(core, "bram")[1])
+    assert late[0].error and "your mark was not recorded" in late[0].text
+    ended = inbox(core, "anna", kind="scan_ahead")
+    assert len(ended) == 1 and "0 of 3 participants gave all their marks" in str(ended[0].payload)
+    results = all_text(scan(core, "fatima", "/scan results"))
+    assert "Warm-up: average 6.0 · spread 1.0 · 2 votes" in results
+    assert "average 9.0 · spread 0.0 · 1 votes" in results  # factor 1: the changed mark
+    # the meeting continues live from the results: factor 1 with the mark given ahead
+    meeting = scan(core, "anna", "/scan next")
+    assert any(r.title == "Marks given ahead" and r.to_place for r in meeting)
+    message = voting(meeting)
+    assert "Factor 1 of 15" in (message.title or "") and "Votes so far: 1." in text_of(message)
+    _, shown = vote(core, "sara", mark(message, 5))
+    assert "Votes so far: 2." in text_of(shown)
+
+
+def test_the_facilitator_may_end_marking_ahead_early(core: Core) -> None:
+    scan(core, "anna", "/scan start async 3")
+    scan(core, "anna", "/scan group wim school")
+    dm_vote(core, "wim", ahead_buttons(core, "wim")[7])  # warm-up: 8
+    meeting = scan(core, "anna", "/scan next")
+    given = next(r for r in meeting if r.title == "Marks given ahead")
+    assert "Warm-up: average 8.0 · spread 0.0 · 1 votes" in given.lines
+    assert "Factor 1 of 15" in (voting(meeting).title or "")
+    late = dm_vote(core, "wim", ahead_buttons(core, "wim")[2])
+    assert late[0].error and "your mark was not recorded" in late[0].text

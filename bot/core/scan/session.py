@@ -10,6 +10,8 @@ actions and schedules the follow-up. Replies with `to_place` are for everyone in
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import select
 
 from bot.core import clock
@@ -18,7 +20,7 @@ from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
-from bot.core.scan import agenda, results, votes
+from bot.core.scan import agenda, ahead, results, votes
 from bot.core.scan.model import ScanContent
 from bot.core.vocab import Role
 from bot.store.models import ScanFacilitator, ScanParticipant, ScanPoint, ScanSession
@@ -100,8 +102,7 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         raise Refused(ctx.t("Start a scan in the channel or group where it takes place."))
     if not may_facilitate(ctx):
         raise Refused(ctx.t("Only the coordinator, or a facilitator they named, can start a scan."))
-    if args:
-        raise Refused(ctx.t("Use: /scan start"))
+    days = ahead.days_of(ctx, args) if args else None
     scan = ScanSession(
         place=ctx.place,
         open_place=ctx.place,
@@ -109,6 +110,9 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         facilitator_id=ctx.actor.id,
         opened_at=clock.now(),
     )
+    if days is not None:
+        scan.mode, scan.stage = "async", "ahead"
+        scan.deadline = scan.opened_at + timedelta(days=days)
     new_id = insert_once(ctx.session, scan, unique=["open_place"])
     if new_id is None:
         raise Refused(
@@ -116,6 +120,8 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         )
     opened = ctx.session.get(ScanSession, new_id)
     assert opened is not None
+    if days is not None:
+        return _start_ahead(ctx, opened)
     t = votes.channel_t(opened)
     welcome = Reply(
         title=t("Participatiescan — {region}", region=ctx.region.region),
@@ -127,6 +133,31 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         to_place=True,
     )
     return [welcome, table_reply(ctx, opened), votes.voting_message(ctx, opened)]
+
+
+def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    ahead.schedule_end(ctx, scan)
+    t = votes.channel_t(scan)
+    welcome = Reply(
+        title=t("Participatiescan — {region}", region=ctx.region.region),
+        text=t(
+            "{name} opens the scan with marking ahead until {deadline}: the participants give "
+            "their marks in a direct message, and the meeting starts from the results. Nobody "
+            "sees who gave which mark.",
+            name=ctx.actor.name,
+            deadline=ahead.when(t, ctx, scan),
+        ),
+        to_place=True,
+    )
+    to_facilitator = Reply(
+        text=ctx.t(
+            "No participants are named for this scan yet. Name them now with "
+            "/scan group PERSON GROUP: each gets the questions in a direct message as soon as "
+            "they are named. At the deadline, or when you type /scan next, the meeting "
+            "continues here."
+        )
+    )
+    return [welcome, table_reply(ctx, scan), to_facilitator]
 
 
 def table_reply(ctx: Ctx, scan: ScanSession) -> Reply:
@@ -186,7 +217,11 @@ def name_participant(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
     existing.group_id = group_id
     ctx.session.add(existing)
     ctx.session.flush()
-    return [table_reply(ctx, scan)]
+    if not ahead.is_open(scan):
+        return [table_reply(ctx, scan)]
+    ahead.invite(ctx, scan, found[0])
+    sent = ctx.t("{name} gets the questions to mark ahead in a direct message.", name=found[0].name)
+    return [table_reply(ctx, scan), Reply(text=sent)]
 
 
 def close(ctx: Ctx, scan: ScanSession) -> list[Reply]:
@@ -203,6 +238,8 @@ def next_step(ctx: Ctx, scan: ScanSession) -> list[Reply]:
     replies: list[Reply] = []
     if scan.stage == "vote":
         replies += close(ctx, scan)
+    if scan.mode == "async" and scan.factor == 0 and scan.stage in ("ahead", "closed"):
+        replies += ahead.end(ctx, scan)  # the meeting starts from the marks given ahead
     content = votes.content_of(scan)
     theme = content.theme_of(scan.factor) if scan.factor else None
     if theme is not None and scan.stage == "closed" and theme.factors[-1].number == scan.factor:
@@ -290,10 +327,17 @@ def press_choose(ctx: Ctx, rest: str) -> list[Reply]:
     return choose(ctx, scan, factor)
 
 
+def _shown(scan: ScanSession, content: ScanContent) -> list[int]:
+    """The factors with results: those scanned so far; every one when marked ahead."""
+    if scan.mode == "async":
+        return ahead.questions(content)
+    return [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+
+
 def show_results(ctx: Ctx, scan: ScanSession) -> list[Reply]:
     t = votes.channel_t(scan)
     content = votes.content_of(scan)
-    numbers = [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+    numbers = _shown(scan, content)
     return [
         results.results_reply(ctx.session, t, scan, content, numbers, title=t("Results so far"))
     ]
@@ -317,7 +361,7 @@ def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
     scan.closed_at = clock.now()
     ctx.session.add(scan)
     ctx.session.flush()
-    numbers = [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+    numbers = _shown(scan, content)
     replies.append(
         results.results_reply(
             ctx.session, t, scan, content, numbers, title=t("Results of the scan")

@@ -127,10 +127,23 @@ def cast(ctx: Ctx, rest: str) -> list[Reply]:
     if scan is None:
         raise Refused(ctx.t("That button no longer works. Type /help."))
     content = content_of(scan)
-    if scan.state != "open" or scan.factor != factor or scan.stage != "vote":
-        raise Refused(ctx.t("Voting on this question is closed; your mark was not recorded."))
     if mark not in content.scale.marks:
         raise Refused(ctx.t("That button no longer works. Type /help."))
+    if scan.state == "open" and scan.stage == "ahead":
+        from bot.core.scan import ahead  # a mark given ahead, in a direct message
+
+        return ahead.cast(ctx, scan, factor, mark)
+    if scan.state != "open" or scan.factor != factor or scan.stage != "vote":
+        raise Refused(ctx.t("Voting on this question is closed; your mark was not recorded."))
+    if record(ctx, scan_id, factor, mark):
+        answer = ctx.t("Your mark {mark} is recorded. Only you see this.", mark=mark)
+    else:
+        answer = ctx.t("Your mark is now {mark}. Only you see this.", mark=mark)
+    return [Reply(text=answer), voting_message(ctx, scan)]
+
+
+def record(ctx: Ctx, scan_id: int, factor: int, mark: int) -> bool:
+    """The actor's mark for a factor, new (True) or changed (False)."""
     now = clock.now()
     vote = ScanVote(
         session_id=scan_id, factor=factor, person_id=ctx.actor.id, mark=mark, updated_at=now
@@ -147,10 +160,8 @@ def cast(ctx: Ctx, rest: str) -> list[Reply]:
         existing.updated_at = now
         ctx.session.add(existing)
         ctx.session.flush()
-        answer = ctx.t("Your mark is now {mark}. Only you see this.", mark=mark)
-    else:
-        answer = ctx.t("Your mark {mark} is recorded. Only you see this.", mark=mark)
-    return [Reply(text=answer), voting_message(ctx, scan)]
+        return False
+    return True
 
 
 # --- improvement points ------------------------------------------------------------------------
