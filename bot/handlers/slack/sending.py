@@ -8,9 +8,9 @@ counts as a private place.
 
 Messages for everyone in a channel (`Reply.to_place`: a scan's voting message, its results)
 are posted there; one with `updates` is posted once and then edited (chat.update) under its
-key, which the database remembers (`common.places`). Edits of one message are coalesced:
-while one waits for the channel's pace (one message a second), newer states replace it, and
-only the last is sent; never one new message per vote.
+key, which the database remembers (`common.places`). Edits of one message are coalesced
+(`common.edits`): while one waits for the channel's pace (one message a second), newer states
+replace it, and only the last is sent; never one new message per vote.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from bot.core.i18n import Translator
 from bot.core.messaging.delivery import SENDING
 from bot.core.replies import Reply
 from bot.handlers.common import places
+from bot.handlers.common.edits import LatestEdits
 from bot.handlers.common.privacy import place
 from bot.handlers.slack.render import SlackMessage, render
 from bot.handlers.slack.services import SlackServices
@@ -70,8 +71,7 @@ class SlackSender:
         self.client = client
         self.services = services
         self.engine = engine  # where the messages updated in place are remembered
-        self._edits: dict[str, _Edit] = {}  # key → the latest state not yet shown
-        self._editing: dict[str, asyncio.Task[None]] = {}  # key → the task showing it
+        self._edits = LatestEdits(services.pacer)  # edits of messages shown in channels
 
     async def dm_channel(self, user: str) -> str:
         known = self.services.dm_channels.get(user)
@@ -200,38 +200,28 @@ class SlackSender:
 
     def _edit_later(self, key: str, edit: _Edit) -> None:
         """Show `edit` as soon as the channel's pace allows; a newer state for the same key
-        that comes meanwhile replaces it (the last state wins)."""
-        self._edits[key] = edit
-        running = self._editing.get(key)
-        if running is None or running.done():
-            self._editing[key] = asyncio.create_task(self._edit_until_shown(key))
+        that comes meanwhile replaces it (the last state wins: `common.edits`)."""
 
-    async def _edit_until_shown(self, key: str) -> None:
-        try:
-            while (edit := self._edits.pop(key, None)) is not None:
-                async with self.services.pacer.slot(edit.channel):
-                    edit = self._edits.pop(key, edit)  # what came while waiting wins
-                    try:
-                        await self.client.chat_update(
-                            channel=edit.channel,
-                            ts=edit.ts,
-                            text=edit.message.text,
-                            blocks=edit.message.blocks_json(),
-                        )
-                    except SlackApiError as problem:
-                        log.warning(
-                            "slack: a message could not be updated: %s",
-                            problem.response.get("error"),
-                        )
-                        continue
-                self.services.metrics.sent.inc()
-        finally:
-            self._editing.pop(key, None)
+        async def update() -> None:
+            try:
+                await self.client.chat_update(
+                    channel=edit.channel,
+                    ts=edit.ts,
+                    text=edit.message.text,
+                    blocks=edit.message.blocks_json(),
+                )
+            except SlackApiError as problem:
+                log.warning(
+                    "slack: a message could not be updated: %s", problem.response.get("error")
+                )
+                return
+            self.services.metrics.sent.inc()
+
+        self._edits.show(key, edit.channel, update)
 
     async def flush(self) -> None:
         """Wait until every edit waiting for its turn is shown (before stopping)."""
-        while self._editing:
-            await asyncio.gather(*list(self._editing.values()), return_exceptions=True)
+        await self._edits.flush()
 
     async def send(self, user: str, reply: Reply) -> str | None:
         """One reply to a person's direct message: the outbox's way out. Returns where the

@@ -13,6 +13,10 @@ and routed:
   private chat; a command that starts a conversation continues in the private chat;
 - a button → the core's action, and the callback query always answered (with a short text
   when it failed); a Claim pressed on a card edits that card to show the case as it is now;
+- the scan in a group (`common.places`): replies for everyone there are posted in the group,
+  and one that updates a message (the count of votes) edits it (`sending.in_group`); a button
+  of the scan pressed there is answered to the presser alone in the callback query's answer
+  (their mark), never in the group;
 - a CSV document in the private chat → `files`, then the core's import.
 
 Anyone not in the directory gets the polite refusal and nothing else.
@@ -35,6 +39,7 @@ from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SeenEvents, SharedSeenEvents
+from bot.handlers.common.places import for_the_place
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_telegram
 from bot.handlers.telegram import callbacks, inbound
@@ -47,7 +52,7 @@ from bot.handlers.telegram.inbound import (
     StartWithPayload,
     Unsupported,
 )
-from bot.handlers.telegram.sending import TelegramSender
+from bot.handlers.telegram.sending import TelegramSender, telegram_place
 from bot.logs import log_failure
 from bot.store.db import session_scope
 
@@ -182,7 +187,7 @@ class TelegramBot:
             text=event.text,
             transport=TRANSPORT,
             private=False,
-            place=f"telegram:{event.chat_id}",
+            place=telegram_place(event.chat_id),
         )
         conversation = starts_conversation(event.command) and event.command in who.commands
         await self.answer_in_group(event.chat_id, event.user_id, who, replies, conversation)
@@ -208,7 +213,7 @@ class TelegramBot:
             except Forbidden:  # they never started a chat with the bot, or blocked it
                 log.info("telegram: cannot write privately to a person; asked to start a chat")
                 placed = place(replies, private_here=False, t=t, can_write_privately=False)
-        await self.sender.post(chat_id, placed.here)
+        await self.sender.in_group(chat_id, placed.here)
 
     async def _press(self, event: CallbackPress, who: Who | None) -> None:
         answer: str | None = None
@@ -231,7 +236,7 @@ class TelegramBot:
         action = await asyncio.to_thread(self._action_of, event.data)
         if action is None:
             return who.t("That button no longer works. Type /help.")
-        place_name = None if event.in_private else f"telegram:{event.chat_id}"
+        place_name = None if event.in_private else telegram_place(event.chat_id)
         replies = await asyncio.to_thread(
             self.core.handle_action,
             person_id=who.id,
@@ -245,11 +250,31 @@ class TelegramBot:
             if failed is None and action.split(":", 1)[0] == CLAIM:
                 await self._refresh_card(event, who, action.split(":", 1)[1])
             await self.sender.post(event.chat_id, replies)
+        elif for_the_place(action=action):
+            return await self._pressed_for_the_place(event, who, replies)
         else:
             await self.answer_in_group(
                 event.chat_id, event.user_id, who, replies, continues_in_private(action)
             )
         return failed.text if failed is not None else None
+
+    async def _pressed_for_the_place(
+        self, event: CallbackPress, who: Who, replies: Sequence[Reply]
+    ) -> str | None:
+        """A scan's button pressed in a group: what is for everyone there is shown in it; the
+        presser's own answer (their mark) is the callback query's answer, seen by them alone,
+        or, when it does not fit one, goes to their private chat."""
+        own = [r for r in replies if not r.to_place]
+        await self.answer_in_group(
+            event.chat_id, event.user_id, who, [r for r in replies if r.to_place]
+        )
+        if not own:
+            return None
+        answer = "\n".join(r.text for r in own)
+        if len(answer) <= MAX_ANSWER and all(_only_text(r) for r in own):
+            return answer
+        await self.answer_in_group(event.chat_id, event.user_id, who, own, all_private=True)
+        return None
 
     async def _refresh_card(self, event: CallbackPress, who: Who, ref: str) -> None:
         """The card whose Claim was pressed, shown as the case is now (who has it, no Claim)."""
@@ -260,3 +285,8 @@ class TelegramBot:
     def _action_of(self, data: str) -> str | None:
         with session_scope(self.core.engine) as session:
             return callbacks.action_of(session, data)
+
+
+def _only_text(reply: Reply) -> bool:
+    """Whether the reply is its text alone, so a callback query's answer can show it whole."""
+    return not (reply.title or reply.fields or reply.lines or reply.buttons or reply.image_png)

@@ -135,6 +135,7 @@ class TelegramTransport:
                 await asyncio.wait_for(self.delivery, timeout=30)
             except (TimeoutError, asyncio.CancelledError):
                 log.warning("telegram: the delivery loop did not finish in time")
+        await self.bot.sender.flush()  # the edits still waiting for their turn
         app = self.bot.app
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
