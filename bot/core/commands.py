@@ -365,7 +365,7 @@ _TABLE = (
     ),
     Command(
         "scan",
-        N_("/scan start | next | close | results | agenda | stop"),
+        N_("/scan start [async DAYS] | next | close | results | agenda | stop"),
         N_("the Participatiescan, run in a channel or group by its facilitator"),
         EVERYONE,
         scan_session.run,
