@@ -444,3 +444,12 @@ def test_back_off_starts_within_seconds_with_jitter_and_honours_retry_after(
 
     waits = (message.not_before - clock.now()).total_seconds()
     assert 17 <= waits < 18
+
+
+def test_the_claimants_own_card_says_they_own_it(core: Core) -> None:
+    from tests.factories import say
+
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    say(core, "wim", f"/claim {c.ref}")
+    (own,) = [m for m in outbox(core) if m.person_id == "wim" and m.kind == "due"]
+    assert own.payload["text"].startswith(f"You now own case {c.ref}.")

@@ -41,7 +41,13 @@ def claim(ctx: Ctx, ref: str) -> Reply:
             )
         )
     lifecycle.apply(ctx, case, "claim", owner_id=ctx.actor.id, assigned_person_id=None)
-    notify.refresh_cards(ctx, case, N_("{name} has taken case {ref}."), name=ctx.actor.name)
+    notify.refresh_cards(
+        ctx,
+        case,
+        N_("{name} has taken case {ref}."),
+        own_note=N_("You now own case {ref}."),
+        name=ctx.actor.name,
+    )
     for contact in notify.school_side(ctx.session, case):
         notify.tell(
             ctx,

@@ -47,19 +47,23 @@ def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
 CARD_KINDS = ("due", "reminder")
 
 
-def refresh_cards(ctx: Ctx, case: Case, note: str = "", **params: Any) -> None:
+def refresh_cards(
+    ctx: Ctx, case: Case, note: str = "", *, own_note: str = "", **params: Any
+) -> None:
     """Every case card of `case` sent or queued so far shows the case as it is now.
 
     Whoever may still see the case gets the card as they would see it now (without the Claim
     button once it is claimed, without the name once consent is withdrawn), under `note`
-    (a msgid); whoever may no longer see it gets only the note.
+    (a msgid; `own_note` instead on the cards of the person who made the change); whoever may
+    no longer see it gets only the note.
     """
     for message in outbox.shown_of(ctx.session, case_ref=case.ref, kinds=CARD_KINDS):
         person = queries.person_by_id(ctx.session, person_id=message.person_id)
         if person is None:
             continue
         t = ctx.translator_for(person)
-        intro = t(note, ref=case.ref, **params) if note else ""
+        said = own_note if own_note and person.id == ctx.actor.id else note
+        intro = t(said, ref=case.ref, **params) if said else ""
         if in_scope(ctx.session, person, case):
             card = _card(ctx, case, viewer=person)
             reply = card.model_copy(update={"text": (intro + "\n" + card.text).strip()})
