@@ -55,3 +55,45 @@ async def delivery_loop(
             log_failure(log, "%s: delivery round failed", via, exc=exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+class Delivery:
+    """One transport's delivery loop as a background task: started when the transport goes
+    live, stopped when it stops (the round under way finishes or releases what it leased)."""
+
+    def __init__(self, via: str) -> None:
+        self.via = via
+        self.finished = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(
+        self,
+        engine: Engine,
+        *,
+        address_of: Callable[[Person], str | None],
+        send: Send,
+        edit: Edit | None = None,
+        find_sent: FindSent | None = None,
+        interval: float = DELIVERY_SECONDS,
+    ) -> None:
+        self.task = asyncio.create_task(
+            delivery_loop(
+                engine,
+                via=self.via,
+                address_of=address_of,
+                send=send,
+                edit=edit,
+                find_sent=find_sent,
+                stop=self.finished,
+                interval=interval,
+            )
+        )
+
+    async def stop(self, *, timeout: float = 30.0) -> None:
+        self.finished.set()
+        if self.task is None:
+            return
+        try:
+            await asyncio.wait_for(self.task, timeout=timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("%s: the delivery loop did not finish in time", self.via)

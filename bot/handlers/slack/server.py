@@ -32,7 +32,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.handlers.common.delivery import DELIVERY_SECONDS, delivery_loop
+from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import SLACK, address_on
 from bot.handlers.http import database_ok
 from bot.handlers.slack.app import TRANSPORT, SlackBot
@@ -130,8 +130,7 @@ class SlackTransport:
         self.services: SlackServices | None = None
         self.bot: SlackBot | None = None
         self.socket: AsyncSocketModeHandler | None = None
-        self.delivery: asyncio.Task[None] | None = None
-        self.finished = asyncio.Event()
+        self.delivery = Delivery(TRANSPORT)
 
     @property
     def http_mode(self) -> bool:
@@ -157,26 +156,17 @@ class SlackTransport:
         assert self.bot is not None
         if self.http_mode:
             log.info("slack: HTTP mode on port %d%s", self.settings.port, EVENTS_PATH)
-        self.delivery = asyncio.create_task(
-            delivery_loop(
-                self.core.engine,
-                via=TRANSPORT,
-                address_of=address_on(SLACK, self.running),
-                send=self.bot.send,
-                edit=self.bot.edit,
-                find_sent=self.bot.find_sent,
-                stop=self.finished,
-                interval=self.delivery_seconds,
-            )
+        self.delivery.start(
+            self.core.engine,
+            address_of=address_on(SLACK, self.running),
+            send=self.bot.send,
+            edit=self.bot.edit,
+            find_sent=self.bot.find_sent,
+            interval=self.delivery_seconds,
         )
 
     async def stop(self) -> None:
-        self.finished.set()
-        if self.delivery is not None:
-            try:
-                await asyncio.wait_for(self.delivery, timeout=30)
-            except (TimeoutError, asyncio.CancelledError):
-                log.warning("slack: the delivery loop did not finish in time")
+        await self.delivery.stop()
         if self.bot is not None:
             await self.bot.sender.flush()  # the edits still waiting for their turn
         if self.socket is not None:

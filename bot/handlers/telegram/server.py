@@ -26,7 +26,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.invites import remember_bot_username
-from bot.handlers.common.delivery import DELIVERY_SECONDS, delivery_loop
+from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import TELEGRAM, address_on
 from bot.handlers.telegram.app import TRANSPORT, TelegramBot
 from bot.handlers.telegram.commands import command_lists
@@ -78,8 +78,7 @@ class TelegramTransport:
         self.delivery_seconds = delivery_seconds
         self.poll_timeout = poll_timeout
         self.bot = TelegramBot(core, settings)
-        self.delivery: asyncio.Task[None] | None = None
-        self.finished = asyncio.Event()
+        self.delivery = Delivery(TRANSPORT)
         self.started = False
 
     @property
@@ -116,25 +115,16 @@ class TelegramTransport:
                 timeout=timedelta(seconds=self.poll_timeout), poll_interval=0.0
             )
             log.info("telegram: long polling")
-        self.delivery = asyncio.create_task(
-            delivery_loop(
-                self.core.engine,
-                via=TRANSPORT,
-                address_of=address_on(TELEGRAM, self.running),
-                send=self.bot.send,
-                edit=self.bot.edit,
-                stop=self.finished,
-                interval=self.delivery_seconds,
-            )
+        self.delivery.start(
+            self.core.engine,
+            address_of=address_on(TELEGRAM, self.running),
+            send=self.bot.send,
+            edit=self.bot.edit,
+            interval=self.delivery_seconds,
         )
 
     async def stop(self) -> None:
-        self.finished.set()
-        if self.delivery is not None:
-            try:
-                await asyncio.wait_for(self.delivery, timeout=30)
-            except (TimeoutError, asyncio.CancelledError):
-                log.warning("telegram: the delivery loop did not finish in time")
+        await self.delivery.stop()
         await self.bot.sender.flush()  # the edits still waiting for their turn
         app = self.bot.app
         if app.updater is not None and app.updater.running:
