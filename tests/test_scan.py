@@ -133,7 +133,7 @@ def test_two_places_at_once_keep_their_votes_apart(core: Core) -> None:
     vote(core, "wim", mark(here, 2))
     vote(core, "wim", mark(there, 10), place="telegram:-100")
     vote(core, "bram", mark(there, 6), place="telegram:-100")
-    assert "average 2.0 · spread 0.0 · 1 votes" in all_text(scan(core, "anna", "/scan results"))
+    assert "average 2.0 · spread 0.0 · 1 vote" in all_text(scan(core, "anna", "/scan results"))
     there_results = all_text(scan(core, "anna", "/scan results", place="telegram:-100"))
     assert "average 8.0 · spread 2.0 · 2 votes" in there_results
 
@@ -186,7 +186,7 @@ def test_the_agenda_goes_to_owners_and_is_followed_up(
     assert "Werkgevers één loket geven — owner Wim Jansen" in agenda
     end = scan(core, "anna", "/scan stop")
     assert "Improvement agenda" in all_text(end)
-    assert "1 owners got their actions" in all_text(end)
+    assert "1 owner got their actions" in all_text(end)
     assert scan(core, "anna", "/scan next")[0].error  # closed: nothing open here
     mine = inbox(core, "wim", kind="scan_agenda")
     assert len(mine) == 1 and "Werkgevers één loket geven" in str(mine[0].payload)
@@ -233,7 +233,7 @@ def test_the_weekly_digest_counts_open_actions(core: Core) -> None:
         from bot.core.i18n import translator
 
         digest = on_demand(session, core.region, translator("en"))
-    assert "Improvement agenda: 1 open actions" in digest.lines
+    assert "Improvement agenda: 1 open action" in digest.lines
 
 
 def test_a_scan_exports_as_markdown_and_csv(
@@ -357,7 +357,7 @@ def test_marks_given_ahead_by_direct_message_count_in_the_meeting(
     assert len(ended) == 1 and "0 of 3 participants gave all their marks" in str(ended[0].payload)
     results = all_text(scan(core, "fatima", "/scan results"))
     assert "Warm-up: average 6.0 · spread 1.0 · 2 votes" in results
-    assert "average 9.0 · spread 0.0 · 1 votes" in results  # factor 1: the changed mark
+    assert "average 9.0 · spread 0.0 · 1 vote" in results  # factor 1: the changed mark
     # the meeting continues live from the results: factor 1 with the mark given ahead
     meeting = scan(core, "anna", "/scan next")
     assert any(r.title == "Marks given ahead" and r.to_place for r in meeting)
@@ -373,7 +373,7 @@ def test_the_facilitator_may_end_marking_ahead_early(core: Core) -> None:
     dm_vote(core, "wim", ahead_buttons(core, "wim")[7])  # warm-up: 8
     meeting = scan(core, "anna", "/scan next")
     given = next(r for r in meeting if r.title == "Marks given ahead")
-    assert "Warm-up: average 8.0 · spread 0.0 · 1 votes" in given.lines
+    assert "Warm-up: average 8.0 · spread 0.0 · 1 vote" in given.lines
     assert "Factor 1 of 15" in (voting(meeting).title or "")
     late = dm_vote(core, "wim", ahead_buttons(core, "wim")[2])
     assert late[0].error and "your mark was not recorded" in late[0].text

@@ -39,6 +39,11 @@ def text_of(call: Call) -> str:
     )
 
 
+def nl_n(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """The Dutch of a message whose wording depends on a count `n`."""
+    return translator("nl").tn(singular, plural, n, **params)
+
+
 def nl(message: str, /, **params: Any) -> str:
     """What a Dutch-speaking person reads (the people of the demo region without a language)."""
     return translator("nl")(message, **params)

@@ -27,7 +27,7 @@ from bot.store.models import Person
 from tests.slack.conftest import BOT_TOKEN, SlackRig, running_slack, slack_settings
 from tests.slack.factories import make_block_action, make_dm, make_slash_command
 from tests.slack.fake_slack import Call, FakeSlack, eventually
-from tests.slack.scenario import buttons_of, nl, text_of
+from tests.slack.scenario import buttons_of, nl, nl_n, text_of
 
 CHANNEL = "C0SCAN"
 ANNA = "U01ANNA"  # the coordinator: facilitates
@@ -141,7 +141,13 @@ def votes_so_far(n: int) -> str:
 
 def result_line(number: int) -> str:
     avg, spread = HAND_COUNT[number]
-    return nl("average {avg} · spread {spread} · {n} votes", avg=avg, spread=spread, n=4)
+    return nl_n(
+        "average {avg} · spread {spread} · {n} vote",
+        "average {avg} · spread {spread} · {n} votes",
+        4,
+        avg=avg,
+        spread=spread,
+    )
 
 
 async def start(room: Room) -> Call:
@@ -179,7 +185,7 @@ async def test_a_whole_scan_in_a_channel(slack: SlackRig) -> None:
 
     # closed: the message loses its buttons; a late vote is refused to the voter alone
     await room.command("/scan close")
-    closed = nl("Voting closed: {n} votes.", n=4)
+    closed = nl_n("Voting closed: {n} vote.", "Voting closed: {n} votes.", 4)
     await eventually(lambda: closed in text_of(room.shown(warmup)))
     assert buttons_of(room.shown(warmup)) == {}
     edits = len(fake.updated(CHANNEL))
@@ -217,7 +223,9 @@ async def test_a_whole_scan_in_a_channel(slack: SlackRig) -> None:
         assert nl("Your vote for point {n} is recorded.", n=4) in text_of(answer)
     posted = len(room.posts())
     title = load_scan_content("nl").factor(4).title  # type: ignore[union-attr]
-    counted = nl("{n}. {title}: {votes} votes", n=4, title=title, votes=2)
+    counted = nl_n(
+        "{number}. {title}: {n} vote", "{number}. {title}: {n} votes", 2, number=4, title=title
+    )
     await eventually(lambda: counted in text_of(room.shown(points)))
 
     # the facilitator chooses point 4; the form comes in her direct message
@@ -270,7 +278,13 @@ async def test_two_scans_in_two_channels_keep_their_votes_and_messages_apart(
     assert all(u.body["ts"] == post_ts(slack.fake, two) for u in slack.fake.updated("C0OTHER"))
     for room, average, votes in ((first, "3,0", 1), (second, "9,0", 2)):
         await room.command("/scan results")
-        line = nl("average {avg} · spread {spread} · {n} votes", avg=average, spread="0,0", n=votes)
+        line = nl_n(
+            "average {avg} · spread {spread} · {n} vote",
+            "average {avg} · spread {spread} · {n} votes",
+            votes,
+            avg=average,
+            spread="0,0",
+        )
         await eventually(lambda r=room, x=line: any(x in text_of(p) for p in r.posts()))  # type: ignore[misc]
 
 

@@ -28,6 +28,7 @@ GROUP = -1005550001
 ANNA, SARA, HENK, DIRK = 1001, 1003, 1004, 1009  # anna coordinates: she facilitates
 VOTER_NAMES = ("Sara Smit", "Henk Mulder", "Dirk Meijer")
 nl = translator("nl")
+nl_n = nl.tn
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ async def test_a_scan_in_a_group_edits_one_message_and_answers_each_voter_alone(
     # closed: the message loses its buttons; a late vote is refused to the voter alone
     before_closing = copy.deepcopy(warmup)  # `warmup` shows the message as edited
     await command(fake, "/scan close")
-    closed = nl("Voting closed: {n} votes.", n=3)
+    closed = nl_n("Voting closed: {n} vote.", "Voting closed: {n} votes.", 3)
     await eventually(lambda: closed in shown(fake, warmup.message_id).text)
     assert shown(fake, warmup.message_id).buttons == []
     edits = len(fake.edits(GROUP))
@@ -143,7 +144,13 @@ async def test_a_scan_in_a_group_edits_one_message_and_answers_each_voter_alone(
     await eventually(lambda: any(m.kind == "photo" for m in in_group(fake)))
     photo = next(m for m in in_group(fake) if m.kind == "photo")
     assert nl("Results so far") in photo.text
-    average = nl("average {avg} · spread {spread} · {n} votes", avg="6,0", spread="1,6", n=3)
+    average = nl_n(
+        "average {avg} · spread {spread} · {n} vote",
+        "average {avg} · spread {spread} · {n} votes",
+        3,
+        avg="6,0",
+        spread="1,6",
+    )
     assert average in photo.text
     assert photo.content
 

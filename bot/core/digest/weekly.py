@@ -269,7 +269,11 @@ def render(
         + _trend(t, figures.share(figures.in_view), prev.get("in_view_pct"), points=True),
         t("With a structural place: {pct}", pct=_pct(figures.share(figures.structural)))
         + _trend(t, figures.share(figures.structural), prev.get("structural_pct"), points=True),
-        t("Improvement agenda: {n} open actions", n=figures.open_actions),
+        t.tn(
+            "Improvement agenda: {n} open action",
+            "Improvement agenda: {n} open actions",
+            figures.open_actions,
+        ),
     ]
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),

@@ -69,11 +69,13 @@ def _number(t: Translator, value: float) -> str:
 
 
 def result_line(t: Translator, result: Result, before: Result | None) -> str:
-    line = t(
+    average, spread = _number(t, result.average), _number(t, result.spread)
+    line = t.tn(
+        "average {avg} · spread {spread} · {n} vote",
         "average {avg} · spread {spread} · {n} votes",
-        avg=_number(t, result.average),
-        spread=_number(t, result.spread),
-        n=result.votes,
+        result.votes,
+        avg=average,
+        spread=spread,
     )
     if before is not None:
         change = result.average - before.average

@@ -373,11 +373,14 @@ def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
         day = agenda.schedule_followup(ctx, scan)
         from babel.dates import format_date
 
-        text = t(
+        when = format_date(day, locale=t.language)
+        text = t.tn(
+            "The scan is closed. {n} owner got their actions by direct message; "
+            "I will ask them about their progress on {date}.",
             "The scan is closed. {n} owners got their actions by direct message; "
             "I will ask them about their progress on {date}.",
-            n=owners,
-            date=format_date(day, locale=t.language),
+            owners,
+            date=when,
         )
     else:
         text = t("The scan is closed. There are no actions on the agenda.")

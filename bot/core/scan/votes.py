@@ -105,7 +105,7 @@ def voting_message(ctx: Ctx, scan: ScanSession) -> Reply:
             for mark in content.scale.marks
         ]
     else:
-        lines.append(t("Voting closed: {n} votes.", n=n))
+        lines.append(t.tn("Voting closed: {n} vote.", "Voting closed: {n} votes.", n))
         buttons = []
     return Reply(
         title=title,
@@ -197,7 +197,13 @@ def points_message(ctx: Ctx, scan: ScanSession, theme_id: str) -> Reply:
         votes = point_votes(ctx.session, point.id)
         chosen = " ✓ " + t("chosen") if point.chosen else ""
         lines.append(
-            t("{n}. {title}: {votes} votes", n=factor.number, title=factor.title, votes=votes)
+            t.tn(
+                "{number}. {title}: {n} vote",
+                "{number}. {title}: {n} votes",
+                votes,
+                number=factor.number,
+                title=factor.title,
+            )
             + chosen
         )
         lines += [f"   – {p.title} ({p.source}): {p.line}" for p in factor.practices]
