@@ -319,6 +319,10 @@ async def test_a_channel_the_bot_is_not_in_gets_the_invitation_asked_ephemerally
     await eventually(lambda: any(invite in text_of(r) for r in slack.fake.responses(name)))
     assert all(is_ephemeral_answer(r) for r in slack.fake.responses(name))
     assert room.posts() == []
+    # invited, the facilitator tries again: the voting message is shown in the channel
+    slack.fake.not_member.discard("C0CLOSED")
+    await room.command("/scan start")
+    await eventually(lambda: any(nl("Warm-up question") in text_of(p) for p in room.posts()))
 
 
 @pytest.fixture

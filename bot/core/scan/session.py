@@ -115,9 +115,7 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         scan.deadline = scan.opened_at + timedelta(days=days)
     new_id = insert_once(ctx.session, scan, unique=["open_place"])
     if new_id is None:
-        raise Refused(
-            ctx.t("A scan is already open here. /scan stop ends it before a new one starts.")
-        )
+        return _already_open(ctx)
     opened = ctx.session.get(ScanSession, new_id)
     assert opened is not None
     if days is not None:
@@ -133,6 +131,24 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         to_place=True,
     )
     return [welcome, table_reply(ctx, opened), votes.voting_message(ctx, opened)]
+
+
+def _already_open(ctx: Ctx) -> list[Reply]:
+    """`/scan start` where a scan is open: while its participants vote, the table and the
+    voting message are shown again (after the bot was invited to a channel where it could
+    not post them, say); otherwise the facilitator is told how to go on."""
+    scan = open_session(ctx)
+    if scan is None or scan.stage != "vote":
+        raise Refused(
+            ctx.t("A scan is already open here. /scan stop ends it before a new one starts.")
+        )
+    notice = Reply(
+        text=ctx.t(
+            "A scan is already open here; this is where it stands. "
+            "/scan stop ends it before a new one starts."
+        )
+    )
+    return [notice, table_reply(ctx, scan), votes.voting_message(ctx, scan)]
 
 
 def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
