@@ -71,6 +71,10 @@ class Figures:
     in_view: int = 0
     structural: int = 0
     open_actions: int = 0  # of the Participatiescan's improvement agenda
+    # leavers living elsewhere in the Netherlands (not withdrawn), and how many of them were
+    # handed over to their own region
+    outside_region: int = 0
+    handed_over: int = 0
 
     def share(self, part: int) -> int | None:
         return round(100 * part / self.left) if self.left else None
@@ -85,6 +89,8 @@ class Figures:
             "dropouts": len(self.dropouts),
             "in_view_pct": self.share(self.in_view),
             "structural_pct": self.share(self.structural),
+            "outside_region": self.outside_region,
+            "handed_over": self.handed_over,
         }
 
 
@@ -201,6 +207,18 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
+    n_outside, n_handed = session.exec(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(when((col(Case.closed_reason) == "other_region", 1), else_=0)), 0
+            ),
+        )
+        .select_from(Case)
+        .outerjoin(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
+        .where(col(Municipality.code).is_(None), col(Case.state) != CaseState.withdrawn)
+    ).one()
+    figures.outside_region, figures.handed_over = n_outside, int(n_handed)
     figures.open_actions = session.exec(
         select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
     ).one()
@@ -275,6 +293,15 @@ def render(
             figures.open_actions,
         ),
     ]
+    if figures.outside_region:
+        lines.append(
+            t.tn(
+                "{n} leaver lives outside the region (handed over to other regions: {handed})",
+                "{n} leavers live outside the region (handed over to other regions: {handed})",
+                figures.outside_region,
+                handed=figures.handed_over,
+            )
+        )
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,
