@@ -41,13 +41,20 @@ GOOD = (
 )
 
 
-def run_import(core: Core, data: str | bytes, *, school: str = "brug") -> ImportResult:
+def run_import(
+    core: Core,
+    data: str | bytes,
+    *,
+    school: str = "brug",
+    filename: str = "",
+    sheet: str | None = None,
+) -> ImportResult:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     with session_scope(core.engine) as session:
         actor = queries.person_by_id(session, person_id="sara")
         assert actor is not None
         ctx = core.ctx(session, actor, transport="test", private=True)
-        return import_csv(ctx, school_id=school, data=raw)
+        return import_csv(ctx, school_id=school, data=raw, filename=filename, sheet=sheet)
 
 
 def cases_of(core: Core, school: str = "brug") -> dict[str, Case]:

@@ -37,10 +37,12 @@ from bot.core.intake.fields import (
     FieldError,
     ParseEnv,
     parse_birth_year,
+    parse_choice,
     parse_municipality,
 )
 from bot.core.intake.register import Checked, check_leaver, save_leaver
 from bot.core.replies import Reply
+from bot.core.vocab import Consent
 from bot.store import queries
 from bot.store.models import School
 
@@ -145,6 +147,8 @@ class ImportResult:
     source: Source | None = None  # how the file was read
     mapping: list[tuple[str, str]] = field(default_factory=list)  # (columns, field name)
     ignored: list[str] = field(default_factory=list)  # columns the import does not know
+    # names an export gave (first name, surname) of leavers without consent: not stored
+    names_left_out: int = 0
 
     @property
     def ok(self) -> bool:
@@ -158,7 +162,12 @@ class _Header:
     written: dict[str, str]  # field or part name -> the column as the file names it
     width: int
     dutch: bool
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # named columns the import does not know
+    unnamed: frozenset[int] = frozenset()  # cell indexes whose header cell is empty
+
+    @property
+    def name_in_parts(self) -> bool:
+        return "surname" in self.written
 
     def mapping(self) -> list[tuple[str, str]]:
         """(the columns as written, the field they give), in the file's order."""
@@ -219,7 +228,7 @@ def import_csv(
     if problems:
         return _described(ImportResult(problems=problems), table.source, header)
 
-    rows, problems = _check_rows(ctx, header, body)
+    rows, problems, left_out = _check_rows(ctx, header, body)
     if unreadable is not None:
         problems.append(unreadable)
     if not rows and not problems:
@@ -228,7 +237,9 @@ def import_csv(
         )
     if problems:
         return _described(ImportResult(problems=problems), table.source, header)
-    return _described(_save(ctx, school, rows), table.source, header)
+    result = _described(_save(ctx, school, rows), table.source, header)
+    result.names_left_out = left_out
+    return result
 
 
 def _described(result: ImportResult, source: Source | None, header: _Header) -> ImportResult:
@@ -257,7 +268,8 @@ def _read_header(t: Translator, line: int, cells: list[str]) -> tuple[_Header, l
             fields[index] = name
             written[name] = column
     dutch = sum(_norm(c) in _DUTCH for c in written.values()) * 2 > len(written)
-    header = _Header(line, fields, written, len(cells), dutch, ignored)
+    unnamed = frozenset(i for i, cell in enumerate(cells) if not cell.strip())
+    header = _Header(line, fields, written, len(cells), dutch, ignored, unnamed)
     if "surname" not in written and any(p in written for p in ("first_name", "infix")):
         parts = ", ".join(written[p] for p in ("first_name", "infix") if p in written)
         problems.append(
@@ -319,13 +331,19 @@ def _assemble(header: _Header, cells: list[str]) -> dict[str, str]:
 
 def _check_rows(
     ctx: Ctx, header: _Header, records: list[tuple[int, list[str]]]
-) -> tuple[list[dict[str, Any]], list[RowProblem]]:
-    """The checked values of every good row, and the problems of the others."""
+) -> tuple[list[dict[str, Any]], list[RowProblem], int]:
+    """The checked values of every good row, the problems of the others, and how many names
+    in parts (an export's) were left out for want of consent.
+
+    A name typed in a column of its own without consent is refused, as in the chat: someone
+    wrote it on purpose. An export has every student's name, consent or not; those without
+    consent are imported without it, and the answer says how many."""
     t = ctx.t
     env = ParseEnv(t=t, today=clock.today(ctx.region.tz), session=ctx.session)
     municipalities = _Municipalities(env)
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
+    left_out = 0
     seen: dict[str, int] = {}  # student reference -> the line it was first on
     for line, cells in records:
         if len(cells) != header.width and (
@@ -345,7 +363,7 @@ def _check_rows(
             )
             continue
         stray = [
-            i for i, c in enumerate(cells[: header.width]) if c.strip() and i not in header.fields
+            i for i, c in enumerate(cells[: header.width]) if c.strip() and i in header.unnamed
         ]
         for index in stray:
             problems.append(
@@ -356,6 +374,9 @@ def _check_rows(
                 )
             )
         raw = _assemble(header, cells)
+        if header.name_in_parts and raw.get("name") and not _consented(raw, env):
+            del raw["name"]
+            left_out += 1
         checked = _check_leaver(raw, env, municipalities)
         values, errors = checked.values, checked.errors
         ref = values.get("student_ref")
@@ -370,7 +391,14 @@ def _check_rows(
             problems.append(RowProblem(line, header.column_of(name), errors[name].message))
         if not errors and not stray:
             rows.append(values)
-    return rows, problems
+    return rows, problems, left_out
+
+
+def _consented(raw: dict[str, str], env: ParseEnv) -> bool:
+    try:
+        return parse_choice("consent", raw.get("consent", ""), env) == Consent.given
+    except FieldError:
+        return False  # check_leaver tells what is wrong with it
 
 
 def _check_leaver(raw: dict[str, str], env: ParseEnv, municipalities: _Municipalities) -> Checked:
@@ -512,6 +540,14 @@ def describe(t: Translator, result: ImportResult) -> list[str]:
             for columns, name in result.mapping
         )
         lines.append(t("Columns used: {mapping}.", mapping=used))
+    if result.names_left_out:
+        lines.append(
+            t.tn(
+                "{n} name was not stored: that leaver has no consent.",
+                "{n} names were not stored: those leavers have no consent.",
+                result.names_left_out,
+            )
+        )
     if result.ignored:
         lines.append(
             t.tn(
