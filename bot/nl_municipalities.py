@@ -79,12 +79,18 @@ def match(text: str) -> tuple[DutchMunicipality | None, list[str]]:
     found = _by_key().get(key)
     if found is not None:
         return found, []
-    same = [m.name for m in all_municipalities() if _bare(m.name) == key]
+    same = same_name(key)
     if same:  # "Bergen": there is one in Noord-Holland and one in Limburg
         return None, same
     names = {m.name.casefold(): m.name for m in all_municipalities()}
     close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.75)
     return None, [names[c] for c in close]
+
+
+def same_name(text: str) -> list[str]:
+    """The municipalities that share the name `text` but for CBS's province suffix."""
+    key = " ".join(text.strip().casefold().split())
+    return [m.name for m in all_municipalities() if _bare(m.name) == key]
 
 
 def _bare(name: str) -> str:

@@ -129,6 +129,10 @@ def test_a_name_two_municipalities_share_is_asked_about(env: ParseEnv) -> None:
     with pytest.raises(FieldError) as problem:
         parse_municipality("Bergen", env)
     assert problem.value.suggestions == ["Bergen (NH.)", "Bergen (L.)"]
+    assert problem.value.message == (
+        "There is more than one municipality called Bergen: Bergen (NH.), Bergen (L.). Which one?"
+    )
+    assert parse_municipality("Bergen (L.)", env) == "GM0893"
 
 
 @pytest.mark.parametrize(

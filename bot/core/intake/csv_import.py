@@ -513,6 +513,8 @@ def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Rep
             ),
             lines=about,
         )
+    if len(result.problems) == 1 and result.problems[0].line == 0:  # the file as a whole
+        return Reply(title=t("Nothing was imported"), text=result.problems[0].message, error=True)
     lines = [_problem_line(t, p) for p in result.problems[:limit]]
     rest = len(result.problems) - len(lines)
     if rest > 0:

@@ -144,6 +144,16 @@ def parse_municipality(raw: str, env: ParseEnv) -> str:
     elsewhere, close = nl_municipalities.match(raw)
     if elsewhere is not None:
         return elsewhere.code
+    same = nl_municipalities.same_name(raw)
+    if same:
+        raise FieldError(
+            t(
+                "There is more than one municipality called {text}: {names}. Which one?",
+                text=raw.strip(),
+                names=", ".join(same),
+            ),
+            same,
+        )
     suggestions = suggestions or close  # the region's own are the likelier typo
     if suggestions:
         raise FieldError(
