@@ -141,7 +141,7 @@ def notify_due(
                 ),
             )
             if case.urgent:
-                intro = t("Urgent: an early leaver needs a broker now.") + " " + intro
+                intro = t("Urgent: an early leaver.") + " " + intro
         elif transferred_by is not None:
             intro = t(
                 "{name} transferred case {ref} to you.", name=transferred_by.name, ref=case.ref
