@@ -217,6 +217,8 @@ def test_file_kinds_from_bytes_and_name() -> None:
     assert file_kind(workbook(("Blad1", [["a"]])), "") == "xlsx"
     assert file_kind(workbook(("Blad1", [["a"]])), "export.xlsx") == "xlsx"
     assert file_kind(b"a,b\n", "lijst.xlsx") == "other"  # a CSV renamed: say so, do not guess
+    assert file_kind(b"a;b\n1;2\n", "export.xls") == "csv"  # CSV text an administration named .xls
+    assert file_kind(b"<html>", "verslag.html") == "other"
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,8 @@ def file_kind(data: bytes, filename: str = "") -> str:
         return "xls" if suffix in ("", ".xls") else "other"
     if data.startswith(b"%PDF") or b"\x00" in data[:4096] or suffix in WORKBOOK_SUFFIXES:
         return "other"
-    return "csv" if suffix in TEXT_SUFFIXES else "other"
+    # some administrations save CSV text under an .xls name: it is read as what it is
+    return "csv" if suffix in TEXT_SUFFIXES or suffix == ".xls" else "other"
 
 
 # --- CSV -------------------------------------------------------------------------------------
