@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.core.i18n import translator
-from bot.core.intake.csv_import import result_reply, sheet_named
+from bot.core.intake.columns import sheet_named
+from bot.core.intake.csv_import import result_reply
 from bot.core.intake.csv_read import file_kind
 from bot.region import Region
 from bot.store.db import session_scope

@@ -22,7 +22,8 @@ from bot.core.commands import answer_text, may_use, run_action, run_command
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator
-from bot.core.intake.csv_import import import_csv, result_reply, sheet_named
+from bot.core.intake.columns import sheet_named
+from bot.core.intake.csv_import import import_csv, result_reply
 from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver
 from bot.core.messaging import outbox

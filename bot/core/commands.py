@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core import conversation, digest, invites
-from bot.core.cases import actions, lifecycle, listings, withdrawal
+from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
 from bot.core.cases.cards import OUTSIDE, case_card
 from bot.core.cases.permissions import may_transfer
 from bot.core.context import Ctx
@@ -176,8 +176,8 @@ def _transfer(ctx: Ctx, args: str) -> list[Reply]:
     if not rest:
         return [transfer_choices(ctx, ref)]
     word, _, contact = rest.partition(" ")
-    if word.casefold() in actions.OUTSIDE_WORDS:
-        return [actions.hand_over_outside(ctx, ref, contact)]
+    if word.casefold() in elsewhere.OUTSIDE_WORDS:
+        return [elsewhere.hand_over_outside(ctx, ref, contact)]
     if rest.startswith("@"):
         target, _, reason = rest.partition(" ")
     else:
@@ -306,10 +306,7 @@ _TABLE = (
     Command(
         "transfer",
         N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
-        N_(
-            "hand a case over; to a region elsewhere in the Netherlands: /transfer REF "
-            "outside WHO-TAKES-IT-OVER"
-        ),
+        N_("hand a case over; to another region: /transfer REF outside WHO-TAKES-IT-OVER"),
         frozenset({Role.broker, Role.coordinator}),
         _transfer,
         buttons=("transfer", "outside"),
@@ -389,7 +386,7 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "case": _again("case"),
     "details": lambda ctx, ref: [_card(ctx, ref, details=True)],
     "transfer": _press_transfer,
-    "outside": lambda ctx, ref: [actions.outside_help(ctx, ref)],
+    "outside": lambda ctx, ref: [elsewhere.outside_help(ctx, ref)],
     "leavers": _again("leavers"),
     "cases": _again("cases"),
     "round": _press_round,

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
+from bot.core.digest import elsewhere
 from bot.core.i18n import Translator
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
@@ -207,18 +208,7 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
-    n_outside, n_handed = session.exec(
-        select(
-            func.count(),
-            func.coalesce(
-                func.sum(when((col(Case.closed_reason) == "other_region", 1), else_=0)), 0
-            ),
-        )
-        .select_from(Case)
-        .outerjoin(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
-        .where(col(Municipality.code).is_(None), col(Case.state) != CaseState.withdrawn)
-    ).one()
-    figures.outside_region, figures.handed_over = n_outside, int(n_handed)
+    figures.outside_region, figures.handed_over = elsewhere.counts(session)
     figures.open_actions = session.exec(
         select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
     ).one()
@@ -293,15 +283,7 @@ def render(
             figures.open_actions,
         ),
     ]
-    if figures.outside_region:
-        lines.append(
-            t.tn(
-                "{n} leaver lives outside the region (handed over to other regions: {handed})",
-                "{n} leavers live outside the region (handed over to other regions: {handed})",
-                figures.outside_region,
-                handed=figures.handed_over,
-            )
-        )
+    lines += elsewhere.lines(t, figures.outside_region, figures.handed_over)
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,
