@@ -213,13 +213,21 @@ def erase(
 @app.command("import")
 @reported
 def import_file(
-    file: Annotated[Path, typer.Argument(help="The CSV file of leavers (product.md §10).")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="The CSV file or Excel workbook (.xlsx) of leavers (product.md §10)."),
+    ],
     school: Annotated[
         str, typer.Option("--school", help="The id of the leavers' school (any case).")
     ],
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="The sheet of a workbook to read (default: the first)."),
+    ] = None,
     region_file: RegionFileOption = None,
 ) -> None:
-    """Register the leavers of a CSV file: the whole file, or nothing when a row is bad.
+    """Register the leavers of a CSV file or Excel workbook: the whole file, or nothing when a
+    row is bad. The answer says how the file was read and which column gave which field.
 
     Exit status 0: imported; 1: the file was refused (every problem is listed);
     2: unknown school or unreadable file.
@@ -242,7 +250,9 @@ def import_file(
         ) from None
 
     def work(ctx: Ctx) -> tuple[ImportResult, Reply]:
-        done = import_csv(ctx, school_id=_school_id(ctx, school), data=data)
+        done = import_csv(
+            ctx, school_id=_school_id(ctx, school), data=data, filename=file.name, sheet=sheet
+        )
         return done, result_reply(ctx.t, done)
 
     core = core_or_exit(settings)

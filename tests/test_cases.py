@@ -145,7 +145,7 @@ def test_transfer_without_target_offers_the_municipalities_as_buttons(core: Core
     reply = one(say(core, "wim", f"/transfer {c.ref}"))
     actions = [b.action for b in reply.buttons]
     assert f"transfer:{c.ref}:GM0166" in actions and f"transfer:{c.ref}:GM0193" not in actions
-    assert len(actions) == 13
+    assert len(actions) == 14 and actions[-1] == f"outside:{c.ref}"  # 13 others, or elsewhere
 
 
 def test_placement_then_follow_ups_reopen_and_close(core: Core) -> None:
@@ -295,6 +295,8 @@ def test_the_transition_table_is_the_diagram() -> None:
         "reopen": ({s.withdrawn}, s.forecast),  # by the coordinator, within retention
         "close_no_support": ({s.claimed}, s.closed),
         "lose_contact": ({s.claimed, s.placed}, s.lost),
+        # a young person living outside the region: closed here once handed to that region
+        "hand_over_outside": ({s.due, s.claimed}, s.closed),
     }
     assert {k: (set(v.sources), v.target) for k, v in lifecycle.TRANSITIONS.items()} == drawn
 

@@ -98,8 +98,41 @@ def test_a_misspelt_municipality_is_never_guessed_but_suggested(env: ParseEnv) -
         parse_municipality("Zwole", env)
     assert problem.value.suggestions == ["Zwolle"]
     with pytest.raises(FieldError) as problem:
-        parse_municipality("Amsterdam", env)
+        parse_municipality("Amsterdm", env)
+    assert problem.value.suggestions == ["Amsterdam"]  # outside the region, but Dutch
+    with pytest.raises(FieldError) as problem:
+        parse_municipality("Brussel", env)
     assert problem.value.suggestions == []
+    assert problem.value.message == (
+        "Brussel is not a Dutch municipality. Give the municipality where the young person lives."
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("Amsterdam", "GM0363"),
+        ("GM0363", "GM0363"),
+        ("Den Haag", "GM0518"),
+        ("'s-Gravenhage", "GM0518"),
+        ("Hengelo", "GM0164"),
+        ("Súdwest-Fryslân", "GM1900"),
+    ],
+)
+def test_a_dutch_municipality_outside_the_region_is_accepted(
+    env: ParseEnv, typed: str, code: str
+) -> None:
+    assert parse_municipality(typed, env) == code
+
+
+def test_a_name_two_municipalities_share_is_asked_about(env: ParseEnv) -> None:
+    with pytest.raises(FieldError) as problem:
+        parse_municipality("Bergen", env)
+    assert problem.value.suggestions == ["Bergen (NH.)", "Bergen (L.)"]
+    assert problem.value.message == (
+        "There is more than one municipality called Bergen: Bergen (NH.), Bergen (L.). Which one?"
+    )
+    assert parse_municipality("Bergen (L.)", env) == "GM0893"
 
 
 @pytest.mark.parametrize(

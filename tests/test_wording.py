@@ -134,18 +134,22 @@ def test_the_round_asks_to_add_leavers_one_by_one() -> None:
     assert "één voor één" in rounds._ask_text(translator("nl"), "Praktijkschool De Brug")
 
 
-def test_the_csv_help_and_the_utf8_problem_name_the_excel_file_type() -> None:
-    excel = "CSV UTF-8 (door komma's gescheiden)"
-    assert excel in translator("nl")(rounds.UPLOAD_HELP)
-    assert "CSV UTF-8 (Comma delimited)" in translator("en")(rounds.UPLOAD_HELP)
+def test_the_upload_help_names_excel_and_the_student_administration_columns() -> None:
+    nl = translator("nl")(rounds.UPLOAD_HELP)
+    assert "Excel-werkmap (.xlsx" in nl and "Leerlingnummer" in nl and "Windows-1252" in nl
+    assert "Excel workbook (.xlsx" in translator("en")(rounds.UPLOAD_HELP)
 
 
-def test_a_file_that_is_not_utf8_names_the_dutch_excel_file_type(nl: Core) -> None:
+def test_a_file_that_is_neither_utf8_nor_windows_1252_names_the_dutch_excel_file_type(
+    nl: Core,
+) -> None:
     from tests.test_csv_import import HEADER, run_import
 
-    data = (HEADER + "\nDB-1,Zoë,2009,Zwolle,pro,,2027-06,no,work,given,\n").encode("cp1252")
+    data = b"\xef\xbb\xbf" + (
+        HEADER + "\nDB-1,Zo\u00eb,2009,Zwolle,pro,,2027-06,no,work,given,\n"
+    ).encode("cp1252")
     (problem,) = run_import(nl, data).problems
     assert problem.message == (
-        'Deze regel is geen UTF-8-tekst. Kies in Excel "Opslaan als" met het bestandstype '
-        '"CSV UTF-8 (door komma\'s gescheiden)" en probeer het opnieuw.'
+        'Deze regel is geen UTF-8- of Windows-1252-tekst. Kies in Excel "Opslaan als" met het '
+        'bestandstype "CSV UTF-8 (door komma\'s gescheiden)" en probeer het opnieuw.'
     )

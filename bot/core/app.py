@@ -22,6 +22,7 @@ from bot.core.commands import answer_text, may_use, run_action, run_command
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator
+from bot.core.intake.columns import sheet_named
 from bot.core.intake.csv_import import import_csv, result_reply
 from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver
@@ -160,13 +161,29 @@ class Core:
         """The person's unfinished conversation shown again (nothing when there is none)."""
         return self._run(person_id, transport, private, conversation.resume)
 
-    def handle_file(self, *, person_id: str, data: bytes, transport: str) -> list[Reply]:
-        """A CSV file of leavers a school contact sent: imported whole, or not at all."""
+    def handle_file(
+        self,
+        *,
+        person_id: str,
+        data: bytes,
+        transport: str,
+        filename: str = "",
+        text: str = "",
+    ) -> list[Reply]:
+        """A file of leavers a school contact sent (CSV or Excel workbook, `filename` as their
+        computer named it, `text` the message sent with it, which may name the workbook's
+        sheet: "blad Leerlingen"): imported whole, or not at all."""
 
         def work(ctx: Ctx) -> list[Reply]:
             if not may_use(ctx.actor, "leaver") or ctx.actor.school_id is None:
                 raise Refused(ctx.t("/{name} is not for your role. Type /help.", name="leaver"))
-            result = import_csv(ctx, school_id=ctx.actor.school_id, data=data)
+            result = import_csv(
+                ctx,
+                school_id=ctx.actor.school_id,
+                data=data,
+                filename=filename,
+                sheet=sheet_named(text),
+            )
             return [result_reply(ctx.t, result)]
 
         return self._run(person_id, transport, True, work)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core import conversation, digest, invites
-from bot.core.cases import actions, lifecycle, listings, withdrawal
-from bot.core.cases.cards import case_card
+from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
+from bot.core.cases.cards import OUTSIDE, case_card
 from bot.core.cases.permissions import may_transfer
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -175,6 +175,9 @@ def _transfer(ctx: Ctx, args: str) -> list[Reply]:
     ref, rest = _need_ref(ctx, args, "transfer")
     if not rest:
         return [transfer_choices(ctx, ref)]
+    word, _, contact = rest.partition(" ")
+    if word.casefold() in elsewhere.OUTSIDE_WORDS:
+        return [elsewhere.hand_over_outside(ctx, ref, contact)]
     if rest.startswith("@"):
         target, _, reason = rest.partition(" ")
     else:
@@ -203,6 +206,7 @@ def transfer_choices(ctx: Ctx, ref: str) -> Reply:
         for m in queries.municipalities(ctx.session)
         if m.code != case.responsible_municipality_code
     ]
+    buttons.append(Button(label=ctx.t(OUTSIDE), action=f"outside:{case.ref}"))
     return Reply(
         text=ctx.t(
             "To which municipality should case {ref} go? Or type /transfer {ref} @person [reason].",
@@ -302,10 +306,10 @@ _TABLE = (
     Command(
         "transfer",
         N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
-        N_("hand a case over"),
+        N_("hand a case over; to another region: /transfer REF outside WHO-TAKES-IT-OVER"),
         frozenset({Role.broker, Role.coordinator}),
         _transfer,
-        buttons=("transfer",),
+        buttons=("transfer", "outside"),
     ),
     Command(
         "placed",
@@ -382,6 +386,7 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "case": _again("case"),
     "details": lambda ctx, ref: [_card(ctx, ref, details=True)],
     "transfer": _press_transfer,
+    "outside": lambda ctx, ref: [elsewhere.outside_help(ctx, ref)],
     "leavers": _again("leavers"),
     "cases": _again("cases"),
     "round": _press_round,

@@ -116,6 +116,8 @@ LABELS: dict[str, str] = {
     # reasons for a withdrawal
     "stays_at_school": N_("stays at school"),
     "mistake": N_("registered by mistake"),
+    # the reason a case handed over outside the region is closed for this region
+    "other_region": N_("handed over to another region"),
     # answers
     "yes": N_("yes"),
     "no": N_("no"),

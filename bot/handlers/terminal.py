@@ -219,18 +219,32 @@ class TerminalChat:
         self.deliver()
         return True
 
-    def upload(self, path: str) -> bool:
-        """The terminal's way to send a CSV file to the bot: /upload PATH."""
+    def upload(self, args: str) -> bool:
+        """The terminal's way to send a file to the bot: /upload PATH [--sheet NAME]."""
+        path, _, sheet = args.partition(" --sheet")
+        path = path.strip()
         if not path:
-            self.say(self.t("Which file? /upload followed by the path of a CSV file."))
+            self.say(
+                self.t(
+                    "Which file? /upload followed by the path of a CSV file or an Excel "
+                    "workbook (and --sheet NAME for another sheet than the first)."
+                )
+            )
             return True
         try:
             data = Path(path).expanduser().read_bytes()
         except OSError:
             self.say(self.t("I cannot read the file {path}.", path=path))
             return True
+        text = f"sheet {sheet.strip()}" if sheet.strip() else ""
         return self.act(
-            lambda pid: self.core.handle_file(person_id=pid, data=data, transport=TRANSPORT)
+            lambda pid: self.core.handle_file(
+                person_id=pid,
+                data=data,
+                transport=TRANSPORT,
+                filename=Path(path).name,
+                text=text,
+            )
         )
 
     def switch(self, query: str) -> None:

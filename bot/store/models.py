@@ -72,6 +72,9 @@ class Case(SQLModel, table=True):
     placement_org: str | None = Field(default=None, max_length=200)
     placement_start: date | None = None
     closed_reason: str | None = Field(default=None, max_length=300)
+    # who in another region received a case handed over outside the region (their contact
+    # details as the coordinator typed them: a professional's, not the young person's)
+    handed_over_to: str | None = Field(default=None, max_length=300)
     # the follow-up (0-based, into the region's followup_days) the owner was asked and has
     # not answered yet; None when no follow-up question is open
     followup_open: int | None = None

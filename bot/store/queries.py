@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot import nl_municipalities
 from bot.core.vocab import Role
 from bot.store.models import Case, Municipality, Person, School
 
@@ -54,8 +55,16 @@ def municipalities(session: Session) -> Sequence[Municipality]:
 
 
 def municipality_name(session: Session, *, code: str) -> str:
+    """The name of a municipality of the region, or of one elsewhere in the Netherlands."""
     m = session.get(Municipality, code)
-    return m.name if m else code
+    if m is not None:
+        return m.name
+    return nl_municipalities.name_of(code) or code
+
+
+def in_region(session: Session, *, code: str) -> bool:
+    """Whether municipality `code` is one of the region's (in the directory)."""
+    return session.get(Municipality, code) is not None
 
 
 def school_by_id(session: Session, *, school_id: str) -> School | None:

@@ -156,14 +156,24 @@ def make_dm(
 
 
 def make_file_dm(
-    url: str, *, user: str, name: str = "leerlingen.csv", event_id: str | None = None
+    url: str,
+    *,
+    user: str,
+    name: str = "leerlingen.csv",
+    event_id: str | None = None,
+    text: str = "",
+    size: int | None = None,
 ) -> SlackRequest:
+    """A file shared in a direct message, with the message typed with it (`text`)."""
     payload = fixture("message_im_file_share")
     file = payload["event"]["files"][0]
     file.update(name=name, title=name, url_private=url, url_private_download=url, user=user)
+    file["filetype"] = name.rpartition(".")[2].lower()
+    if size is not None:
+        file["size"] = size
     return _event(
         "message_im_file_share",
-        {"user": user, "channel": "D" + user[1:], "files": [file]},
+        {"user": user, "channel": "D" + user[1:], "files": [file], "text": text},
         event_id,
     )
 

@@ -120,7 +120,7 @@ def test_a_direct_message_and_one_with_a_csv_file() -> None:
     event = translate(fixture("message_im_file_share"))
     assert isinstance(event, DirectMessage)
     (shared,) = event.files
-    assert shared.is_csv and shared.name == "leerlingen.csv" and shared.size == 212
+    assert shared.filetype == "csv" and shared.name == "leerlingen.csv" and shared.size == 212
     assert shared.url_private.endswith("/download/leerlingen.csv")
 
 

@@ -93,7 +93,7 @@ async def test_the_intake_modal_shows_field_errors_then_saves(slack: SlackRig) -
     )
     assert unknown.json()["errors"] == {
         "home_municipality": nl(
-            "{text} is not a municipality of this region. Did you mean: {names}?",
+            "{text} is not a Dutch municipality. Did you mean: {names}?",
             text="Zwole",
             names="Zwolle",
         )

@@ -174,7 +174,7 @@ async def test_a_file_link_to_another_host_gets_no_token_and_the_sender_is_told(
         await slack.post(make_file_dm(elsewhere.file_url("leerlingen.csv"), user="U01TIM"))
         await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
         told = json.dumps(slack.fake.posted("D01TIM")[0].body, ensure_ascii=False)
-        assert nl("I can only read files stored in Slack. Send the CSV file itself, here.") in told
+        assert nl("I can only read files stored in Slack. Send the file itself, here.") in told
         assert elsewhere.calls == []  # no request made, so no token sent
         assert cases(slack.core) == []
     finally:

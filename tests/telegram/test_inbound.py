@@ -120,9 +120,8 @@ def test_a_document_in_the_private_chat() -> None:
         file_size=2048,
         language_code="nl",
     )
-    assert event.is_csv
     excel = tr(document_message(USER, "BQ2", "lijst.xlsx", "application/vnd.ms-excel", 10))
-    assert isinstance(excel, DocumentShared) and not excel.is_csv
+    assert isinstance(excel, DocumentShared) and excel.file_name == "lijst.xlsx"
 
 
 def test_a_document_in_a_group_is_not_taken() -> None:

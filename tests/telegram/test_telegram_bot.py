@@ -141,10 +141,38 @@ async def test_a_csv_document_is_imported_and_a_wrong_one_is_refused(
     fake.add_file("f1", GOOD.encode(), "documents/leavers.csv")
     fake.push_update(tg.document_message(SARA, "f1", "leavers.csv", file_size=len(GOOD)))
     await bot_said(fake, SARA, "3")
+    fake.add_file("f2", b"\x89PNG\r\n\x1a\n\x00\x00", "documents/photo.png")
     fake.push_update(tg.document_message(SARA, "f2", "photo.png", "image/png", 10))
-    await bot_said(fake, SARA, "Stuur één CSV-bestand")
+    await bot_said(fake, SARA, "Ik kan een CSV-bestand of een Excel-werkmap (.xlsx)")
     fake.push_update(tg.document_message(SARA, "f3", "big.csv", file_size=MAX_CSV_BYTES + 1))
     await bot_said(fake, SARA, "te groot")
+
+
+async def test_a_workbook_is_imported_from_the_sheet_its_caption_names(
+    live_core: Core, polling: FakeTelegram
+) -> None:
+    from tests.slack.scenario import month
+    from tests.test_school_files import workbook
+
+    fake = polling
+    rows: list[list[object]] = [
+        ["Leerlingnummer", "Woonplaats", "Onderwijs", "Uitstroomdatum", "Klas"],
+        ["TG-1", "Zwolle", "pro", month(6), "4A"],
+    ]
+    book = workbook(("Voorblad", [["Uitstroom"]]), ("Uitstroom", rows))
+    fake.add_file("x1", book, "documents/lijst.xlsx")
+    fake.push_update(
+        tg.document_message(
+            SARA,
+            "x1",
+            "lijst.xlsx",
+            "application/vnd.ms-excel",
+            len(book),
+            caption="blad Uitstroom",
+        )
+    )
+    await bot_said(fake, SARA, "Tabblad Uitstroom van de Excel-werkmap gelezen.")
+    await bot_said(fake, SARA, "1 kolom overgeslagen die ik niet ken: Klas.")
 
 
 async def test_outbox_pings_survive_a_429_storm_sent_once_each(

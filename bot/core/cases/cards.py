@@ -24,6 +24,7 @@ from bot.store.models import Case, Person
 
 CLAIM = N_("Claim")
 TRANSFER = N_("Transfer")
+OUTSIDE = N_("Hand over outside the region")
 DETAILS = N_("Details")
 PLACED = N_("Placement")
 
@@ -42,6 +43,7 @@ AUDIT_LABELS: dict[str, str] = {
     "withdraw": N_("withdrawn"),
     "close_no_support": N_("closed: no support needed"),
     "lose_contact": N_("marked lost"),
+    "hand_over_outside": N_("handed over outside the region"),
     "erase_personal": N_("personal details erased"),
     "export": N_("data exported for a privacy request"),
 }
@@ -55,13 +57,19 @@ def shows_personal(case: Case, *, private: bool) -> bool:
     return private and case.consent == Consent.given and case.personal_data_erased_at is None
 
 
-def case_buttons(t: Translator, case: Case, viewer: Person) -> list[Button]:
+def case_buttons(
+    t: Translator, case: Case, viewer: Person, *, outside: bool = False
+) -> list[Button]:
+    """The buttons of a case card; `outside`: the case lives outside the region, and is to
+    be handed over to that region."""
     buttons: list[Button] = []
     if case.state == CaseState.due and may_claim(viewer, case):
         buttons.append(Button(label=t(CLAIM), action=f"claim:{case.ref}", style="primary"))
     if case.state == CaseState.claimed and case.owner_id == viewer.id:
         buttons.append(Button(label=t(PLACED), action=f"placed:{case.ref}", style="primary"))
     if case.state in (CaseState.due, CaseState.claimed) and may_transfer(viewer, case):
+        if outside:
+            buttons.append(Button(label=t(OUTSIDE), action=f"outside:{case.ref}", style="primary"))
         buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
     return buttons
 
@@ -123,6 +131,8 @@ def case_card(
         fields.append(Item(label=t("Placement"), value=place))
     if case.closed_reason:
         fields.append(Item(label=t("Reason"), value=label(t, case.closed_reason)))
+    if case.handed_over_to:
+        fields.append(Item(label=t("Handed over to"), value=case.handed_over_to))
     contact = _school_contact(session, case)
     if contact:
         fields.append(Item(label=t("School contact"), value=contact))
@@ -163,7 +173,8 @@ def case_card(
             for e in audit.trail(session, case_ref=case.ref)
             if e.action not in ("view_personal", "sent_personal")
         ]
-    buttons = case_buttons(t, case, viewer)
+    outside = not queries.in_region(session, code=case.responsible_municipality_code)
+    buttons = case_buttons(t, case, viewer, outside=outside)
     if not details:
         buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
     return Reply(

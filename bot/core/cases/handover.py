@@ -86,6 +86,8 @@ def escalate_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
+    if case.assigned_person_id is None and notify.outside_region(ctx, case):
+        return  # it is the coordinators' already: the reminder was the nudge
     notify.tell_coordinators(
         ctx,
         case,

@@ -71,6 +71,9 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": Transition(frozenset({_S.withdrawn}), _S.forecast, N_("reopen it")),
     "close_no_support": Transition(frozenset({_S.claimed}), _S.closed, N_("close it")),
     "lose_contact": Transition(frozenset({_S.claimed, _S.placed}), _S.lost, N_("mark it lost")),
+    "hand_over_outside": Transition(
+        frozenset({_S.due, _S.claimed}), _S.closed, N_("hand it over outside the region")
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
+from bot.core.digest import elsewhere
 from bot.core.i18n import Translator
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
@@ -71,6 +72,10 @@ class Figures:
     in_view: int = 0
     structural: int = 0
     open_actions: int = 0  # of the Participatiescan's improvement agenda
+    # leavers living elsewhere in the Netherlands (not withdrawn), and how many of them were
+    # handed over to their own region
+    outside_region: int = 0
+    handed_over: int = 0
 
     def share(self, part: int) -> int | None:
         return round(100 * part / self.left) if self.left else None
@@ -85,6 +90,8 @@ class Figures:
             "dropouts": len(self.dropouts),
             "in_view_pct": self.share(self.in_view),
             "structural_pct": self.share(self.structural),
+            "outside_region": self.outside_region,
+            "handed_over": self.handed_over,
         }
 
 
@@ -201,6 +208,7 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
+    figures.outside_region, figures.handed_over = elsewhere.counts(session)
     figures.open_actions = session.exec(
         select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
     ).one()
@@ -275,6 +283,7 @@ def render(
             figures.open_actions,
         ),
     ]
+    lines += elsewhere.lines(t, figures.outside_region, figures.handed_over)
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,

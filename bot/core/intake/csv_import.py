@@ -6,8 +6,13 @@ added twice. The file is taken whole or not at all: when any row is bad nothing 
 and the answer lists every problem with its physical line number (the header is line 1), the
 column as the file names it, and the reason in the reader's language.
 
-What the file may look like: see `csv_read` for the bytes, lines and separators; English or
-Dutch column names, in any order, case and surrounding spaces ignored.
+What the file may look like: see `csv_read` for the bytes, encodings, separators and Excel
+workbooks. Columns: English or Dutch names, in any order, case and surrounding spaces ignored,
+and the names of the exports of Dutch student administration systems (Magister, Somtoday,
+ParnasSys, ESIS, EduArte: "Leerlingnummer", "Stamnummer", "Roepnaam", "Tussenvoegsel",
+"Achternaam", "Geboortedatum", "Woonplaats" …; see README, "Files schools have"). A name in
+parts (first name, infix, surname) becomes the name; a date of birth gives the year of birth.
+Columns the import does not know are ignored and named in the answer, with the mapping used.
 
 Who may import for which school is the caller's business (the chat upload checks the school
 contact's school; the command line runs as the system). The core never imports a transport.
@@ -15,8 +20,9 @@ contact's school; the command line runs as the system). The core never imports a
 
 from __future__ import annotations
 
-import difflib
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.core import clock
@@ -24,46 +30,21 @@ from bot.core.cases import audit
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import Translator
-from bot.core.intake.csv_read import RowProblem, read_records
-from bot.core.intake.fields import FieldError, ParseEnv, parse_municipality
+from bot.core.intake.columns import Header, assemble, is_known_column, read_header
+from bot.core.intake.csv_read import RowProblem, Source, read_table
+from bot.core.intake.fields import (
+    FIELDS_BY_NAME,
+    FieldError,
+    ParseEnv,
+    parse_birth_year,
+    parse_choice,
+    parse_municipality,
+)
 from bot.core.intake.register import Checked, check_leaver, save_leaver
 from bot.core.replies import Reply
+from bot.core.vocab import Consent
 from bot.store import queries
 from bot.store.models import School
-
-# field name -> (English column, Dutch column, other accepted spellings)
-COLUMNS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "student_ref": ("student_ref", "leerling", ()),
-    "name": ("name", "naam", ()),
-    "birth_year": ("birth_year", "geboortejaar", ()),
-    "home_municipality": ("home_municipality", "woongemeente", ()),
-    "programme": ("programme", "onderwijs", ()),
-    "vso_profile": ("vso_profile", "profiel", ()),
-    "expected_exit": ("expected_exit", "uitstroomdatum", ()),
-    "early_leaver": ("early_leaver", "tussentijds", ()),
-    "destination_wish": ("destination_wish", "bestemming", ()),
-    "consent": ("consent", "toestemming", ()),
-    "contact": ("contact", "contactgegevens", ()),
-    "notes": ("notes", "opmerkingen", ()),
-}
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "student_ref",
-    "home_municipality",
-    "programme",
-    "expected_exit",
-)
-
-
-def _norm(header: str) -> str:
-    return "_".join(header.strip().casefold().replace("-", " ").replace("_", " ").split())
-
-
-_ALIASES: dict[str, str] = {}
-_DUTCH: set[str] = set()
-for _field, (_en, _nl, _more) in COLUMNS.items():
-    for _alias in (_en, _nl, *_more):
-        _ALIASES[_norm(_alias)] = _field
-    _DUTCH.add(_norm(_nl))
 
 
 @dataclass
@@ -71,57 +52,49 @@ class ImportResult:
     added: int = 0
     updated: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    source: Source | None = None  # how the file was read
+    mapping: list[tuple[str, str]] = field(default_factory=list)  # (columns, field name)
+    ignored: list[str] = field(default_factory=list)  # columns the import does not know
+    # names an export gave (first name, surname) of leavers without consent: not stored
+    names_left_out: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-@dataclass
-class _Header:
-    line: int
-    fields: dict[int, str]  # cell index -> field name
-    written: dict[str, str]  # field name -> the column as the file names it
-    width: int
-    dutch: bool
-
-    def column_of(self, name: str) -> str:
-        """The column of field `name` as written, or as it would be written when absent."""
-        if name in self.written:
-            return self.written[name]
-        if name not in COLUMNS:  # pragma: no cover - check_leaver only knows leaver fields
-            return name
-        en, nl, _ = COLUMNS[name]
-        return nl if self.dutch else en
-
-    def order(self, name: str) -> int:
-        for index, known in self.fields.items():
-            if known == name:
-                return index
-        return self.width
-
-
-def import_csv(ctx: Ctx, *, school_id: str, data: bytes) -> ImportResult:
+def import_csv(
+    ctx: Ctx,
+    *,
+    school_id: str,
+    data: bytes,
+    filename: str = "",
+    sheet: str | None = None,
+) -> ImportResult:
     """Check the whole file, then save every leaver; or save nothing and list the problems.
 
-    Raises Refused for an unknown school, before the file is read. A file with problems
-    leaves the caller's unit of work exactly as it was.
+    `filename` is the name the file had on the user's computer (it helps to tell its kind);
+    `sheet` names the sheet of a workbook (the first when None). Raises Refused for an
+    unknown school, before the file is read. A file with problems leaves the caller's unit
+    of work exactly as it was.
     """
     t = ctx.t
     school = queries.school_by_id(ctx.session, school_id=school_id)
     if school is None:
         raise Refused(t("There is no school {school} in the directory.", school=school_id))
 
-    records, unreadable = read_records(t, data)
+    table = read_table(t, data, filename=filename, sheet=sheet, is_known=is_known_column)
+    records, unreadable = table.records, table.problem
     if not records:  # empty, or the header itself could not be read
-        return ImportResult(problems=[unreadable or RowProblem(1, "", t("The file is empty."))])
+        problem = unreadable or RowProblem(1, "", t("The file is empty."))
+        return ImportResult(problems=[problem], source=table.source)
 
     (header_line, header_cells), *body = records
-    header, problems = _read_header(t, header_line, header_cells)
+    header, problems = read_header(t, header_line, header_cells)
     if problems:
-        return ImportResult(problems=problems)
+        return _described(ImportResult(problems=problems), table.source, header)
 
-    rows, problems = _check_rows(ctx, header, body)
+    rows, problems, left_out = _check_rows(ctx, header, body)
     if unreadable is not None:
         problems.append(unreadable)
     if not rows and not problems:
@@ -129,55 +102,32 @@ def import_csv(ctx: Ctx, *, school_id: str, data: bytes) -> ImportResult:
             RowProblem(header.line, "", t("The file has a header but no leavers below it."))
         )
     if problems:
-        return ImportResult(problems=problems)
-    return _save(ctx, school, rows)
+        return _described(ImportResult(problems=problems), table.source, header)
+    result = _described(_save(ctx, school, rows), table.source, header)
+    result.names_left_out = left_out
+    return result
 
 
-def _read_header(t: Translator, line: int, cells: list[str]) -> tuple[_Header, list[RowProblem]]:
-    problems: list[tuple[int, RowProblem]] = []  # by cell index, to tell them in file order
-    fields: dict[int, str] = {}
-    written: dict[str, str] = {}
-    unknown: list[tuple[int, str]] = []
-    for index, cell in enumerate(cells):
-        column = cell.strip()
-        if not column:
-            continue  # a column without a name: fine as long as it stays empty (see rows)
-        name = _ALIASES.get(_norm(column))
-        if name is None:
-            unknown.append((index, column))
-        elif name in written:
-            message = t("Column {other} already gives this.", other=written[name])
-            problems.append((index, RowProblem(line, column, message)))
-        else:
-            fields[index] = name
-            written[name] = column
-    dutch = sum(_norm(c) in _DUTCH for c in written.values()) * 2 > len(written)
-    header = _Header(line, fields, written, len(cells), dutch)
-    for index, column in unknown:
-        close = difflib.get_close_matches(_norm(column), list(_ALIASES), n=1, cutoff=0.7)
-        if close:
-            message = t("Unknown column. Did you mean {name}?", name=close[0])
-        else:
-            names = ", ".join(header.column_of(name) for name in COLUMNS)
-            message = t("Unknown column. The columns are: {names}.", names=names)
-        problems.append((index, RowProblem(line, column, message)))
-    for name in REQUIRED_COLUMNS:
-        if name not in written:
-            missing = RowProblem(line, header.column_of(name), t("This column is missing."))
-            problems.append((len(cells), missing))
-    problems.sort(key=lambda found: found[0])
-    return header, [problem for _, problem in problems]
+def _described(result: ImportResult, source: Source | None, header: Header) -> ImportResult:
+    result.source, result.mapping, result.ignored = source, header.mapping(), header.ignored
+    return result
 
 
 def _check_rows(
-    ctx: Ctx, header: _Header, records: list[tuple[int, list[str]]]
-) -> tuple[list[dict[str, Any]], list[RowProblem]]:
-    """The checked values of every good row, and the problems of the others."""
+    ctx: Ctx, header: Header, records: list[tuple[int, list[str]]]
+) -> tuple[list[dict[str, Any]], list[RowProblem], int]:
+    """The checked values of every good row, the problems of the others, and how many names
+    in parts (an export's) were left out for want of consent.
+
+    A name typed in a column of its own without consent is refused, as in the chat: someone
+    wrote it on purpose. An export has every student's name, consent or not; those without
+    consent are imported without it, and the answer says how many."""
     t = ctx.t
     env = ParseEnv(t=t, today=clock.today(ctx.region.tz), session=ctx.session)
     municipalities = _Municipalities(env)
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
+    left_out = 0
     seen: dict[str, int] = {}  # student reference -> the line it was first on
     for line, cells in records:
         if len(cells) != header.width and (
@@ -197,7 +147,7 @@ def _check_rows(
             )
             continue
         stray = [
-            i for i, c in enumerate(cells[: header.width]) if c.strip() and i not in header.fields
+            i for i, c in enumerate(cells[: header.width]) if c.strip() and i in header.unnamed
         ]
         for index in stray:
             problems.append(
@@ -207,7 +157,10 @@ def _check_rows(
                     t("Column {n} has no name in the header, but a value here.", n=index + 1),
                 )
             )
-        raw = {name: cells[index] for index, name in header.fields.items()}
+        raw = assemble(header, cells)
+        if header.name_in_parts and raw.get("name") and not _consented(raw, env):
+            del raw["name"]
+            left_out += 1
         checked = _check_leaver(raw, env, municipalities)
         values, errors = checked.values, checked.errors
         ref = values.get("student_ref")
@@ -222,7 +175,14 @@ def _check_rows(
             problems.append(RowProblem(line, header.column_of(name), errors[name].message))
         if not errors and not stray:
             rows.append(values)
-    return rows, problems
+    return rows, problems, left_out
+
+
+def _consented(raw: dict[str, str], env: ParseEnv) -> bool:
+    try:
+        return parse_choice("consent", raw.get("consent", ""), env) == Consent.given
+    except FieldError:
+        return False  # check_leaver tells what is wrong with it
 
 
 def _check_leaver(raw: dict[str, str], env: ParseEnv, municipalities: _Municipalities) -> Checked:
@@ -233,18 +193,50 @@ def _check_leaver(raw: dict[str, str], env: ParseEnv, municipalities: _Municipal
     the column is left out of `check_leaver` (which then only says it is required) and
     parsed here with the same parser, its answer or error remembered for the next row.
     """
+    raw = dict(raw)
+    born = raw.pop("birth_date", "")
     text = raw.get("home_municipality", "")
     if not text.strip():
-        return check_leaver(raw, env)
-    checked = check_leaver({**raw, "home_municipality": ""}, env)
-    values, errors = dict(checked.values), dict(checked.errors)
-    del errors["home_municipality"]  # "is required": it was left out on purpose
-    found = municipalities.parse(text)
-    if isinstance(found, FieldError):
-        errors["home_municipality"] = found
+        checked = check_leaver(raw, env)
+        values, errors = dict(checked.values), dict(checked.errors)
     else:
-        values["home_municipality"] = found
+        checked = check_leaver({**raw, "home_municipality": ""}, env)
+        values, errors = dict(checked.values), dict(checked.errors)
+        del errors["home_municipality"]  # "is required": it was left out on purpose
+        found = municipalities.parse(text)
+        if isinstance(found, FieldError):
+            errors["home_municipality"] = found
+        else:
+            values["home_municipality"] = found
+    if born.strip():
+        try:
+            values["birth_year"] = parse_birth_date(born, env)
+        except FieldError as exc:
+            errors["birth_year"] = exc
     return Checked(values, errors)
+
+
+def parse_birth_date(raw: str, env: ParseEnv) -> int:
+    """The year of a date of birth as exports write it: 15-3-2009, 15-03-2009, 2009-03-15
+    (also with / or .), checked as a year of birth."""
+    text = raw.strip()
+    if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    elif m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text):
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+    else:
+        raise FieldError(
+            env.t(
+                'I don\'t understand "{text}" as a date of birth. Write it as 15-3-2009 or '
+                "2009-03-15.",
+                text=text,
+            )
+        )
+    try:
+        date(year, month, day)
+    except ValueError:
+        raise FieldError(env.t("{text} is not a date.", text=text)) from None
+    return parse_birth_year(str(year), env)
 
 
 class _Municipalities:
@@ -291,7 +283,10 @@ def _save(ctx: Ctx, school: School, rows: list[dict[str, Any]]) -> ImportResult:
 
 
 def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Reply:
-    """What the importer is told: the counts, or every problem (up to `limit` of them)."""
+    """What the importer is told: the counts, or every problem (up to `limit` of them); and
+    how the file was read: its encoding or sheet, which column gave which field, and the
+    columns that were ignored."""
+    about = describe(t, result)
     if result.ok:
         return Reply(
             text=t.tn(
@@ -299,8 +294,11 @@ def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Rep
                 "{n} leavers added, {updated} already known and updated.",
                 result.added,
                 updated=result.updated,
-            )
+            ),
+            lines=about,
         )
+    if len(result.problems) == 1 and result.problems[0].line == 0:  # the file as a whole
+        return Reply(title=t("Nothing was imported"), text=result.problems[0].message, error=True)
     lines = [_problem_line(t, p) for p in result.problems[:limit]]
     rest = len(result.problems) - len(lines)
     if rest > 0:
@@ -312,12 +310,45 @@ def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Rep
             "The file has {n} problems. Correct them and import the whole file again.",
             len(result.problems),
         ),
-        lines=lines,
+        lines=lines + about,
         error=True,
     )
 
 
+def describe(t: Translator, result: ImportResult) -> list[str]:
+    """How the file was read, as lines of the answer (nothing when it could not be read)."""
+    lines: list[str] = []
+    if result.source is not None:
+        lines.append(result.source.describe(t))
+    if result.mapping:
+        used = ", ".join(
+            t("{columns} → {field}", columns=columns, field=t(FIELDS_BY_NAME[name].label))
+            for columns, name in result.mapping
+        )
+        lines.append(t("Columns used: {mapping}.", mapping=used))
+    if result.names_left_out:
+        lines.append(
+            t.tn(
+                "{n} name was not stored: that leaver has no consent.",
+                "{n} names were not stored: those leavers have no consent.",
+                result.names_left_out,
+            )
+        )
+    if result.ignored:
+        lines.append(
+            t.tn(
+                "Ignored {n} column I do not know: {columns}.",
+                "Ignored {n} columns I do not know: {columns}.",
+                len(result.ignored),
+                columns=", ".join(result.ignored),
+            )
+        )
+    return lines
+
+
 def _problem_line(t: Translator, problem: RowProblem) -> str:
+    if problem.line == 0:  # the file as a whole
+        return problem.message
     if problem.column:
         return t(
             "line {line}, {column}: {message}",

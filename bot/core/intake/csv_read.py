@@ -1,64 +1,205 @@
-"""Reading a CSV file of leavers into records: bytes to text, text to lines, lines to cells.
+"""Reading a file of leavers into records: bytes to a table of text cells, whatever the school
+had: a CSV file or an Excel workbook.
 
-What the file may look like: UTF-8 with or without a byte order mark; comma or semicolon
-separated (decided from the header line); empty lines skipped; a quoted value may span lines.
-What is wrong with it is told as a `RowProblem` with its physical line number (the header is
-line 1). Checking the cells is `csv_import`'s business.
+What a CSV file may look like: UTF-8 with or without a byte order mark, or Windows-1252 (what
+Excel's "CSV (puntkomma gescheiden)" writes on a Dutch Windows); comma, semicolon or tab
+separated (decided from the header line: the separator that splits it into the most known
+column names, else the one it has most of outside quotes); empty lines skipped; a quoted
+value may span lines. An Excel workbook (.xlsx) is read with openpyxl: the first sheet, or the
+one named. Anything else (a PDF, a Word file, an old .xls) is refused with what to do instead.
+
+What is wrong with the file is told as a `RowProblem` with its physical line (the header is
+line 1; in a workbook, the sheet's row number); line 0 is the file as a whole. Checking the
+cells is `csv_import`'s business.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
 
-from bot.core.i18n import Translator
+from bot.core.i18n import N_, Translator
 
-SEPARATORS: tuple[str, ...] = (",", ";")
+SEPARATORS: tuple[str, ...] = (",", ";", "\t")
+SEPARATOR_NAMES: dict[str, str] = {
+    ",": N_("commas"),
+    ";": N_("semicolons"),
+    "\t": N_("tabs"),
+}
+# What the chat transports fetch: a school's list is a few hundred rows, far less.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 100_000  # of a workbook: its size on disk says little about its size unpacked
+TEXT_SUFFIXES = frozenset({"", ".csv", ".txt", ".tsv"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+UTF8 = "UTF-8"
+WINDOWS_1252 = "Windows-1252"
 
 
 @dataclass
 class RowProblem:
     """One thing wrong with the file: where (line, column as written) and why."""
 
-    line: int  # physical line in the file; the header is line 1
+    line: int  # physical line in the file; the header is line 1; 0: the whole file
     column: str  # the column as the header names it; "" for the whole line
     message: str  # in the reader's language
 
 
-def read_records(
-    t: Translator, data: bytes
-) -> tuple[list[tuple[int, list[str]]], RowProblem | None]:
-    """(first physical line, cells) of each record that is not empty, the header first; and
-    what kept the rest of the file from being read, if anything did.
+@dataclass
+class Source:
+    """How the file was read, to tell the importer: CSV with its encoding and separator, or a
+    workbook's sheet."""
 
-    No records and no problem: the file is empty.
-    """
-    text, problem = _decode(t, data)
+    kind: str  # "csv" or "xlsx"
+    encoding: str = ""
+    separator: str = ""
+    sheet: str = ""
+
+    def describe(self, t: Translator) -> str:
+        if self.kind == "xlsx":
+            return t("Read the Excel sheet {sheet}.", sheet=self.sheet)
+        return t(
+            "Read as {encoding} text, separated by {separator}.",
+            encoding=self.encoding,
+            separator=t(SEPARATOR_NAMES[self.separator]),
+        )
+
+
+@dataclass
+class Table:
+    """(first physical line, cells) of each record that is not empty, the header first; what
+    kept the rest of the file from being read, if anything did; and how it was read.
+
+    No records and no problem: the file is empty."""
+
+    records: list[tuple[int, list[str]]] = field(default_factory=list)
+    problem: RowProblem | None = None
+    source: Source | None = None
+
+
+def read_table(
+    t: Translator,
+    data: bytes,
+    *,
+    filename: str = "",
+    sheet: str | None = None,
+    is_known: Callable[[str], bool] = lambda _: False,
+) -> Table:
+    """The file as a table. `filename` (as the user's computer named it) helps to tell what
+    kind of file it is; `sheet` names a workbook's sheet; `is_known` says whether a header
+    cell is a known column name (it decides between separators)."""
+    kind = file_kind(data, filename)
+    if kind == "xlsx":
+        return _read_workbook(t, data, sheet)
+    if kind == "xls":
+        return Table(
+            problem=whole_file(
+                t(
+                    "This is an old Excel file (.xls). In Excel, choose Save As and pick "
+                    '"Excel Workbook (.xlsx)" or "CSV UTF-8", then send that file.'
+                )
+            )
+        )
+    if kind != "csv":
+        return Table(problem=whole_file(not_a_table(t, filename)))
+    if sheet:
+        return Table(
+            problem=whole_file(
+                t("A CSV file has no sheets: send it without a sheet name, or send the workbook.")
+            )
+        )
+    records, problem, source = read_records(t, data, is_known=is_known)
+    return Table(records, problem, source)
+
+
+def too_large(t: Translator) -> str:
+    """What a transport says of a file over MAX_FILE_BYTES (it does not fetch one)."""
+    return t(
+        "That file is too large for me: at most {mb} MB. Send the list of this year's leavers "
+        "only.",
+        mb=MAX_FILE_BYTES // (1024 * 1024),
+    )
+
+
+def not_a_table(t: Translator, filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()
+    kind = t(" (this is a {suffix} file)", suffix=suffix) if suffix else ""
+    return t(
+        "I can read a CSV file or an Excel workbook (.xlsx) of leavers{kind}. In Excel, choose "
+        'Save As with the file type "CSV UTF-8" or "Excel Workbook".',
+        kind=kind,
+    )
+
+
+def whole_file(message: str) -> RowProblem:
+    return RowProblem(0, "", message)
+
+
+def file_kind(data: bytes, filename: str = "") -> str:
+    """'csv', 'xlsx', 'xls' (Excel 97-2003) or 'other', from the bytes and the file's name."""
+    suffix = PurePath(filename).suffix.lower()
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError):
+            return "other"
+        return "xlsx" if "xl/workbook.xml" in names else "other"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file
+        return "xls" if suffix in ("", ".xls") else "other"
+    if data.startswith(b"%PDF") or b"\x00" in data[:4096] or suffix in WORKBOOK_SUFFIXES:
+        return "other"
+    # some administrations save CSV text under an .xls name: it is read as what it is
+    return "csv" if suffix in TEXT_SUFFIXES or suffix == ".xls" else "other"
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def read_records(
+    t: Translator, data: bytes, *, is_known: Callable[[str], bool] = lambda _: False
+) -> tuple[list[tuple[int, list[str]]], RowProblem | None, Source | None]:
+    """(first physical line, cells) of each record of a CSV file that is not empty, the header
+    first; what kept the rest of the file from being read, if anything did; how it was read."""
+    text, encoding, problem = _decode(t, data)
     if problem is not None:
-        return [], problem
+        return [], problem, None
     lines = _physical_lines(text)
     first = next((line for line in lines if line.strip()), None)
     if first is None:
-        return [], None
-    return _records(t, lines, _sniff(first))
+        return [], None, None
+    separator = _sniff(first, is_known)
+    records, problem = _records(t, lines, separator)
+    return records, problem, Source("csv", encoding=encoding, separator=separator)
 
 
-def _decode(t: Translator, data: bytes) -> tuple[str, RowProblem | None]:
-    """The text of the file, without its byte order mark if it has one."""
+def _decode(t: Translator, data: bytes) -> tuple[str, str, RowProblem | None]:
+    """The text of the file (without its byte order mark) and the encoding it was in.
+
+    UTF-8 first: text in Windows-1252 with any letter beyond ASCII (é, ë) is almost never
+    valid UTF-8, so a file that decodes as UTF-8 is UTF-8. Five byte values are undefined in
+    Windows-1252: a file with one of them is neither.
+    """
     try:
-        return data.decode("utf-8-sig"), None
+        return data.decode("utf-8-sig"), UTF8, None
     except UnicodeDecodeError as exc:
-        head = exc.object[: exc.start]  # the bytes after the byte order mark
-        line = head.count(b"\n") + 1 if b"\n" in head else head.count(b"\r") + 1
-        return "", RowProblem(
-            line,
-            "",
-            t(
-                "This line is not UTF-8 text. In Excel, choose Save As with the file type "
-                '"CSV UTF-8 (Comma delimited)" and try again.'
-            ),
-        )
+        utf8_error = exc
+    if not data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data.decode("cp1252"), WINDOWS_1252, None
+        except UnicodeDecodeError:
+            pass
+    head = utf8_error.object[: utf8_error.start]
+    line = head.count(b"\n") + 1 if b"\n" in head else head.count(b"\r") + 1
+    message = t(
+        "This line is neither UTF-8 nor Windows-1252 text. In Excel, choose Save As with the "
+        'file type "CSV UTF-8 (Comma delimited)" and try again.'
+    )
+    return "", "", RowProblem(line, "", message)
 
 
 def _physical_lines(text: str) -> list[str]:
@@ -66,8 +207,21 @@ def _physical_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def _sniff(header: str) -> str:
-    """Comma or semicolon: whichever the header line has more of outside quotes."""
+def _sniff(header: str, is_known: Callable[[str], bool]) -> str:
+    """The separator of the header line: the one that splits it into the most known column
+    names; when none names a known column, the one it has most of outside quotes (a tie, as
+    with one column, is a comma)."""
+
+    def cells(separator: str) -> list[str]:
+        try:
+            return next(csv.reader([header], delimiter=separator, quotechar='"'), [])
+        except csv.Error:
+            return []
+
+    known = {s: sum(1 for c in cells(s) if c.strip() and is_known(c)) for s in SEPARATORS}
+    best = max(SEPARATORS, key=lambda s: known[s])
+    if known[best] >= 2:  # two names: not a coincidence of one name that holds a separator
+        return best
     counts = dict.fromkeys(SEPARATORS, 0)
     quoted = False
     for char in header:
@@ -75,7 +229,7 @@ def _sniff(header: str) -> str:
             quoted = not quoted
         elif not quoted and char in counts:
             counts[char] += 1
-    return max(SEPARATORS, key=lambda s: counts[s])  # a tie (one column) is a comma
+    return max(SEPARATORS, key=lambda s: counts[s])
 
 
 def _records(
@@ -114,3 +268,80 @@ def _records(
             line, "", t("This line cannot be read as CSV; check its quotes.")
         )
     return records, None
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+
+def _read_workbook(t: Translator, data: bytes, sheet: str | None) -> Table:
+    """The rows of one sheet as text cells: dates as YYYY-MM-DD, whole numbers without ".0".
+
+    Every row is as wide as the widest: a workbook has no "missing separator", and the cells
+    Excel leaves out at the end of a row are empty ones."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged or disguised file
+        return Table(
+            problem=whole_file(
+                t(
+                    "I cannot read this Excel file: it seems damaged. Open it in Excel, save "
+                    "it again as Excel Workbook (.xlsx) and send that."
+                )
+            )
+        )
+    try:
+        names = book.sheetnames
+        if sheet:
+            chosen = next(
+                (n for n in names if n.strip().casefold() == sheet.strip().casefold()), None
+            )
+            if chosen is None:
+                return Table(
+                    problem=whole_file(
+                        t(
+                            "The workbook has no sheet {sheet}. Its sheets are: {names}.",
+                            sheet=sheet.strip(),
+                            names=", ".join(names),
+                        )
+                    )
+                )
+        else:
+            chosen = names[0]
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(book[chosen].iter_rows(values_only=True), start=1):
+            if number > MAX_ROWS:
+                return Table(
+                    problem=whole_file(
+                        t(
+                            "The sheet has more than {n} rows: too many for a list of leavers.",
+                            n=MAX_ROWS,
+                        )
+                    )
+                )
+            cells = [_cell_text(v) for v in values]
+            if any(c.strip() for c in cells):
+                rows.append((number, cells))
+    finally:
+        book.close()
+    width = max((len(cells) for _, cells in rows), default=0)
+    for _, cells in rows:
+        cells.extend([""] * (width - len(cells)))
+    return Table(rows, None, Source("xlsx", sheet=chosen))
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -131,22 +131,46 @@ def parse_birth_year(raw: str, env: ParseEnv) -> int:
 
 
 def parse_municipality(raw: str, env: ParseEnv) -> str:
+    """A home municipality: one of the region's, or any other Dutch municipality (its case
+    then goes to the coordinator to hand over to that region). A name that is neither is
+    refused, with the closest names of the region (else of the country) to choose from."""
+    from bot import nl_municipalities
     from bot.core.directory import match_municipality
 
     t = env.t
     found, suggestions = match_municipality(env.session, raw)
     if found is not None:
         return found.code
+    elsewhere, close = nl_municipalities.match(raw)
+    if elsewhere is not None:
+        return elsewhere.code
+    same = nl_municipalities.same_name(raw)
+    if same:
+        raise FieldError(
+            t(
+                "There is more than one municipality called {text}: {names}. Which one?",
+                text=raw.strip(),
+                names=", ".join(same),
+            ),
+            same,
+        )
+    suggestions = suggestions or close  # the region's own are the likelier typo
     if suggestions:
         raise FieldError(
             t(
-                "{text} is not a municipality of this region. Did you mean: {names}?",
+                "{text} is not a Dutch municipality. Did you mean: {names}?",
                 text=raw.strip(),
                 names=", ".join(suggestions),
             ),
             suggestions,
         )
-    raise FieldError(t("{text} is not a municipality of this region.", text=raw.strip() or "-"))
+    raise FieldError(
+        t(
+            "{text} is not a Dutch municipality. Give the municipality where the young person "
+            "lives.",
+            text=raw.strip() or "-",
+        )
+    )
 
 
 _ALIASES: dict[str, dict[str, str]] = {

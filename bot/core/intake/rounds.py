@@ -187,11 +187,14 @@ def confirm(ctx: Ctx, round_date: str) -> list[Reply]:
 
 
 UPLOAD_HELP = N_(
-    "Send the CSV file to me in this chat (in the terminal chat: /upload PATH). Columns: "
-    "student_ref, home_municipality, programme and expected_exit are required; name, "
-    "birth_year, vso_profile, early_leaver, destination_wish, consent, contact and notes are "
-    "optional (Dutch column names work too). In Excel, choose Save As with the file type "
-    '"CSV UTF-8 (Comma delimited)". The file is taken whole or not at all.'
+    "Send the file to me in this chat (in the terminal chat: /upload PATH): a CSV file (UTF-8 "
+    "or Windows-1252, separated by commas, semicolons or tabs) or an Excel workbook (.xlsx; "
+    'the first sheet, or type "sheet NAME" with the file). Columns: student_ref, '
+    "home_municipality, programme and expected_exit are required; name, birth_year, "
+    "vso_profile, early_leaver, destination_wish, consent, contact and notes are optional. "
+    "Dutch column names work too, and so do those of your student administration's export "
+    "(Leerlingnummer, Roepnaam, Tussenvoegsel, Achternaam, Geboortedatum, Woonplaats); other "
+    "columns are ignored. The file is taken whole or not at all."
 )
 
 

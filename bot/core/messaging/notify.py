@@ -76,13 +76,23 @@ def refresh_cards(
 
 
 def pickers(ctx: Ctx, case: Case) -> list[Person]:
-    """Who must pick up a due case: the person it was transferred to, or the brokers there."""
+    """Who must pick up a due case: the person it was transferred to, or the brokers there;
+    for a young person living outside the region, the coordinators (to hand it over to that
+    region: no broker of this region gets it)."""
     if case.assigned_person_id:
         person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
         return [person] if person else []
+    if outside_region(ctx, case):
+        return list(queries.people_with_role(ctx.session, role=Role.coordinator))
     return list(
         queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
     )
+
+
+def outside_region(ctx: Ctx, case: Case) -> bool:
+    """Whether the case is with a municipality outside the region (the young person lives
+    elsewhere in the Netherlands), and so with the coordinator to hand over."""
+    return not queries.in_region(ctx.session, code=case.responsible_municipality_code)
 
 
 def tell_coordinators(
@@ -116,10 +126,23 @@ def notify_due(
 ) -> None:
     """The case card to whoever must pick the case up; a note to the school's own broker."""
     receivers = pickers(ctx, case)
+    elsewhere = case.assigned_person_id is None and outside_region(ctx, case)
     for broker in receivers:
         t = ctx.translator_for(broker)
         card = _card(ctx, case, viewer=broker)
-        if transferred_by is not None:
+        if elsewhere:
+            intro = t(
+                "Case {ref}: the young person lives in {municipality}, outside the region. "
+                "Hand it over to that region: /transfer {ref} outside followed by who there "
+                "takes it over.",
+                ref=case.ref,
+                municipality=queries.municipality_name(
+                    ctx.session, code=case.responsible_municipality_code
+                ),
+            )
+            if case.urgent:
+                intro = t("Urgent: an early leaver.") + " " + intro
+        elif transferred_by is not None:
             intro = t(
                 "{name} transferred case {ref} to you.", name=transferred_by.name, ref=case.ref
             )
@@ -138,6 +161,8 @@ def notify_due(
             once=str(case.version),
         )
     school = queries.school_by_id(ctx.session, school_id=case.school_id)
+    if elsewhere:
+        return  # no broker of the region gets it, nor a note about it
     if school and school.municipality_code != case.responsible_municipality_code:
         for broker in queries.brokers_of(ctx.session, municipality_code=school.municipality_code):
             if broker in receivers:

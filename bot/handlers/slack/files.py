@@ -1,5 +1,7 @@
-"""A CSV file of leavers sent in a direct message: found, fetched with the bot token (only
-from Slack's own file host), and handed to the core's import whole.
+"""A file of leavers (CSV or Excel workbook) sent in a direct message: found, fetched with the
+bot token (only from Slack's own file host), and handed to the core's import whole, with its
+name and the message sent with it (which may name a workbook's sheet). What kind of file it
+is and whether it can be read is the core's decision, in one place for every transport.
 
 A file shared over Slack Connect arrives without its address and is looked up with
 files.info. The token goes with a request only to Slack's file host and to the host of the
@@ -19,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.app import Core
 from bot.core.replies import Reply
-from bot.handlers.common.files import MAX_CSV_BYTES
+from bot.handlers.common.files import MAX_CSV_BYTES, too_large
 from bot.handlers.common.who import Who
 from bot.handlers.slack import inbound
 from bot.handlers.slack.inbound import DirectMessage, SharedFile
@@ -51,14 +53,14 @@ class SlackFiles:
         self._api_origin = origin(api_url)
 
     async def receive(self, event: DirectMessage, who: Who, tell: Tell) -> None:
-        """A CSV of leavers sent by a school contact: imported whole, or not at all."""
+        """A file of leavers sent by a school contact: imported whole, or not at all."""
         t = who.t
         if not who.may_register:
             await tell([Reply(text=t("/{name} is not for your role. Type /help.", name="leaver"))])
             return
-        one_csv = t("Send one CSV file of leavers at a time.")
+        one_file = t("Send one file of leavers at a time: a CSV file or an Excel workbook.")
         if len(event.files) != 1:
-            await tell([Reply(text=one_csv, error=True)])
+            await tell([Reply(text=one_file, error=True)])
             return
         shared = await self.details(event.files[0])
         if shared is None:
@@ -68,20 +70,22 @@ class SlackFiles:
             )
             await tell([Reply(text=no_access, error=True)])
             return
-        if not shared.is_csv:
-            await tell([Reply(text=one_csv, error=True)])
-            return
         if shared.url_private is None or not self.may_carry_token(shared.url_private):
             log.warning("slack: a shared file not on Slack's file host; not downloaded")
-            only = t("I can only read files stored in Slack. Send the CSV file itself, here.")
+            only = t("I can only read files stored in Slack. Send the file itself, here.")
             await tell([Reply(text=only, error=True)])
             return
         data = await self.download(shared)
         if data is None:
-            await tell([Reply(text=t("That file is too large for me."), error=True)])
+            await tell([Reply(text=too_large(t), error=True)])
             return
         replies = await asyncio.to_thread(
-            self.core.handle_file, person_id=who.id, data=data, transport=TRANSPORT
+            self.core.handle_file,
+            person_id=who.id,
+            data=data,
+            transport=TRANSPORT,
+            filename=shared.name,
+            text=event.text,
         )
         await tell(replies)
 

@@ -70,10 +70,6 @@ class SharedFile:
     url_private: str | None  # None: ask files.info (a Slack Connect file comes without it)
     size: int
 
-    @property
-    def is_csv(self) -> bool:
-        return self.filetype == "csv" or self.name.casefold().endswith(".csv")
-
 
 @dataclass(frozen=True)
 class DirectMessage:

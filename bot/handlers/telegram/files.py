@@ -1,5 +1,6 @@
-"""A CSV file of leavers sent as a document in the private chat: fetched (getFile, then the
-file itself from TELEGRAM_API_URL's file root) and handed to the core's import whole."""
+"""A file of leavers (CSV or Excel workbook) sent as a document in the private chat: fetched
+(getFile, then the file itself from TELEGRAM_API_URL's file root) and handed to the core's
+import whole, with its name and caption (which may name a workbook's sheet)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bot.core.replies import Reply
-from bot.handlers.common.files import MAX_CSV_BYTES
+from bot.handlers.common.files import MAX_CSV_BYTES, too_large
 from bot.handlers.common.who import Who
 from bot.handlers.telegram.inbound import DocumentShared
 
@@ -26,21 +27,23 @@ async def receive_document(bot: TelegramBot, event: DocumentShared, who: Who) ->
     if not who.may_register:
         await tell(t("/{name} is not for your role. Type /help.", name="leaver"))
         return
-    if not event.is_csv:
-        await tell(t("Send one CSV file of leavers at a time."))
-        return
     if event.file_size > MAX_CSV_BYTES:
-        await tell(t("That file is too large for me."))
+        await tell(too_large(t))
         return
     found = await bot.app.bot.get_file(event.file_id)
     if found.file_size is not None and found.file_size > MAX_CSV_BYTES:
-        await tell(t("That file is too large for me."))
+        await tell(too_large(t))
         return
     data = bytes(await found.download_as_bytearray())
     if len(data) > MAX_CSV_BYTES:
-        await tell(t("That file is too large for me."))
+        await tell(too_large(t))
         return
     replies = await asyncio.to_thread(
-        bot.core.handle_file, person_id=who.id, data=data, transport=TRANSPORT
+        bot.core.handle_file,
+        person_id=who.id,
+        data=data,
+        transport=TRANSPORT,
+        filename=event.file_name,
+        text=event.caption,
     )
     await bot.sender.post(event.chat_id, replies)

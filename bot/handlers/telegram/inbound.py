@@ -103,7 +103,8 @@ class CallbackPress:
 
 @dataclass(frozen=True)
 class DocumentShared:
-    """A file sent to the bot in the private chat (a CSV of leavers, say)."""
+    """A file sent to the bot in the private chat (a CSV file or workbook of leavers, say),
+    with the caption typed with it (which may name a workbook's sheet)."""
 
     user_id: int
     chat_id: int
@@ -112,12 +113,7 @@ class DocumentShared:
     mime_type: str
     file_size: int
     language_code: str | None = None
-
-    @property
-    def is_csv(self) -> bool:
-        return self.mime_type in ("text/csv", "text/comma-separated-values") or (
-            self.file_name.casefold().endswith(".csv")
-        )
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +199,7 @@ def message(update: Payload, bot_username: str) -> Inbound:
             mime_type=_opt(document, "mime_type") or "",
             file_size=size if isinstance(size, int) else 0,
             language_code=language,
+            caption=(_opt(msg, "caption") or "").strip(),
         )
     text = _opt(msg, "text")
     if text is None:
