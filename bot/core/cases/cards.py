@@ -44,6 +44,8 @@ AUDIT_LABELS: dict[str, str] = {
     "lose_contact": N_("marked lost"),
     "erase_personal": N_("personal details erased"),
     "export": N_("data exported for a privacy request"),
+    "view_personal": N_("saw the personal details"),
+    "sent_personal": N_("was sent the personal details"),
 }
 
 
