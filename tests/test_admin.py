@@ -108,6 +108,11 @@ def test_onboarding_a_new_broker_in_the_terminal(core: Core) -> None:
         core, home_municipality="Kampen", early_leaver="yes", expected_exit="2026-11"
     )
     assert urgent.ref in text_of(one(say(core, "jan", "/cases")))
+    # sixteen people now: the list comes in two pages
+    first = one(say(core, "anna", "/admin people"))
+    assert first.title == "People (16)" and first.text == "Page 1 of 2"
+    second = one(press(core, "anna", first.buttons[0].action))
+    assert second.lines == ["Wim Jansen (wim) · broker · Zwolle · Slack"]
     added = [e for e in directory_events(core) if e.action == "person_added"]
     assert [e.detail["id"] for e in added] == ["jan"] and added[0].actor_id == "anna"
     assert "Jan" not in json.dumps([e.detail for e in directory_events(core)])  # ids, no names

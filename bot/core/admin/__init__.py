@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core import invites
-from bot.core.admin import people, places, requests
+from bot.core.admin import listing, people, places, requests
 from bot.core.cases.audit import record
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -69,7 +69,7 @@ def _audit(ctx: Ctx, args: str) -> list[Reply]:
 
 
 SUBCOMMANDS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
-    "people": people.listing,
+    "people": listing.people,
     "add": people.add,
     "change": people.change,
     "deactivate": people.deactivate,

@@ -46,11 +46,10 @@ from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import parse_text
 from bot.core.replies import Button, Reply
-from bot.core.vocab import OPEN_STATES, CaseState, Role, label, role_labels
+from bot.core.vocab import OPEN_STATES, CaseState, Role, role_labels
 from bot.store import queries
 from bot.store.models import Case, Person, School
 
-PAGE_SIZE = 15
 # the roles that work for a municipality, and the one that must have one
 MUNICIPAL_ROLES = frozenset({Role.broker.value, Role.doorstroompunt.value})
 
@@ -345,75 +344,3 @@ def deactivate(ctx: Ctx, args: str) -> list[Reply]:
             )
         )
     ]
-
-
-def listing(ctx: Ctx, args: str) -> list[Reply]:
-    """`/admin people [ROLE|MUNICIPALITY|SCHOOL] [page]`."""
-    t = ctx.t
-    words = args.split()
-    page = 1
-    if words and words[-1].isdigit():
-        page = max(1, int(words.pop()))
-    what = " ".join(words)
-    people = list(queries.active_people(ctx.session))
-    if what:
-        people = _filtered(ctx, people, what)
-    pages = max(1, (len(people) + PAGE_SIZE - 1) // PAGE_SIZE)
-    if page > pages:
-        raise Refused(t.tn("There is only {n} page.", "There are only {n} pages.", pages))
-    shown = people[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    buttons: list[Button] = []
-    if page < pages:
-        more = f"cmd:admin people {what} {page + 1}".replace("  ", " ")
-        if len(more.encode()) <= 64:
-            buttons.append(Button(label=t("More"), action=more))
-    return [
-        Reply(
-            title=t("People ({n})", n=len(people)),
-            text=t("Page {page} of {pages}", page=page, pages=pages) if pages > 1 else "",
-            lines=[_person_line(ctx, p) for p in shown] or [t("Nobody.")],
-            buttons=buttons,
-            personal=True,
-        )
-    ]
-
-
-def _filtered(ctx: Ctx, people: list[Person], what: str) -> list[Person]:
-    q = what.strip().casefold()
-    for role in ROLE_CHOICES:
-        if q in (role, role.replace("_", " "), label(ctx.t, role).casefold()):
-            return [p for p in people if role in p.roles]
-    found, _ = queries_municipality(ctx, what)
-    if found is not None:
-        return [p for p in people if p.municipality_code == found]
-    for school in ctx.session.exec(select(School)).all():
-        if q in (school.id.casefold(), school.name.casefold()):
-            return [p for p in people if p.school_id == school.id]
-    raise Refused(
-        ctx.t(
-            "{what} is not a role, municipality or school. Use: /admin people [role or "
-            "municipality]",
-            what=what[:60],
-        )
-    )
-
-
-def queries_municipality(ctx: Ctx, what: str) -> tuple[str | None, list[str]]:
-    from bot.core.directory import match_municipality
-
-    found, close = match_municipality(ctx.session, what)
-    return (found.code if found else None), close
-
-
-def _person_line(ctx: Ctx, person: Person) -> str:
-    t = ctx.t
-    parts = [f"{person.name} ({person.id})", role_labels(t, person.roles)]
-    if person.municipality_code:
-        parts.append(queries.municipality_name(ctx.session, code=person.municipality_code))
-    if person.school_id:
-        parts.append(_show_school(ctx, person.school_id))
-    linked = [
-        name for name, on in (("Slack", person.slack_id), ("Telegram", person.telegram_id)) if on
-    ]
-    parts.append(", ".join(linked) if linked else t("not linked to a chat yet"))
-    return " · ".join(parts)

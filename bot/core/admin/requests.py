@@ -41,7 +41,7 @@ def export(ctx: Ctx, ref: str) -> list[Reply]:
         Item(label=t(name), value=str(data[key])) for key, name in PERSONAL_LABELS if data.get(key)
     ]
     fields = [
-        Item(label=t("School's reference"), value=str(data["student_ref"])),
+        Item(label=t("Student reference"), value=str(data["student_ref"])),
         Item(label=t("School"), value=_school(ctx, str(data["school_id"]))),
         Item(label=t("State"), value=label(t, str(data["state"]))),
         Item(label=t("Consent"), value=label(t, str(data["consent"]))),
