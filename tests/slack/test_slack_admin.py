@@ -12,7 +12,12 @@ from sqlmodel import select
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Person
 from tests.slack.conftest import SlackRig
-from tests.slack.factories import make_block_action, make_slash_command, make_view_submission
+from tests.slack.factories import (
+    make_block_action,
+    make_dm,
+    make_slash_command,
+    make_view_submission,
+)
 from tests.slack.fake_slack import eventually
 from tests.slack.scenario import REFUSAL, buttons_of, case_row, early_leaver, nl, text_of
 from tests.slack.test_slack_placement import inputs, open_modal
@@ -153,3 +158,55 @@ async def test_export_is_a_json_file_in_the_direct_message_and_erase_needs_the_b
             for e in session.exec(select(AuditEvent).where(AuditEvent.case_ref == case.ref)).all()
         ]
     assert actions[-2:] == ["export", "erase_personal"]
+
+
+async def dm_says(slack: SlackRig, words: str) -> Any:
+    """The latest message in Anna's direct message that shows `words`."""
+    await eventually(lambda: any(words in text_of(c) for c in slack.fake.posted("D01ANNA")))
+    return [c for c in slack.fake.posted("D01ANNA") if words in text_of(c)][-1]
+
+
+async def test_the_other_admin_commands_on_slack(slack: SlackRig) -> None:
+    """change (the guided form in the direct message), schools, municipalities, facilitator,
+    invite and audit: each answered in the coordinator's direct message."""
+    await slack.post(make_slash_command("/admin change sara", user="U01ANNA"))
+    summary = await dm_says(slack, nl("Is this right?"))
+    edit = "form:edit:school"
+    await slack.post(make_slash_command("/admin schools", user="U01ANNA"))
+    await dm_says(slack, "VSO De Vlinderboom (vlinder)")
+    pressed = make_block_action("form:edit", user="U01ANNA", channel="D01ANNA")
+    await slack.post(pressed)
+    choose = await dm_says(slack, nl("Which answer do you want to change?"))
+    await slack.post(
+        make_block_action(
+            edit, user="U01ANNA", channel="D01ANNA", action_id=buttons_of(choose)[edit]
+        )
+    )
+    await dm_says(slack, nl("At which school? Its name or code."))
+    await slack.post(make_dm("vlinder", user="U01ANNA"))
+    await eventually(
+        lambda: (
+            len([c for c in slack.fake.posted("D01ANNA") if nl("Is this right?") in text_of(c)])
+            == 2
+        )
+    )
+    confirm = "form:confirm"
+    await slack.post(
+        make_block_action(
+            confirm, user="U01ANNA", channel="D01ANNA", action_id=buttons_of(summary)[confirm]
+        )
+    )
+    await dm_says(slack, nl("{name} is changed.", name="Sara Smit"))
+    sara = new_person(slack, "sara")
+    assert sara is not None and sara.school_id == "vlinder"
+
+    await slack.post(make_slash_command("/admin municipalities", user="U01ANNA"))
+    await dm_says(slack, "Kampen (GM0166)")
+    await slack.post(make_slash_command("/admin facilitator wim", user="U01ANNA"))
+    await dm_says(slack, nl("{name} may now run a scan.", name="Wim Jansen"))
+    await slack.post(make_slash_command("/admin invite henk", user="U01ANNA"))
+    await dm_says(slack, "/start ")
+    case = early_leaver(slack.core, school="vaart", by="tim")
+    await slack.post(make_slash_command(f"/admin audit {case.ref}", user="U01ANNA"))
+    trail = await dm_says(slack, nl("Audit trail of case {ref}", ref=case.ref))
+    assert "Tim de Groot (tim)" in text_of(trail)

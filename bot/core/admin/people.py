@@ -234,7 +234,12 @@ def _confirm_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -
 
 
 def _about_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return ctx.t("The new details of {id}:", id=context["person"])
+    person = ctx.session.get(Person, context["person"])
+    return ctx.t(
+        "Change {name} ({id}): press Edit to change an answer, then Confirm.",
+        name=person.name if person else context["person"],
+        id=context["person"],
+    )
 
 
 ADD_PERSON = conversation.register(
