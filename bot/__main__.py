@@ -333,12 +333,15 @@ def region_apply(
     except RegionFileError as exc:
         raise fail(t("Region file refused: {problem}", problem=str(exc))) from None
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        if dry_run:
-            changes = region_changes(session, region)
-        else:
-            changes = apply_region(session, region, actor_id=SYSTEM_ID, transport="cli")
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            if dry_run:
+                changes = region_changes(session, region)
+            else:
+                changes = apply_region(session, region, actor_id=SYSTEM_ID, transport="cli")
+    finally:
+        engine.dispose()
     for line in change_lines(t, changes):
         typer.echo(line)
     if not changes:
