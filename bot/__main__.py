@@ -22,6 +22,7 @@ import typer
 from bot.cli_support import (
     Options,
     as_system,
+    change_lines,
     cli_translator,
     core_or_exit,
     fail,
@@ -48,6 +49,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
 scan_app = typer.Typer(no_args_is_help=True, help="The Participatiescan.")
 app.add_typer(scan_app, name="scan")
+region_app = typer.Typer(no_args_is_help=True, help="The region file and the directory.")
+app.add_typer(region_app, name="region")
 
 RegionFileOption = Annotated[
     Path | None,
@@ -313,6 +316,50 @@ def scan_export(
         t = cli_translator(settings)
         raise fail(t("There is no scan {id}.", id=session_id), code=1)
     typer.echo(text, nl=False)
+
+
+@region_app.command("apply")
+@reported
+def region_apply(
+    file: Annotated[
+        Path, typer.Argument(help="The region file (YAML) to write into the directory.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would change; change nothing.")
+    ] = False,
+) -> None:
+    """Write a region file into the directory on purpose: people, schools and municipalities
+    added or changed, people not in the file deactivated. Each change is audited."""
+    from bot.core.context import SYSTEM_ID
+    from bot.core.directory import apply_region, region_changes
+    from bot.region import RegionFileError
+    from bot.region_file import load_region
+    from bot.store.db import make_engine, session_scope, upgrade
+
+    settings = load_settings(file)
+    t = cli_translator(settings)
+    try:
+        region = load_region(file)
+    except RegionFileError as exc:
+        raise fail(t("Region file refused: {problem}", problem=str(exc))) from None
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            if dry_run:
+                changes = region_changes(session, region)
+            else:
+                changes = apply_region(session, region, actor_id=SYSTEM_ID, transport="cli")
+    finally:
+        engine.dispose()
+    for line in change_lines(t, changes):
+        typer.echo(line)
+    if not changes:
+        typer.echo(t("The directory already matches this region file."))
+    elif dry_run:
+        typer.echo(t("Nothing was changed (--dry-run). Run again without --dry-run to apply."))
+    else:
+        typer.echo(t("The region file is applied."))
 
 
 @db_app.command("upgrade")

@@ -16,6 +16,7 @@ from bot.region import RegionFileError
 if TYPE_CHECKING:
     from bot.core.app import Core
     from bot.core.context import Ctx
+    from bot.core.directory import Changes
     from bot.core.i18n import Translator
 
 T = TypeVar("T")
@@ -104,3 +105,31 @@ def as_system(core: Core, work: Callable[[Ctx], T]) -> T:
 
     with session_scope(core.engine) as session:
         return work(core.ctx(session, system_person(), transport="cli", private=True))
+
+
+def change_lines(t: Translator, changes: Changes) -> list[str]:
+    """What applying a region file changes (or would change), one line each, by id."""
+    from bot.core.i18n import N_
+
+    kinds = {
+        "person": N_("person"),
+        "school": N_("school"),
+        "municipality": N_("municipality"),
+    }
+    lines = [
+        t("added: {kind} {id}", kind=t(kinds[kind]), id=ident) for kind, ident in changes.added
+    ]
+    lines += [
+        t(
+            "changed: {kind} {id} ({fields})",
+            kind=t(kinds[kind]),
+            id=ident,
+            fields=", ".join(fields),
+        )
+        for kind, ident, fields in changes.changed
+    ]
+    lines += [
+        t("deactivated: {kind} {id}", kind=t(kinds[kind]), id=ident)
+        for kind, ident in changes.deactivated
+    ]
+    return lines

@@ -7,7 +7,7 @@ import logging
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.demo import load_demo_leavers
-from bot.core.directory import sync_region
+from bot.core.directory import seed_or_compare
 from bot.region import Region
 from bot.region_file import load_demo_region, load_region
 from bot.store.db import make_engine, session_scope, upgrade
@@ -36,7 +36,15 @@ def build_core(settings: Settings, *, migrate: bool = True) -> Core:
         upgrade(engine)
     core = Core(engine=engine, region=region, default_language=default_language(settings, region))
     with session_scope(engine) as session:
-        sync_region(session, region)
+        differs = seed_or_compare(session, region)
+    if differs:
+        # the database is the truth once seeded: a restart never undoes changes made in chat
+        log.warning(
+            "the region file differs from the directory in the database (%s); the database "
+            "is kept. To apply the file: vangnet region apply FILE --dry-run, then without "
+            "--dry-run",
+            differs.counts(),
+        )
     if settings.uses_demo_region:
         with session_scope(engine) as session:
             added = load_demo_leavers(session, region, default_language=core.default_language)

@@ -68,6 +68,7 @@ class _Submittable:
 SUBMITTABLE: dict[str, _Submittable] = {
     "leaver": _Submittable("leaver", _check_leaver, own_school=True),
     "placement": _Submittable("placed", conversation.check_all),
+    "admin_person_add": _Submittable("admin", conversation.check_all),
 }
 
 

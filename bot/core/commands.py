@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.core import conversation, digest, invites
+from bot.core import admin, conversation, digest
 from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
 from bot.core.cases.cards import OUTSIDE, case_card
 from bot.core.cases.permissions import may_transfer
@@ -268,13 +268,6 @@ def _again(name: str) -> Callable[[Ctx, str], list[Reply]]:
     return lambda ctx, rest: run_command(ctx, f"/{name} {rest}")
 
 
-def _admin(ctx: Ctx, args: str) -> list[Reply]:
-    sub, _, rest = args.strip().partition(" ")
-    if sub.casefold() == "invite":
-        return [invites.invite(ctx, rest.strip())]
-    raise Refused(ctx.t("/admin has one sub-command for now: /admin invite PERSON."))
-
-
 _TABLE = (
     Command("help", "/help", N_("what you can do"), EVERYONE, _help, in_groups=True),
     Command(
@@ -362,10 +355,11 @@ _TABLE = (
     ),
     Command(
         "admin",
-        N_("/admin invite PERSON"),
-        N_("invite a person to the Telegram bot with a one-time link"),
+        admin.USAGE,
+        N_("the directory, invites and privacy requests (export, erase, audit trail)"),
         frozenset({Role.coordinator}),
-        _admin,
+        admin.run,
+        conversation=True,
     ),
     Command(
         "scan",

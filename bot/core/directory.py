@@ -1,21 +1,129 @@
 """The directory: the region's municipalities, schools and people, and who is who.
 
-The region file is the source at start: it is written into the tables, and people who have
-left the file are kept (for the audit trail) but made inactive.
+Which wins, the region file or the database: the region file SEEDS a new installation (an
+empty directory) at start; after that the database is the truth, changed with `/admin`, and
+a restart changes nothing in it. When the configured region file differs from the database,
+the start says so in the log (counts only, no names) and how to apply it on purpose:
+`vangnet region apply FILE` (with `--dry-run` first, which only shows what would change).
+Applying writes the file into the tables; people who are not in it are kept (for the audit
+trail) but made inactive. Every change made by applying is audited, by id.
 """
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from bot.core.cases.audit import record
 from bot.region import Region
 from bot.store.models import Invite, Municipality, Person, School
 
 
+@dataclass
+class Changes:
+    """What applying a region file would change in the directory, by id (never names)."""
+
+    added: list[tuple[str, str]] = field(default_factory=list)  # (kind, id)
+    changed: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (kind, id, fields)
+    deactivated: list[tuple[str, str]] = field(default_factory=list)  # (kind, id)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.deactivated)
+
+    def counts(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.deactivated)} deactivated"
+        )
+
+
+def is_empty(session: Session) -> bool:
+    """A new installation: nothing in the directory yet."""
+    return session.exec(select(Municipality)).first() is None
+
+
+def seed_or_compare(session: Session, region: Region) -> Changes | None:
+    """At start: an empty directory is seeded from the region file (None); otherwise nothing
+    is written, and what applying the file would change is returned (empty when they agree)."""
+    if is_empty(session):
+        sync_region(session, region)
+        return None
+    return region_changes(session, region)
+
+
+def region_changes(session: Session, region: Region) -> Changes:
+    """What `sync_region` would change, without changing anything."""
+    out = Changes()
+    for m in region.municipalities:
+        row = session.get(Municipality, m.code)
+        if row is None:
+            out.added.append(("municipality", m.code))
+        elif row.name != m.name:
+            out.changed.append(("municipality", m.code, ["name"]))
+    for s in region.schools:
+        school = session.get(School, s.id)
+        want = {
+            "name": s.name,
+            "type": str(s.type),
+            "municipality_code": _code(region, s.municipality),
+        }
+        if school is None:
+            out.added.append(("school", s.id))
+        elif differ := [k for k, v in want.items() if getattr(school, k) != v]:
+            out.changed.append(("school", s.id, differ))
+    in_file = {p.id for p in region.people}
+    for existing in session.exec(select(Person).order_by(Person.id)).all():
+        if existing.id not in in_file and existing.active:
+            out.deactivated.append(("person", existing.id))
+    for p in region.people:
+        person = session.get(Person, p.id)
+        if person is None:
+            out.added.append(("person", p.id))
+            continue
+        want_p: dict[str, object] = {
+            "name": p.name,
+            "roles": [str(r) for r in p.roles],
+            "municipality_code": _code(region, p.municipality) if p.municipality else None,
+            "school_id": p.school,
+            "slack_id": p.slack,
+            "language": p.language,
+            "active": True,
+        }
+        if p.telegram is not None or not _bound_by_invite(session, person):
+            want_p["telegram_id"] = p.telegram
+        differ = [k for k, v in want_p.items() if getattr(person, k) != v]
+        if differ:
+            out.changed.append(("person", p.id, differ))
+    return out
+
+
+def apply_region(session: Session, region: Region, *, actor_id: str, transport: str) -> Changes:
+    """`vangnet region apply`: the region file written into the directory, each change
+    audited (by id and the names of the fields that changed, never their values)."""
+    changes = region_changes(session, region)
+    sync_region(session, region)
+    for kind, ident in changes.added:
+        record(session, actor_id=actor_id, transport=transport, action=f"{kind}_added", id=ident)
+    for kind, ident, fields in changes.changed:
+        record(
+            session,
+            actor_id=actor_id,
+            transport=transport,
+            action=f"{kind}_changed",
+            id=ident,
+            fields=fields,
+        )
+    for kind, ident in changes.deactivated:
+        record(
+            session, actor_id=actor_id, transport=transport, action=f"{kind}_deactivated", id=ident
+        )
+    return changes
+
+
 def sync_region(session: Session, region: Region) -> None:
-    """Write the region file into the directory tables."""
+    """Write the region file into the directory tables (seeding, or `region apply`)."""
     for m in region.municipalities:
         row = session.get(Municipality, m.code) or Municipality(code=m.code, name=m.name)
         row.name = m.name

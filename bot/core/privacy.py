@@ -25,7 +25,7 @@ from bot.store.models import PERSONAL_CASE_FIELDS, Case, OutboxMessage
 
 def export_case(ctx: Ctx, ref: str) -> dict[str, Any]:
     """Everything stored about one case, for a subject access request."""
-    case = _case(ctx, ref)
+    case = find_case(ctx, ref)
     audit.record(
         ctx.session,
         actor_id=ctx.actor.id,
@@ -63,7 +63,7 @@ def export_case(ctx: Ctx, ref: str) -> dict[str, Any]:
 
 
 def erase_case(ctx: Ctx, ref: str) -> Case:
-    case = _case(ctx, ref)
+    case = find_case(ctx, ref)
     erase_personal(ctx, case)
     return case
 
@@ -128,7 +128,7 @@ def run_retention(ctx: Ctx) -> int:
     return len(stale)
 
 
-def _case(ctx: Ctx, ref: str) -> Case:
+def find_case(ctx: Ctx, ref: str) -> Case:
     case = queries.case_by_ref(ctx.session, ref=ref.strip().upper())
     if case is None:
         raise Refused(ctx.t("There is no case {ref}.", ref=ref.strip().upper()))

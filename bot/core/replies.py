@@ -33,6 +33,9 @@ class Item(BaseModel):
 class Reply(BaseModel):
     """A message: an optional title, text, fields, list lines and buttons.
 
+    `file` is a document sent with the message (Slack: uploaded into the same chat;
+    Telegram: a document; terminal: saved next to the database), named `file_name`.
+
     `personal` is set when the message holds personal details of a young person; transports
     then only show it in a direct message, the App Home or an ephemeral message.
 
@@ -56,5 +59,8 @@ class Reply(BaseModel):
     error: bool = False
     image_png: bytes | None = None
     image_title: str | None = None
+    # a file that comes with the message (a privacy export), and its file name
+    file: bytes | None = None
+    file_name: str | None = None
     to_place: bool = False
     updates: str | None = Field(default=None, max_length=64)

@@ -126,6 +126,9 @@ LABELS: dict[str, str] = {
     "broker": N_("broker"),
     "school_contact": N_("school contact"),
     "doorstroompunt": N_("RMC doorstroompunt"),
+    # languages
+    "nl": N_("Dutch"),
+    "en": N_("English"),
 }
 
 

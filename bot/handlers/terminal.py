@@ -42,10 +42,15 @@ TRANSPORT = "terminal"
 PRIVATE = True  # the terminal is the private chat of the person one acts as
 
 
-def render(reply: Reply, first_button: int = 1, image_path: Path | None = None) -> str:
+def render(
+    reply: Reply,
+    first_button: int = 1,
+    image_path: Path | None = None,
+    file_path: Path | None = None,
+) -> str:
     """Plain text with numbered buttons. Nothing to escape: the terminal has no markup.
 
-    A chart is shown by the path of the file it was saved to, or else by its size."""
+    A chart or a file is shown by the path it was saved to, or else by its size."""
     out: list[str] = []
     if reply.title:
         out.append(f"── {reply.title} ──")
@@ -57,6 +62,8 @@ def render(reply: Reply, first_button: int = 1, image_path: Path | None = None) 
         out.append(f"  [{reply.image_title or 'chart'}: {image_path}]")
     elif reply.image_png is not None:
         out.append(f"  [{reply.image_title or 'chart'}: PNG, {len(reply.image_png)} bytes]")
+    if reply.file is not None:
+        out.append(f"  [{file_path or reply.file_name}: {len(reply.file)} bytes]")
     if reply.buttons:
         out.append(
             "  "
@@ -105,7 +112,14 @@ class TerminalChat:
     def show(self, replies: list[Reply], *, owner: str | None = None) -> None:
         """Print replies; their buttons get the next numbers and stay pressable."""
         for reply in place(replies, private_here=PRIVATE, t=self.translator()).here:
-            self.say(render(reply, first_button=self.next_button, image_path=self.save(reply)))
+            self.say(
+                render(
+                    reply,
+                    first_button=self.next_button,
+                    image_path=self.save(reply),
+                    file_path=self.save_file(reply),
+                )
+            )
             for button in reply.buttons:
                 self.buttons[self.next_button] = (None if reply.to_place else owner, button)
                 self.next_button += 1
@@ -129,6 +143,20 @@ class TerminalChat:
                     reason=exc.strerror or type(exc).__name__,
                 )
             )
+            return None
+        return path
+
+    def save_file(self, reply: Reply) -> Path | None:
+        """Write a reply's file (a privacy export) next to the charts; None when there is none
+        or it cannot be written (then its size is shown)."""
+        if reply.file is None:
+            return None
+        name = Path(reply.file_name or "vangnet.txt").name  # never a path of its own
+        path = self.chart_dir.parent / "vangnet-files" / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(reply.file)
+        except OSError:
             return None
         return path
 

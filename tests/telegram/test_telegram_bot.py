@@ -129,7 +129,7 @@ async def test_an_invite_binds_once_and_a_used_or_expired_one_says_so(
     fake.push_update(tg.start_with_payload(7777, "old-token"))
     await bot_said(fake, 7777, "verlopen")
     fake.push_update(tg.private_message(ANNA, "/admin purge"))
-    await bot_said(fake, ANNA, "/admin invite PERSOON")
+    await bot_said(fake, ANNA, "invite PERSOON")  # the usage of /admin
 
 
 async def test_a_csv_document_is_imported_and_a_wrong_one_is_refused(

@@ -46,6 +46,8 @@ AUDIT_LABELS: dict[str, str] = {
     "hand_over_outside": N_("handed over outside the region"),
     "erase_personal": N_("personal details erased"),
     "export": N_("data exported for a privacy request"),
+    "view_personal": N_("saw the personal details"),
+    "sent_personal": N_("was sent the personal details"),
 }
 
 

@@ -78,6 +78,7 @@ def start(
     *,
     again: bool = False,
     answers: Mapping[str, str] | None = None,
+    complete: bool = False,
 ) -> list[Reply]:
     """Begin `form` for the actor; an earlier unfinished conversation is replaced.
 
@@ -85,6 +86,8 @@ def start(
     thrown away unasked: the person chooses to continue where they were or to start again
     (`again=True` is that choice made). `answers` given already (typed with the command) are
     checked at once, and only what is still missing is asked before the summary.
+    `complete=True` (changing something that exists) counts an optional field without an
+    answer as answered empty: only a missing required answer is asked before the summary.
     """
     given: dict[str, str] = {}
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
@@ -128,7 +131,11 @@ def start(
         form=form.name,
         step="",
         answers=given,
-        context={**(context or {}), "history": [], "editing": bool(given)},
+        context={
+            **(context or {}),
+            "history": [f.name for f in form.fields] if complete else [],
+            "editing": bool(given) or complete,
+        },
         transport=ctx.transport,
         started_at=now,
         updated_at=now,
@@ -349,6 +356,8 @@ def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
 def _shown(ctx: Ctx, spec: FormField, raw: str) -> str:
     from bot.store.models import Municipality
 
+    if spec.show is not None:
+        return spec.show(ctx, raw)
     if spec.name.endswith("municipality"):
         m = ctx.session.get(Municipality, raw)
         return m.name if m else raw

@@ -38,6 +38,8 @@ class FormField:
     # asked only when this holds for the answers so far (values, already parsed)
     ask_if: Callable[[dict[str, Any]], bool] = lambda _a: True
     required_if: Callable[[dict[str, Any]], bool] | None = None
+    # how a kept answer is shown in the question and the summary, when not as it is kept
+    show: Callable[[Ctx, str], str] | None = None
 
     def is_required(self, values: dict[str, Any]) -> bool:
         return self.required or bool(self.required_if and self.required_if(values))

@@ -19,9 +19,9 @@ answers go:
 Whatever the bot posts obeys the shared privacy rule (`common.privacy`, applied in `sending`):
 a personal reply is never posted outside a direct message.
 
-Two exceptions to "ack first": a modal's submission (intake, placement) is checked before the
-ack, because field errors travel in the ack itself; and `/leaver`, `/placed REF` and the
-Placement button open their modal right after the ack (`modals`).
+Two exceptions to "ack first": a modal's submission (intake, placement, a new person) is
+checked before the ack, because field errors travel in the ack itself; and `/leaver`,
+`/placed REF`, the Placement button and `/admin add` open their modal right after the ack.
 
 Slack retries an event it thinks was not received (X-Slack-Retry-Num, the same event_id): the
 shared dedupe (`common.dedupe`) lets the first delivery through, on whichever instance, and
@@ -64,8 +64,8 @@ from bot.handlers.slack.inbound import (
     HomeOpened,
     SlashCommand,
 )
-from bot.handlers.slack.modals import CONVERSATION_WORDS, SlackModals
-from bot.handlers.slack.render import ACTION_PREFIX, LEAVER_CALLBACK, PLACEMENT_CALLBACK, home_view
+from bot.handlers.slack.modals import CONVERSATION_WORDS, FORM_OF_MODAL, SlackModals
+from bot.handlers.slack.render import ACTION_PREFIX, home_view
 from bot.handlers.slack.sending import SlackSender, is_direct, slack_place
 from bot.handlers.slack.services import SlackServices
 from bot.logs import log_failure
@@ -119,8 +119,8 @@ class SlackBot:
         for name in SLASH_COMMANDS:
             app.command(f"/{name}")(self.on_command)
         app.action({"type": "block_actions", "action_id": _our_buttons()})(self.on_action)
-        app.view_submission(LEAVER_CALLBACK)(self.on_leaver_submission)
-        app.view_submission(PLACEMENT_CALLBACK)(self.on_placement_submission)
+        for callback in FORM_OF_MODAL:  # the modals: intake, placement, a new person
+            app.view_submission(callback)(self.on_submission)
         app.event("app_home_opened")(self.on_home)
         app.event("message")(self.on_message)
         app.error(self.on_error)
@@ -210,6 +210,9 @@ class SlackBot:
                 return
             await self.modals.open_leaver(event.trigger_id, who)
             return
+        if event.name == "admin" and "admin" in who.commands and event.text.strip() == "add":
+            await self.modals.open_person(event.trigger_id, who)
+            return
         if event.name == "placed" and "placed" in who.commands:
             await self.modals.open_placement(
                 event.trigger_id, who, event.text, tell, user=event.user
@@ -289,13 +292,7 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_leaver_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._on_submission(ack, body, "leaver")
-
-    async def on_placement_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._on_submission(ack, body, "placement")
-
-    async def _on_submission(self, ack: AsyncAck, body: dict[str, Any], form: str) -> None:
+    async def on_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with
         them, and so does an input we cannot read); once saved, the modal closes and the
         replies go to the direct message."""
@@ -303,6 +300,7 @@ class SlackBot:
         if not isinstance(event, FormSubmission):
             await ack()
             return
+        form = event.callback_id
         self.services.metrics.handled(f"form:{form}")
         try:
             who = await self.who(event.user)

@@ -155,8 +155,9 @@ def block_actions(body: Payload) -> Inbound:
 
 
 def _input_value(state: Payload) -> str | None:
-    """What one input holds: typed text, the value of the chosen option, or the date picked
-    (YYYY-MM-DD); None for an input type we do not know."""
+    """What one input holds: typed text, the value of the chosen option (several: joined
+    with commas), the date picked (YYYY-MM-DD) or the Slack user picked; None for an input
+    type we do not know."""
     kind = state.get("type")
     if kind == "plain_text_input":
         return (_opt(state, "value") or "").strip()
@@ -164,6 +165,11 @@ def _input_value(state: Payload) -> str | None:
         return _opt(state, "selected_option", "value") or ""
     if kind == "datepicker":
         return _opt(state, "selected_date") or ""
+    if kind == "users_select":
+        return _opt(state, "selected_user") or ""
+    if kind == "multi_static_select":
+        chosen = state.get("selected_options") or []
+        return ",".join(str(o.get("value", "")) for o in chosen if isinstance(o, Mapping))
     log.info("slack: a modal input of type %s, which we cannot read", kind)
     return None
 

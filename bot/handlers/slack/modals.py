@@ -2,7 +2,8 @@
 `Core.submit_form` (the form's own parsers check it; the same confirmation as the guided
 conversation saves it). Field errors travel in the ack, keyed by the modal's block ids.
 
-`/leaver` and `/placed REF` (and the Placement button) open their modal right after the ack,
+`/leaver`, `/placed REF` (and the Placement button) and the coordinator's `/admin add` open
+their modal right after the ack,
 because Slack's trigger id is only good for three seconds. Before the placement modal opens,
 the core checks that the person may record that placement now; if not, they get the refusal
 instead of a modal. `/placed REF chat` starts the guided conversation in the direct message.
@@ -18,6 +19,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import clock
+from bot.core.admin.people import ADD_PERSON
 from bot.core.app import Core, FormOutcome
 from bot.core.errors import Refused
 from bot.core.followup.followups import PLACEMENT_FORM, check_placement
@@ -28,8 +30,10 @@ from bot.handlers.common.who import Who
 from bot.handlers.slack.inbound import FormSubmission
 from bot.handlers.slack.render import (
     LEAVER_CALLBACK,
+    PERSON_CALLBACK,
     PLACEMENT_CALLBACK,
     leaver_modal,
+    person_modal,
     placement_modal,
 )
 from bot.handlers.slack.sending import SlackSender
@@ -41,7 +45,11 @@ TRANSPORT = "slack"
 # opening the modal
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
 # the core's form behind each modal
-FORM_OF_MODAL = {LEAVER_CALLBACK: LEAVER_FORM.name, PLACEMENT_CALLBACK: PLACEMENT_FORM.name}
+FORM_OF_MODAL = {
+    LEAVER_CALLBACK: LEAVER_FORM.name,
+    PLACEMENT_CALLBACK: PLACEMENT_FORM.name,
+    PERSON_CALLBACK: ADD_PERSON.name,
+}
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
 
@@ -90,6 +98,9 @@ class SlackModals:
     async def open_leaver(self, trigger_id: str, who: Who) -> None:
         view = leaver_modal(who.t, LEAVER_FORM)
         await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def open_person(self, trigger_id: str, who: Who) -> None:
+        await self.client.views_open(trigger_id=trigger_id, view=person_modal(who.t, ADD_PERSON))
 
     async def open_placement(
         self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str

@@ -33,7 +33,9 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -59,6 +61,7 @@ MAX_FALLBACK = 150
 ACTION_PREFIX = "vangnet:"
 LEAVER_CALLBACK = "leaver"
 PLACEMENT_CALLBACK = "placement"
+PERSON_CALLBACK = "admin_person_add"
 MAX_PRIVATE_METADATA = 3000
 ORGANISATION_NOTE = N_(
     "Leave this empty if the young person moved away or has no work and no school."
@@ -303,6 +306,18 @@ def placement_modal(t: Translator, form: Form, *, ref: str, student: str, today:
     )
 
 
+def person_modal(t: Translator, form: Form) -> View:
+    """The coordinator's `/admin add`: the person form as a modal, the roles a multi-select
+    and the Slack member a user select."""
+    intro = t(
+        "Without a Slack member the person gets a Telegram invite link. A municipality is "
+        "needed for a broker, a school for a school contact."
+    )
+    return form_modal(
+        t, form, callback_id=PERSON_CALLBACK, intro=intro, several={"roles"}, users={"slack"}
+    )
+
+
 def form_modal(
     t: Translator,
     form: Form,
@@ -312,10 +327,13 @@ def form_modal(
     dates: Mapping[str, date] | None = None,
     notes: Mapping[str, str] | None = None,
     private_metadata: str = "",
+    several: frozenset[str] | set[str] = frozenset(),
+    users: frozenset[str] | set[str] = frozenset(),
 ) -> View:
     """A core form as a modal: one input block per field, its block id the field's name.
 
-    A field with choices is a static select (labels in the person's language), a field in
+    A field with choices is a static select (labels in the person's language; in `several`,
+    a multi-select), a field in `users` a Slack user select, a field in
     `dates` a date picker starting at the given date, any other a text input. The field's
     question (and help, and a note from `notes`, translated here) is the input's hint. `intro`
     is raw text shown above the inputs.
@@ -326,8 +344,24 @@ def form_modal(
         for extra in (spec.help, (notes or {}).get(spec.name, "")):
             if extra:
                 hint += "\n" + t(extra)
-        element: StaticSelectElement | PlainTextInputElement | DatePickerElement
-        if spec.choices:
+        element: (
+            StaticSelectElement
+            | StaticMultiSelectElement
+            | UserSelectElement
+            | PlainTextInputElement
+            | DatePickerElement
+        )
+        if spec.choices and spec.name in several:
+            element = StaticMultiSelectElement(
+                action_id=spec.name,
+                options=[
+                    Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT))
+                    for c in spec.choices
+                ],
+            )
+        elif spec.name in users:
+            element = UserSelectElement(action_id=spec.name)
+        elif spec.choices:
             element = StaticSelectElement(
                 action_id=spec.name,
                 options=[

@@ -120,16 +120,19 @@ class SlackSender:
         return stamps
 
     async def _upload_image(self, channel: str, reply: Reply) -> None:
-        """A reply's chart, with the files upload v2 flow (files.getUploadURLExternal …)."""
-        if reply.image_png is None:
-            return
-        async with self.services.pacer.slot(channel):  # the upload posts a message too
-            await self.client.files_upload_v2(
-                channel=channel,
-                content=reply.image_png,
-                filename="chart.png",
-                title=reply.image_title or "chart",
-            )
+        """A reply's chart and file, with the files upload v2 flow
+        (files.getUploadURLExternal …)."""
+        uploads = []
+        if reply.image_png is not None:
+            uploads.append((reply.image_png, "chart.png", reply.image_title or "chart"))
+        if reply.file is not None:
+            name = reply.file_name or "vangnet.txt"
+            uploads.append((reply.file, name, name))
+        for content, filename, title in uploads:
+            async with self.services.pacer.slot(channel):  # the upload posts a message too
+                await self.client.files_upload_v2(
+                    channel=channel, content=content, filename=filename, title=title
+                )
 
     async def answer_in_place(
         self,
@@ -292,8 +295,8 @@ class SlackSender:
                         channel=channel, text=message.text, blocks=message.blocks_json()
                     )
                 self.services.metrics.sent.inc()
-        for reply in replies:  # a chart cannot go through a response_url: it goes to the DM
-            if reply.image_png is not None:
+        for reply in replies:  # a chart or file cannot go through a response_url: to the DM
+            if reply.image_png is not None or reply.file is not None:
                 await self._upload_image(await self.dm_channel(user), reply)
 
 

@@ -289,4 +289,6 @@ class TelegramBot:
 
 def _only_text(reply: Reply) -> bool:
     """Whether the reply is its text alone, so a callback query's answer can show it whole."""
-    return not (reply.title or reply.fields or reply.lines or reply.buttons or reply.image_png)
+    return not (
+        reply.title or reply.fields or reply.lines or reply.buttons or reply.image_png or reply.file
+    )

@@ -51,11 +51,14 @@ def escape(text: str) -> str:
 @dataclass(frozen=True)
 class TelegramMessage:
     """One message as sendMessage wants it, or sendPhoto when `photo` is set (then `text` is
-    the caption, possibly empty). `text` is HTML: send it with parse_mode=PARSE_MODE."""
+    the caption, possibly empty), or sendDocument when `document` is (a file, named
+    `document_name`, without caption). `text` is HTML: send it with parse_mode=PARSE_MODE."""
 
     text: str
     reply_markup: InlineKeyboardMarkup | None = None
     photo: bytes | None = None
+    document: bytes | None = None
+    document_name: str | None = None
 
 
 # --- lines ------------------------------------------------------------------------------------
@@ -218,10 +221,19 @@ def _with_buttons(
 
 
 def render(reply: Reply, *, callback_data: CallbackData) -> list[TelegramMessage]:
-    """A reply as one or more messages to send in order; buttons on the last.
+    """A reply as one or more messages to send in order; buttons on the last, and the
+    reply's file (if any) as a document after them.
 
     `callback_data` turns a button's action into what the button carries (see
     `callbacks.callback_data`, which stores an action that does not fit 64 bytes)."""
+    messages = _render(reply, callback_data=callback_data)
+    if reply.file is not None:
+        name = reply.file_name or "vangnet.txt"
+        messages.append(TelegramMessage(text="", document=reply.file, document_name=name))
+    return messages
+
+
+def _render(reply: Reply, *, callback_data: CallbackData) -> list[TelegramMessage]:
     lines = _reply_lines(reply)
     markups = keyboards(reply.buttons, callback_data)
     if reply.image_png is not None:

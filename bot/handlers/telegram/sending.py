@@ -69,6 +69,10 @@ class TelegramSender:
         return await asyncio.to_thread(self._render_now, replies)
 
     async def _send_one(self, chat_id: int, message: TelegramMessage) -> Message:
+        if message.document is not None:
+            return await self.bot.send_document(
+                chat_id, document=message.document, filename=message.document_name
+            )
         if message.photo is not None:
             return await self.bot.send_photo(
                 chat_id,

@@ -1,0 +1,136 @@
+"""How the answers of the directory forms are understood: roles, municipality, school,
+language, Slack member, and the ids of new schools and municipalities.
+
+Each parser takes the raw text and returns the value (in a canonical text form the
+conversation row keeps), or raises FieldError with a message in the coordinator's language.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from sqlmodel import select
+
+from bot.core.directory import match_municipality
+from bot.core.i18n import LANGUAGES
+from bot.core.intake.fields import FieldError, ParseEnv
+from bot.core.vocab import Programme, Role, label
+from bot.store.models import Municipality, School
+
+# the roles a coordinator gives in the form, in the order the buttons show them
+ROLE_CHOICES: tuple[str, ...] = (
+    Role.broker.value,
+    Role.school_contact.value,
+    Role.coordinator.value,
+    Role.doorstroompunt.value,
+)
+SCHOOL_TYPES: tuple[str, ...] = tuple(p.value for p in Programme)
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+CODE_PATTERN = re.compile(r"GM\d{4}")
+# a Slack member id, as typed (U0123ABC) or as Slack writes a mention (<@U0123ABC|bram>)
+SLACK_PATTERN = re.compile(r"<?@?([UW][A-Z0-9]{2,39})(?:\|[^>]*)?>?")
+
+
+def parse_roles(raw: str, env: ParseEnv) -> str:
+    """One or more roles, by key or by their label in either language, separated by commas,
+    spaces or "and"/"en": "broker, coordinator" → "broker,coordinator"."""
+    text = raw.strip().casefold()
+    known: dict[str, str] = {}
+    for role in ROLE_CHOICES:
+        known[role] = role
+        known[label(env.t, role).casefold()] = role
+        known[role.replace("_", " ")] = role
+    found: list[str] = []
+    for part in re.split(r"\s*(?:,|;|\+|\ben\b|\band\b)\s*", text):
+        part = part.strip()
+        if not part:
+            continue
+        chosen = known.get(part)
+        if chosen is None:
+            names = ", ".join(label(env.t, r) for r in ROLE_CHOICES)
+            raise FieldError(env.t("Choose roles from: {roles}.", roles=names))
+        if chosen not in found:
+            found.append(chosen)
+    if not found:
+        raise FieldError(env.t("This cannot be empty."))
+    return ",".join(r for r in ROLE_CHOICES if r in found)
+
+
+def roles_of(value: str) -> list[str]:
+    return [r for r in value.split(",") if r]
+
+
+def parse_municipality(raw: str, env: ParseEnv) -> str:
+    """A municipality of the directory, by name or CBS code; its code."""
+    found, close = match_municipality(env.session, raw)
+    if found is None:
+        raise FieldError(
+            env.t("{name} is not a municipality of this region.", name=raw.strip()[:60]), close
+        )
+    return found.code
+
+
+def parse_school(raw: str, env: ParseEnv) -> str:
+    """A school of the directory, by id or name; its id."""
+    q = raw.strip().casefold()
+    schools = env.session.exec(select(School).order_by(School.name)).all()
+    for school in schools:
+        if q in (school.id.casefold(), school.name.casefold()):
+            return school.id
+    names = {s.name.casefold(): s.name for s in schools}
+    close = difflib.get_close_matches(q, list(names), n=3, cutoff=0.5)
+    raise FieldError(
+        env.t("{name} is not a school of this region.", name=raw.strip()[:60]),
+        [names[c] for c in close],
+    )
+
+
+def parse_language(raw: str, env: ParseEnv) -> str:
+    text = raw.strip().casefold()
+    for language in LANGUAGES:
+        if text in (language, label(env.t, language).casefold()):
+            return language
+    raise FieldError(env.t("Choose Dutch (nl) or English (en)."))
+
+
+def parse_slack(raw: str, env: ParseEnv) -> str:
+    """A Slack member id (U… or W…), typed or as a mention."""
+    match = SLACK_PATTERN.fullmatch(raw.strip())
+    if match is None:
+        raise FieldError(
+            env.t(
+                "That is not a Slack member id. In Slack: the person's profile, ⋮, "
+                "Copy member ID (it starts with U)."
+            )
+        )
+    return match[1]
+
+
+def parse_new_school_id(raw: str, env: ParseEnv) -> str:
+    text = raw.strip().casefold()
+    if ID_PATTERN.fullmatch(text) is None:
+        raise FieldError(
+            env.t("A short code of letters, digits and dashes, for example brug (at most 40).")
+        )
+    if env.session.get(School, text) is not None:
+        raise FieldError(env.t("There is a school with the code {id} already.", id=text))
+    return text
+
+
+def parse_school_type(raw: str, env: ParseEnv) -> str:
+    text = raw.strip().casefold()
+    for kind in SCHOOL_TYPES:
+        if text in (kind, label(env.t, kind).casefold()):
+            return kind
+    names = ", ".join(label(env.t, k) for k in SCHOOL_TYPES)
+    raise FieldError(env.t("Choose one of: {choices}.", choices=names))
+
+
+def parse_new_code(raw: str, env: ParseEnv) -> str:
+    text = raw.strip().upper()
+    if CODE_PATTERN.fullmatch(text) is None:
+        raise FieldError(env.t("A CBS code is GM and four digits, for example GM0193."))
+    if env.session.get(Municipality, text) is not None:
+        raise FieldError(env.t("There is a municipality with the code {code} already.", code=text))
+    return text

@@ -1,0 +1,351 @@
+"""The people of the directory, from the chat: list, add, change, deactivate (product.md 5.6).
+
+`/admin add` and `/admin change PERSON` are one guided form (the conversation engine): name,
+roles, municipality (brokers, RMC doorstroompunt) or school (school contacts), language and
+Slack member. A person added without a Slack member gets a Telegram invite link at once.
+`/admin deactivate PERSON` refuses while the person still has open cases (listed, with a
+Transfer button each), so nothing is lost, and never deactivates the last coordinator. A
+deactivated person is treated like someone who is not in the directory.
+
+Every change is audited by id, with the names of the fields that changed (never values).
+
+```mermaid
+flowchart LR
+    add["/admin add"] --> form
+    change["/admin change PERSON"] --> summary
+    form["name, roles, municipality or school, language, Slack"] --> summary
+    summary -- confirm --> saved["person saved, audited; no Slack: invite link"]
+    deactivate["/admin deactivate PERSON"] -- open cases --> listed["cases listed with Transfer"]
+    deactivate -- none, not the last coordinator --> inactive
+```
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.core import conversation, invites
+from bot.core.admin.fields import (
+    ROLE_CHOICES,
+    parse_language,
+    parse_municipality,
+    parse_roles,
+    parse_school,
+    parse_slack,
+    roles_of,
+)
+from bot.core.cases.audit import record
+from bot.core.cases.cards import case_line
+from bot.core.context import Ctx
+from bot.core.directory import find_person
+from bot.core.errors import Refused
+from bot.core.i18n import N_
+from bot.core.intake.fields import parse_text
+from bot.core.replies import Button, Reply
+from bot.core.vocab import OPEN_STATES, CaseState, Role, role_labels
+from bot.store import queries
+from bot.store.models import Case, Person, School
+
+# the roles that work for a municipality, and the one that must have one
+MUNICIPAL_ROLES = frozenset({Role.broker.value, Role.doorstroompunt.value})
+
+
+def one_person(ctx: Ctx, query: str, usage: str) -> Person:
+    """The one active person `query` names (id or name), or a refusal that says why."""
+    query = query.strip()
+    if not query:
+        raise Refused(ctx.t("Whom? Use: {usage}", usage=usage))
+    found = find_person(ctx.session, query)
+    if not found:
+        raise Refused(ctx.t('Nobody in the directory matches "{query}".', query=query[:60]))
+    if len(found) > 1:
+        names = ", ".join(p.id for p in found[:10])
+        raise Refused(ctx.t("Several people match; which one?") + " " + names)
+    return found[0]
+
+
+def _show_roles(ctx: Ctx, raw: str) -> str:
+    return role_labels(ctx.t, roles_of(raw))
+
+
+def _show_school(ctx: Ctx, raw: str) -> str:
+    school = ctx.session.get(School, raw)
+    return school.name if school else raw
+
+
+def _municipal(values: dict[str, Any]) -> bool:
+    return bool(MUNICIPAL_ROLES & set(roles_of(values.get("roles", ""))))
+
+
+def _is_broker(values: dict[str, Any]) -> bool:
+    return Role.broker.value in roles_of(values.get("roles", ""))
+
+
+def _is_school_contact(values: dict[str, Any]) -> bool:
+    return Role.school_contact.value in roles_of(values.get("roles", ""))
+
+
+PERSON_FIELDS = (
+    conversation.FormField(
+        name="name",
+        label=N_("Name"),
+        question=N_("What is the person's name?"),
+        parse=parse_text(200),
+        required=True,
+    ),
+    conversation.FormField(
+        name="roles",
+        label=N_("Roles"),
+        question=N_("Which role does the person have? Several: type them with commas."),
+        parse=parse_roles,
+        required=True,
+        choices=ROLE_CHOICES,
+        show=_show_roles,
+    ),
+    conversation.FormField(
+        name="municipality",
+        label=N_("Municipality"),
+        question=N_("For which municipality does the person work?"),
+        parse=parse_municipality,
+        ask_if=_municipal,
+        required_if=_is_broker,
+    ),
+    conversation.FormField(
+        name="school",
+        label=N_("School"),
+        question=N_("At which school? Its name or code."),
+        parse=parse_school,
+        ask_if=_is_school_contact,
+        required_if=_is_school_contact,
+        show=_show_school,
+    ),
+    conversation.FormField(
+        name="language",
+        label=N_("Language"),
+        question=N_("In which language does the bot write to them?"),
+        parse=parse_language,
+        choices=("nl", "en"),
+    ),
+    conversation.FormField(
+        name="slack",
+        label=N_("Slack member"),
+        question=N_(
+            "Their Slack member id (profile, ⋮, Copy member ID), or @mention them. "
+            "Skip for Telegram: they get an invite link."
+        ),
+        parse=parse_slack,
+    ),
+)
+
+
+def _new_id(ctx: Ctx, name: str) -> str:
+    """A short id from the first name ("Jan de Vries" → "jan", else "jan2", "jan3" …)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    words = re.findall(r"[a-z0-9]+", plain)
+    base = (words[0] if words else "person")[:30]
+    candidate, n = base, 1
+    while ctx.session.get(Person, candidate) is not None:
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def _check_slack(ctx: Ctx, slack: str | None, person_id: str | None) -> None:
+    if slack is None:
+        return
+    other = ctx.session.exec(select(Person).where(Person.slack_id == slack)).first()
+    if other is not None and other.id != person_id:
+        raise Refused(
+            ctx.t(
+                "That Slack member belongs to {name} ({id}) already.", name=other.name, id=other.id
+            )
+        )
+
+
+def _fill(person: Person, values: dict[str, Any]) -> list[str]:
+    """The form's answers into the person; the names of the fields that changed."""
+    roles = roles_of(values["roles"])
+    want: dict[str, Any] = {
+        "name": values["name"],
+        "roles": roles,
+        "municipality_code": values.get("municipality") if MUNICIPAL_ROLES & set(roles) else None,
+        "school_id": values.get("school") if Role.school_contact.value in roles else None,
+        "language": values.get("language"),
+        "slack_id": values.get("slack"),
+    }
+    changed = [k for k, v in want.items() if getattr(person, k) != v]
+    for key, value in want.items():
+        setattr(person, key, value)
+    return changed
+
+
+def _confirm_add(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
+    _check_slack(ctx, values.get("slack"), None)
+    person = Person(id=_new_id(ctx, values["name"]), name=values["name"])
+    fields = _fill(person, values)
+    ctx.session.add(person)
+    ctx.session.flush()
+    record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="person_added",
+        id=person.id,
+        fields=fields,
+    )
+    done = Reply(
+        text=ctx.t(
+            "{name} is in the directory now, as {roles} (id {id}).",
+            name=person.name,
+            roles=role_labels(ctx.t, person.roles),
+            id=person.id,
+        )
+    )
+    if person.slack_id is not None:
+        return [done]
+    return [done, invites.invite(ctx, person.id)]
+
+
+def _confirm_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
+    person = ctx.session.get(Person, context["person"])
+    if person is None or not person.active:
+        raise Refused(ctx.t("{id} is no longer in the directory.", id=context["person"]))
+    _check_slack(ctx, values.get("slack"), person.id)
+    was_coordinator = Role.coordinator.value in person.roles
+    fields = _fill(person, values)
+    if was_coordinator and Role.coordinator.value not in person.roles:
+        _keep_a_coordinator(ctx, person)
+    if not fields:
+        return [Reply(text=ctx.t("Nothing changed."))]
+    ctx.session.add(person)
+    record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="person_changed",
+        id=person.id,
+        fields=fields,
+    )
+    return [Reply(text=ctx.t("{name} is changed.", name=person.name))]
+
+
+def _about_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> str:
+    person = ctx.session.get(Person, context["person"])
+    return ctx.t(
+        "Change {name} ({id}): press Edit to change an answer, then Confirm.",
+        name=person.name if person else context["person"],
+        id=context["person"],
+    )
+
+
+ADD_PERSON = conversation.register(
+    conversation.Form(
+        name="admin_person_add",
+        title=N_("Add a person"),
+        fields=PERSON_FIELDS,
+        on_confirm=_confirm_add,
+    )
+)
+CHANGE_PERSON = conversation.register(
+    conversation.Form(
+        name="admin_person_change",
+        title=N_("Change a person"),
+        fields=PERSON_FIELDS,
+        on_confirm=_confirm_change,
+        summary_note=_about_change,
+    )
+)
+
+
+def add(ctx: Ctx, args: str) -> list[Reply]:
+    """`/admin add` (on Slack a modal opens instead; `/admin add chat` is this there too)."""
+    return conversation.start(ctx, ADD_PERSON)
+
+
+def change(ctx: Ctx, args: str) -> list[Reply]:
+    person = one_person(ctx, args, "/admin change PERSON")
+    answers = {
+        "name": person.name,
+        "roles": ",".join(r for r in ROLE_CHOICES if r in person.roles),
+        "municipality": person.municipality_code or "",
+        "school": person.school_id or "",
+        "language": person.language or "",
+        "slack": person.slack_id or "",
+    }
+    return conversation.start(
+        ctx, CHANGE_PERSON, {"person": person.id}, answers=answers, complete=True
+    )
+
+
+def _keep_a_coordinator(ctx: Ctx, person: Person) -> None:
+    others = [
+        p for p in queries.people_with_role(ctx.session, role=Role.coordinator) if p.id != person.id
+    ]
+    if not others:
+        raise Refused(
+            ctx.t(
+                "{name} is the last coordinator. Make someone else coordinator first.",
+                name=person.name,
+            )
+        )
+
+
+def open_cases(ctx: Ctx, person: Person) -> list[Case]:
+    """The cases that would be stranded: owned and not finished, or waiting for them."""
+    owned = col(Case.owner_id) == person.id
+    waiting = (col(Case.assigned_person_id) == person.id) & (col(Case.state) == CaseState.due)
+    return list(
+        ctx.session.exec(
+            select(Case)
+            .where((owned & col(Case.state).in_([*OPEN_STATES, CaseState.lost])) | waiting)
+            .order_by(col(Case.ref))
+        ).all()
+    )
+
+
+def deactivate(ctx: Ctx, args: str) -> list[Reply]:
+    person = one_person(ctx, args, "/admin deactivate PERSON")
+    if Role.coordinator.value in person.roles:
+        _keep_a_coordinator(ctx, person)
+    stranded = open_cases(ctx, person)
+    if stranded:
+        return [
+            Reply(
+                title=ctx.t("{name} still has open cases", name=person.name),
+                text=ctx.t(
+                    "Transfer these first (/transfer REF MUNICIPALITY-or-@person), then "
+                    "/admin deactivate {id} again. Nothing was changed.",
+                    id=person.id,
+                ),
+                lines=[case_line(ctx.session, ctx.t, c) for c in stranded],
+                buttons=[
+                    Button(label=ctx.t("Transfer {ref}", ref=c.ref), action=f"transfer:{c.ref}")
+                    for c in stranded
+                ],
+                personal=True,
+                error=True,
+            )
+        ]
+    person.active = False
+    person.slack_id = None  # free for someone else; the person is kept for the audit trail
+    person.telegram_id = None
+    ctx.session.add(person)
+    record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="person_deactivated",
+        id=person.id,
+    )
+    return [
+        Reply(
+            text=ctx.t(
+                "{name} is deactivated: they can no longer use Vangnet. Their history stays.",
+                name=person.name,
+            )
+        )
+    ]
