@@ -25,7 +25,7 @@ from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.followup import followups
 from bot.core.i18n import N_
-from bot.core.intake import leaver_form, rounds
+from bot.core.intake import correct, leaver_form, rounds
 from bot.core.replies import Button, Reply
 from bot.core.scan import agenda as scan_agenda
 from bot.core.scan import session as scan_session
@@ -71,6 +71,8 @@ def split_command(text: str) -> tuple[str, str]:
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
     name, args = split_command(text)
     command = COMMANDS.get(name)
+    if command is None and name == "clock":
+        return [Reply(text=ctx.t(CLOCK_ELSEWHERE), error=True)]
     if command is None:
         name = name if len(name) <= 32 else name[:31] + "…"
         return [
@@ -106,6 +108,12 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
             )
         ]
     return PRESS[kind](ctx, rest)
+
+
+# /clock moves the bot's clock in the terminal demo; the terminal answers it before the core
+CLOCK_ELSEWHERE = N_(
+    "/clock only works in the terminal demo: a real network's clock cannot be moved."
+)
 
 
 def _help(ctx: Ctx, args: str) -> list[Reply]:
@@ -240,6 +248,15 @@ def _cases(ctx: Ctx, args: str) -> list[Reply]:
     return listings.queue(ctx, args)
 
 
+def _find(ctx: Ctx, args: str) -> list[Reply]:
+    return listings.find(ctx, args)
+
+
+def _edit(ctx: Ctx, args: str) -> list[Reply]:
+    ref, _ = _need_ref(ctx, args, "edit")
+    return correct.start(ctx, ref)
+
+
 def _press_transfer(ctx: Ctx, rest: str) -> list[Reply]:
     ref, _, target = rest.partition(":")
     if target:
@@ -284,11 +301,27 @@ _TABLE = (
     ),
     Command(
         "leavers",
-        N_("/leavers [page]"),
-        N_("the leavers in your view, with state and owner"),
+        N_("/leavers [state|open] [overdue] [mine] [municipality] [school] [page]"),
+        N_("the leavers in your view, with state and owner; for example /leavers open Zwolle"),
         EVERYONE,
         _leavers,
         buttons=("leavers",),
+    ),
+    Command(
+        "find",
+        N_("/find TEXT"),
+        N_("find a case by its reference, the student reference or the name"),
+        EVERYONE,
+        _find,
+    ),
+    Command(
+        "edit",
+        "/edit REF",
+        N_("correct a leaver's details (the school until a broker claims it; the coordinator)"),
+        frozenset({Role.school_contact, Role.coordinator}),
+        _edit,
+        buttons=("edit",),
+        conversation=True,
     ),
     Command(
         "case",
@@ -318,8 +351,8 @@ _TABLE = (
     ),
     Command(
         "cases",
-        N_("/cases [page]"),
-        N_("your queue, most urgent first"),
+        N_("/cases [state] [overdue] [mine] [municipality] [school] [page]"),
+        N_("your queue, most urgent first; for example /cases overdue"),
         frozenset({Role.broker}),
         _cases,
         buttons=("cases",),
@@ -384,6 +417,7 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "transfer": _press_transfer,
     "leavers": _again("leavers"),
     "cases": _again("cases"),
+    "edit": _again("edit"),
     "round": _press_round,
     "placed": _again("placed"),
     "fu": _press_followup,

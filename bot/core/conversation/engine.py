@@ -24,7 +24,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -78,13 +78,16 @@ def start(
     *,
     again: bool = False,
     answers: Mapping[str, str] | None = None,
+    asked: Sequence[str] = (),
 ) -> list[Reply]:
     """Begin `form` for the actor; an earlier unfinished conversation is replaced.
 
     When the same form about the same thing is already under way with answers, nothing is
     thrown away unasked: the person chooses to continue where they were or to start again
-    (`again=True` is that choice made). `answers` given already (typed with the command) are
-    checked at once, and only what is still missing is asked before the summary.
+    (`again=True` is that choice made). `answers` given already (typed with the command, or
+    what is known when correcting) are checked at once, and only what is still missing is
+    asked before the summary; an optional field named in `asked` counts as asked already
+    (left empty on purpose), so a form opened filled in goes straight to its summary.
     """
     given: dict[str, str] = {}
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
@@ -128,7 +131,7 @@ def start(
         form=form.name,
         step="",
         answers=given,
-        context={**(context or {}), "history": [], "editing": bool(given)},
+        context={**(context or {}), "history": list(asked), "editing": bool(given)},
         transport=ctx.transport,
         started_at=now,
         updated_at=now,
