@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core import clock, conversation
-from bot.core.cases import lifecycle
+from bot.core.cases import audit, lifecycle
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
@@ -76,8 +76,9 @@ def check_edit(ctx: Ctx, ref: str) -> Case:
     )
 
 
-def known_answers(case: Case) -> dict[str, str]:
-    """The case as answers to the leaver form, in the form's canonical text."""
+def known_answers(ctx: Ctx, case: Case) -> dict[str, str]:
+    """The case as answers to the leaver form, in the form's canonical text. Showing them
+    shows the personal details (with consent): that is recorded in the audit trail."""
     answers: dict[str, str] = {}
     for spec in LEAVER_FORM.fields:
         value = getattr(case, _COLUMN.get(spec.name, spec.name), None)
@@ -86,6 +87,14 @@ def known_answers(case: Case) -> dict[str, str]:
         if FIELDS_BY_NAME[spec.name].personal and case.consent != Consent.given:
             continue
         answers[spec.name] = conversation.canonical(value)
+    if any(FIELDS_BY_NAME[name].personal for name in answers):
+        audit.record(
+            ctx.session,
+            actor_id=ctx.actor.id,
+            transport=ctx.transport,
+            action="view_personal",
+            case_ref=case.ref,
+        )
     return answers
 
 
@@ -95,7 +104,7 @@ def start(ctx: Ctx, ref: str) -> list[Reply]:
     case = check_edit(ctx, ref)
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
     answers: dict[str, str] = {}
-    for name, raw in known_answers(case).items():
+    for name, raw in known_answers(ctx, case).items():
         try:
             env.answers[name] = LEAVER_FORM.field(name).parse(raw, env)
         except FieldError:

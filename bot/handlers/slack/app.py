@@ -65,7 +65,13 @@ from bot.handlers.slack.inbound import (
     SlashCommand,
 )
 from bot.handlers.slack.modals import CONVERSATION_WORDS, SlackModals
-from bot.handlers.slack.render import ACTION_PREFIX, LEAVER_CALLBACK, PLACEMENT_CALLBACK, home_view
+from bot.handlers.slack.render import (
+    ACTION_PREFIX,
+    EDIT_CALLBACK,
+    LEAVER_CALLBACK,
+    PLACEMENT_CALLBACK,
+    home_view,
+)
 from bot.handlers.slack.sending import SlackSender, is_direct, slack_place
 from bot.handlers.slack.services import SlackServices
 from bot.logs import log_failure
@@ -121,6 +127,7 @@ class SlackBot:
         app.action({"type": "block_actions", "action_id": _our_buttons()})(self.on_action)
         app.view_submission(LEAVER_CALLBACK)(self.on_leaver_submission)
         app.view_submission(PLACEMENT_CALLBACK)(self.on_placement_submission)
+        app.view_submission(EDIT_CALLBACK)(self.on_edit_submission)
         app.event("app_home_opened")(self.on_home)
         app.event("message")(self.on_message)
         app.error(self.on_error)
@@ -215,6 +222,9 @@ class SlackBot:
                 event.trigger_id, who, event.text, tell, user=event.user
             )
             return
+        if event.name == "edit" and "edit" in who.commands:
+            await self.modals.open_edit(event.trigger_id, who, event.text, tell, user=event.user)
+            return
         place = None if is_direct(event.channel) else slack_place(event.channel)
         private = place is None or not for_the_place(command=event.name)
         replies = await calls.typed(
@@ -294,6 +304,9 @@ class SlackBot:
 
     async def on_placement_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await self._on_submission(ack, body, "placement")
+
+    async def on_edit_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._on_submission(ack, body, "leaver_edit")
 
     async def _on_submission(self, ack: AsyncAck, body: dict[str, Any], form: str) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with

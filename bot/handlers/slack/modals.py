@@ -21,14 +21,17 @@ from bot.core import clock
 from bot.core.app import Core, FormOutcome
 from bot.core.errors import Refused
 from bot.core.followup.followups import PLACEMENT_FORM, check_placement
+from bot.core.intake import correct
 from bot.core.intake.leaver_form import LEAVER_FORM
 from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.who import Who
 from bot.handlers.slack.inbound import FormSubmission
 from bot.handlers.slack.render import (
+    EDIT_CALLBACK,
     LEAVER_CALLBACK,
     PLACEMENT_CALLBACK,
+    edit_modal,
     leaver_modal,
     placement_modal,
 )
@@ -41,7 +44,11 @@ TRANSPORT = "slack"
 # opening the modal
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
 # the core's form behind each modal
-FORM_OF_MODAL = {LEAVER_CALLBACK: LEAVER_FORM.name, PLACEMENT_CALLBACK: PLACEMENT_FORM.name}
+FORM_OF_MODAL = {
+    LEAVER_CALLBACK: LEAVER_FORM.name,
+    PLACEMENT_CALLBACK: PLACEMENT_FORM.name,
+    EDIT_CALLBACK: correct.EDIT_FORM.name,
+}
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
 
@@ -51,6 +58,8 @@ def context_of(event: FormSubmission) -> dict[str, Any]:
     case in private_metadata; the leaver form is about the person's own school (the core's)."""
     if event.callback_id == PLACEMENT_CALLBACK:
         return {"ref": event.private_metadata, "mode": "place"}
+    if event.callback_id == EDIT_CALLBACK:
+        return {"ref": event.private_metadata}
     return {}
 
 
@@ -112,6 +121,41 @@ class SlackModals:
             await self.client.views_open(trigger_id=trigger_id, view=opened)
         else:
             await tell([opened])
+
+    async def open_edit(
+        self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str
+    ) -> None:
+        """`/edit REF`: the leaver modal filled in with case REF, if the core says the person
+        may correct it now; else its refusal. `/edit REF chat`: the guided conversation."""
+        ref, *rest = args.split() or [""]
+        if not ref or any(word.casefold() in CONVERSATION_WORDS for word in rest):
+            replies = await calls.typed(self.core, who, f"/edit {ref}".strip(), transport=TRANSPORT)
+            if any(r.error for r in replies):
+                await tell(replies)
+            else:
+                await self.sender.send_all(user, replies)
+            return
+        opened = await asyncio.to_thread(self._edit_view, who, ref)
+        if isinstance(opened, View):
+            await self.client.views_open(trigger_id=trigger_id, view=opened)
+        else:
+            await tell([opened])
+
+    def _edit_view(self, who: Who, ref: str) -> View | Reply:
+        """The modal for correcting case `ref`, or why this person cannot correct it now."""
+        with session_scope(self.core.engine) as session:
+            actor = person_by_id(session, person_id=who.id)
+            if actor is None or not actor.active:
+                return self.core.not_registered()
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            try:
+                with session.begin_nested():
+                    case = correct.check_edit(ctx, ref)
+            except Refused as refusal:
+                return Reply(text=refusal.message, error=True)
+            return edit_modal(
+                ctx.t, correct.EDIT_FORM, ref=case.ref, known=correct.known_answers(ctx, case)
+            )
 
     def _placement_view(self, who: Who, ref: str) -> View | Reply:
         """The modal for case `ref`, or why this person cannot record its placement now."""

@@ -59,6 +59,7 @@ MAX_FALLBACK = 150
 ACTION_PREFIX = "vangnet:"
 LEAVER_CALLBACK = "leaver"
 PLACEMENT_CALLBACK = "placement"
+EDIT_CALLBACK = "leaver_edit"
 MAX_PRIVATE_METADATA = 3000
 ORGANISATION_NOTE = N_(
     "Leave this empty if the young person moved away or has no work and no school."
@@ -287,6 +288,20 @@ def leaver_modal(t: Translator, form: Form, *, private_metadata: str = "") -> Vi
     return form_modal(t, form, callback_id=LEAVER_CALLBACK, private_metadata=private_metadata)
 
 
+def edit_modal(t: Translator, form: Form, *, ref: str, known: Mapping[str, str]) -> View:
+    """The intake modal filled in with what is known of case `ref` (carried in
+    private_metadata), to correct it; the summary of changes comes with the answer."""
+    intro = t("You are correcting case {ref}.", ref=ref)
+    return form_modal(
+        t,
+        form,
+        callback_id=EDIT_CALLBACK,
+        intro=intro,
+        initial=known,
+        private_metadata=ref,
+    )
+
+
 def placement_modal(t: Translator, form: Form, *, ref: str, student: str, today: date) -> View:
     """The placement form as a modal for case `ref` (carried in private_metadata): the
     destination to choose, the organisation (optional: not every destination has one) and the
@@ -311,6 +326,7 @@ def form_modal(
     intro: str = "",
     dates: Mapping[str, date] | None = None,
     notes: Mapping[str, str] | None = None,
+    initial: Mapping[str, str] | None = None,
     private_metadata: str = "",
 ) -> View:
     """A core form as a modal: one input block per field, its block id the field's name.
@@ -318,8 +334,9 @@ def form_modal(
     A field with choices is a static select (labels in the person's language), a field in
     `dates` a date picker starting at the given date, any other a text input. The field's
     question (and help, and a note from `notes`, translated here) is the input's hint. `intro`
-    is raw text shown above the inputs.
+    is raw text shown above the inputs. `initial` fills inputs in (a form's canonical answers).
     """
+    initial = initial or {}
     blocks: list[Block] = [_section(piece) for piece in split_mrkdwn(intro)] if intro else []
     for spec in form.fields:
         hint = t(spec.question)
@@ -328,19 +345,23 @@ def form_modal(
                 hint += "\n" + t(extra)
         element: StaticSelectElement | PlainTextInputElement | DatePickerElement
         if spec.choices:
+            options = [
+                Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT)) for c in spec.choices
+            ]
+            chosen = next((o for o in options if o.value == initial.get(spec.name)), None)
             element = StaticSelectElement(
-                action_id=spec.name,
-                options=[
-                    Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT))
-                    for c in spec.choices
-                ],
+                action_id=spec.name, options=options, initial_option=chosen
             )
         elif dates and spec.name in dates:
             element = DatePickerElement(
                 action_id=spec.name, initial_date=dates[spec.name].isoformat()
             )
         else:
-            element = PlainTextInputElement(action_id=spec.name, multiline=spec.name == "notes")
+            element = PlainTextInputElement(
+                action_id=spec.name,
+                multiline=spec.name == "notes",
+                initial_value=initial.get(spec.name),
+            )
         blocks.append(
             InputBlock(
                 block_id=spec.name,
