@@ -224,6 +224,26 @@ def test_an_earlier_exit_date_makes_the_case_due_at_once(core: Core) -> None:
     assert inbox(core, "bram", kind="due")
 
 
+def test_a_due_case_stays_due_when_its_exit_moves_later(core: Core) -> None:
+    """product.md has no way back from due to forecast: the brokers were asked already."""
+    c = make_leaver(core, home_municipality="Kampen", expected_exit="2027-01")
+    assert case(core, c.ref).state == CaseState.due  # the window opened in October
+    say(core, "sara", f"/edit {c.ref}")
+    edit_field(core, "sara", "Expected exit")
+    say(core, "sara", "2027-09")
+    done = one(say(core, "sara", "confirm"))
+    assert "It is with the brokers now." in done.text
+    after = case(core, c.ref)
+    assert after.state == CaseState.due and after.expected_exit == date(2027, 9, 1)
+
+
+def test_showing_personal_details_to_correct_them_is_audited(core: Core) -> None:
+    c = make_leaver(core, consent="given", name="Jesse Voorbeeld")
+    summary = one(say(core, "sara", f"/edit {c.ref}"))
+    assert any(f.value == "Jesse Voorbeeld" for f in summary.fields)
+    assert "view_personal" in [e.action for e in trail(core, c.ref)]
+
+
 def test_edit_refusals(core: Core) -> None:
     c = make_leaver(core, home_municipality="Zwolle", early_leaver="yes", expected_exit="2026-11")
     assert "not for your role" in one(say(core, "wim", f"/edit {c.ref}")).text

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import format_date
+
 from bot.core import clock, conversation
 from bot.core.cases import audit, lifecycle
 from bot.core.context import Ctx
@@ -192,9 +194,10 @@ def _timing(ctx: Ctx, case: Case) -> str:
         opens = lifecycle.window_opens(
             case.expected_exit, ctx.region.schedule.handover_window_weeks
         )
-        from babel.dates import format_date
-
-        return t("It goes to the brokers on {date}.", date=format_date(opens, locale=t.language))
+        return t(
+            "It goes to the brokers on {date}.",
+            date=format_date(opens, "d MMMM yyyy", locale=t.language),
+        )
     if case.state == CaseState.due:
         return t("It is with the brokers now.")
     return ""
