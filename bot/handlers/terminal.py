@@ -255,6 +255,10 @@ class TerminalChat:
         except democlock.ClockRefused as refused:
             self.say("! " + self.t(refused.message, **refused.params))
             return True
+        when = target.astimezone(self.core.region.tz).strftime("%Y-%m-%d %H:%M")
+        self.say(
+            self.t("Moving the clock to {when}; everything planned on the way runs…", when=when)
+        )
         try:
             walk = democlock.advance(self.core, target)
         except Exception as exc:  # never the text: it may quote personal data
