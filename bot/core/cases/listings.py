@@ -105,7 +105,7 @@ def per_municipality(ctx: Ctx) -> Reply:
         lines.append(" · ".join(parts))
     return Reply(
         title=t("Leavers per municipality"),
-        text=t("Press a municipality to see its leavers.")
+        text=t("Press a municipality to see its leavers, or type /leavers 1 for all of them.")
         + "\n"
         + t(FILTER_HELP, command="/leavers"),
         lines=lines,
