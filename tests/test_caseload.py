@@ -319,3 +319,22 @@ def test_the_welcome_text_tells_about_the_clock(core: Core) -> None:
     chat_ = terminal(core)
     chat_.intro()
     assert re.search(r"/clock \+3d", chat_.stdout.getvalue())  # type: ignore[attr-defined]
+
+
+def test_help_and_usage_show_the_filter_syntax(core: Core) -> None:
+    help_text = text_of(one(say(core, "wim", "/help")))
+    assert "/cases [state] [overdue] [mine] [municipality] [school] [page]" in help_text
+    assert "for example /leavers open Zwolle" in help_text
+    assert "/find TEXT" in help_text and "/edit" not in help_text  # not for a broker
+    assert "/edit REF" in text_of(one(say(core, "sara", "/help")))
+
+
+def test_mine_and_a_broker_outside_the_scope(core: Core) -> None:
+    mine = make_leaver(core, by="sara", student_ref="M-1")
+    make_leaver(core, school="kompas", by="joost", student_ref="M-2")
+    listed = one(say(core, "anna", "/leavers mijn"))
+    assert listed.lines == [] or mine.ref not in " ".join(listed.lines)
+    assert [b.action for b in one(say(core, "sara", "/leavers mijn")).buttons] == [
+        f"case:{mine.ref}"
+    ]
+    assert one(say(core, "henk", f"/find {mine.ref}")).buttons == []  # Hardenberg's broker
