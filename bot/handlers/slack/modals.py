@@ -26,7 +26,7 @@ from bot.core.intake.leaver_form import LEAVER_FORM
 from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.who import Who
-from bot.handlers.slack.inbound import FormSubmission
+from bot.handlers.slack.inbound import FormSubmission, SlashCommand
 from bot.handlers.slack.render import (
     EDIT_CALLBACK,
     LEAVER_CALLBACK,
@@ -95,6 +95,24 @@ class SlackModals:
         self.core = core
         self.client = client
         self.sender = sender
+
+    async def command(self, event: SlashCommand, who: Who, tell: Tell) -> bool:
+        """`/leaver`, `/placed REF` and `/edit REF` open their modal (or, with "chat", the
+        guided conversation); True when the command was one of those and is handled."""
+        if event.name == "leaver" and who.may_register:
+            if event.text.casefold() in CONVERSATION_WORDS:
+                replies = await calls.typed(self.core, who, "/leaver", transport=TRANSPORT)
+                await self.sender.send_all(event.user, replies)
+                return True
+            await self.open_leaver(event.trigger_id, who)
+            return True
+        if event.name == "placed" and "placed" in who.commands:
+            await self.open_placement(event.trigger_id, who, event.text, tell, user=event.user)
+            return True
+        if event.name == "edit" and "edit" in who.commands:
+            await self.open_edit(event.trigger_id, who, event.text, tell, user=event.user)
+            return True
+        return False
 
     async def open_leaver(self, trigger_id: str, who: Who) -> None:
         view = leaver_modal(who.t, LEAVER_FORM)
