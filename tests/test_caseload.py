@@ -338,3 +338,14 @@ def test_mine_and_a_broker_outside_the_scope(core: Core) -> None:
         f"case:{mine.ref}"
     ]
     assert one(say(core, "henk", f"/find {mine.ref}")).buttons == []  # Hardenberg's broker
+
+
+def test_edit_again_offers_to_continue_or_start_from_the_case_as_it_is(core: Core) -> None:
+    c = make_leaver(core, student_ref="JV-5")
+    say(core, "sara", f"/edit {c.ref}")
+    edit_field(core, "sara", "Student reference")
+    say(core, "sara", "JV-55")
+    asked = one(say(core, "sara", f"/edit {c.ref}"))
+    assert "had not finished" in asked.text
+    fresh = one(press(core, "sara", "form:again"))
+    assert any(f.value == "JV-5" for f in fresh.fields) and "Nothing changes yet" in fresh.text

@@ -184,6 +184,8 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
     if kind == "resume":
         return resume(ctx)
     if kind == "again":
+        if form.restart is not None:
+            return form.restart(ctx, _own_context(conv))
         return start(ctx, form, _own_context(conv), again=True)
     if kind == "edit" and arg:
         if arg not in {f.name for f in form.fields}:

@@ -100,9 +100,10 @@ def known_answers(ctx: Ctx, case: Case) -> dict[str, str]:
     return answers
 
 
-def start(ctx: Ctx, ref: str) -> list[Reply]:
+def start(ctx: Ctx, ref: str, *, again: bool = False) -> list[Reply]:
     """/edit REF: the leaver form filled in; what no longer holds (an exit month that has
-    passed) is asked again."""
+    passed) is asked again. An unfinished correction of the same case is offered to continue
+    (`again`: start afresh from the case as it is)."""
     case = check_edit(ctx, ref)
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
     answers: dict[str, str] = {}
@@ -119,6 +120,7 @@ def start(ctx: Ctx, ref: str) -> list[Reply]:
         {"ref": case.ref, "school_id": case.school_id},
         answers=answers,
         asked=[name for name in applicable if name in answers or not _required(name)],
+        again=again,
     )
 
 
@@ -210,5 +212,6 @@ EDIT_FORM = conversation.register(
         fields=LEAVER_FORM.fields,
         on_confirm=_confirm,
         summary_note=_note,
+        restart=lambda ctx, context: start(ctx, context["ref"], again=True),
     )
 )
