@@ -266,7 +266,7 @@ def test_a_student_reference_already_in_use_is_refused(core: Core) -> None:
 
 
 def edit_field(core: Core, person: str, label: str) -> None:
-    buttons = one(press(core, person, "form:edit")).buttons
+    buttons = one(say(core, person, "wijzigen")).buttons  # typed, as the button says
     press(core, person, next(b for b in buttons if b.label == label).action)
 
 

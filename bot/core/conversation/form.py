@@ -23,6 +23,7 @@ WORDS = {
     "skip": {"skip", "overslaan", "sla over"},
     "cancel": {"cancel", "stop", "stoppen", "annuleren", "afbreken"},
     "confirm": {"confirm", "bevestigen", "ok", "klopt"},
+    "edit": {"edit", "wijzigen", "aanpassen"},
 }
 
 
