@@ -43,13 +43,6 @@ _STATE_ORDER = [
 ]
 
 
-def page_of(ctx: Ctx, args: str) -> int:
-    try:
-        return max(1, int(args.strip() or "1"))
-    except ValueError:
-        raise Refused(ctx.t("Give a page number, for example 2.")) from None
-
-
 # --- /leavers ----------------------------------------------------------------------------
 
 
