@@ -309,6 +309,14 @@ def test_the_moved_clock_survives_a_restart_of_the_demo(core: Core) -> None:
     assert abs((clock.now() - moved).total_seconds()) < 1
 
 
+def test_the_clock_is_not_moved_on_a_database_a_platform_sent_from(core: Core) -> None:
+    make_leaver(core, home_municipality="Kampen", early_leaver="yes", expected_exit="2026-11")
+    core.deliver(person_id="bram", via="slack", send=lambda reply: True)
+    out = chat(terminal(core), "/as anna\n/clock +3d\n")
+    assert "sent messages through Slack or Telegram" in out
+    assert clock.ahead().total_seconds() == 0
+
+
 def test_clock_is_not_a_command_of_a_real_platform(core: Core) -> None:
     reply = one(say(core, "anna", "/clock +3d"))
     assert reply.error and "only works in the terminal demo" in reply.text

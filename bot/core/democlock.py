@@ -6,9 +6,10 @@ Moving is a walk, not a jump: the clock stops at every moment something was plan
 task's due time, the daily round check at 09:00, the nightly retention job, the weekly
 digest) and runs there what the scheduler would have run, in order, so that what one step
 sets in motion (a forecast becoming due schedules its reminder) happens later in the same
-walk. The clock never goes back. How far it is ahead of real time is kept in the database
-(`bot_setting`), so a restarted demo goes on at the moved time. Only the terminal uses this:
-no command of the core's table leads here.
+walk. The clock never goes back, and it is not moved on a database a chat platform has sent
+messages from (a real network's: running its work early would reach real people). How far
+it is ahead of real time is kept in the database (`bot_setting`), so a restarted demo goes
+on at the moved time. Only the terminal uses this: no command of the core's table leads here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.core.app import Core
 from bot.core.calendar import at_local
 from bot.core.i18n import N_, Translator
 from bot.store.db import session_scope
-from bot.store.models import BotSetting, Task
+from bot.store.models import BotSetting, OutboxMessage, Task
 
 SETTING = "demo_clock_ahead"  # seconds the demo clock runs ahead of real time
 MAX_AHEAD = timedelta(days=3 * 366)  # the walk stays short enough to watch
@@ -104,6 +105,23 @@ def target_of(text: str, core: Core) -> datetime:
     if target - now + clock.ahead() > MAX_AHEAD:
         raise ClockRefused(N_("That is too far ahead: at most three years from today."))
     return target
+
+
+def check_demo_database(engine: Engine) -> None:
+    """Refuse a database that Slack or Telegram has delivered messages from."""
+    with session_scope(engine) as session:
+        used = session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.sent_via).is_not(None), OutboxMessage.sent_via != "terminal")
+        ).one()
+    if used:
+        raise ClockRefused(
+            N_(
+                "This database has sent messages through Slack or Telegram: its clock is not "
+                "moved, so that nobody gets a real reminder early."
+            )
+        )
 
 
 def _fixed(core: Core, start: datetime, end: datetime) -> list[tuple[datetime, str]]:

@@ -251,6 +251,7 @@ class TerminalChat:
         """/clock +3d or /clock 2027-03-01: the demo's clock forward, and what happened on
         the way (the terminal's own command: a real network's clock is never moved)."""
         try:
+            democlock.check_demo_database(self.core.engine)
             target = democlock.target_of(args, self.core)
         except democlock.ClockRefused as refused:
             self.say("! " + self.t(refused.message, **refused.params))
