@@ -7,12 +7,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
 from sqlalchemy import Engine, text
 
+from bot.core import clock
 from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.region import Region
@@ -87,6 +89,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def region() -> Region:
     return load_demo_region()
+
+
+@pytest.fixture(autouse=True)
+def clock_not_moved() -> Iterator[None]:
+    """The terminal demo's /clock moves the core's clock; every test starts with real time."""
+    clock.set_ahead(timedelta(0))
+    yield
+    clock.set_ahead(timedelta(0))
 
 
 @pytest.fixture

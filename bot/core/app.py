@@ -69,6 +69,8 @@ SUBMITTABLE: dict[str, _Submittable] = {
     "leaver": _Submittable("leaver", _check_leaver, own_school=True),
     "placement": _Submittable("placed", conversation.check_all),
     "admin_person_add": _Submittable("admin", conversation.check_all),
+    # a correction (/edit): the same checks as the intake; the case travels in the context
+    "leaver_edit": _Submittable("edit", _check_leaver),
 }
 
 

@@ -19,20 +19,18 @@ from dataclasses import dataclass
 
 from bot.core import admin, conversation, digest
 from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
-from bot.core.cases.cards import OUTSIDE, case_card
-from bot.core.cases.permissions import may_transfer
+from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.followup import followups
 from bot.core.i18n import N_
-from bot.core.intake import leaver_form, rounds
-from bot.core.replies import Button, Reply
+from bot.core.intake import correct, leaver_form, rounds
+from bot.core.replies import Reply
 from bot.core.scan import agenda as scan_agenda
 from bot.core.scan import session as scan_session
 from bot.core.scan import votes as scan_votes
 from bot.core.text import visible
 from bot.core.vocab import Role
-from bot.store import queries
 from bot.store.models import Person
 
 Handler = Callable[[Ctx, str], Sequence[Reply]]
@@ -71,6 +69,11 @@ def split_command(text: str) -> tuple[str, str]:
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
     name, args = split_command(text)
     command = COMMANDS.get(name)
+    if command is None and name == "clock":  # the terminal demo's own: answered there
+        refusal = ctx.t(
+            "/clock only works in the terminal demo: a real network's clock cannot be moved."
+        )
+        return [Reply(text=refusal, error=True)]
     if command is None:
         name = name if len(name) <= 32 else name[:31] + "…"
         return [
@@ -174,46 +177,15 @@ def _claim(ctx: Ctx, args: str) -> list[Reply]:
 def _transfer(ctx: Ctx, args: str) -> list[Reply]:
     ref, rest = _need_ref(ctx, args, "transfer")
     if not rest:
-        return [transfer_choices(ctx, ref)]
+        return [actions.transfer_choices(ctx, ref)]
     word, _, contact = rest.partition(" ")
     if word.casefold() in elsewhere.OUTSIDE_WORDS:
         return [elsewhere.hand_over_outside(ctx, ref, contact)]
     if rest.startswith("@"):
         target, _, reason = rest.partition(" ")
     else:
-        target, reason = _split_target(ctx, rest)
+        target, reason = actions.split_target(ctx, rest)
     return [actions.transfer(ctx, ref, target, reason.strip())]
-
-
-def _split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
-    """A municipality name may have spaces; take the longest known prefix, else one word."""
-    words = rest.split()
-    names = {m.name.casefold() for m in queries.municipalities(ctx.session)}
-    for n in range(len(words), 0, -1):
-        if " ".join(words[:n]).casefold() in names:
-            return " ".join(words[:n]), " ".join(words[n:])
-    return words[0], " ".join(words[1:])
-
-
-def transfer_choices(ctx: Ctx, ref: str) -> Reply:
-    """The municipalities a case can be transferred to, as buttons."""
-    case = lifecycle.get_in_scope(ctx, ref)
-    if not may_transfer(ctx.actor, case):
-        raise Refused(actions.not_yours(ctx, case))
-    lifecycle.check(ctx.t, case, "transfer")
-    buttons = [
-        Button(label=m.name, action=f"transfer:{case.ref}:{m.code}")
-        for m in queries.municipalities(ctx.session)
-        if m.code != case.responsible_municipality_code
-    ]
-    buttons.append(Button(label=ctx.t(OUTSIDE), action=f"outside:{case.ref}"))
-    return Reply(
-        text=ctx.t(
-            "To which municipality should case {ref} go? Or type /transfer {ref} @person [reason].",
-            ref=case.ref,
-        ),
-        buttons=buttons,
-    )
 
 
 def _withdraw(ctx: Ctx, args: str) -> list[Reply]:
@@ -236,19 +208,16 @@ def _lost(ctx: Ctx, args: str) -> list[Reply]:
     return [actions.lose_contact(ctx, ref)]
 
 
-def _leavers(ctx: Ctx, args: str) -> list[Reply]:
-    return listings.leavers(ctx, args)
-
-
-def _cases(ctx: Ctx, args: str) -> list[Reply]:
-    return listings.queue(ctx, args)
+def _edit(ctx: Ctx, args: str) -> list[Reply]:
+    ref, _ = _need_ref(ctx, args, "edit")
+    return correct.start(ctx, ref)
 
 
 def _press_transfer(ctx: Ctx, rest: str) -> list[Reply]:
     ref, _, target = rest.partition(":")
     if target:
         return run_command(ctx, f"/transfer {ref} {target}")
-    return [transfer_choices(ctx, ref)]
+    return [actions.transfer_choices(ctx, ref)]
 
 
 def _press_round(ctx: Ctx, rest: str) -> list[Reply]:
@@ -281,11 +250,27 @@ _TABLE = (
     ),
     Command(
         "leavers",
-        N_("/leavers [page]"),
-        N_("the leavers in your view, with state and owner"),
+        N_("/leavers [state|open] [overdue] [mine] [municipality] [school] [page]"),
+        N_("the leavers in your view, with state and owner; for example /leavers open Zwolle"),
         EVERYONE,
-        _leavers,
+        listings.leavers,
         buttons=("leavers",),
+    ),
+    Command(
+        "find",
+        N_("/find TEXT"),
+        N_("find a case by its reference, the student reference or the name"),
+        EVERYONE,
+        listings.find,
+    ),
+    Command(
+        "edit",
+        "/edit REF",
+        N_("correct a leaver's details (the school until a broker claims it; the coordinator)"),
+        frozenset({Role.school_contact, Role.coordinator}),
+        _edit,
+        buttons=("edit",),
+        conversation=True,
     ),
     Command(
         "case",
@@ -315,10 +300,10 @@ _TABLE = (
     ),
     Command(
         "cases",
-        N_("/cases [page]"),
-        N_("your queue, most urgent first"),
+        N_("/cases [state] [overdue] [mine] [municipality] [school] [page]"),
+        N_("your queue, most urgent first; for example /cases overdue"),
         frozenset({Role.broker}),
-        _cases,
+        listings.queue,
         buttons=("cases",),
     ),
     Command(
@@ -383,6 +368,7 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "outside": lambda ctx, ref: [elsewhere.outside_help(ctx, ref)],
     "leavers": _again("leavers"),
     "cases": _again("cases"),
+    "edit": _again("edit"),
     "round": _press_round,
     "placed": _again("placed"),
     "fu": _press_followup,

@@ -36,13 +36,15 @@ def run_sweep(core: Core) -> int:
     return ran
 
 
-def run_rounds(core: Core) -> None:
+def run_rounds(core: Core) -> int:
+    """Start a forecasting round when one is due, and remind. Returns school contacts asked."""
     with session_scope(core.engine) as session:
         ctx = system_ctx(core, session)
         asked = rounds.start_round(ctx)
         rounds.remind_and_report(ctx)
     if asked:
         log.info("forecasting round: %d school contacts asked", asked)
+    return asked
 
 
 def run_digest(core: Core) -> int:

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.core import clock, democlock
 from bot.core.app import Core
 from bot.core.directory import find_person
 from bot.core.i18n import Translator, translator
@@ -191,6 +192,17 @@ class TerminalChat:
                 "their numbers."
             )
         )
+        self.say(
+            self.t(
+                "Demo: /clock +3d or /clock 2027-03-01 moves the bot's clock forward (never "
+                "back), so you see rounds, reminders, escalations, follow-ups and the digest "
+                "happen."
+            )
+        )
+        ahead = democlock.restore(self.core.engine)
+        if ahead:
+            when = clock.now().astimezone(self.core.region.tz).strftime("%Y-%m-%d %H:%M")
+            self.say(self.t("The demo clock was moved earlier: it says {when}.", when=when))
         t = translator(self.core.default_language)
         with session_scope(self.core.engine) as session:
             for p in active_people(session):
@@ -208,6 +220,8 @@ class TerminalChat:
             return True
         if text.startswith("/upload"):
             return self.upload(text[len("/upload") :].strip())
+        if text.split(" ", 1)[0] == "/clock":
+            return self.move_clock(text[len("/clock") :].strip())
         # The number of a button shown presses it; any other number is an answer (a year, say).
         if text.isdigit() and int(text) in self.buttons:
             owner, button = self.buttons[int(text)]
@@ -274,6 +288,29 @@ class TerminalChat:
                 text=text,
             )
         )
+
+    def move_clock(self, args: str) -> bool:
+        """/clock +3d or /clock 2027-03-01: the demo's clock forward, and what happened on
+        the way (the terminal's own command: a real network's clock is never moved)."""
+        try:
+            democlock.check_demo_database(self.core.engine)
+            target = democlock.target_of(args, self.core)
+        except democlock.ClockRefused as refused:
+            self.say("! " + self.t(refused.message, **refused.params))
+            return True
+        when = target.astimezone(self.core.region.tz).strftime("%Y-%m-%d %H:%M")
+        self.say(
+            self.t("Moving the clock to {when}; everything planned on the way runs…", when=when)
+        )
+        try:
+            walk = democlock.advance(self.core, target)
+        except Exception as exc:  # never the text: it may quote personal data
+            log_failure(log, "moving the demo clock failed", exc=exc)
+            self.say(self.t("Something went wrong; it has been logged. Please try again."))
+            return True
+        self.say(democlock.report(self.translator(), self.core, walk))
+        self.deliver()
+        return True
 
     def switch(self, query: str) -> None:
         with session_scope(self.core.engine) as session:

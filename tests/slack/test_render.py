@@ -19,11 +19,10 @@ from bot.handlers.slack.render import (
     MAX_BLOCKS,
     escape,
     home_view,
-    leaver_modal,
-    placement_modal,
     render,
     split_mrkdwn,
 )
+from bot.handlers.slack.views import leaver_modal, placement_modal
 
 INJECTIONS = ["<!channel>", "<@U123>", "<b>", "<!here|here>", "a & b", "<https://evil.example|x>"]
 

@@ -19,7 +19,7 @@ from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.messaging import notify, outbox
-from bot.core.replies import Reply
+from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Destination, Role, label
 from bot.store import queries
 from bot.store.models import Case, Person
@@ -321,3 +321,33 @@ def lose_contact(ctx: Ctx, ref: str) -> Reply:
     )
     notify.report_to_doorstroompunt(ctx, case)
     return Reply(text=ctx.t("Case {ref} is marked lost; the coordinator is told.", ref=case.ref))
+
+
+def split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
+    """A municipality name may have spaces; take the longest known prefix, else one word."""
+    words = rest.split()
+    names = {m.name.casefold() for m in queries.municipalities(ctx.session)}
+    for n in range(len(words), 0, -1):
+        if " ".join(words[:n]).casefold() in names:
+            return " ".join(words[:n]), " ".join(words[n:])
+    return words[0], " ".join(words[1:])
+
+
+def transfer_choices(ctx: Ctx, ref: str) -> Reply:
+    """The municipalities a case can be transferred to, as buttons."""
+    case = lifecycle.get_in_scope(ctx, ref)
+    if not may_transfer(ctx.actor, case):
+        raise Refused(not_yours(ctx, case))
+    lifecycle.check(ctx.t, case, "transfer")
+    buttons = [
+        Button(label=m.name, action=f"transfer:{case.ref}:{m.code}")
+        for m in queries.municipalities(ctx.session)
+        if m.code != case.responsible_municipality_code
+    ]
+    return Reply(
+        text=ctx.t(
+            "To which municipality should case {ref} go? Or type /transfer {ref} @person [reason].",
+            ref=case.ref,
+        ),
+        buttons=buttons,
+    )

@@ -33,6 +33,7 @@ PLACED = N_("Placement")
 AUDIT_LABELS: dict[str, str] = {
     "register": N_("registered"),
     "update": N_("details updated by the school"),
+    "correct": N_("details corrected"),
     "make_due": N_("ready to be claimed"),
     "claim": N_("claimed"),
     "transfer": N_("transferred"),

@@ -24,7 +24,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -79,14 +79,17 @@ def start(
     again: bool = False,
     answers: Mapping[str, str] | None = None,
     complete: bool = False,
+    asked: Sequence[str] = (),
 ) -> list[Reply]:
     """Begin `form` for the actor; an earlier unfinished conversation is replaced.
 
     When the same form about the same thing is already under way with answers, nothing is
     thrown away unasked: the person chooses to continue where they were or to start again
-    (`again=True` is that choice made). `answers` given already (typed with the command) are
-    checked at once, and only what is still missing is asked before the summary.
-    `complete=True` (changing something that exists) counts an optional field without an
+    (`again=True` is that choice made). `answers` given already (typed with the command, or
+    what is known when correcting) are checked at once, and only what is still missing is
+    asked before the summary; an optional field named in `asked` counts as asked already
+    (left empty on purpose), so a form opened filled in goes straight to its summary.
+    `complete=True` (changing something that exists) counts every optional field without an
     answer as answered empty: only a missing required answer is asked before the summary.
     """
     given: dict[str, str] = {}
@@ -133,7 +136,7 @@ def start(
         answers=given,
         context={
             **(context or {}),
-            "history": [f.name for f in form.fields] if complete else [],
+            "history": [f.name for f in form.fields] if complete else list(asked),
             "editing": bool(given) or complete,
         },
         transport=ctx.transport,
@@ -188,6 +191,8 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
     if kind == "resume":
         return resume(ctx)
     if kind == "again":
+        if form.restart is not None:
+            return form.restart(ctx, _own_context(conv))
         return start(ctx, form, _own_context(conv), again=True)
     if kind == "edit" and arg:
         if arg not in {f.name for f in form.fields}:

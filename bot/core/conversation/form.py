@@ -23,6 +23,7 @@ WORDS = {
     "skip": {"skip", "overslaan", "sla over"},
     "cancel": {"cancel", "stop", "stoppen", "annuleren", "afbreken"},
     "confirm": {"confirm", "bevestigen", "ok", "klopt"},
+    "edit": {"edit", "wijzigen", "aanpassen"},
 }
 
 
@@ -54,6 +55,9 @@ class Form:
     on_confirm: Callable[[Ctx, dict[str, Any], dict[str, Any]], list[Reply]]
     # what the summary says above "Is this right?" (what confirming will do), if anything
     summary_note: Callable[[Ctx, dict[str, Any], dict[str, Any]], str] | None = None
+    # "Start again" of a form opened filled in (a correction): how to open it afresh, given
+    # its context; by default it starts empty
+    restart: Callable[[Ctx, dict[str, Any]], list[Reply]] | None = None
 
     def field(self, name: str) -> FormField:
         return next(f for f in self.fields if f.name == name)

@@ -28,10 +28,18 @@ from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import FIELDS_BY_NAME, ParseEnv
-from bot.core.intake.register import changes, check_leaver, known_case, leaver_data, save_leaver
+from bot.core.intake.register import (
+    changes,
+    check_leaver,
+    known_case,
+    leaver_data,
+    reroutes,
+    save_leaver,
+)
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Consent, Programme, label
 from bot.store import queries
+from bot.store.models import Case
 
 
 def _f(name: str, question: str, **kw: Any) -> conversation.FormField:
@@ -77,7 +85,16 @@ def _already_known(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) ->
         ref=case.ref,
         state=label(t, case.state),
     )
-    changed = changes(case, data)
+    lines = change_lines(ctx, case, changes(case, data))
+    if not lines:
+        return text + "\n" + t("Nothing changes.")
+    return text + "\n" + "\n".join(f"• {line}" for line in lines)
+
+
+def change_lines(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> list[str]:
+    """What confirming changes of `case`, one line per field (a personal detail only as
+    "changed" or "erased"), and what follows from it (erasure, re-routing)."""
+    t = ctx.t
     lines = []
     for column, (old, new) in changed.items():
         if column == "consent_date":
@@ -89,20 +106,14 @@ def _already_known(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) ->
         else:
             lines.append(f"{t(spec.label)}: {_value(ctx, old)} → {_value(ctx, new)}")
     if not lines:
-        return text + "\n" + t("Nothing changes.")
+        return []
     if "consent" in changed and changed["consent"][0] == Consent.given:
         lines.append(
             t("Without consent, the name, contact details and notes are erased everywhere.")
         )
-    if (
-        "home_municipality_code" in changed
-        and case.state in (CaseState.forecast, CaseState.due)
-        and case.owner_id is None
-        and case.assigned_person_id is None
-        and case.responsible_municipality_code == case.home_municipality_code
-    ):
+    if "home_municipality_code" in changed and reroutes(case):
         lines.append(t("The case moves to the brokers of the new home municipality."))
-    return text + "\n" + "\n".join(f"• {line}" for line in lines)
+    return lines
 
 
 def _value(ctx: Ctx, value: Any) -> str:

@@ -165,8 +165,22 @@ def save_leaver(ctx: Ctx, *, school_id: str, values: dict[str, Any]) -> tuple[Ca
     return case, True
 
 
-def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> None:
-    """Apply what a school corrected about a leaver, as one audited change.
+def reroutes(case: Case) -> bool:
+    """Whether a new home municipality moves `case` along: nobody has taken it yet and it is
+    still with the brokers of the home municipality (not transferred elsewhere)."""
+    return (
+        case.state in (CaseState.forecast, CaseState.due)
+        and case.owner_id is None
+        and case.assigned_person_id is None
+        and case.responsible_municipality_code == case.home_municipality_code
+    )
+
+
+def update_leaver(
+    ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]], *, action: str = "update"
+) -> None:
+    """Apply what a school corrected about a leaver, as one audited change (`action` in the
+    audit trail: "update" when a school registered the leaver again, "correct" for /edit).
 
     Consent withdrawn: the name, contact details and notes are erased everywhere they are
     shown (sent case cards are edited, stored copies of messages blanked). A new home
@@ -176,15 +190,8 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
     if not changed:
         lifecycle.due_if_window_open(ctx, case)
         return
-    before_home = case.home_municipality_code
     values = {key: new for key, (_old, new) in changed.items()}
-    reroute = (
-        "home_municipality_code" in changed
-        and case.state in (CaseState.forecast, CaseState.due)
-        and case.owner_id is None
-        and case.assigned_person_id is None
-        and case.responsible_municipality_code == before_home
-    )
+    reroute = "home_municipality_code" in changed and reroutes(case)
     if reroute:
         values["responsible_municipality_code"] = values["home_municipality_code"]
     if values.get("early_leaver"):
@@ -194,7 +201,7 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
     lifecycle.update_case(
         ctx,
         case,
-        "update",
+        action,
         values,
         fields=sorted(changed),
         **({"home_municipality_code": case.home_municipality_code} if reroute else {}),
@@ -207,8 +214,8 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
             ctx,
             case,
             N_(
-                "The school changed the home municipality of case {ref}: it is "
-                "now with the brokers of {municipality}."
+                "The home municipality of case {ref} was corrected: it is now with the "
+                "brokers of {municipality}."
             ),
             municipality=where,
         )
@@ -219,13 +226,13 @@ def update_leaver(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> 
                 case,
                 "rerouted",
                 N_(
-                    "Case {ref} ({student}) is no longer yours to pick up: the school changed "
-                    "the home municipality to {municipality}."
+                    "Case {ref} ({student}) is no longer yours to pick up: its home "
+                    "municipality was corrected to {municipality}."
                 ),
                 municipality=where,
             )
         notify.notify_due(ctx, case)
         lifecycle.schedule_unclaimed_checks(ctx, case)
     else:
-        notify.refresh_cards(ctx, case, N_("The school updated case {ref}."))
+        notify.refresh_cards(ctx, case, N_("Case {ref} was corrected."))
     lifecycle.due_if_window_open(ctx, case)

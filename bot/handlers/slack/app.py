@@ -19,9 +19,10 @@ answers go:
 Whatever the bot posts obeys the shared privacy rule (`common.privacy`, applied in `sending`):
 a personal reply is never posted outside a direct message.
 
-Two exceptions to "ack first": a modal's submission (intake, placement, a new person) is
-checked before the ack, because field errors travel in the ack itself; and `/leaver`,
-`/placed REF`, the Placement button and `/admin add` open their modal right after the ack.
+Two exceptions to "ack first": a modal's submission (intake, placement, correction, a new
+person) is checked before the ack, because field errors travel in the ack itself; and
+`/leaver`, `/placed REF`, `/edit REF`, the Placement button and `/admin add` open their modal
+right after the ack (`modals`).
 
 Slack retries an event it thinks was not received (X-Slack-Retry-Num, the same event_id): the
 shared dedupe (`common.dedupe`) lets the first delivery through, on whichever instance, and
@@ -64,7 +65,7 @@ from bot.handlers.slack.inbound import (
     HomeOpened,
     SlashCommand,
 )
-from bot.handlers.slack.modals import CONVERSATION_WORDS, FORM_OF_MODAL, SlackModals
+from bot.handlers.slack.modals import FORM_OF_MODAL, SlackModals
 from bot.handlers.slack.render import ACTION_PREFIX, home_view
 from bot.handlers.slack.sending import SlackSender, is_direct, slack_place
 from bot.handlers.slack.services import SlackServices
@@ -203,20 +204,7 @@ class SlackBot:
         if who is None:
             await tell([self.core.not_registered()])
             return
-        if event.name == "leaver" and who.may_register:
-            if event.text.casefold() in CONVERSATION_WORDS:
-                replies = await calls.typed(self.core, who, "/leaver", transport=TRANSPORT)
-                await self.sender.send_all(event.user, replies)
-                return
-            await self.modals.open_leaver(event.trigger_id, who)
-            return
-        if event.name == "admin" and "admin" in who.commands and event.text.strip() == "add":
-            await self.modals.open_person(event.trigger_id, who)
-            return
-        if event.name == "placed" and "placed" in who.commands:
-            await self.modals.open_placement(
-                event.trigger_id, who, event.text, tell, user=event.user
-            )
+        if await self.modals.command(event, who, tell):  # /leaver, /placed, /edit, /admin add
             return
         place = None if is_direct(event.channel) else slack_place(event.channel)
         private = place is None or not for_the_place(command=event.name)

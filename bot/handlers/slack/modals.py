@@ -23,20 +23,23 @@ from bot.core.admin.people import ADD_PERSON
 from bot.core.app import Core, FormOutcome
 from bot.core.errors import Refused
 from bot.core.followup.followups import PLACEMENT_FORM, check_placement
+from bot.core.intake import correct
 from bot.core.intake.leaver_form import LEAVER_FORM
 from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.who import Who
-from bot.handlers.slack.inbound import FormSubmission
-from bot.handlers.slack.render import (
+from bot.handlers.slack.inbound import FormSubmission, SlashCommand
+from bot.handlers.slack.sending import SlackSender
+from bot.handlers.slack.views import (
+    EDIT_CALLBACK,
     LEAVER_CALLBACK,
     PERSON_CALLBACK,
     PLACEMENT_CALLBACK,
+    edit_modal,
     leaver_modal,
     person_modal,
     placement_modal,
 )
-from bot.handlers.slack.sending import SlackSender
 from bot.store.db import session_scope
 from bot.store.queries import person_by_id
 
@@ -49,6 +52,7 @@ FORM_OF_MODAL = {
     LEAVER_CALLBACK: LEAVER_FORM.name,
     PLACEMENT_CALLBACK: PLACEMENT_FORM.name,
     PERSON_CALLBACK: ADD_PERSON.name,
+    EDIT_CALLBACK: correct.EDIT_FORM.name,
 }
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
@@ -59,6 +63,8 @@ def context_of(event: FormSubmission) -> dict[str, Any]:
     case in private_metadata; the leaver form is about the person's own school (the core's)."""
     if event.callback_id == PLACEMENT_CALLBACK:
         return {"ref": event.private_metadata, "mode": "place"}
+    if event.callback_id == EDIT_CALLBACK:
+        return {"ref": event.private_metadata}
     return {}
 
 
@@ -95,6 +101,28 @@ class SlackModals:
         self.client = client
         self.sender = sender
 
+    async def command(self, event: SlashCommand, who: Who, tell: Tell) -> bool:
+        """`/leaver`, `/placed REF`, `/edit REF` and `/admin add` open their modal (or, with
+        "chat", the guided conversation); True when the command was one of those and is
+        handled."""
+        if event.name == "leaver" and who.may_register:
+            if event.text.casefold() in CONVERSATION_WORDS:
+                replies = await calls.typed(self.core, who, "/leaver", transport=TRANSPORT)
+                await self.sender.send_all(event.user, replies)
+                return True
+            await self.open_leaver(event.trigger_id, who)
+            return True
+        if event.name == "placed" and "placed" in who.commands:
+            await self.open_placement(event.trigger_id, who, event.text, tell, user=event.user)
+            return True
+        if event.name == "edit" and "edit" in who.commands:
+            await self.open_edit(event.trigger_id, who, event.text, tell, user=event.user)
+            return True
+        if event.name == "admin" and "admin" in who.commands and event.text.strip() == "add":
+            await self.open_person(event.trigger_id, who)
+            return True
+        return False
+
     async def open_leaver(self, trigger_id: str, who: Who) -> None:
         view = leaver_modal(who.t, LEAVER_FORM)
         await self.client.views_open(trigger_id=trigger_id, view=view)
@@ -123,6 +151,41 @@ class SlackModals:
             await self.client.views_open(trigger_id=trigger_id, view=opened)
         else:
             await tell([opened])
+
+    async def open_edit(
+        self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str
+    ) -> None:
+        """`/edit REF`: the leaver modal filled in with case REF, if the core says the person
+        may correct it now; else its refusal. `/edit REF chat`: the guided conversation."""
+        ref, *rest = args.split() or [""]
+        if not ref or any(word.casefold() in CONVERSATION_WORDS for word in rest):
+            replies = await calls.typed(self.core, who, f"/edit {ref}".strip(), transport=TRANSPORT)
+            if any(r.error for r in replies):
+                await tell(replies)
+            else:
+                await self.sender.send_all(user, replies)
+            return
+        opened = await asyncio.to_thread(self._edit_view, who, ref)
+        if isinstance(opened, View):
+            await self.client.views_open(trigger_id=trigger_id, view=opened)
+        else:
+            await tell([opened])
+
+    def _edit_view(self, who: Who, ref: str) -> View | Reply:
+        """The modal for correcting case `ref`, or why this person cannot correct it now."""
+        with session_scope(self.core.engine) as session:
+            actor = person_by_id(session, person_id=who.id)
+            if actor is None or not actor.active:
+                return self.core.not_registered()
+            ctx = self.core.ctx(session, actor, transport=TRANSPORT, private=True)
+            try:
+                with session.begin_nested():
+                    case = correct.check_edit(ctx, ref)
+            except Refused as refusal:
+                return Reply(text=refusal.message, error=True)
+            return edit_modal(
+                ctx.t, correct.EDIT_FORM, ref=case.ref, known=correct.known_answers(ctx, case)
+            )
 
     def _placement_view(self, who: Who, ref: str) -> View | Reply:
         """The modal for case `ref`, or why this person cannot record its placement now."""

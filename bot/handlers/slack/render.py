@@ -14,9 +14,8 @@ and 2000 characters per field; 25 elements per actions block; 75 characters per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -24,25 +23,15 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    DatePickerElement,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
-    StaticMultiSelectElement,
-    StaticSelectElement,
-    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.core.conversation import CANCEL, CONFIRM, Form
-from bot.core.i18n import N_, Translator
 from bot.core.replies import Button, Item, Reply
-from bot.core.vocab import label
 from bot.handlers.common.paging import pages
 
 MAX_BLOCKS = 50
@@ -59,13 +48,7 @@ MAX_INPUT_LABEL = 2000
 # The fallback `text` is what notifications and screen readers show; the blocks hold it all.
 MAX_FALLBACK = 150
 ACTION_PREFIX = "vangnet:"
-LEAVER_CALLBACK = "leaver"
-PLACEMENT_CALLBACK = "placement"
-PERSON_CALLBACK = "admin_person_add"
 MAX_PRIVATE_METADATA = 3000
-ORGANISATION_NOTE = N_(
-    "Leave this empty if the young person moved away or has no work and no school."
-)
 ERROR_MARK = ":warning: "
 
 
@@ -145,7 +128,7 @@ def split_mrkdwn(raw: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def _section(text: str) -> SectionBlock:
+def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
@@ -158,7 +141,7 @@ def _title_blocks(title: str | None) -> list[Block]:
     if len(title) <= MAX_HEADER:
         # plain_text is never parsed for mentions, so the title needs no escaping here
         return [HeaderBlock(text=PlainTextObject(text=title, emoji=False))]
-    return [_section(f"*{piece}*") for piece in split_mrkdwn(title, MAX_SECTION_TEXT - 2)]
+    return [section(f"*{piece}*") for piece in split_mrkdwn(title, MAX_SECTION_TEXT - 2)]
 
 
 def _text_blocks(reply: Reply) -> list[Block]:
@@ -168,7 +151,7 @@ def _text_blocks(reply: Reply) -> list[Block]:
     pieces = split_mrkdwn(text, MAX_SECTION_TEXT - len(ERROR_MARK))
     if reply.error and pieces:
         pieces[0] = ERROR_MARK + pieces[0]
-    return [_section(p) for p in pieces]
+    return [section(p) for p in pieces]
 
 
 def _field_text(item: Item) -> str:
@@ -195,7 +178,7 @@ def _field_blocks(fields: Sequence[Item]) -> list[Block]:
         flush()
         head = f"*{escape(item.label)}*\n"
         for n, piece in enumerate(split_mrkdwn(item.value, MAX_SECTION_TEXT - len(head))):
-            blocks.append(_section(head + piece if n == 0 else piece))
+            blocks.append(section(head + piece if n == 0 else piece))
     flush()
     return blocks
 
@@ -204,7 +187,7 @@ def _line_blocks(lines: Sequence[str]) -> list[Block]:
     if not lines:
         return []
     text = "\n".join(f"• {line}" for line in lines)
-    return [_section(p) for p in split_mrkdwn(text)]
+    return [section(p) for p in split_mrkdwn(text)]
 
 
 def _button_blocks(buttons: Sequence[Button], first: int = 0) -> list[Block]:
@@ -274,124 +257,8 @@ def home_view(replies: Sequence[Reply], *, more: str) -> View:
         blocks += reply_blocks(reply, first_button=buttons)
         buttons += len(reply.buttons)
     if not blocks:
-        blocks = [_section(escape(more))]
+        blocks = [section(escape(more))]
     if len(blocks) > MAX_VIEW_BLOCKS:
         blocks = blocks[: MAX_VIEW_BLOCKS - 1]
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(more))]))
     return View(type="home", blocks=blocks)
-
-
-def leaver_modal(t: Translator, form: Form, *, private_metadata: str = "") -> View:
-    """The intake modal: one input per field of the guided intake, in the same order.
-
-    Fields asked only in some cases (the VSO profile, the personal details that need consent)
-    are optional inputs here; the same checks as in the conversation decide on submission.
-    """
-    return form_modal(t, form, callback_id=LEAVER_CALLBACK, private_metadata=private_metadata)
-
-
-def placement_modal(t: Translator, form: Form, *, ref: str, student: str, today: date) -> View:
-    """The placement form as a modal for case `ref` (carried in private_metadata): the
-    destination to choose, the organisation (optional: not every destination has one) and the
-    start date with a date picker, set to today in the region."""
-    intro = t("Record the placement of case {ref} ({student}).", ref=ref, student=student)
-    return form_modal(
-        t,
-        form,
-        callback_id=PLACEMENT_CALLBACK,
-        intro=intro,
-        dates={"start": today},
-        notes={"organisation": ORGANISATION_NOTE},
-        private_metadata=ref,
-    )
-
-
-def person_modal(t: Translator, form: Form) -> View:
-    """The coordinator's `/admin add`: the person form as a modal, the roles a multi-select
-    and the Slack member a user select."""
-    intro = t(
-        "Without a Slack member the person gets a Telegram invite link. A municipality is "
-        "needed for a broker, a school for a school contact."
-    )
-    return form_modal(
-        t, form, callback_id=PERSON_CALLBACK, intro=intro, several={"roles"}, users={"slack"}
-    )
-
-
-def form_modal(
-    t: Translator,
-    form: Form,
-    *,
-    callback_id: str,
-    intro: str = "",
-    dates: Mapping[str, date] | None = None,
-    notes: Mapping[str, str] | None = None,
-    private_metadata: str = "",
-    several: frozenset[str] | set[str] = frozenset(),
-    users: frozenset[str] | set[str] = frozenset(),
-) -> View:
-    """A core form as a modal: one input block per field, its block id the field's name.
-
-    A field with choices is a static select (labels in the person's language; in `several`,
-    a multi-select), a field in `users` a Slack user select, a field in
-    `dates` a date picker starting at the given date, any other a text input. The field's
-    question (and help, and a note from `notes`, translated here) is the input's hint. `intro`
-    is raw text shown above the inputs.
-    """
-    blocks: list[Block] = [_section(piece) for piece in split_mrkdwn(intro)] if intro else []
-    for spec in form.fields:
-        hint = t(spec.question)
-        for extra in (spec.help, (notes or {}).get(spec.name, "")):
-            if extra:
-                hint += "\n" + t(extra)
-        element: (
-            StaticSelectElement
-            | StaticMultiSelectElement
-            | UserSelectElement
-            | PlainTextInputElement
-            | DatePickerElement
-        )
-        if spec.choices and spec.name in several:
-            element = StaticMultiSelectElement(
-                action_id=spec.name,
-                options=[
-                    Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT))
-                    for c in spec.choices
-                ],
-            )
-        elif spec.name in users:
-            element = UserSelectElement(action_id=spec.name)
-        elif spec.choices:
-            element = StaticSelectElement(
-                action_id=spec.name,
-                options=[
-                    Option(value=c, label=shorten(label(t, c), MAX_OPTION_TEXT))
-                    for c in spec.choices
-                ],
-            )
-        elif dates and spec.name in dates:
-            element = DatePickerElement(
-                action_id=spec.name, initial_date=dates[spec.name].isoformat()
-            )
-        else:
-            element = PlainTextInputElement(action_id=spec.name, multiline=spec.name == "notes")
-        blocks.append(
-            InputBlock(
-                block_id=spec.name,
-                label=PlainTextObject(text=shorten(t(spec.label), MAX_INPUT_LABEL), emoji=False),
-                hint=PlainTextObject(text=shorten(hint, MAX_INPUT_LABEL), emoji=False),
-                element=element,
-                optional=not spec.required,
-            )
-        )
-    if len(private_metadata) > MAX_PRIVATE_METADATA:
-        raise ValueError("private_metadata is longer than Slack allows")
-    return View(
-        type="modal",
-        callback_id=callback_id,
-        title=PlainTextObject(text=shorten(t(form.title), MAX_VIEW_TITLE)),
-        submit=PlainTextObject(text=shorten(t(CONFIRM), MAX_VIEW_TITLE)),
-        close=PlainTextObject(text=shorten(t(CANCEL), MAX_VIEW_TITLE)),
-        blocks=blocks,
-        private_metadata=private_metadata or None,
-    )
