@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
+from bot.cli_privacy import keys_app, privacy_app
 from bot.cli_support import (
     Options,
     as_system,
     cli_translator,
     core_or_exit,
+    engine_or_exit,
     fail,
     load_settings,
     reported,
@@ -48,6 +50,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
 scan_app = typer.Typer(no_args_is_help=True, help="The Participatiescan.")
 app.add_typer(scan_app, name="scan")
+app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
 
 RegionFileOption = Annotated[
     Path | None,
@@ -309,11 +313,10 @@ def scan_export(
 @reported
 def db_upgrade() -> None:
     """Bring the database schema up to date (migrations only)."""
-    from bot.store.db import current_revision, make_engine, upgrade
+    from bot.store.db import current_revision
 
     settings = load_settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = engine_or_exit(settings)
     t = cli_translator(settings)
     typer.echo(t("The database is at revision {revision}.", revision=current_revision(engine)))
 

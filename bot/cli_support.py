@@ -14,6 +14,8 @@ from bot.config import Settings
 from bot.region import RegionFileError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.core.app import Core
     from bot.core.context import Ctx
     from bot.core.i18n import Translator
@@ -88,14 +90,33 @@ def reported(command: Callable[P, None]) -> Callable[P, None]:
     return reported
 
 
+def say(line: str) -> None:
+    typer.echo(line, err=True)
+
+
 def core_or_exit(settings: Settings | None = None) -> Core:
     from bot.runtime import build_core
+    from bot.secret_key import KeyRefused
 
     settings = settings or load_settings()
+    t = cli_translator(settings)
     try:
-        return build_core(settings)
+        return build_core(settings, t, say)
     except RegionFileError as exc:
-        raise fail(explained(exc, cli_translator(settings))) from None
+        raise fail(explained(exc, t)) from None
+    except KeyRefused as exc:
+        raise fail(str(exc), code=1) from None
+
+
+def engine_or_exit(settings: Settings, *, migrate: bool = True) -> Engine:
+    """The database with its keys checked (see bot.runtime.open_database), or one line."""
+    from bot.runtime import open_database
+    from bot.secret_key import KeyRefused
+
+    try:
+        return open_database(settings, cli_translator(settings), say, migrate=migrate)
+    except KeyRefused as exc:
+        raise fail(str(exc), code=1) from None
 
 
 def as_system(core: Core, work: Callable[[Ctx], T]) -> T:
