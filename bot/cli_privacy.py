@@ -80,7 +80,8 @@ def privacy_report(
 
     settings = load_settings(region_file)
     if language not in (None, "nl", "en"):
-        typer.echo(cli_translator(settings)("Choose --language nl or en."), err=True)
+        t = cli_translator(settings)
+        typer.echo(t("Choose --language nl or en."), err=True)
         raise typer.Exit(code=2)
     core = core_or_exit(settings)
 

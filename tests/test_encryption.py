@@ -178,7 +178,7 @@ def vangnet(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**base, "VANGNET_LANGUAGE": "en", **env},
+        env={**base, **env},
         timeout=120,
         check=False,
     )
@@ -195,7 +195,7 @@ def test_a_platform_deployment_without_a_key_is_refused_and_told_how_to_make_one
             "run", env={**platform, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, cwd=tmp_path
         )
         assert done.returncode == 1
-        assert "VANGNET_SECRET_KEY is not set" in done.stderr
+        assert "VANGNET_SECRET_KEY is niet ingesteld" in done.stderr  # the demo region: Dutch
         assert "vangnet keys generate" in done.stderr
         assert not (tmp_path / "x.db").exists() and not (tmp_path / "x.key").exists()
     made = vangnet("keys", "generate", env={}, cwd=tmp_path)
@@ -204,13 +204,13 @@ def test_a_platform_deployment_without_a_key_is_refused_and_told_how_to_make_one
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """A clean environment (English) in an empty directory, on a fresh SQLite file, no key."""
+    """A clean environment in an empty directory, on a fresh SQLite file, no key. The demo
+    region speaks Dutch."""
     for name in list(os.environ):
         if name.startswith(("SLACK_", "TELEGRAM_", "VANGNET_")) or name == "DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/v.db")
-    monkeypatch.setenv("VANGNET_LANGUAGE", "en")
     return CliRunner()
 
 
@@ -220,14 +220,13 @@ def test_the_terminal_on_a_fresh_machine_makes_its_own_key_file(
     first = cli.invoke(app, ["db", "upgrade"])
     assert first.exit_code == 0, first.output
     key_file = tmp_path / "v.key"
-    assert (
-        "a new key for this local database is in" in first.stderr and str(key_file) in first.stderr
-    )
+    assert "een nieuwe sleutel voor deze lokale database" in first.stderr
+    assert str(key_file) in first.stderr
     assert key_file.stat().st_mode & 0o777 == 0o600
     key = key_file.read_text().strip()
     assert key not in first.output
     again = cli.invoke(app, ["export", "QQQQ"])  # the same key is used: no new file, no notice
-    assert "new key" not in again.stderr and key_file.read_text().strip() == key
+    assert "sleutel" not in again.stderr and key_file.read_text().strip() == key
     assert key not in (tmp_path / "v.db").read_bytes().decode("latin-1")
 
 
@@ -238,12 +237,11 @@ def test_a_wrong_or_broken_key_is_refused_at_start(
     monkeypatch.setenv("VANGNET_SECRET_KEY", Fernet.generate_key().decode())
     wrong = cli.invoke(app, ["export", "QQQQ"])
     assert wrong.exit_code == 1
-    assert "VANGNET_SECRET_KEY does not open this database" in wrong.stderr
+    assert "Met VANGNET_SECRET_KEY gaat deze database niet open" in wrong.stderr
     monkeypatch.setenv("VANGNET_SECRET_KEY", "not-a-key")
     broken = cli.invoke(app, ["db", "upgrade"])
-    assert (
-        broken.exit_code == 1 and "Key 1 in VANGNET_SECRET_KEY is not a Fernet key" in broken.stderr
-    )
+    assert broken.exit_code == 1
+    assert "Sleutel 1 in VANGNET_SECRET_KEY is geen Fernet-sleutel" in broken.stderr
 
 
 def test_keys_rotate_on_the_command_line_and_the_report_says_when(
@@ -251,14 +249,14 @@ def test_keys_rotate_on_the_command_line_and_the_report_says_when(
 ) -> None:
     assert cli.invoke(app, ["export", "QQQQ"]).exit_code == 2  # loads the demo leavers
     old = (tmp_path / "v.key").read_text().strip()
-    assert "never rotated" in cli.invoke(app, ["privacy", "report"]).stdout
+    assert "nog nooit vervangen" in cli.invoke(app, ["privacy", "report"]).stdout
     new = Fernet.generate_key().decode()
     monkeypatch.setenv("VANGNET_SECRET_KEY", f"{new},{old}")
     done = cli.invoke(app, ["keys", "rotate", "--batch", "3"])
     assert done.exit_code == 0, done.output
-    assert "old key can now be removed" in done.stdout
+    assert "De oude sleutel mag nu uit VANGNET_SECRET_KEY" in done.stdout
     monkeypatch.setenv("VANGNET_SECRET_KEY", new)
-    report = cli.invoke(app, ["privacy", "report"])
+    report = cli.invoke(app, ["privacy", "report", "--language", "en"])
     assert report.exit_code == 0, report.output
     assert "The key was last rotated on" in report.stdout
 
@@ -267,7 +265,7 @@ def test_keys_rotate_on_the_command_line_and_the_report_says_when(
 
 
 def test_the_privacy_report_for_the_dpia(cli: CliRunner) -> None:
-    report = cli.invoke(app, ["privacy", "report"])
+    report = cli.invoke(app, ["privacy", "report", "--language", "en"])
     assert report.exit_code == 0, report.output
     out = report.stdout
     for table, column in crypto.encrypted_columns(SQLModel.metadata):
@@ -277,7 +275,7 @@ def test_the_privacy_report_for_the_dpia(cli: CliRunner) -> None:
     assert "Cases now: 8; with personal data: 5" in out and "Due for erasure now: 0" in out
     # by the scope rule: the coordinator sees all five, a school contact her school's
     assert "Anna de Vries: 5 cases" in out and "Sara Smit: 2 cases" in out
-    dutch = cli.invoke(app, ["privacy", "report", "--language", "nl"]).stdout
+    dutch = cli.invoke(app, ["privacy", "report"]).stdout  # the region's language
     assert "Bewaartermijn" in dutch and "Anna de Vries: 5 casussen" in dutch
 
 
