@@ -47,17 +47,18 @@ def keys_rotate(
     engine = engine_or_exit(settings)
 
     def progress(table: str, rows: int) -> None:
-        typer.echo(t("{table}: {rows} rows done", table=table, rows=rows))
+        typer.echo(t.tn("{table}: {n} row done", "{table}: {n} rows done", rows, table=table))
 
     done = rotate(engine, now=clock.now(), batch=batch, after_batch=progress)
     typer.echo(
-        t(
-            "Re-encrypted {changed} values with the newest key ({kept} already were). The "
-            "old key can now be removed from VANGNET_SECRET_KEY.",
-            changed=done.total,
+        t.tn(
+            "Re-encrypted {n} value with the newest key ({kept} already were).",
+            "Re-encrypted {n} values with the newest key ({kept} already were).",
+            done.total,
             kept=done.kept,
         )
     )
+    typer.echo(t("The old key can now be removed from VANGNET_SECRET_KEY (or the key file)."))
 
 
 @privacy_app.command("report")

@@ -56,12 +56,19 @@ def explained(exc: Exception, t: Translator) -> str:
     """One line about an exception, without anything the exception quotes from the data."""
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
+    from bot.store.crypto import KeyProblem
+
     if isinstance(exc, DBAPIError):
         # the driver's own first line ("connection refused"); never the statement or values
         reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         return t("The database cannot be used: {reason}", reason=reason)
     if isinstance(exc, ArgumentError):
         return t("DATABASE_URL is not a database address that Vangnet can use.")
+    if isinstance(exc, KeyProblem):
+        return t(
+            "A stored value cannot be decrypted with VANGNET_SECRET_KEY. Was an old key "
+            "dropped before `vangnet keys rotate` finished? Give it again after the new one."
+        )
     if isinstance(exc, RegionFileError):
         return t("Region file refused: {problem}", problem=str(exc))
     if isinstance(exc, OSError):

@@ -141,6 +141,10 @@ def test_an_interrupted_rotation_goes_on_where_it_stopped(core: Core, engine: En
     names = [v for (v,) in raw(engine, "SELECT name FROM cases WHERE name IS NOT NULL")]
     on_new = [crypto.on_newest_key(str(v)) for v in names]
     assert any(on_new) and not all(on_new)  # the first batch was kept, the rest not done
+    crypto.use_keys([NEW_KEY])  # the old key dropped too early: refused at start, not half-read
+    with pytest.raises(crypto.WrongKey):
+        crypto.check_key(engine)
+    crypto.use_keys([NEW_KEY, TEST_KEY])
     again = rotate(engine, now=now, batch=1)
     assert again.kept > 0  # what the first run did is not done twice
     crypto.use_keys([NEW_KEY])
