@@ -51,7 +51,8 @@ def open_database(
         crypto.check_key(engine)
         if migrate:
             upgrade(engine)
-            crypto.check_key(engine)
+            with engine.begin() as conn:  # checked again, or written if someone removed it
+                crypto.ensure_canary(conn)
     except crypto.WrongKey:
         raise secret_key.KeyRefused(
             t(

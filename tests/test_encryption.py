@@ -129,6 +129,8 @@ def test_rotation_to_a_new_key_then_the_old_one_dropped(core: Core, engine: Engi
 
 def test_an_interrupted_rotation_goes_on_where_it_stopped(core: Core, engine: Engine) -> None:
     refs = fill_every_personal_field(core)
+    with engine.begin() as conn:  # as every start does (the test databases are emptied)
+        crypto.ensure_canary(conn)
     crypto.use_keys([NEW_KEY, TEST_KEY])
 
     def stop_after_first(table: str, rows: int) -> None:
