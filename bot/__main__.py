@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
+from bot.cli_privacy import keys_app, privacy_app
 from bot.cli_support import (
     Options,
     as_system,
     change_lines,
     cli_translator,
     core_or_exit,
+    engine_or_exit,
     fail,
     load_settings,
     reported,
@@ -51,6 +53,8 @@ scan_app = typer.Typer(no_args_is_help=True, help="The Participatiescan.")
 app.add_typer(scan_app, name="scan")
 region_app = typer.Typer(no_args_is_help=True, help="The region file and the directory.")
 app.add_typer(region_app, name="region")
+app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
 
 RegionFileOption = Annotated[
     Path | None,
@@ -366,11 +370,10 @@ def region_apply(
 @reported
 def db_upgrade() -> None:
     """Bring the database schema up to date (migrations only)."""
-    from bot.store.db import current_revision, make_engine, upgrade
+    from bot.store.db import current_revision
 
     settings = load_settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = engine_or_exit(settings)
     t = cli_translator(settings)
     typer.echo(t("The database is at revision {revision}.", revision=current_revision(engine)))
 

@@ -14,6 +14,8 @@ from bot.config import Settings
 from bot.region import RegionFileError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.core.app import Core
     from bot.core.context import Ctx
     from bot.core.directory import Changes
@@ -55,12 +57,19 @@ def explained(exc: Exception, t: Translator) -> str:
     """One line about an exception, without anything the exception quotes from the data."""
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
+    from bot.store.crypto import KeyProblem
+
     if isinstance(exc, DBAPIError):
         # the driver's own first line ("connection refused"); never the statement or values
         reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         return t("The database cannot be used: {reason}", reason=reason)
     if isinstance(exc, ArgumentError):
         return t("DATABASE_URL is not a database address that Vangnet can use.")
+    if isinstance(exc, KeyProblem):
+        return t(
+            "A stored value cannot be decrypted with VANGNET_SECRET_KEY. Was an old key "
+            "dropped before `vangnet keys rotate` finished? Give it again after the new one."
+        )
     if isinstance(exc, RegionFileError):
         return t("Region file refused: {problem}", problem=str(exc))
     if isinstance(exc, OSError):
@@ -89,14 +98,33 @@ def reported(command: Callable[P, None]) -> Callable[P, None]:
     return reported
 
 
+def say(line: str) -> None:
+    typer.echo(line, err=True)
+
+
 def core_or_exit(settings: Settings | None = None) -> Core:
     from bot.runtime import build_core
+    from bot.secret_key import KeyRefused
 
     settings = settings or load_settings()
+    t = cli_translator(settings)
     try:
-        return build_core(settings)
+        return build_core(settings, t, say)
     except RegionFileError as exc:
-        raise fail(explained(exc, cli_translator(settings))) from None
+        raise fail(explained(exc, t)) from None
+    except KeyRefused as exc:
+        raise fail(str(exc), code=1) from None
+
+
+def engine_or_exit(settings: Settings, *, migrate: bool = True) -> Engine:
+    """The database with its keys checked (see bot.runtime.open_database), or one line."""
+    from bot.runtime import open_database
+    from bot.secret_key import KeyRefused
+
+    try:
+        return open_database(settings, cli_translator(settings), say, migrate=migrate)
+    except KeyRefused as exc:
+        raise fail(str(exc), code=1) from None
 
 
 def as_system(core: Core, work: Callable[[Ctx], T]) -> T:

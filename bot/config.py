@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     vangnet_region_file: Path | None = None
     vangnet_language: Literal["nl", "en"] = "nl"
     vangnet_sweep_seconds: int = Field(default=60, ge=1)
+    # Fernet keys for the personal fields, comma-separated, newest first (bot/secret_key.py)
+    vangnet_secret_key: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -44,6 +46,10 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None
+
+    @property
+    def platform_enabled(self) -> bool:
+        return self.slack_enabled or self.telegram_enabled
 
     @property
     def uses_demo_region(self) -> bool:

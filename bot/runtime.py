@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from sqlalchemy import Engine, text
+
+from bot import secret_key
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.demo import load_demo_leavers
 from bot.core.directory import seed_or_compare
+from bot.core.i18n import Translator
 from bot.region import Region
 from bot.region_file import load_demo_region, load_region
+from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 
 log = logging.getLogger(__name__)
@@ -29,11 +35,40 @@ def default_language(settings: Settings, region: Region) -> str:
     return settings.vangnet_language
 
 
-def build_core(settings: Settings, *, migrate: bool = True) -> Core:
-    region = load_configured_region(settings)
+def open_database(
+    settings: Settings, t: Translator, say: Callable[[str], None], *, migrate: bool = True
+) -> Engine:
+    """The database, reachable, with the keys of its personal data set up and checked (a
+    wrong key is refused: secret_key.KeyRefused), migrated to the newest schema."""
+    secret_key.check(settings, t)
     engine = make_engine(settings.database_url)
-    if migrate:
-        upgrade(engine)
+    with engine.connect() as conn:  # an unreachable database is said before anything else
+        conn.execute(text("SELECT 1"))
+    notice = secret_key.install(settings, t)
+    if notice:
+        say(notice)
+    try:
+        crypto.check_key(engine)
+        if migrate:
+            upgrade(engine)
+            with engine.begin() as conn:  # checked again, or written if someone removed it
+                crypto.ensure_canary(conn)
+    except crypto.WrongKey:
+        raise secret_key.KeyRefused(
+            t(
+                "VANGNET_SECRET_KEY does not open this database: its personal data was "
+                "encrypted with another key. Set the key it was made with; while rotating, "
+                "give the new key first and the old one after it, separated by a comma."
+            )
+        ) from None
+    return engine
+
+
+def build_core(
+    settings: Settings, t: Translator, say: Callable[[str], None], *, migrate: bool = True
+) -> Core:
+    region = load_configured_region(settings)
+    engine = open_database(settings, t, say, migrate=migrate)
     core = Core(engine=engine, region=region, default_language=default_language(settings, region))
     with session_scope(engine) as session:
         differs = seed_or_compare(session, region)

@@ -19,9 +19,13 @@ from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.region import Region
 from bot.region_file import load_demo_region
+from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 
 PG_URL = os.environ.get("VANGNET_TEST_DATABASE_URL")
+# The key of the personal fields in every test database (tests/test_encryption.py uses others).
+TEST_KEY = b"dmFuZ25ldC10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA="
+crypto.use_keys([TEST_KEY])
 # A Monday in term time; the demo region's handover window is 13 weeks.
 FROZEN_AT = "2026-11-23 09:00:00+00:00"
 
@@ -53,6 +57,14 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         upgrade(engine)
         engine.dispose()
         yield str(path)
+
+
+@pytest.fixture(autouse=True)
+def test_key() -> Iterator[bytes]:
+    """Every test starts with the test key, whatever keys an earlier one set up."""
+    crypto.use_keys([TEST_KEY])
+    yield TEST_KEY
+    crypto.use_keys([TEST_KEY])
 
 
 @pytest.fixture

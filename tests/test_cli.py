@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from bot.__main__ import app
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case
+from tests.conftest import TEST_KEY
 
 
 def vangnet(
@@ -130,6 +131,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/v.db")
+    monkeypatch.setenv("VANGNET_SECRET_KEY", TEST_KEY.decode())
     return CliRunner()
 
 

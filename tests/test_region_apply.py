@@ -12,6 +12,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.__main__ import app
+from bot.cli_support import cli_translator
 from bot.config import Settings
 from bot.core.app import Core
 from bot.runtime import build_core
@@ -47,8 +48,7 @@ def start(database_url: str, region_file: Path) -> Core:
         database_url=database_url,
         vangnet_region_file=region_file,
     )
-    core = build_core(settings)
-    return core
+    return build_core(settings, cli_translator(settings), lambda _notice: None)
 
 
 def people(core: Core) -> dict[str, Person]:

@@ -255,7 +255,7 @@ def test_a_scan_exports_as_markdown_and_csv(
             monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", database_url)
     # the command's own engine would outlive the test: it uses the test's core instead
-    monkeypatch.setattr("bot.runtime.build_core", lambda settings: core)
+    monkeypatch.setattr("bot.runtime.build_core", lambda settings, *_a, **_k: core)
     runner = CliRunner()
     markdown = runner.invoke(app, ["scan", "export", "1"])
     assert markdown.exit_code == 0, markdown.output

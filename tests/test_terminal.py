@@ -17,6 +17,7 @@ from bot.core.app import Core
 from bot.core.replies import Button, Item, Reply
 from bot.core.sweeps import run_rounds
 from bot.handlers.terminal import TerminalChat, render
+from tests.conftest import TEST_KEY
 from tests.factories import case, inbox, make_leaver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ def test_vangnet_run_with_piped_input_shows_cases_moving(database_url: str, tmp_
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_", "VANGNET_"))
     }
     env["DATABASE_URL"] = database_url
+    env["VANGNET_SECRET_KEY"] = TEST_KEY.decode()  # the key the test database was made with
     done = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
         input=script,

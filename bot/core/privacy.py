@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, update
 from sqlmodel import Session, col, select
 
 from bot.core import clock
@@ -75,6 +75,7 @@ def erase_personal(ctx: Ctx, case: Case) -> None:
     for name in PERSONAL_CASE_FIELDS:
         setattr(case, name, None)
     case.closed_reason = None  # free text typed by people: it may name the young person
+    case.handed_over_to = None  # so may the note of who took over in another region
     case.personal_data_erased_at = clock.now()
     case.version += 1  # a change like any other: tasks and edits keyed by version see it
     ctx.session.add(case)
@@ -112,16 +113,20 @@ def blank_sent_messages(session: Session, *, case_ref: str) -> None:
     )
 
 
+def due_for_erasure(retention_months: int) -> ColumnElement[bool]:
+    """Cases closed or withdrawn longer ago than the retention period, not erased yet."""
+    cutoff = clock.now() - timedelta(days=round(retention_months * 365.25 / 12))
+    return and_(
+        col(Case.state).in_([CaseState.closed, CaseState.withdrawn]),
+        col(Case.updated_at) < cutoff,
+        col(Case.personal_data_erased_at).is_(None),
+    )
+
+
 def run_retention(ctx: Ctx) -> int:
     """Erase personal data of cases closed or withdrawn longer ago than the retention period."""
-    months = ctx.region.schedule.retention_months
-    cutoff = clock.now() - timedelta(days=round(months * 365.25 / 12))
     stale = ctx.session.exec(
-        select(Case).where(
-            col(Case.state).in_([CaseState.closed, CaseState.withdrawn]),
-            Case.updated_at < cutoff,
-            col(Case.personal_data_erased_at).is_(None),
-        )
+        select(Case).where(due_for_erasure(ctx.region.schedule.retention_months))
     ).all()
     for case in stale:
         erase_personal(ctx, case)

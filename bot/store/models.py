@@ -8,11 +8,14 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.store.types import UTCDateTime
+from bot.store.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 # Fields of a case that hold personal data: only stored with consent, erased on request and
 # after the retention period. Everything else is pseudonymous (the school's own reference).
 PERSONAL_CASE_FIELDS: tuple[str, ...] = ("name", "contact", "notes")
+# Every column that may hold a young person's personal data has an Encrypted type: those
+# above, free text people type about a case (a reason, where they went), the answers of a
+# form in progress and what the outbox keeps of a message (a case card shows the name).
 
 
 class Municipality(SQLModel, table=True):
@@ -51,9 +54,9 @@ class Case(SQLModel, table=True):
     school_id: str = Field(foreign_key="school.id", max_length=40, index=True)
     registered_by: str = Field(max_length=40)
     student_ref: str = Field(max_length=40)
-    name: str | None = Field(default=None, max_length=200)
-    contact: str | None = Field(default=None, max_length=300)
-    notes: str | None = Field(default=None, max_length=2000)
+    name: str | None = Field(default=None, max_length=200, sa_type=EncryptedText)
+    contact: str | None = Field(default=None, max_length=300, sa_type=EncryptedText)
+    notes: str | None = Field(default=None, max_length=2000, sa_type=EncryptedText)
     birth_year: int | None = None
     home_municipality_code: str = Field(max_length=6, index=True)
     responsible_municipality_code: str = Field(max_length=6, index=True)
@@ -69,12 +72,13 @@ class Case(SQLModel, table=True):
     state: str = Field(default="forecast", max_length=12)
     owner_id: str | None = Field(default=None, max_length=40, index=True)
     destination: str | None = Field(default=None, max_length=30)
-    placement_org: str | None = Field(default=None, max_length=200)
+    placement_org: str | None = Field(default=None, max_length=200, sa_type=EncryptedText)
     placement_start: date | None = None
-    closed_reason: str | None = Field(default=None, max_length=300)
+    closed_reason: str | None = Field(default=None, max_length=300, sa_type=EncryptedText)
     # who in another region received a case handed over outside the region (their contact
-    # details as the coordinator typed them: a professional's, not the young person's)
-    handed_over_to: str | None = Field(default=None, max_length=300)
+    # details as the coordinator typed them: a professional's, not the young person's, but
+    # free text that may name the young person, so encrypted too)
+    handed_over_to: str | None = Field(default=None, max_length=300, sa_type=EncryptedText)
     # the follow-up (0-based, into the region's followup_days) the owner was asked and has
     # not answered yet; None when no follow-up question is open
     followup_open: int | None = None
@@ -107,7 +111,9 @@ class Conversation(SQLModel, table=True):
     person_id: str = Field(max_length=40, unique=True)
     form: str = Field(max_length=40)
     step: str = Field(max_length=40)
-    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     transport: str = Field(max_length=12)
     started_at: datetime = Field(sa_type=UTCDateTime)
@@ -125,7 +131,9 @@ class OutboxMessage(SQLModel, table=True):
     person_id: str = Field(max_length=40, index=True)
     kind: str = Field(max_length=30)
     case_ref: str | None = Field(default=None, max_length=12)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
+    )
     dedupe_key: str | None = Field(default=None, max_length=120, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     not_before: datetime = Field(sa_type=UTCDateTime)

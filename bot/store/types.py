@@ -1,13 +1,16 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL, and the encrypted ones."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from bot.store import crypto
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -34,3 +37,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Encrypted:
+    """Marks a column type that stores its values encrypted (`bot/store/crypto.py`): the
+    privacy report, `vangnet keys rotate` and the tests find the personal columns by it."""
+
+
+class EncryptedText(Encrypted, TypeDecorator[str]):
+    """Text stored as a Fernet token; None stays NULL. Never filtered or sorted on in SQL:
+    the same text encrypts differently every time."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else crypto.encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else crypto.decrypt(value)
+
+
+class EncryptedJSON(Encrypted, TypeDecorator[Any]):
+    """A JSON document stored as one Fernet token (the outbox's messages, a form's answers)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else crypto.encrypt(json.dumps(value, ensure_ascii=False))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(crypto.decrypt(value))

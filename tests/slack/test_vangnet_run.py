@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import TEST_KEY
 from tests.slack.conftest import free_port
 from tests.slack.fake_slack import FakeSlack
 
@@ -26,6 +27,7 @@ async def test_vangnet_run_serves_slack_over_http_until_told_to_stop(
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "secret",
         "SLACK_API_URL": fake.api_url,
+        "VANGNET_SECRET_KEY": TEST_KEY.decode(),
         "PORT": str(port),
     }
     proc = await asyncio.create_subprocess_exec(
