@@ -34,7 +34,14 @@ from bot.store.rotation import rotate
 from tests.conftest import PG_URL, TEST_KEY
 from tests.factories import case, make_leaver, press, say
 
-SECRETS = ("Jesse Voorbeeld", "06-12345678", "hovenier", "Bakkerij Jansen", "verhuist naar Jesse")
+SECRETS = (
+    "Jesse Voorbeeld",
+    "06-12345678",
+    "hovenier",
+    "Bakkerij Jansen",
+    "verhuist naar Jesse",
+    "Jeugdteam Jesse",
+)
 NEW_KEY = Fernet.generate_key()
 
 
@@ -61,7 +68,11 @@ def fill_every_personal_field(core: Core) -> list[str]:
     pending = make_leaver(core, **personal())
     say(core, "sara", f"/withdraw {pending.ref}")
     say(core, "sara", "verhuist naar Jesse, Deventer")  # the answer waits for the confirmation
-    return [due.ref, withdrawn.ref, pending.ref]
+    elsewhere = make_leaver(
+        core, **personal(home_municipality="Amsterdam", early_leaver="yes", expected_exit="2026-11")
+    )  # handed over to the region where the leaver lives, the contact there noted
+    say(core, "anna", f"/transfer {elsewhere.ref} outside Jeugdteam Jesse, 020-1234567")
+    return [due.ref, withdrawn.ref, pending.ref, elsewhere.ref]
 
 
 def raw(engine: Engine, sql: str) -> list[tuple[object, ...]]:
@@ -325,7 +336,7 @@ def test_the_migration_encrypts_in_place_and_may_run_twice(
     with session_scope(fresh_engine) as session:
         sync_region(session, region)
     ref = make_leaver(core, **personal(early_leaver="yes", expected_exit="2026-11")).ref
-    migrate(fresh_engine, "downgrade", "0008")  # as it was before: plain text
+    migrate(fresh_engine, "downgrade", "0009")  # as it was before: plain text
     assert raw(fresh_engine, f"SELECT name FROM cases WHERE ref = '{ref}'") == [
         ("Jesse Voorbeeld",)
     ]
@@ -335,7 +346,7 @@ def test_the_migration_encrypts_in_place_and_may_run_twice(
             {"n": crypto.encrypt("wil hovenier worden"), "r": ref},
         )
     migrate(fresh_engine, "upgrade", "head")
-    migrate(fresh_engine, "stamp", "0008")  # and once more over encrypted data
+    migrate(fresh_engine, "stamp", "0009")  # and once more over encrypted data
     migrate(fresh_engine, "upgrade", "head")
     for name, notes, contact in raw(
         fresh_engine, f"SELECT name, notes, contact FROM cases WHERE ref = '{ref}'"

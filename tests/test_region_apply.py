@@ -16,6 +16,7 @@ from bot.cli_support import cli_translator
 from bot.config import Settings
 from bot.core.app import Core
 from bot.runtime import build_core
+from tests.conftest import TEST_KEY
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Person, School
 from tests.factories import one, press, say
@@ -47,6 +48,7 @@ def start(database_url: str, region_file: Path) -> Core:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         vangnet_region_file=region_file,
+        vangnet_secret_key=TEST_KEY.decode(),
     )
     return build_core(settings, cli_translator(settings), lambda _notice: None)
 
@@ -100,7 +102,7 @@ def test_region_apply_dry_run_shows_and_apply_writes_and_audits(
         encoding="utf-8",
     )
     runner = CliRunner()
-    env = {"DATABASE_URL": database_url}
+    env = {"DATABASE_URL": database_url, "VANGNET_SECRET_KEY": TEST_KEY.decode()}
     dry = runner.invoke(app, ["region", "apply", str(region_file), "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     lines = dry.output.splitlines()
@@ -140,7 +142,9 @@ def test_region_apply_refuses_a_bad_file_and_changes_nothing(
     bad = tmp_path / "bad.yaml"
     bad.write_text(REGION + "  - {id: kees, name: Kees, roles: [broker]}\n", encoding="utf-8")
     done = CliRunner().invoke(
-        app, ["region", "apply", str(bad)], env={"DATABASE_URL": database_url}
+        app,
+        ["region", "apply", str(bad)],
+        env={"DATABASE_URL": database_url, "VANGNET_SECRET_KEY": TEST_KEY.decode()},
     )
     assert done.exit_code == 2
     assert "bad.yaml:12" in done.output and "needs a municipality" in done.output

@@ -277,7 +277,11 @@ def change(ctx: Ctx, args: str) -> list[Reply]:
         "slack": person.slack_id or "",
     }
     return conversation.start(
-        ctx, CHANGE_PERSON, {"person": person.id}, answers=answers, complete=True
+        ctx,
+        CHANGE_PERSON,
+        {"person": person.id},
+        answers=answers,
+        asked=[f.name for f in CHANGE_PERSON.fields],  # only what changes is typed
     )
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.core import clock
 from bot.core.cases import lifecycle
-from bot.core.cases.cards import case_buttons
+from bot.core.cases.cards import OUTSIDE, case_buttons
 from bot.core.cases.permissions import (
     may_act_as_owner,
     may_claim,
@@ -344,6 +344,7 @@ def transfer_choices(ctx: Ctx, ref: str) -> Reply:
         for m in queries.municipalities(ctx.session)
         if m.code != case.responsible_municipality_code
     ]
+    buttons.append(Button(label=ctx.t(OUTSIDE), action=f"outside:{case.ref}"))
     return Reply(
         text=ctx.t(
             "To which municipality should case {ref} go? Or type /transfer {ref} @person [reason].",

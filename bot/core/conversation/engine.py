@@ -78,7 +78,6 @@ def start(
     *,
     again: bool = False,
     answers: Mapping[str, str] | None = None,
-    complete: bool = False,
     asked: Sequence[str] = (),
 ) -> list[Reply]:
     """Begin `form` for the actor; an earlier unfinished conversation is replaced.
@@ -89,8 +88,6 @@ def start(
     what is known when correcting) are checked at once, and only what is still missing is
     asked before the summary; an optional field named in `asked` counts as asked already
     (left empty on purpose), so a form opened filled in goes straight to its summary.
-    `complete=True` (changing something that exists) counts every optional field without an
-    answer as answered empty: only a missing required answer is asked before the summary.
     """
     given: dict[str, str] = {}
     env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=ctx.session)
@@ -136,8 +133,8 @@ def start(
         answers=given,
         context={
             **(context or {}),
-            "history": [f.name for f in form.fields] if complete else list(asked),
-            "editing": bool(given) or complete,
+            "history": list(asked),
+            "editing": bool(given) or bool(asked),
         },
         transport=ctx.transport,
         started_at=now,

@@ -23,6 +23,7 @@ from bot.core.replies import Reply
 from bot.core.scan import agenda, ahead, results, votes
 from bot.core.scan.model import ScanContent
 from bot.core.vocab import Role
+from bot.store import queries
 from bot.store.models import ScanFacilitator, ScanParticipant, ScanPoint, ScanSession
 from bot.store.rows import insert_once
 
@@ -134,21 +135,18 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
 
 
 def _already_open(ctx: Ctx) -> list[Reply]:
-    """`/scan start` where a scan is open: while its participants vote, the table and the
-    voting message are shown again (after the bot was invited to a channel where it could
-    not post them, say); otherwise the facilitator is told how to go on."""
+    """`/scan start` where a scan is open: while voting, where it stands is shown again (after
+    the bot was invited to a channel where it could not post, say)."""
     scan = open_session(ctx)
     if scan is None or scan.stage != "vote":
         raise Refused(
             ctx.t("A scan is already open here. /scan stop ends it before a new one starts.")
         )
-    notice = Reply(
-        text=ctx.t(
-            "A scan is already open here; this is where it stands. "
-            "/scan stop ends it before a new one starts."
-        )
+    where = ctx.t(
+        "A scan is already open here; this is where it stands. "
+        "/scan stop ends it before a new one starts."
     )
-    return [notice, table_reply(ctx, scan), votes.voting_message(ctx, scan)]
+    return [Reply(text=where), table_reply(ctx, scan), votes.voting_message(ctx, scan)]
 
 
 def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
@@ -184,8 +182,6 @@ def table_reply(ctx: Ctx, scan: ScanSession) -> Reply:
     for participant in ctx.session.exec(
         select(ScanParticipant).where(ScanParticipant.session_id == scan.id)
     ).all():
-        from bot.store import queries
-
         person = queries.person_by_id(ctx.session, person_id=participant.person_id)
         seated.setdefault(participant.group_id, []).append(person.name if person else "?")
     lines = [f"{g.label}: {', '.join(seated[g.id])}" for g in content.groups if g.id in seated]
