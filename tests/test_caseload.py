@@ -41,13 +41,16 @@ def terminal(core: Core) -> TerminalChat:
 def test_find_by_case_reference_student_reference_and_name(core: Core) -> None:
     c = make_leaver(core, student_ref="DB-2044", consent="given", name="Jesse Voorbeeld")
     other = make_leaver(core, student_ref="DB-2050")
-    for text, how in ((c.ref.lower(), "case reference"), ("db 2044", "student reference")):
+    for text, how in (
+        (c.ref.lower(), "found by case reference"),
+        ("db 2044", "found by student reference"),
+    ):
         reply = one(say(core, "anna", f"/find {text}"))
         assert [b.action for b in reply.buttons] == [f"case:{c.ref}"], text
         assert how in text_of(reply)
     reply = one(say(core, "sara", "/find jesse voorb"))
     assert [b.action for b in reply.buttons] == [f"case:{c.ref}"]
-    assert "name" in text_of(reply) and "Jesse" not in text_of(reply)
+    assert "found by name" in text_of(reply) and "Jesse" not in text_of(reply)
     both = one(say(core, "sara", "/find DB-20"))
     assert {b.action for b in both.buttons} == {f"case:{c.ref}", f"case:{other.ref}"}
     assert "2 cases found" in text_of(both)

@@ -239,11 +239,11 @@ def find(ctx: Ctx, args: str) -> list[Reply]:
     found: dict[int | None, str] = {}  # case id → what matched
     exact = ctx.session.exec(select(Case.id).where(scope, Case.ref == ref)).all()
     for case_id in exact:
-        found[case_id] = t("case reference")
+        found[case_id] = t("found by case reference")
     key = _compact(wanted)
     for case_id, student_ref in ctx.session.exec(select(Case.id, Case.student_ref).where(scope)):
         if case_id not in found and key and key in _compact(fold(student_ref)):
-            found[case_id] = t("student reference")
+            found[case_id] = t("found by student reference")
     names_searched = ctx.private
     if names_searched:
         words = wanted.split()
@@ -260,7 +260,7 @@ def find(ctx: Ctx, args: str) -> list[Reply]:
                 continue
             parts = fold(name).split()
             if all(any(p.startswith(w) for p in parts) for w in words):
-                found[case_id] = t("name")
+                found[case_id] = t("found by name")
     if not found:
         text_shown = text if len(text) <= 40 else text[:39] + "…"
         note = "" if names_searched else " " + t("Names are only searched in a private chat.")
