@@ -16,9 +16,9 @@ from bot.cli_support import cli_translator
 from bot.config import Settings
 from bot.core.app import Core
 from bot.runtime import build_core
-from tests.conftest import TEST_KEY
 from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Person, School
+from tests.conftest import TEST_KEY
 from tests.factories import one, press, say
 
 REGION = """\

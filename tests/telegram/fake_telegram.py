@@ -427,10 +427,12 @@ class Call:
     files: dict[str, Upload] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    answered: bool = False  # recorded when it arrives, answered once handled
 
     @property
     def ok(self) -> bool:
-        return self.status == 200
+        """Answered with success (a call still being handled is not ok yet)."""
+        return self.status == 200 and self.answered
 
 
 @dataclass
@@ -647,7 +649,7 @@ class FakeTelegram:
 
     def failed(self) -> list[Call]:
         """Calls Telegram refused (400, 401, 403, 404, 409) or that were made to fail."""
-        return [c for c in self.calls if not c.ok]
+        return [c for c in self.calls if c.answered and not c.ok]
 
     def chat_view(self, chat_id: int) -> list[Shown]:
         """The messages in a chat now, oldest first: the user's and the bot's, as edited."""
@@ -729,6 +731,12 @@ class FakeTelegram:
         call = Call(method=method, params={}, headers=dict(request.headers))
         self.calls.append(call)
         try:
+            return await self._handle(request, call, method)
+        finally:
+            call.answered = True
+
+    async def _handle(self, request: web.Request, call: Call, method: str) -> web.StreamResponse:
+        try:
             call.params, call.files = await _read_params(request)
             if request.match_info["token"] != self.token:
                 raise TelegramError(401, "Unauthorized")
@@ -771,7 +779,7 @@ class FakeTelegram:
         return None
 
     async def _download(self, request: web.Request) -> web.Response:
-        call = Call(method="file", params={"file_path": request.match_info["path"]})
+        call = Call(method="file", params={"file_path": request.match_info["path"]}, answered=True)
         self.calls.append(call)
         if request.match_info["token"] != self.token:
             call.status = 401
