@@ -23,7 +23,7 @@ from bot.core.messaging.delivery import backoff
 from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import Task
-from bot.store.rows import insert_once, lease_due
+from bot.store.rows import column_defaults, insert_many_once, insert_once, lease_due
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -38,6 +38,33 @@ def handler(kind: str) -> Callable[[TaskHandler], TaskHandler]:
         return fn
 
     return register
+
+
+def row(
+    *,
+    kind: str,
+    due_at: datetime,
+    case_ref: str | None = None,
+    person_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """A task as the columns of its row (for `schedule_all`)."""
+    return {
+        **column_defaults(Task),
+        "kind": kind,
+        "case_ref": case_ref,
+        "person_id": person_id,
+        "payload": payload or {},
+        "dedupe_key": dedupe_key,
+        "due_at": due_at,
+        "created_at": clock.now(),
+    }
+
+
+def schedule_all(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Record many tasks (`row`s) in one statement; those whose dedupe key exists are skipped."""
+    insert_many_once(session, Task, rows, unique=["dedupe_key"])
 
 
 def schedule(
