@@ -122,8 +122,17 @@ class Dedupe:
 
     async def first_time(self, event_id: str) -> bool:
         """Whether this delivery of the event is the first, here or on any other instance."""
-        if not self.seen.first_time(event_id):
+        if not self.first_here(event_id):
             return False  # this instance saw it already: no need to ask the database
+        return await self.first_anywhere(event_id)
+
+    def first_here(self, event_id: str) -> bool:
+        """Whether this instance sees the event for the first time (memory only, no wait)."""
+        return self.seen.first_time(event_id)
+
+    async def first_anywhere(self, event_id: str) -> bool:
+        """Whether no other instance took the event yet (the database; call `first_here`
+        first)."""
         try:
             return await asyncio.to_thread(self.shared.first_time, event_id)
         except Exception as exc:  # better processed twice than not at all

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -78,6 +79,8 @@ TRANSPORT = "slack"
 SLASH_COMMANDS: tuple[str, ...] = tuple(COMMANDS)
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 PLACED_ACTION = "placed:"  # the Placement button: opens the placement modal
+# the bolt context's key for a slash command's or interaction's replay key (server.py)
+REPLAY_KEY = "vangnet_replay_key"
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
 
@@ -149,6 +152,14 @@ class SlackBot:
         await next_()
         return None
 
+    async def _first_delivery(self, context: dict[str, Any]) -> bool:
+        """Whether no other instance processed this very request already (a replay)."""
+        key = context.get(REPLAY_KEY)
+        if not isinstance(key, str) or await self.dedupe.first_anywhere(key):
+            return True
+        log.info("slack: a request that another instance processed came again")
+        return False
+
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         # the type only: an exception's text may quote what a person typed
         log_failure(log, "slack: failed while handling %s", inbound.kind_of(body), exc=error)
@@ -185,8 +196,12 @@ class SlackBot:
 
     # --- listeners ------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_command(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
+        if not await self._first_delivery(context):
+            return
         event = inbound.translate(body)
         if not isinstance(event, SlashCommand):
             return
@@ -231,8 +246,12 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_action(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
+        if not await self._first_delivery(context):
+            return
         event = inbound.translate(body)
         if not isinstance(event, ButtonPress):
             return
@@ -289,16 +308,25 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_leaver_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._on_submission(ack, body, "leaver")
+    async def on_leaver_submission(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await self._on_submission(ack, body, context, "leaver")
 
-    async def on_placement_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await self._on_submission(ack, body, "placement")
+    async def on_placement_submission(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await self._on_submission(ack, body, context, "placement")
 
-    async def _on_submission(self, ack: AsyncAck, body: dict[str, Any], form: str) -> None:
+    async def _on_submission(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, form: str
+    ) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with
         them, and so does an input we cannot read); once saved, the modal closes and the
         replies go to the direct message."""
+        if not await self._first_delivery(context):
+            await ack()
+            return
         event = inbound.translate(body)
         if not isinstance(event, FormSubmission):
             await ack()

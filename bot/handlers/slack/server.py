@@ -35,7 +35,7 @@ from bot.core.app import Core
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import SLACK, address_on
 from bot.handlers.http import database_ok
-from bot.handlers.slack.app import TRANSPORT, SlackBot
+from bot.handlers.slack.app import REPLAY_KEY, TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
 
 log = logging.getLogger(__name__)
@@ -94,14 +94,19 @@ def events_route(bot: SlackBot) -> web.RouteDef:
         if not well_formed(body, request.content_type):
             log.info("slack: a signed but malformed request was refused")
             return web.Response(status=400, text="malformed request")
+        key = None
         if is_interaction(request.content_type):
             # the same signed request sent again (a replay within Slack's five minutes) is
-            # acknowledged and not processed twice, on whichever instance it arrives
+            # acknowledged and not processed twice, on whichever instance it arrives: this
+            # instance's memory answers at once; the database (other instances) is asked by
+            # the listener after its acknowledgement, so the ack never waits for it
             key = "request:" + hashlib.sha256(signature.encode()).hexdigest()[:48]
-            if not await bot.dedupe.first_time(key):
+            if not bot.dedupe.first_here(key):
                 log.info("slack: a request that was processed already came again")
                 return web.Response(status=200, text="")
         bolt_request = await to_bolt_request(request)
+        if key is not None:
+            bolt_request.context[REPLAY_KEY] = key
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
