@@ -228,7 +228,7 @@ def rows(w: World, n: int, now: datetime, seed: int = 16) -> Iterator[tuple[str,
 
         def audit(at: datetime, actor: str, action: str, **detail: Any) -> tuple[str, Any]:
             return "audit", {
-                "at": min(at, now),
+                "at": at,
                 "actor_id": actor,
                 "transport": "slack",
                 "action": action,
@@ -311,6 +311,8 @@ def fill(engine: Engine, w: World, n: int, *, now: datetime | None = None) -> di
     counts = dict.fromkeys(tables, 0)
     with engine.begin() as conn:
         for kind, row in rows(w, n, now):
+            if kind == "audit" and row["at"] > now:
+                continue  # what has not happened yet leaves no trace
             batch = pending[kind]
             batch.append(row)
             if len(batch) >= BATCH:
