@@ -354,8 +354,8 @@ def _add_new(ctx: Ctx, school_id: str, new: list[dict[str, Any]]) -> list[dict[s
                     transport=transport,
                     action="make_due",
                     case_ref=ref,
-                    urgent=data["early_leaver"],
                     **detail,
+                    urgent=data["early_leaver"],
                 )
             )
         else:
