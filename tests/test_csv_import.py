@@ -460,8 +460,7 @@ def _history(core: Core, ref: str) -> dict[str, object]:
                 (t.kind, (t.dedupe_key or "").replace(ref, "REF"), t.due_at) for t in tasks
             ),
             "messages": sorted(
-                (m.person_id, m.kind, (m.dedupe_key or "").replace(ref, "REF"))
-                for m in messages
+                (m.person_id, m.kind, (m.dedupe_key or "").replace(ref, "REF")) for m in messages
             ),
             "cards": sorted(
                 str(m.payload).replace(ref, "REF").replace(case.student_ref, "STUDENT")
@@ -482,9 +481,7 @@ def test_an_imported_leaver_is_handed_over_exactly_like_one_registered_in_the_ch
     (or its window task), the audit events, the brokers' cards and the reminders."""
     fields = {"birth_year": "2009", "home_municipality": "Kampen", "programme": "pro"}
     chat = make_leaver(core, student_ref="CHAT-1", expected_exit=exit, early_leaver=early, **fields)
-    data = (
-        HEADER + "\n" + f"CSV-1,,2009,Kampen,pro,,{exit},{early},unknown,not_asked,\n"
-    )
+    data = HEADER + "\n" + f"CSV-1,,2009,Kampen,pro,,{exit},{early},unknown,not_asked,\n"
 
     assert run_import(core, data).added == 1
 

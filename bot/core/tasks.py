@@ -143,8 +143,8 @@ def run_batch(engine: Engine, make_ctx: Callable[[Session], Ctx], task_ids: list
             except Exception as exc:
                 log_failure(log, "task %s failed", task_id, exc=exc)
                 failed.append((task_id, exc))
-        for task_id, exc in failed:
-            _failed(session, task_id, exc)
+        for task_id, problem in failed:
+            _failed(session, task_id, problem)
         del directory
     return done
 
@@ -188,7 +188,9 @@ def sweep(engine: Engine, make_ctx: Callable[[Session], Ctx], *, limit: int = 50
         try:
             run_batch(engine, make_ctx, ids)
         except Exception as exc:  # the batch did not commit: its tasks one by one
-            log_failure(log, "a batch of %d tasks failed; running them one by one", len(ids), exc=exc)
+            log_failure(
+                log, "a batch of %d tasks failed; running them one by one", len(ids), exc=exc
+            )
             for task_id in ids:
                 run_task(engine, make_ctx, task_id)
         ran += len(ids)

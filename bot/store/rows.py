@@ -97,7 +97,11 @@ def column_defaults(model: type[SQLModel]) -> Mapping[str, Any]:
 
 
 def insert_many_once(
-    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *, unique: Sequence[str]
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    unique: Sequence[str],
 ) -> None:
     """Insert `rows` (column → value) in one statement, skipping each that would break the
     unique index on the `unique` columns. Through the table object, so every column's type

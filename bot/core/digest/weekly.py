@@ -371,9 +371,7 @@ def previous_snapshot(session: Session, week: str) -> dict[str, Any] | None:
     return row.figures if row else None
 
 
-def on_demand(
-    session: Session, region: Region, t: Translator, *, with_chart: bool = True
-) -> Reply:
+def on_demand(session: Session, region: Region, t: Translator, *, with_chart: bool = True) -> Reply:
     """The digest now; without the chart when nobody will see it (drawing it takes longer
     than the figures)."""
     figures = compute(session, region)

@@ -214,7 +214,9 @@ def told(
     return outbox.Message(
         person_id=person.id,
         kind=kind,
-        reply=Reply(text=t(message, ref=case.ref, student=case.student_ref, **params), personal=True),
+        reply=Reply(
+            text=t(message, ref=case.ref, student=case.student_ref, **params), personal=True
+        ),
         case_ref=case.ref,
         once=str(case.version),
     )
