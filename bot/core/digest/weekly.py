@@ -99,7 +99,6 @@ def compute(session: Session, region: Region) -> Figures:
     week_ago = now - timedelta(days=7)
     figures = Figures(week=iso_week(now, region))
 
-    # counted per code from the index alone; the names come from the (small) directory
     names = dict(session.exec(select(Municipality.code, Municipality.name)).all())
     rows = session.exec(
         select(Case.home_municipality_code, Case.state, func.count()).group_by(
@@ -372,8 +371,7 @@ def previous_snapshot(session: Session, week: str) -> dict[str, Any] | None:
 
 
 def on_demand(session: Session, region: Region, t: Translator, *, with_chart: bool = True) -> Reply:
-    """The digest now; without the chart when nobody will see it (drawing it takes longer
-    than the figures)."""
+    """The digest now; `with_chart=False` when nobody will see the chart (it is slow)."""
     figures = compute(session, region)
     previous = previous_snapshot(session, figures.week)
     return render(t, region, figures, previous, with_chart=with_chart)

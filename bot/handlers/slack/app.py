@@ -23,9 +23,8 @@ Two exceptions to "ack first": a modal's submission (intake, placement) is check
 ack, because field errors travel in the ack itself; and `/leaver`, `/placed REF` and the
 Placement button open their modal right after the ack (`modals`).
 
-Slack retries an event it thinks was not received (X-Slack-Retry-Num, the same event_id): the
-shared dedupe (`common.dedupe`) lets the first delivery through, on whichever instance, and
-every other one is acknowledged and skipped.
+Slack's retries of an event and replays of a request are let through once on any instance
+(`common.dedupe`); for commands and buttons other instances are asked after the ack.
 """
 
 from __future__ import annotations
@@ -36,9 +35,9 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.async_app import AsyncAck as Ack
+from slack_bolt.async_app import AsyncBoltContext as Context
+from slack_bolt.async_app import AsyncRespond as Respond
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -79,10 +78,9 @@ TRANSPORT = "slack"
 SLASH_COMMANDS: tuple[str, ...] = tuple(COMMANDS)
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
 PLACED_ACTION = "placed:"  # the Placement button: opens the placement modal
-# the bolt context's key for a slash command's or interaction's replay key (server.py)
-REPLAY_KEY = "vangnet_replay_key"
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
+Body = dict[str, Any]
 
 
 class SlackBot:
@@ -152,14 +150,6 @@ class SlackBot:
         await next_()
         return None
 
-    async def _first_delivery(self, context: dict[str, Any]) -> bool:
-        """Whether no other instance processed this very request already (a replay)."""
-        key = context.get(REPLAY_KEY)
-        if not isinstance(key, str) or await self.dedupe.first_anywhere(key):
-            return True
-        log.info("slack: a request that another instance processed came again")
-        return False
-
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         # the type only: an exception's text may quote what a person typed
         log_failure(log, "slack: failed while handling %s", inbound.kind_of(body), exc=error)
@@ -196,14 +186,11 @@ class SlackBot:
 
     # --- listeners ------------------------------------------------------------------------
 
-    async def on_command(
-        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
+    async def on_command(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         await ack()
-        if not await self._first_delivery(context):
-            return
         event = inbound.translate(body)
-        if not isinstance(event, SlashCommand):
+        # (a replay that another instance processed already is skipped)
+        if not isinstance(event, SlashCommand) or not await self.dedupe.first_delivery(context):
             return
         self.services.metrics.handled("command:/" + _known(event.name))
 
@@ -246,14 +233,11 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_action(
-        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
-    ) -> None:
+    async def on_action(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         await ack()
-        if not await self._first_delivery(context):
-            return
         event = inbound.translate(body)
-        if not isinstance(event, ButtonPress):
+        # (a replay that another instance processed already is skipped)
+        if not isinstance(event, ButtonPress) or not await self.dedupe.first_delivery(context):
             return
         self.services.metrics.handled("button")
         who: Who | None = None  # known once looked up; until then the region's language
@@ -308,25 +292,16 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_leaver_submission(
-        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        await self._on_submission(ack, body, context, "leaver")
+    async def on_leaver_submission(self, ack: Ack, body: dict[str, Any]) -> None:
+        await self._on_submission(ack, body, "leaver")
 
-    async def on_placement_submission(
-        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        await self._on_submission(ack, body, context, "placement")
+    async def on_placement_submission(self, ack: Ack, body: dict[str, Any]) -> None:
+        await self._on_submission(ack, body, "placement")
 
-    async def _on_submission(
-        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, form: str
-    ) -> None:
+    async def _on_submission(self, ack: Ack, body: dict[str, Any], form: str) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with
         them, and so does an input we cannot read); once saved, the modal closes and the
         replies go to the direct message."""
-        if not await self._first_delivery(context):
-            await ack()
-            return
         event = inbound.translate(body)
         if not isinstance(event, FormSubmission):
             await ack()
