@@ -60,7 +60,9 @@ class World:
 
 def region_data(municipalities: int = 120, schools: int = 80, brokers: int = 2) -> dict[str, Any]:
     """A region file's data: a country-sized network, everyone reachable on Slack."""
-    munis = [{"code": f"GM{1000 + i:04d}", "name": f"Gemeente {i:03d}"} for i in range(municipalities)]
+    munis = [
+        {"code": f"GM{1000 + i:04d}", "name": f"Gemeente {i:03d}"} for i in range(municipalities)
+    ]
     types = ["pro", "vso", "entree"]
     school_rows = [
         {
@@ -107,7 +109,9 @@ def region_data(municipalities: int = 120, schools: int = 80, brokers: int = 2) 
     }
 
 
-def world(directory: Path, *, municipalities: int = 120, schools: int = 80, brokers: int = 2) -> World:
+def world(
+    directory: Path, *, municipalities: int = 120, schools: int = 80, brokers: int = 2
+) -> World:
     data = region_data(municipalities, schools, brokers)
     path = directory / f"region-{municipalities}-{schools}-{brokers}.yaml"
     if not path.exists():
@@ -153,7 +157,13 @@ def _at(day: date, hour: int = 7) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-DESTINATIONS = ["work", "work_with_support", "sheltered_work", "further_education", "day_activities"]
+DESTINATIONS = [
+    "work",
+    "work_with_support",
+    "sheltered_work",
+    "further_education",
+    "day_activities",
+]
 
 
 def rows(w: World, n: int, now: datetime, seed: int = 16) -> Iterator[tuple[str, Any]]:
@@ -169,7 +179,9 @@ def rows(w: World, n: int, now: datetime, seed: int = 16) -> Iterator[tuple[str,
         home = school_muni if rnd.random() < 0.6 else rnd.choice(munis)
         ref = next(refs)
         exit_day = start + timedelta(days=rnd.randrange(span))
-        created = _at(max(start - timedelta(days=200), exit_day - timedelta(days=rnd.randint(60, 500))), 9)
+        created = _at(
+            max(start - timedelta(days=200), exit_day - timedelta(days=rnd.randint(60, 500))), 9
+        )
         created = min(created, now - timedelta(hours=1))
         opens = exit_day - timedelta(weeks=WINDOW_WEEKS)
         early = rnd.random() < 0.04
@@ -180,7 +192,9 @@ def rows(w: World, n: int, now: datetime, seed: int = 16) -> Iterator[tuple[str,
         elif exit_day > today - timedelta(days=60):
             state = rnd.choices(["due", "claimed", "placed", "withdrawn"], [3, 70, 22, 5])[0]
         else:
-            state = rnd.choices(["closed", "placed", "lost", "withdrawn", "claimed"], [55, 25, 8, 7, 5])[0]
+            state = rnd.choices(
+                ["closed", "placed", "lost", "withdrawn", "claimed"], [55, 25, 8, 7, 5]
+            )[0]
         due_at = _at(min(opens, created.date() + timedelta(days=1))) if early else _at(opens)
         if state == "due" and due_at < now - timedelta(days=20):
             due_at = now - timedelta(days=rnd.randint(0, 12), hours=rnd.randint(0, 20))
@@ -191,40 +205,47 @@ def rows(w: World, n: int, now: datetime, seed: int = 16) -> Iterator[tuple[str,
         personal = consent == "given" and not erased
         programme = kind
         contact = w.contacts[school_id]
-        yield "case", {
-            "ref": ref,
-            "school_id": school_id,
-            "registered_by": contact,
-            "student_ref": f"LL{i:07d}",
-            "name": f"Leerling {i}" if personal else None,
-            "contact": "06-12345678" if personal and r < 0.5 else None,
-            "notes": "Wil graag met de handen werken." if personal else None,
-            "birth_year": exit_day.year - rnd.randint(16, 19),
-            "home_municipality_code": home,
-            "responsible_municipality_code": home,
-            "assigned_person_id": None,
-            "programme": programme,
-            "vso_profile": rnd.choice(["work", "day_activities"]) if programme == "vso" else None,
-            "expected_exit": exit_day,
-            "early_leaver": early,
-            "urgent": early,
-            "destination_wish": rnd.choice(["work", "further_education", "unknown"]),
-            "consent": consent,
-            "consent_date": created.date() if consent == "given" else None,
-            "state": state,
-            "owner_id": owner,
-            "destination": rnd.choice(DESTINATIONS) if placed else None,
-            "placement_org": "Bakkerij De Korenschoof" if placed and personal else None,
-            "placement_start": exit_day if placed else None,
-            "closed_reason": None,
-            "followup_open": None,
-            "followups_done": 4 if state == "closed" else (rnd.randint(0, 3) if state == "placed" else 0),
-            "due_at": due_at if state not in ("forecast",) else None,
-            "created_at": created,
-            "updated_at": max(created, min(now, due_at)),
-            "personal_data_erased_at": _at(exit_day + timedelta(days=730)) if erased else None,
-            "version": {"forecast": 1, "due": 2, "claimed": 3, "placed": 4}.get(state, 5),
-        }
+        yield (
+            "case",
+            {
+                "ref": ref,
+                "school_id": school_id,
+                "registered_by": contact,
+                "student_ref": f"LL{i:07d}",
+                "name": f"Leerling {i}" if personal else None,
+                "contact": "06-12345678" if personal and r < 0.5 else None,
+                "notes": "Wil graag met de handen werken." if personal else None,
+                "birth_year": exit_day.year - rnd.randint(16, 19),
+                "home_municipality_code": home,
+                "responsible_municipality_code": home,
+                "assigned_person_id": None,
+                "programme": programme,
+                "vso_profile": rnd.choice(["work", "day_activities"])
+                if programme == "vso"
+                else None,
+                "expected_exit": exit_day,
+                "early_leaver": early,
+                "urgent": early,
+                "destination_wish": rnd.choice(["work", "further_education", "unknown"]),
+                "consent": consent,
+                "consent_date": created.date() if consent == "given" else None,
+                "state": state,
+                "owner_id": owner,
+                "destination": rnd.choice(DESTINATIONS) if placed else None,
+                "placement_org": "Bakkerij De Korenschoof" if placed and personal else None,
+                "placement_start": exit_day if placed else None,
+                "closed_reason": None,
+                "followup_open": None,
+                "followups_done": 4
+                if state == "closed"
+                else (rnd.randint(0, 3) if state == "placed" else 0),
+                "due_at": due_at if state not in ("forecast",) else None,
+                "created_at": created,
+                "updated_at": max(created, min(now, due_at)),
+                "personal_data_erased_at": _at(exit_day + timedelta(days=730)) if erased else None,
+                "version": {"forecast": 1, "due": 2, "claimed": 3, "placed": 4}.get(state, 5),
+            },
+        )
 
         def audit(at: datetime, actor: str, action: str, **detail: Any) -> tuple[str, Any]:
             return "audit", {
@@ -261,29 +282,40 @@ def rows(w: World, n: int, now: datetime, seed: int = 16) -> Iterator[tuple[str,
             continue
         yield audit(due_at, "system", "make_due", **{"from": "forecast", "to": "due"})
         yield task("window_open", due_at, True)
-        yield "outbox", {
-            "person_id": brokers[0],
-            "kind": "due",
-            "case_ref": ref,
-            "payload": {"title": "due", "text": ref},
-            "dedupe_key": f"due:{ref}:{brokers[0]}",
-            "created_at": due_at,
-            "not_before": due_at,
-            "sent_at": due_at + timedelta(seconds=2),
-            "sent_via": "slack",
-            "attempts": 0,
-        }
+        yield (
+            "outbox",
+            {
+                "person_id": brokers[0],
+                "kind": "due",
+                "case_ref": ref,
+                "payload": {"title": "due", "text": ref},
+                "dedupe_key": f"due:{ref}:{brokers[0]}",
+                "created_at": due_at,
+                "not_before": due_at,
+                "sent_at": due_at + timedelta(seconds=2),
+                "sent_via": "slack",
+                "attempts": 0,
+            },
+        )
         remind = due_at + timedelta(days=5)
         yield task("remind_unclaimed", remind, state != "due", version=2, workdays=3)
         if state == "due":
             continue
         claimed_at = due_at + timedelta(hours=rnd.randint(1, 60))
-        yield audit(claimed_at, owner or "system", "claim", owner_id=owner, **{"from": "due", "to": "claimed"})
+        yield audit(
+            claimed_at,
+            owner or "system",
+            "claim",
+            owner_id=owner,
+            **{"from": "due", "to": "claimed"},
+        )
         if state == "claimed":
             continue
         placed_at = claimed_at + timedelta(days=rnd.randint(7, 60))
         if state == "lost":
-            yield audit(placed_at, owner or "system", "lose_contact", **{"from": "claimed", "to": "lost"})
+            yield audit(
+                placed_at, owner or "system", "lose_contact", **{"from": "claimed", "to": "lost"}
+            )
             continue
         yield audit(placed_at, owner or "system", "place", **{"from": "claimed", "to": "placed"})
         for k, days in enumerate((30, 91, 182, 365)):
@@ -331,7 +363,9 @@ def fill(engine: Engine, w: World, n: int, *, now: datetime | None = None) -> di
     return counts
 
 
-def add_due(engine: Engine, w: World, per_municipality: int, municipalities: int) -> dict[str, list[str]]:
+def add_due(
+    engine: Engine, w: World, per_municipality: int, municipalities: int
+) -> dict[str, list[str]]:
     """`per_municipality` fresh due cases in each of the first `municipalities`
     municipalities (for Claim clicks): municipality code -> their references."""
     now = datetime.now(UTC)

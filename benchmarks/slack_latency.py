@@ -29,7 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.slack_server import SECRET
 from benchmarks.table import rss_mb
-from tests.slack.factories import SlackRequest, make_block_action, make_slash_command, signed_request
+from tests.slack.factories import (
+    SlackRequest,
+    make_block_action,
+    make_slash_command,
+    signed_request,
+)
 from tests.slack.fake_slack import FakeSlack
 
 HERE = Path(__file__).resolve().parent
@@ -110,12 +115,18 @@ class App:
 
 
 async def _one(
-    http: httpx.AsyncClient, fake: FakeSlack, app: App, make: Callable[[str], SlackRequest], name: str
+    http: httpx.AsyncClient,
+    fake: FakeSlack,
+    app: App,
+    make: Callable[[str], SlackRequest],
+    name: str,
 ) -> tuple[float, str, float]:
     request = make(fake.response_url(name))
     headers = {"Content-Type": request.content_type, **signed_request(request.body, SECRET)}
     started = time.monotonic()
-    response = await http.post(f"{app.url}/slack/events", content=request.body.encode(), headers=headers)
+    response = await http.post(
+        f"{app.url}/slack/events", content=request.body.encode(), headers=headers
+    )
     ack = time.monotonic() - started
     if response.status_code != 200:
         raise RuntimeError(f"{name}: HTTP {response.status_code} {response.text[:100]}")
@@ -165,7 +176,11 @@ async def measure(
         for kind in ("/cases", "/leavers", "/case REF"):  # warm-up: connections, caches
             for i in range(3):
                 started, name, _ = await _one(
-                    http, fake, app, lambda url, k=kind, i=i: targets.request(k, i, url), f"{tag}-w{KINDS.index(kind)}-{i}"
+                    http,
+                    fake,
+                    app,
+                    lambda url, k=kind, i=i: targets.request(k, i, url),
+                    f"{tag}-w{KINDS.index(kind)}-{i}",
                 )
                 await answered([(started, name)], [])
         for kind in KINDS:
@@ -173,14 +188,24 @@ async def measure(
             for n in range(sequential):
                 i = n % CONCURRENCY
                 started, name, ack = await _one(
-                    http, fake, app, lambda url, k=kind, i=i: targets.request(k, i, url), f"{tag}-s{KINDS.index(kind)}-{n}"
+                    http,
+                    fake,
+                    app,
+                    lambda url, k=kind, i=i: targets.request(k, i, url),
+                    f"{tag}-s{KINDS.index(kind)}-{n}",
                 )
                 s.seq_ack.append(ack)
                 s.lost_replies += await answered([(started, name)], s.seq_reply)
             for r in range(rounds):
                 sent = await asyncio.gather(
                     *(
-                        _one(http, fake, app, lambda url, k=kind, i=i: targets.request(k, i, url), f"{tag}-c{KINDS.index(kind)}-{r}-{i}")
+                        _one(
+                            http,
+                            fake,
+                            app,
+                            lambda url, k=kind, i=i: targets.request(k, i, url),
+                            f"{tag}-c{KINDS.index(kind)}-{r}-{i}",
+                        )
                         for i in range(CONCURRENCY)
                     )
                 )

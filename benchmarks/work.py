@@ -75,7 +75,9 @@ def import_figures(db: Databases) -> list[Figure]:
     with db.empty() as url:
         core = _core(url, w)
         refused, refused_s = _import(core, bad)
-        assert not refused.ok and {p.line for p in refused.problems} == {ROWS + 2}, refused.problems[:3]
+        assert not refused.ok and {p.line for p in refused.problems} == {ROWS + 2}, (
+            refused.problems[:3]
+        )
         first, first_s = _import(core, data)
         assert first.ok and first.added == ROWS, first.problems[:3]
         again, again_s = _import(core, data)
@@ -83,10 +85,36 @@ def import_figures(db: Databases) -> list[Figure]:
         core.engine.dispose()
     with db.empty() as url:
         bulk_s = _bulk_insert(url, w, data)
-    out = [Figure(db.name, f"import {ROWS:,} rows, last one bad (nothing saved)", refused_s, "s", bulk_s, "one bulk INSERT")]
+    out = [
+        Figure(
+            db.name,
+            f"import {ROWS:,} rows, last one bad (nothing saved)",
+            refused_s,
+            "s",
+            bulk_s,
+            "one bulk INSERT",
+        )
+    ]
     for what, seconds in (("new rows", first_s), ("same file again", again_s)):
-        f = Figure(db.name, f"import {ROWS:,} rows, {what}", seconds, "s", bulk_s, "one bulk INSERT", target="< 2 s")
-        out.append(check(f, seconds < 2, "see the profile: per-row work that is left"))
+        f = Figure(
+            db.name,
+            f"import {ROWS:,} rows, {what}",
+            seconds,
+            "s",
+            bulk_s,
+            "one bulk INSERT",
+            target="< 2 s",
+        )
+        out.append(
+            check(
+                f,
+                seconds < 2,
+                "the checking of every row, and a card per broker (a few queries each) for"
+                " each leaver due at once"
+                if what == "new rows"
+                else "every row is read and compared with the case it updates",
+            )
+        )
     return out
 
 
@@ -153,20 +181,34 @@ def _due_forecasts(url: str, w: builder.World, n: int, municipalities: int) -> N
         ref = f"SW{i:05d}"
         cases.append(
             {
-                "ref": ref, "school_id": school_id, "registered_by": w.contacts[school_id],
-                "student_ref": f"SW-{i}", "home_municipality_code": code,
-                "responsible_municipality_code": code, "programme": "pro",
-                "expected_exit": exit_day, "state": "forecast", "urgent": False,
-                "early_leaver": False, "destination_wish": "unknown", "consent": "not_asked",
-                "created_at": now - timedelta(days=90), "updated_at": now - timedelta(days=90),
-                "version": 1, "followups_done": 0,
+                "ref": ref,
+                "school_id": school_id,
+                "registered_by": w.contacts[school_id],
+                "student_ref": f"SW-{i}",
+                "home_municipality_code": code,
+                "responsible_municipality_code": code,
+                "programme": "pro",
+                "expected_exit": exit_day,
+                "state": "forecast",
+                "urgent": False,
+                "early_leaver": False,
+                "destination_wish": "unknown",
+                "consent": "not_asked",
+                "created_at": now - timedelta(days=90),
+                "updated_at": now - timedelta(days=90),
+                "version": 1,
+                "followups_done": 0,
             }
         )
         tasks.append(
             {
-                "kind": "window_open", "case_ref": ref, "payload": {},
-                "dedupe_key": f"window_open:{ref}:{exit_day}", "due_at": now - timedelta(minutes=1),
-                "created_at": now - timedelta(days=90), "attempts": 0,
+                "kind": "window_open",
+                "case_ref": ref,
+                "payload": {},
+                "dedupe_key": f"window_open:{ref}:{exit_day}",
+                "due_at": now - timedelta(minutes=1),
+                "created_at": now - timedelta(days=90),
+                "attempts": 0,
             }
         )
     with engine.begin() as conn:
@@ -192,11 +234,19 @@ def sweep_figures(db: Databases) -> list[Figure]:
         ran, took = _sweep(url, db.w)
         engine = make_engine(url)
         with engine.connect() as conn:
-            pending = conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
+            pending = conn.execute(
+                text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            ).scalar()
         engine.dispose()
     assert ran == 1000, ran
-    f = Figure(db.name, f"sweep of 1,000 due tasks ({pending} pings queued)", took, "s", target="< 2 s")
-    return [check(f, took < 2, "each task is its own transaction (lease, handler, outbox, new tasks)")]
+    f = Figure(
+        db.name, f"sweep of 1,000 due tasks ({pending} pings queued)", took, "s", target="< 2 s"
+    )
+    reason = (
+        "50 tasks to a transaction now, but each handler still works case by case: its"
+        " conditional UPDATE, a card per broker and its tasks"
+    )
+    return [check(f, took < 2, reason)]
 
 
 # --- digest -------------------------------------------------------------------------------
@@ -235,15 +285,37 @@ def digest_figures(db: Databases, n: int) -> list[Figure]:
     fig = statistics.median(figures_s) * 1000
     out = [
         check(
-            Figure(db.name, f"digest figures, {n:,} cases", fig, "ms", statistics.median(count_s) * 1000, "one GROUP BY state", target="< 200 ms"),
+            Figure(
+                db.name,
+                f"digest figures, {n:,} cases",
+                fig,
+                "ms",
+                statistics.median(count_s) * 1000,
+                "one GROUP BY state",
+                target="< 200 ms",
+            ),
             fig < 200,
             "several passes over the cases and the audit trail",
         ),
-        Figure(db.name, f"digest chart (matplotlib), {n:,} municipalities' worth", statistics.median(chart_s), "s"),
+        Figure(
+            db.name,
+            f"digest chart (matplotlib), {n:,} municipalities' worth",
+            statistics.median(chart_s),
+            "s",
+        ),
         check(
-            Figure(db.name, f"`vangnet digest`, whole command, {n:,} cases", whole, "s", helped, "`vangnet --help`", target="< 2 s"),
+            Figure(
+                db.name,
+                f"`vangnet digest`, whole command, {n:,} cases",
+                whole,
+                "s",
+                helped,
+                "`vangnet --help`",
+                target="< 2 s",
+            ),
             whole < 2,
-            "start-up (imports, migrations check, region sync) and the chart",
+            "start-up: Python imports and reading, checking and writing the region file"
+            " (400 people) before the figures",
         ),
     ]
     return out
@@ -295,7 +367,10 @@ def delivery_figures(db: Databases, n: int) -> list[Figure]:
 
         def pending() -> int:
             with engine.connect() as conn:
-                return int(conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar() or 0)
+                return int(
+                    conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
+                    or 0
+                )
 
         queued = pending()
 
@@ -304,7 +379,7 @@ def delivery_figures(db: Databases, n: int) -> list[Figure]:
             await fake.start()
             app = App("vangnet", fake.api_url, url, str(small.region_file))
             started = time.monotonic()
-            deadline = started + max(60.0, n / 20 * 3)
+            deadline = started + (30.0 if n <= 200 else 60.0)  # long enough for the rate
             try:
                 while time.monotonic() < deadline:
                     if await asyncio.to_thread(pending) == 0:
@@ -333,13 +408,23 @@ def delivery_figures(db: Databases, n: int) -> list[Figure]:
     f = Figure(
         db.name,
         f"delivery: {n:,} cases due for 20 brokers ({queued} messages; {fake.limited} answered 429)",
-        rate, "msg/s", 1.0, "Slack's limit per channel",
+        rate,
+        "msg/s",
+        1.0,
+        "Slack's limit per channel",
         target="≈ 1 msg/s per channel, nothing lost",
     )
-    lost = queued - len(posts) + duplicates
     reason = []
     if rate < 0.9:
-        reason.append("messages are sent one after another, not per channel in parallel")
-    if left or duplicates:
-        reason.append(f"{left} not delivered within {took:.0f} s, {duplicates} sent twice")
-    return [check(f, rate >= 0.9 and not left and not duplicates and lost <= 0, "; ".join(reason))]
+        reason.append(
+            "the delivery loop sends one message after another, each waiting for its"
+            " channel's one-a-second slot, instead of the channels side by side (pacing is"
+            " issue 14's)"
+        )
+    if duplicates:
+        reason.append(f"{duplicates} sent twice")
+    lost = queued - left - len([k for k in outbox_ids if k is not None])
+    if lost:
+        reason.append(f"{lost} neither sent nor queued")
+    f.what += f"; after {took:.0f} s: {queued - left} sent, {left} still queued, {lost} lost"
+    return [check(f, rate >= 0.9 and not duplicates and not lost, "; ".join(reason))]
