@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert
@@ -274,18 +275,17 @@ def save_leavers(ctx: Ctx, *, school_id: str, rows: list[dict[str, Any]]) -> tup
             update_leaver(ctx, existing, changed)
         elif existing.state == CaseState.forecast:
             later.append(lifecycle.window_task(ctx, existing.ref, _opens(ctx, existing)))
-    tasks_rows = list(later)
+    tasks_rows, added = list(later), len(new)
     try:
         with session.begin_nested():
             tasks_rows += _add_new(ctx, school_id, new)
     except IntegrityError:  # someone else registered one of them just now: one by one
-        for values in new:
-            save_leaver(ctx, school_id=school_id, values=values)
+        added = sum(save_leaver(ctx, school_id=school_id, values=v)[1] for v in new)
     tasks.schedule_all(session, tasks_rows)
-    return len(new), len(rows) - len(new)
+    return added, len(rows) - added
 
 
-def _opens(ctx: Ctx, case: Case) -> Any:
+def _opens(ctx: Ctx, case: Case) -> date:
     return lifecycle.window_opens(case.expected_exit, ctx.region.schedule.handover_window_weeks)
 
 
