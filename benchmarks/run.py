@@ -119,7 +119,7 @@ def slack_figures(db: Databases, baselines: dict[str, slack_latency.Samples]) ->
         engine = make_engine(url)
         try:
             due = builder.add_due(
-                engine, db.w, per_municipality=sequential // 20 + rounds + 1, municipalities=20
+                engine, db.w, per_municipality=-(-sequential // 20) + rounds + 1, municipalities=20
             )
             targets = slack_latency.Targets(
                 case_refs=[refs[0] for refs in due.values()],
@@ -248,7 +248,7 @@ def _client():  # type: ignore[no-untyped-def]
 def bare_baselines() -> dict[str, slack_latency.Samples]:
     """The bare bolt app: acknowledging only (ack latency), and answering (reply time)."""
     sequential, rounds = (20, 1) if QUICK else (30, 2)
-    per = sequential // 20 + rounds + 1
+    per = -(-sequential // 20) + rounds + 1
     targets = lambda: slack_latency.Targets(  # noqa: E731
         case_refs=["REF1"] * 20, claimable=[[f"R{i}{k}" for k in range(per)] for i in range(20)]
     )
