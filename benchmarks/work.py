@@ -299,7 +299,7 @@ def digest_figures(db: Databases, n: int) -> list[Figure]:
         ),
         Figure(
             db.name,
-            f"digest chart (matplotlib), {n:,} municipalities' worth",
+            f"digest chart (matplotlib), 120 municipalities, {n:,} cases",
             statistics.median(chart_s),
             "s",
         ),
