@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format i18n clean
+.PHONY: install run test lint format i18n bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,12 @@ lint: install
 	$(BIN)/ruff check bot tests
 	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy
+
+# Benchmarks (not part of `make test`): figures beside baselines, written to
+# benchmarks/results.md. BENCH_QUICK=1 for fewer sizes; PostgreSQL too when
+# VANGNET_TEST_DATABASE_URL points at one.
+bench: install
+	$(BIN)/python benchmarks/run.py
 
 format: install
 	$(BIN)/ruff format bot tests

@@ -152,12 +152,14 @@ def digest(
 
     settings = load_settings(region_file)
     core = core_or_exit(settings)
-    t = cli_translator(settings)
-    reply = as_system(core, lambda ctx: on_demand(ctx.session, ctx.region, ctx.t))
+    reply = as_system(
+        core, lambda ctx: on_demand(ctx.session, ctx.region, ctx.t, with_chart=chart is not None)
+    )
     if chart is not None and reply.image_png is not None:
         try:
             chart.write_bytes(reply.image_png)
         except OSError as exc:
+            t = cli_translator(settings)  # only now: it reads the region file again
             raise fail(
                 t(
                     "Cannot write the chart to {path}: {reason}",

@@ -227,3 +227,29 @@ def test_import_speaks_the_regions_language_and_takes_the_school_in_any_case(
     monkeypatch.setenv("VANGNET_LANGUAGE", "en")
     english = cli.invoke(app, ["import", "gone.csv", "--school", "Brug", "--region-file", dutch])
     assert "Cannot read gone.csv" in english.stderr
+
+
+def test_the_digest_without_chart_does_not_load_matplotlib(tmp_path: Path) -> None:
+    """Drawing takes longer than counting: `vangnet digest` only draws for --chart."""
+    script = (
+        "import sys\n"
+        "from bot.__main__ import app\n"
+        "try:\n"
+        "    app(['digest'])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print('matplotlib loaded' if 'matplotlib' in sys.modules else 'no matplotlib')\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'v.db'}"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Weekly digest" in done.stdout or "Weekoverzicht" in done.stdout
+    assert done.stdout.strip().endswith("no matplotlib")

@@ -451,3 +451,87 @@ def test_a_line_of_twenty_megabytes_is_called_too_long_not_a_quoting_problem(
     result = run_import(core, data)
     (problem,) = result.problems
     assert problem.line == 2 and "too long" in problem.message and "quotes" not in problem.message
+
+
+# --- many rows at once -----------------------------------------------------------------------
+
+
+def _history(core: Core, ref: str) -> dict[str, object]:
+    """What registering left behind for case `ref`, with its references taken out."""
+    from bot.store.models import OutboxMessage, Task
+
+    with session_scope(core.engine) as session:
+        case = session.exec(select(Case).where(Case.ref == ref)).one()
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.case_ref == ref).order_by(col(AuditEvent.id))
+        ).all()
+        tasks = session.exec(select(Task).where(Task.case_ref == ref)).all()
+        messages = session.exec(select(OutboxMessage).where(OutboxMessage.case_ref == ref)).all()
+        return {
+            "case": (case.state, case.version, case.urgent, case.due_at is not None),
+            "events": sorted((e.action, str(e.detail)) for e in events),
+            "tasks": sorted(
+                (t.kind, (t.dedupe_key or "").replace(ref, "REF"), t.due_at) for t in tasks
+            ),
+            "messages": sorted(
+                (m.person_id, m.kind, (m.dedupe_key or "").replace(ref, "REF")) for m in messages
+            ),
+            "cards": sorted(
+                str(m.payload).replace(ref, "REF").replace(case.student_ref, "STUDENT")
+                for m in messages
+            ),
+        }
+
+
+@pytest.mark.parametrize(
+    ("exit", "early"),
+    [("2026-10", "yes"), ("2027-01-15", "no"), ("2027-09", "no")],
+    ids=["early leaver", "window open already", "window ahead"],
+)
+def test_an_imported_leaver_is_handed_over_exactly_like_one_registered_in_the_chat(
+    core: Core, exit: str, early: str
+) -> None:
+    """Written together, the rows still get what one registration gives: the case due at once
+    (or its window task), the audit events, the brokers' cards and the reminders."""
+    fields = {"birth_year": "2009", "home_municipality": "Kampen", "programme": "pro"}
+    chat = make_leaver(core, student_ref="CHAT-1", expected_exit=exit, early_leaver=early, **fields)
+    data = HEADER + "\n" + f"CSV-1,,2009,Kampen,pro,,{exit},{early},unknown,not_asked,\n"
+
+    assert run_import(core, data).added == 1
+
+    imported = cases_of(core)["CSV-1"]
+    assert imported.ref != chat.ref
+    assert _history(core, imported.ref) == _history(core, chat.ref)
+
+
+def test_a_reference_taken_meanwhile_by_another_instance_still_saves_every_leaver_once(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import refs
+
+    taken = make_leaver(core, student_ref="OTHER").ref
+    # the bulk draw comes up with a reference that another instance has just written
+    monkeypatch.setattr(refs, "new_refs", lambda count, _taken: [taken] * count)
+
+    result = run_import(core, GOOD)
+
+    assert result.ok and result.added == 3
+    found = cases_of(core)
+    assert len({c.ref for c in found.values()}) == 4  # OTHER and the three new ones
+    with session_scope(core.engine) as session:
+        registered = session.exec(
+            select(func.count()).where(col(AuditEvent.action) == "register")
+        ).one()
+    assert registered == 4
+
+
+def test_references_drawn_together_are_new_and_grow_when_short_ones_are_crowded() -> None:
+    from bot.core import refs
+
+    drawn = refs.new_refs(500, lambda candidates: set())
+    assert len(set(drawn)) == 500 and all(refs.looks_like_ref(r) for r in drawn)
+    assert {len(r) for r in drawn} == {refs.MIN_LENGTH}
+
+    # every four-character reference is in use: the draw moves to five characters
+    longer = refs.new_refs(20, lambda candidates: {c for c in candidates if len(c) == 4})
+    assert len(set(longer)) == 20 and {len(r) for r in longer} == {refs.MIN_LENGTH + 1}

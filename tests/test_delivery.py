@@ -453,3 +453,34 @@ def test_the_claimants_own_card_says_they_own_it(core: Core) -> None:
     say(core, "wim", f"/claim {c.ref}")
     (own,) = [m for m in outbox(core) if m.person_id == "wim" and m.kind == "due"]
     assert own.payload["text"].startswith(f"You now own case {c.ref}.")
+
+
+def test_a_failing_task_does_not_undo_the_others_swept_with_it(
+    core: Core,
+    frozen: time_machine.Coordinates,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Due tasks run together in one transaction, each in a savepoint of its own."""
+    from bot.core import tasks
+    from bot.core.cases import handover
+    from bot.store.models import Case, Task
+
+    first, broken_one, last = (make_leaver(core, expected_exit="2027-06") for _ in range(3))
+
+    def sometimes_broken(ctx, task):  # type: ignore[no-untyped-def]
+        handover.window_open(ctx, task)  # its writes are rolled back with the savepoint
+        if task.case_ref == broken_one.ref:
+            raise ValueError("boom")
+
+    monkeypatch.setitem(tasks.HANDLERS, "window_open", sometimes_broken)
+    frozen.shift(timedelta(days=100))
+    assert run_sweep(core) == 3
+
+    with session_scope(core.engine) as session:
+        states = {c.ref: c.state for c in session.exec(select(Case))}
+        failed = session.exec(
+            select(Task).where(Task.case_ref == broken_one.ref, Task.kind == "window_open")
+        ).one()
+    assert states == {first.ref: "due", broken_one.ref: "forecast", last.ref: "due"}
+    assert (failed.done_at, failed.attempts, failed.last_error) == (None, 1, "ValueError")
+    assert {m.case_ref for m in outbox(core)} == {first.ref, last.ref}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 ALPHABET = "ACDEFHJKMNPRTUVWXY234679"
 MIN_LENGTH = 4
@@ -33,3 +33,29 @@ def new_ref(exists: Callable[[str], bool]) -> str:
             if not exists(ref):
                 return ref
         length += 1
+
+
+def new_refs(count: int, taken: Callable[[Sequence[str]], set[str]]) -> list[str]:
+    """`count` fresh references at once; `taken` says which of the drawn ones exist already.
+
+    Like `new_ref` they are as short as the references in use allow: when most of a draw is
+    taken, the next draw is one character longer.
+    """
+    chosen: list[str] = []
+    seen: set[str] = set()
+    length = MIN_LENGTH
+    while len(chosen) < count:
+        need = count - len(chosen)
+        drawn = list(
+            dict.fromkeys(
+                "".join(secrets.choice(ALPHABET) for _ in range(length)) for _ in range(need)
+            )
+        )
+        drawn = [ref for ref in drawn if ref not in seen]
+        exists = taken(drawn) if drawn else set()
+        fresh = [ref for ref in drawn if ref not in exists]
+        seen.update(drawn)
+        chosen += fresh[:need]
+        if len(fresh) * 2 < need:
+            length += 1
+    return chosen

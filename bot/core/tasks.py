@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.context import Ctx
 from bot.core.messaging.delivery import backoff
 from bot.logs import log_failure
 from bot.store.db import session_scope
-from bot.store.models import Task
-from bot.store.rows import insert_once, lease_due
+from bot.store.models import Municipality, Person, School, Task
+from bot.store.rows import column_defaults, insert_many_once, insert_once, lease_due
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -38,6 +38,33 @@ def handler(kind: str) -> Callable[[TaskHandler], TaskHandler]:
         return fn
 
     return register
+
+
+def row(
+    *,
+    kind: str,
+    due_at: datetime,
+    case_ref: str | None = None,
+    person_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """A task as the columns of its row (for `schedule_all`)."""
+    return {
+        **column_defaults(Task),
+        "kind": kind,
+        "case_ref": case_ref,
+        "person_id": person_id,
+        "payload": payload or {},
+        "dedupe_key": dedupe_key,
+        "due_at": due_at,
+        "created_at": clock.now(),
+    }
+
+
+def schedule_all(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Record many tasks (`row`s) in one statement; those whose dedupe key exists are skipped."""
+    insert_many_once(session, Task, rows, unique=["dedupe_key"])
 
 
 def schedule(
@@ -82,45 +109,91 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
     """Run one leased task in its own transaction. False when it failed (and will retry)."""
     try:
         with session_scope(engine) as session:
-            task = session.get(Task, task_id)
-            if task is None or task.done_at is not None:
-                return True
-            handler = HANDLERS.get(task.kind)
-            if handler is None:
-                # written by a newer or older version of Vangnet: retrying will not help
-                log.error("task %s has an unknown kind %r: marked failed", task_id, task.kind)
-                task.done_at = clock.now()
-                task.last_error = "unknown kind"
-                task.leased_until = None
-                session.add(task)
-                return False
-            handler(make_ctx(session), task)
-            task.done_at = clock.now()
-            task.leased_until = None
-            session.add(task)
-        return True
+            return _run(session, make_ctx(session), task_id)
     except Exception as exc:
         # Type and case reference only: an exception's text may quote SQL parameters, and so
         # a young person's details. The traceback goes to DEBUG for whoever runs it locally.
         log_failure(log, "task %s failed", task_id, exc=exc)
         with session_scope(engine) as session:
-            task = session.get(Task, task_id)
-            if task is not None:
-                task.attempts += 1
-                task.last_error = type(exc).__name__
-                task.due_at = clock.now() + backoff(task.attempts)
-                task.leased_until = None
-                session.add(task)
+            _failed(session, task_id, exc)
         return False
 
 
+def run_batch(engine: Engine, make_ctx: Callable[[Session], Ctx], task_ids: list[int]) -> int:
+    """Run leased tasks together in one transaction, each in a savepoint of its own: a task
+    that fails is rolled back alone and retried later; the others are kept. Returns how many
+    succeeded. Should the transaction itself not commit, the leases run out and every task
+    of the batch runs again (what they record carries dedupe keys)."""
+    done = 0
+    failed: list[tuple[int, Exception]] = []
+    with session_scope(engine) as session:
+        ctx = make_ctx(session)
+        # the directory, held for the batch: handlers then find people, schools and
+        # municipalities without a query each time
+        directory = [
+            *session.exec(select(Person)),
+            *session.exec(select(School)),
+            *session.exec(select(Municipality)),
+        ]
+        for task_id in task_ids:
+            try:
+                with session.begin_nested():
+                    if _run(session, ctx, task_id):
+                        done += 1
+            except Exception as exc:
+                log_failure(log, "task %s failed", task_id, exc=exc)
+                failed.append((task_id, exc))
+        for task_id, problem in failed:
+            _failed(session, task_id, problem)
+        del directory
+    return done
+
+
+def _run(session: Session, ctx: Ctx, task_id: int) -> bool:
+    """Run one task in the current transaction; False when its kind is unknown."""
+    task = session.get(Task, task_id)
+    if task is None or task.done_at is not None:
+        return True
+    handler = HANDLERS.get(task.kind)
+    if handler is None:
+        # written by a newer or older version of Vangnet: retrying will not help
+        log.error("task %s has an unknown kind %r: marked failed", task_id, task.kind)
+        task.done_at = clock.now()
+        task.last_error = "unknown kind"
+        task.leased_until = None
+        session.add(task)
+        return False
+    handler(ctx, task)
+    task.done_at = clock.now()
+    task.leased_until = None
+    session.add(task)
+    return True
+
+
+def _failed(session: Session, task_id: int, exc: Exception) -> None:
+    task = session.get(Task, task_id)
+    if task is not None:
+        task.attempts += 1
+        task.last_error = type(exc).__name__
+        task.due_at = clock.now() + backoff(task.attempts)
+        task.leased_until = None
+        session.add(task)
+
+
 def sweep(engine: Engine, make_ctx: Callable[[Session], Ctx], *, limit: int = 50) -> int:
-    """Run everything that is due now. Returns how many tasks ran."""
+    """Run everything that is due now, `limit` tasks to a transaction. Returns how many
+    tasks ran."""
     ran = 0
     while ids := claim_due(engine, limit=limit):
-        for task_id in ids:
-            run_task(engine, make_ctx, task_id)
-            ran += 1
+        try:
+            run_batch(engine, make_ctx, ids)
+        except Exception as exc:  # the batch did not commit: its tasks one by one
+            log_failure(
+                log, "a batch of %d tasks failed; running them one by one", len(ids), exc=exc
+            )
+            for task_id in ids:
+                run_task(engine, make_ctx, task_id)
+        ran += len(ids)
         if len(ids) < limit:
             break
     return ran

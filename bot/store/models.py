@@ -47,6 +47,10 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("school_id", "student_ref", name="uq_case_school_student"),
         Index("ix_case_state_due", "state", "due_at"),
+        # the digest's counts per municipality and state, read from the index alone
+        Index("ix_case_home_state", "home_municipality_code", "state"),
+        # a broker's own cases in the queue (/cases)
+        Index("ix_case_owner_state", "owner_id", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,19 +62,19 @@ class Case(SQLModel, table=True):
     contact: str | None = Field(default=None, max_length=300, sa_type=EncryptedText)
     notes: str | None = Field(default=None, max_length=2000, sa_type=EncryptedText)
     birth_year: int | None = None
-    home_municipality_code: str = Field(max_length=6, index=True)
+    home_municipality_code: str = Field(max_length=6)
     responsible_municipality_code: str = Field(max_length=6, index=True)
     assigned_person_id: str | None = Field(default=None, max_length=40)
     programme: str = Field(max_length=10)
     vso_profile: str | None = Field(default=None, max_length=30)
-    expected_exit: date
+    expected_exit: date = Field(index=True)  # the digest: who left in the last year
     early_leaver: bool = False
     urgent: bool = False
     destination_wish: str = Field(default="unknown", max_length=30)
     consent: str = Field(default="not_asked", max_length=10)
     consent_date: date | None = None
     state: str = Field(default="forecast", max_length=12)
-    owner_id: str | None = Field(default=None, max_length=40, index=True)
+    owner_id: str | None = Field(default=None, max_length=40)
     destination: str | None = Field(default=None, max_length=30)
     placement_org: str | None = Field(default=None, max_length=200, sa_type=EncryptedText)
     placement_start: date | None = None
@@ -84,7 +88,7 @@ class Case(SQLModel, table=True):
     followup_open: int | None = None
     followups_done: int = 0
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)  # the digest: new this week
     updated_at: datetime = Field(sa_type=UTCDateTime)
     personal_data_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
@@ -94,6 +98,8 @@ class AuditEvent(SQLModel, table=True):
     """Who did what to which case, when, through which transport. Never personal data."""
 
     __tablename__ = "audit_event"
+    # the digest: this week's events of one kind (dropped out)
+    __table_args__ = (Index("ix_audit_action_at", "action", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -4,8 +4,10 @@ each. Keyword-only functions taking a session, like the queries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import ColumnElement, insert, or_, update
@@ -76,3 +78,45 @@ def lease_due(
     if ids:
         session.execute(update(model).where(ident.in_(ids)).values(leased_until=until))
     return ids
+
+
+@cache
+def column_defaults(model: type[SQLModel]) -> Mapping[str, Any]:
+    """Every column of `model`'s table but its key, with the field's default (None where it
+    has none): the base of a row written with a bulk insert, where building the model object
+    for each row would cost more than the insert. Read-only: copy it (`{**defaults, …}`)."""
+    defaults: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name == "id":
+            continue
+        if info.default_factory is not None:
+            defaults[name] = info.default_factory()  # type: ignore[call-arg]
+        else:
+            defaults[name] = None if info.is_required() else info.default
+    return MappingProxyType(defaults)
+
+
+def insert_many_once(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    unique: Sequence[str],
+) -> None:
+    """Insert `rows` (column → value) in one statement, skipping each that would break the
+    unique index on the `unique` columns. Through the table object, so every column's type
+    (UTC datetimes, JSON, …) applies as it does for one row."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        make = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        session.execute(make(table).on_conflict_do_nothing(index_elements=list(unique)), rows)
+        return
+    for row in rows:  # pragma: no cover - SQLite and PostgreSQL are what Vangnet runs on
+        try:
+            with session.begin_nested():
+                session.execute(insert(table).values(**row))
+        except IntegrityError:
+            pass

@@ -194,12 +194,17 @@ def schedule_unclaimed_checks(ctx: Ctx, case: Case) -> None:
 
     The tasks carry the case's version: once anything happens to the case they do nothing.
     """
-    schedule_nudges(
+    tasks.schedule_all(ctx.session, unclaimed_check_tasks(ctx, case.ref, case.version))
+
+
+def unclaimed_check_tasks(ctx: Ctx, ref: str, version: int) -> list[dict[str, Any]]:
+    """The rows `schedule_unclaimed_checks` records for case `ref` at `version`."""
+    return nudge_tasks(
         ctx,
-        case,
+        ref,
         ("remind_unclaimed", "escalate_unclaimed"),
-        payload={"version": case.version},
-        key=str(case.version),
+        payload={"version": version},
+        key=str(version),
     )
 
 
@@ -208,29 +213,40 @@ def schedule_nudges(
 ) -> None:
     """Two tasks: `kinds[0]` after remind_after_workdays, `kinds[1]` after escalate_after_workdays
     working days from now. Their handlers decide at run time whether there is still a reason."""
+    tasks.schedule_all(ctx.session, nudge_tasks(ctx, case.ref, kinds, payload=payload, key=key))
+
+
+def nudge_tasks(
+    ctx: Ctx, ref: str, kinds: tuple[str, str], *, payload: dict[str, Any], key: str
+) -> list[dict[str, Any]]:
     rules = ctx.region.schedule
     now = clock.now()
-    for kind, days in zip(
-        kinds, (rules.remind_after_workdays, rules.escalate_after_workdays), strict=True
-    ):
-        tasks.schedule(
-            ctx.session,
+    return [
+        tasks.row(
             kind=kind,
             due_at=working_days_later(now, days, ctx.region.tz),
-            case_ref=case.ref,
+            case_ref=ref,
             payload={**payload, "workdays": days},
-            dedupe_key=f"{kind}:{case.ref}:{key}",
+            dedupe_key=f"{kind}:{ref}:{key}",
         )
+        for kind, days in zip(
+            kinds, (rules.remind_after_workdays, rules.escalate_after_workdays), strict=True
+        )
+    ]
 
 
 def schedule_window(ctx: Ctx, case: Case, opens: date) -> None:
     """The task that makes a forecast due on the day its handover window opens."""
-    tasks.schedule(
-        ctx.session,
+    tasks.schedule_all(ctx.session, [window_task(ctx, case.ref, opens)])
+
+
+def window_task(ctx: Ctx, ref: str, opens: date) -> dict[str, Any]:
+    """The row `schedule_window` records."""
+    return tasks.row(
         kind="window_open",
         due_at=at_local(opens, WINDOW_OPENS_AT, ctx.region.tz),
-        case_ref=case.ref,
-        dedupe_key=f"window_open:{case.ref}:{opens.isoformat()}",
+        case_ref=ref,
+        dedupe_key=f"window_open:{ref}:{opens.isoformat()}",
     )
 
 

@@ -106,13 +106,15 @@ def compute(session: Session, region: Region) -> Figures:
     week_ago = now - timedelta(days=7)
     figures = Figures(week=iso_week(now, region))
 
+    names = dict(session.exec(select(Municipality.code, Municipality.name)).all())
     rows = session.exec(
-        select(Municipality.name, Case.state, func.count())
-        .join(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
-        .group_by(col(Municipality.name), col(Case.state))
+        select(Case.home_municipality_code, Case.state, func.count()).group_by(
+            col(Case.home_municipality_code), col(Case.state)
+        )
     ).all()
-    for name, state, n in rows:
-        figures.by_municipality.setdefault(name, dict.fromkeys(STATES, 0))[state] = n
+    for code, state, n in rows:
+        if code in names:
+            figures.by_municipality.setdefault(names[code], dict.fromkeys(STATES, 0))[state] = n
 
     figures.new_forecasts = session.exec(
         select(func.count()).select_from(Case).where(Case.created_at >= week_ago)
@@ -246,7 +248,12 @@ def _trend(t: Translator, now: Any, before: Any, *, points: bool = False) -> str
 
 
 def render(
-    t: Translator, region: Region, figures: Figures, previous: dict[str, Any] | None
+    t: Translator,
+    region: Region,
+    figures: Figures,
+    previous: dict[str, Any] | None,
+    *,
+    with_chart: bool = True,
 ) -> Reply:
     prev = previous or {}
     lines = []
@@ -287,7 +294,7 @@ def render(
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,
-        image_png=chart(t, region, figures) if figures.by_municipality else None,
+        image_png=chart(t, region, figures) if with_chart and figures.by_municipality else None,
         image_title=t("What needs action, per municipality"),
     )
 
@@ -372,9 +379,11 @@ def previous_snapshot(session: Session, week: str) -> dict[str, Any] | None:
     return row.figures if row else None
 
 
-def on_demand(session: Session, region: Region, t: Translator) -> Reply:
+def on_demand(session: Session, region: Region, t: Translator, *, with_chart: bool = True) -> Reply:
+    """The digest now; `with_chart=False` when nobody will see the chart (it is slow)."""
     figures = compute(session, region)
-    return render(t, region, figures, previous_snapshot(session, figures.week))
+    previous = previous_snapshot(session, figures.week)
+    return render(t, region, figures, previous, with_chart=with_chart)
 
 
 def send_weekly(

@@ -30,6 +30,7 @@ from bot.core.cases import audit
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import Translator
+from bot.core.intake.bulk import save_leavers
 from bot.core.intake.columns import Header, assemble, is_known_column, read_header
 from bot.core.intake.csv_read import RowProblem, Source, read_table
 from bot.core.intake.fields import (
@@ -40,7 +41,7 @@ from bot.core.intake.fields import (
     parse_choice,
     parse_municipality,
 )
-from bot.core.intake.register import Checked, check_leaver, save_leaver
+from bot.core.intake.register import Checked, check_leaver
 from bot.core.replies import Reply
 from bot.core.vocab import Consent
 from bot.store import queries
@@ -257,29 +258,20 @@ class _Municipalities:
 
 
 def _save(ctx: Ctx, school: School, rows: list[dict[str, Any]]) -> ImportResult:
-    # `school` is held for the whole loop: the session keeps loaded rows only as long as
-    # something refers to them, and save_leaver would otherwise read the school every row.
-    result = ImportResult()
     session = ctx.session
-    school_id = school.id
     with session.begin_nested():  # all rows or, should anything fail, none
-        for values in rows:
-            _, created = save_leaver(ctx, school_id=school_id, values=values)
-            if created:
-                result.added += 1
-            else:
-                result.updated += 1
+        added, updated = save_leavers(ctx, school_id=school.id, rows=rows)
         audit.record(
             session,
             actor_id=ctx.actor.id,
             transport=ctx.transport,
             action="csv_import",
-            school_id=school_id,
+            school_id=school.id,
             rows=len(rows),
-            added=result.added,
-            updated=result.updated,
+            added=added,
+            updated=updated,
         )
-    return result
+    return ImportResult(added=added, updated=updated)
 
 
 def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Reply:

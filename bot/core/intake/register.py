@@ -236,3 +236,6 @@ def update_leaver(
     else:
         notify.refresh_cards(ctx, case, N_("Case {ref} was corrected."))
     lifecycle.due_if_window_open(ctx, case)
+
+
+# --- many leavers at once (the CSV import) ------------------------------------------------

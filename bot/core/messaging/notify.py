@@ -7,6 +7,7 @@ repeated press never queues the same message twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -75,7 +76,9 @@ def refresh_cards(
         outbox.replace(ctx.session, message, reply, once=str(case.version))
 
 
-def pickers(ctx: Ctx, case: Case) -> list[Person]:
+def pickers(
+    ctx: Ctx, case: Case, *, brokers_of: Callable[[str], Sequence[Person]] | None = None
+) -> list[Person]:
     """Who must pick up a due case: the person it was transferred to, or the brokers there;
     for a young person living outside the region, the coordinators (to hand it over to that
     region: no broker of this region gets it)."""
@@ -84,6 +87,8 @@ def pickers(ctx: Ctx, case: Case) -> list[Person]:
         return [person] if person else []
     if outside_region(ctx, case):
         return list(queries.people_with_role(ctx.session, role=Role.coordinator))
+    if brokers_of is not None:
+        return list(brokers_of(case.responsible_municipality_code))
     return list(
         queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
     )
@@ -125,7 +130,28 @@ def notify_due(
     ctx: Ctx, case: Case, *, reason: str = "", transferred_by: Person | None = None
 ) -> None:
     """The case card to whoever must pick the case up; a note to the school's own broker."""
-    receivers = pickers(ctx, case)
+    outbox.enqueue_all(
+        ctx.session, due_messages(ctx, case, reason=reason, transferred_by=transferred_by)
+    )
+
+
+def due_messages(
+    ctx: Ctx,
+    case: Case,
+    *,
+    reason: str = "",
+    transferred_by: Person | None = None,
+    brokers_of: Callable[[str], Sequence[Person]] | None = None,
+) -> list[outbox.Message]:
+    """What `notify_due` records (for recording many cases' at once; `brokers_of` then
+    remembers each municipality's brokers)."""
+    messages: list[outbox.Message] = []
+    if brokers_of is None:
+
+        def brokers_of(code: str) -> Sequence[Person]:
+            return queries.brokers_of(ctx.session, municipality_code=code)
+
+    receivers = pickers(ctx, case, brokers_of=brokers_of)
     elsewhere = case.assigned_person_id is None and outside_region(ctx, case)
     for broker in receivers:
         t = ctx.translator_for(broker)
@@ -152,35 +178,39 @@ def notify_due(
             intro = t("Urgent: an early leaver needs a broker now.")
         else:
             intro = t("A handover is due for a young person of your municipality.")
-        outbox.enqueue(
-            ctx.session,
-            person_id=broker.id,
-            kind="due",
-            reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
-            case_ref=case.ref,
-            once=str(case.version),
+        messages.append(
+            outbox.Message(
+                person_id=broker.id,
+                kind="due",
+                reply=card.model_copy(update={"text": (intro + "\n" + card.text).strip()}),
+                case_ref=case.ref,
+                once=str(case.version),
+            )
         )
     school = queries.school_by_id(ctx.session, school_id=case.school_id)
     if elsewhere:
-        return  # no broker of the region gets it, nor a note about it
+        return messages  # no broker of the region gets it, nor a note about it
     if school and school.municipality_code != case.responsible_municipality_code:
-        for broker in queries.brokers_of(ctx.session, municipality_code=school.municipality_code):
+        for broker in brokers_of(school.municipality_code):
             if broker in receivers:
                 continue
-            tell(
-                ctx,
-                broker,
-                case,
-                "informed",
-                N_(
-                    "For your information: case {ref} of {school}, a school in your "
-                    "municipality, is due with the brokers of {municipality}."
-                ),
-                school=school.name,
-                municipality=queries.municipality_name(
-                    ctx.session, code=case.responsible_municipality_code
-                ),
+            messages.append(
+                told(
+                    ctx,
+                    broker,
+                    case,
+                    "informed",
+                    N_(
+                        "For your information: case {ref} of {school}, a school in your "
+                        "municipality, is due with the brokers of {municipality}."
+                    ),
+                    school=school.name,
+                    municipality=queries.municipality_name(
+                        ctx.session, code=case.responsible_municipality_code
+                    ),
+                )
             )
+    return messages
 
 
 def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
@@ -198,13 +228,20 @@ def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
 
 def tell(ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params: Any) -> None:
     """A short message (msgid `message`) about `case` to `person`, in their language."""
+    outbox.enqueue_all(ctx.session, [told(ctx, person, case, kind, message, **params)])
+
+
+def told(
+    ctx: Ctx, person: Person, case: Case, kind: str, message: str, **params: Any
+) -> outbox.Message:
+    """What `tell` records."""
     t = ctx.translator_for(person)
-    text = t(message, ref=case.ref, student=case.student_ref, **params)
-    outbox.enqueue(
-        ctx.session,
+    return outbox.Message(
         person_id=person.id,
         kind=kind,
-        reply=Reply(text=text, personal=True),
+        reply=Reply(
+            text=t(message, ref=case.ref, student=case.student_ref, **params), personal=True
+        ),
         case_ref=case.ref,
         once=str(case.version),
     )

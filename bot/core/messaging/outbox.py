@@ -16,16 +16,52 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.replies import Reply
 from bot.store.models import OutboxMessage
-from bot.store.rows import insert_once
+from bot.store.rows import column_defaults, insert_many_once, insert_once
 
 DEDUPE_KEY_MAX = 120  # the column's length
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to record (`enqueue_all`), as `enqueue`'s arguments describe it."""
+
+    person_id: str
+    kind: str
+    reply: Reply
+    case_ref: str | None = None
+    once: str | None = None
+
+
+def enqueue_all(session: Session, messages: Sequence[Message]) -> None:
+    """Record many messages in one statement; one recorded before (same dedupe key) is not
+    recorded again."""
+    now = clock.now()
+    base = column_defaults(OutboxMessage)
+    rows: list[dict[str, Any]] = [
+        {
+            **base,
+            "person_id": m.person_id,
+            "kind": m.kind,
+            "case_ref": m.case_ref,
+            "payload": json.loads(m.reply.model_dump_json()),
+            "dedupe_key": None
+            if m.once is None
+            else dedupe_key(m.kind, m.case_ref, m.once, m.person_id),
+            "created_at": now,
+            "not_before": now,
+        }
+        for m in messages
+    ]
+    insert_many_once(session, OutboxMessage, rows, unique=["dedupe_key"])
 
 
 def enqueue(

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,6 +114,10 @@ class SharedSeenEvents:
             self._prune_lock.release()
 
 
+# where a transport's route leaves a request's replay key for its listeners (`first_delivery`)
+REPLAY_KEY = "vangnet_replay_key"
+
+
 class Dedupe:
     """Both together, for an async transport: `first_time` asks memory, then the database."""
 
@@ -122,8 +127,27 @@ class Dedupe:
 
     async def first_time(self, event_id: str) -> bool:
         """Whether this delivery of the event is the first, here or on any other instance."""
-        if not self.seen.first_time(event_id):
+        if not self.first_here(event_id):
             return False  # this instance saw it already: no need to ask the database
+        return await self.first_anywhere(event_id)
+
+    async def first_delivery(self, context: Mapping[str, Any]) -> bool:
+        """For a request the transport's route let through on `first_here` and marked with
+        its key in `context` (REPLAY_KEY): whether no other instance took it already. Asked
+        after the acknowledgement, so that never waits for the database."""
+        key = context.get(REPLAY_KEY)
+        if not isinstance(key, str) or await self.first_anywhere(key):
+            return True
+        log.info("a request that another instance processed came again")
+        return False
+
+    def first_here(self, event_id: str) -> bool:
+        """Whether this instance sees the event for the first time (memory only, no wait)."""
+        return self.seen.first_time(event_id)
+
+    async def first_anywhere(self, event_id: str) -> bool:
+        """Whether no other instance took the event yet (the database; call `first_here`
+        first)."""
         try:
             return await asyncio.to_thread(self.shared.first_time, event_id)
         except Exception as exc:  # better processed twice than not at all

@@ -24,9 +24,8 @@ person) is checked before the ack, because field errors travel in the ack itself
 `/leaver`, `/placed REF`, `/edit REF`, the Placement button and `/admin add` open their modal
 right after the ack (`modals`).
 
-Slack retries an event it thinks was not received (X-Slack-Retry-Num, the same event_id): the
-shared dedupe (`common.dedupe`) lets the first delivery through, on whichever instance, and
-every other one is acknowledged and skipped.
+Slack's retries of an event and replays of a request are let through once on any instance
+(`common.dedupe`); for commands and buttons other instances are asked after the ack.
 """
 
 from __future__ import annotations
@@ -37,8 +36,9 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.async_app import AsyncAck as Ack
+from slack_bolt.async_app import AsyncBoltContext as Context
+from slack_bolt.async_app import AsyncRespond as Respond
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -81,6 +81,7 @@ RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox 
 PLACED_ACTION = "placed:"  # the Placement button: opens the placement modal
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
+Body = dict[str, Any]
 
 
 class SlackBot:
@@ -186,10 +187,11 @@ class SlackBot:
 
     # --- listeners ------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_command(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         await ack()
         event = inbound.translate(body)
-        if not isinstance(event, SlashCommand):
+        # (a replay that another instance processed already is skipped)
+        if not isinstance(event, SlashCommand) or not await self.dedupe.first_delivery(context):
             return
         self.services.metrics.handled("command:/" + _known(event.name))
 
@@ -222,10 +224,11 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_action(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         await ack()
         event = inbound.translate(body)
-        if not isinstance(event, ButtonPress):
+        # (a replay that another instance processed already is skipped)
+        if not isinstance(event, ButtonPress) or not await self.dedupe.first_delivery(context):
             return
         self.services.metrics.handled("button")
         who: Who | None = None  # known once looked up; until then the region's language
@@ -280,7 +283,7 @@ class SlackBot:
             return
         await tell(replies)
 
-    async def on_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_submission(self, ack: Ack, body: dict[str, Any]) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with
         them, and so does an input we cannot read); once saved, the modal closes and the
         replies go to the direct message."""

@@ -32,6 +32,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.config import Settings
 from bot.core.app import Core
+from bot.handlers.common.dedupe import REPLAY_KEY
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import SLACK, address_on
 from bot.handlers.http import database_ok
@@ -57,6 +58,14 @@ def well_formed(body: bytes, content_type: str) -> bool:
         return bool(form)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return False
+
+
+def _submission(body: bytes) -> bool:
+    """A modal's submission (a form post whose payload is of type view_submission)."""
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" not in form:
+        return False
+    return bool(json.loads(form["payload"][0]).get("type") == "view_submission")
 
 
 def is_interaction(content_type: str) -> bool:
@@ -94,14 +103,23 @@ def events_route(bot: SlackBot) -> web.RouteDef:
         if not well_formed(body, request.content_type):
             log.info("slack: a signed but malformed request was refused")
             return web.Response(status=400, text="malformed request")
+        key: str | None = None
         if is_interaction(request.content_type):
             # the same signed request sent again (a replay within Slack's five minutes) is
-            # acknowledged and not processed twice, on whichever instance it arrives
+            # acknowledged and not processed twice, on whichever instance it arrives: this
+            # instance's memory answers at once; the database (other instances) is asked by
+            # the listener after its acknowledgement, so the ack never waits for it
+            # (a modal's submission is processed before its ack anyway: asked here)
             key = "request:" + hashlib.sha256(signature.encode()).hexdigest()[:48]
-            if not await bot.dedupe.first_time(key):
+            first = bot.dedupe.first_here(key)
+            if first and _submission(body):
+                first, key = await bot.dedupe.first_anywhere(key), None
+            if not first:
                 log.info("slack: a request that was processed already came again")
                 return web.Response(status=200, text="")
         bolt_request = await to_bolt_request(request)
+        if key is not None:
+            bolt_request.context[REPLAY_KEY] = key
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

@@ -1,0 +1,218 @@
+"""Slack acknowledgement latency and time until the reply is posted, against a bare bolt app.
+
+Each app runs in a process of its own (`slack_server.py`), in HTTP mode on 127.0.0.1, talking
+to the fake Slack of the tests (tests/slack/fake_slack.py), which runs here and records when
+each answer through a response_url arrives. Requests are the ones Slack sends (the tests'
+recorded payloads), signed with the signing secret. Measured per kind of request:
+
+- ack: from sending the request until the HTTP answer (Slack's acknowledgement) is back;
+- reply: from sending the request until the fake Slack received the answer on the
+  request's response_url;
+
+one at a time, and 20 at once (each request by another person), after a warm-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.slack_server import SECRET
+from benchmarks.table import rss_mb
+from tests.slack.factories import (
+    SlackRequest,
+    make_block_action,
+    make_slash_command,
+    signed_request,
+)
+from tests.slack.fake_slack import FakeSlack
+
+HERE = Path(__file__).resolve().parent
+KINDS = ("/cases", "/leavers", "/case REF", "Claim click")
+CONCURRENCY = 20
+
+
+@dataclass
+class Samples:
+    seq_ack: list[float] = field(default_factory=list)
+    seq_reply: list[float] = field(default_factory=list)
+    conc_ack: list[float] = field(default_factory=list)
+    conc_reply: list[float] = field(default_factory=list)
+    lost_replies: int = 0
+
+
+@dataclass
+class Targets:
+    """Who asks what: person i (0..19) is broker i (of municipality i) or school contact i."""
+
+    case_refs: list[str]  # a case in broker i's municipality
+    claimable: list[list[str]]  # due cases of municipality i, to claim
+
+    def request(self, kind: str, i: int, response_url: str) -> SlackRequest:
+        broker = f"UB{i:03d}0"
+        if kind == "/cases":
+            return make_slash_command("/cases", user=broker, response_url=response_url)
+        if kind == "/leavers":
+            return make_slash_command("/leavers", user=f"UC{i:03d}", response_url=response_url)
+        if kind == "/case REF":
+            line = f"/case {self.case_refs[i]}"
+            return make_slash_command(line, user=broker, response_url=response_url)
+        ref = self.claimable[i].pop()
+        return make_block_action(
+            f"claim:{ref}", user=broker, channel="C0NETWERK", response_url=response_url
+        )
+
+
+class App:
+    """A Slack app in its own process."""
+
+    def __init__(self, mode: str, api_url: str, *extra: str) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "slack_server.py"), mode, str(self.port), api_url, *extra],
+            env=env,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def ready(self, http: httpx.AsyncClient) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the app stopped with {self.process.returncode}")
+            try:
+                if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the app did not come up")
+
+    def rss(self) -> float:
+        return rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def _one(
+    http: httpx.AsyncClient,
+    fake: FakeSlack,
+    app: App,
+    make: Callable[[str], SlackRequest],
+    name: str,
+) -> tuple[float, str, float]:
+    request = make(fake.response_url(name))
+    headers = {"Content-Type": request.content_type, **signed_request(request.body, SECRET)}
+    started = time.monotonic()
+    response = await http.post(
+        f"{app.url}/slack/events", content=request.body.encode(), headers=headers
+    )
+    ack = time.monotonic() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"{name}: HTTP {response.status_code} {response.text[:100]}")
+    return started, name, ack
+
+
+async def _replies(fake: FakeSlack, sent: list[tuple[float, str]], samples: list[float]) -> int:
+    """Wait (up to 10 s) for each request's first answer; its delay goes in `samples`.
+    Returns how many never came."""
+    deadline = time.monotonic() + 10
+    waiting = dict((name, started) for started, name in sent)
+    while waiting and time.monotonic() < deadline:
+        for call in fake.calls:
+            started = waiting.get(call.body.get("__name__", ""))
+            if call.method == "respond" and started is not None:
+                samples.append(call.at - started)
+                del waiting[call.body["__name__"]]
+        if waiting:
+            await asyncio.sleep(0.01)
+    fake.calls.clear()
+    return len(waiting)
+
+
+async def measure(
+    app: App,
+    fake: FakeSlack,
+    targets: Targets,
+    *,
+    sequential: int,
+    rounds: int,
+    tag: str,
+    replies: bool = True,
+) -> dict[str, Samples]:
+    """Samples per kind of request; `replies`: wait for each answer (an app that only
+    acknowledges sends none)."""
+
+    async def answered(sent: list[tuple[float, str]], samples: list[float]) -> int:
+        if not replies:
+            fake.calls.clear()
+            return 0
+        return await _replies(fake, sent, samples)
+
+    results: dict[str, Samples] = {}
+    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
+        await app.ready(http)
+        for kind in ("/cases", "/leavers", "/case REF"):  # warm-up: connections, caches
+            for i in range(3):
+                started, name, _ = await _one(
+                    http,
+                    fake,
+                    app,
+                    lambda url, k=kind, i=i: targets.request(k, i, url),
+                    f"{tag}-w{KINDS.index(kind)}-{i}",
+                )
+                await answered([(started, name)], [])
+        for kind in KINDS:
+            s = results[kind] = Samples()
+            for n in range(sequential):
+                i = n % CONCURRENCY
+                started, name, ack = await _one(
+                    http,
+                    fake,
+                    app,
+                    lambda url, k=kind, i=i: targets.request(k, i, url),
+                    f"{tag}-s{KINDS.index(kind)}-{n}",
+                )
+                s.seq_ack.append(ack)
+                s.lost_replies += await answered([(started, name)], s.seq_reply)
+            for r in range(rounds):
+                sent = await asyncio.gather(
+                    *(
+                        _one(
+                            http,
+                            fake,
+                            app,
+                            lambda url, k=kind, i=i: targets.request(k, i, url),
+                            f"{tag}-c{KINDS.index(kind)}-{r}-{i}",
+                        )
+                        for i in range(CONCURRENCY)
+                    )
+                )
+                s.conc_ack.extend(a for _, _, a in sent)
+                s.lost_replies += await answered([(st, nm) for st, nm, _ in sent], s.conc_reply)
+    return results
+
+
+async def start_fake() -> FakeSlack:
+    return await FakeSlack().start()
