@@ -1,10 +1,9 @@
 """The weekly digest (product.md 5.4): figures, chart and the message."""
 
+from bot.core.digest.chart import chart, figure
 from bot.core.digest.weekly import (
     Figures,
-    chart,
     compute,
-    figure,
     iso_week,
     on_demand,
     render,
