@@ -453,3 +453,32 @@ def test_the_claimants_own_card_says_they_own_it(core: Core) -> None:
     say(core, "wim", f"/claim {c.ref}")
     (own,) = [m for m in outbox(core) if m.person_id == "wim" and m.kind == "due"]
     assert own.payload["text"].startswith(f"You now own case {c.ref}.")
+
+
+def test_a_clean_stop_mid_sweep_releases_the_tasks_it_did_not_run(
+    core: Core, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 14 item 5 for tasks: after SIGTERM, a process started at once runs the rest of
+    the batch, instead of waiting five minutes for the leases to end."""
+    from bot.core import clock, tasks
+    from bot.store.models import Task
+
+    stop = threading.Event()
+    ran: list[str] = []
+
+    def work(ctx, task):  # type: ignore[no-untyped-def]
+        ran.append(task.payload["n"])
+        stop.set()  # SIGTERM arrives while the first task runs
+
+    monkeypatch.setitem(tasks.HANDLERS, "test_work", work)
+    with session_scope(core.engine) as session:
+        for n in "abc":
+            tasks.schedule(session, kind="test_work", due_at=clock.now(), payload={"n": n})
+    assert run_sweep(core, stop) == 1  # the task under way is finished, the rest released
+    assert ran == ["a"]
+    with session_scope(core.engine) as session:
+        rows = session.exec(select(Task).order_by(Task.id)).all()
+        assert [r.done_at is not None for r in rows] == [True, False, False]
+        assert all(r.leased_until is None for r in rows)
+    assert run_sweep(core) == 2  # the next process, at the same moment
+    assert ran == ["a", "b", "c"]

@@ -4,17 +4,20 @@ Claiming is one statement per batch (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLit
 writers), a lease keeps other instances off a task while it runs, and each task runs in its
 own transaction together with everything it records (outbox messages, new tasks). A task that
 fails is retried later with back-off; one that crashed mid-way is picked up again when its
-lease ends — its outbox messages carry dedupe keys, so nothing is sent twice.
+lease ends — its outbox messages carry dedupe keys, so nothing is sent twice. A clean stop
+(`stop` set) finishes the task under way and releases the rest of the batch at once, so a
+process started right after runs them without waiting for the lease to end.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from bot.core import clock
@@ -114,11 +117,34 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
         return False
 
 
-def sweep(engine: Engine, make_ctx: Callable[[Session], Ctx], *, limit: int = 50) -> int:
-    """Run everything that is due now. Returns how many tasks ran."""
+def release(engine: Engine, task_ids: Sequence[int]) -> None:
+    """Give back the leases of tasks this process will not run (it is stopping)."""
+    if not task_ids:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            update(Task)
+            .where(col(Task.id).in_(list(task_ids)), col(Task.done_at).is_(None))
+            .values(leased_until=None)
+        )
+
+
+def sweep(
+    engine: Engine,
+    make_ctx: Callable[[Session], Ctx],
+    *,
+    limit: int = 50,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run everything that is due now. Returns how many tasks ran. When `stop` is set, the
+    task under way is finished and the others leased are released."""
     ran = 0
     while ids := claim_due(engine, limit=limit):
-        for task_id in ids:
+        for index, task_id in enumerate(ids):
+            if stop is not None and stop.is_set():
+                release(engine, ids[index:])
+                log.info("stopping: %d leased tasks released", len(ids) - index)
+                return ran
             run_task(engine, make_ctx, task_id)
             ran += 1
         if len(ids) < limit:
