@@ -1,11 +1,15 @@
 """Sending what the outbox holds, for any transport, without losing or doubling messages.
 
 A transport calls `deliver_pending` regularly with two things: how to reach a person on it (or
-None), and how to send one reply there. Pending messages are leased in one statement (on
-PostgreSQL with FOR UPDATE SKIP LOCKED), so several instances never send the same row; a
-message is marked sent only after `send` returned, and a failed send is retried later with
-back-off. The one duplicate that can happen: the process dies after the platform accepted a
-message and before the database recorded it as sent.
+None), and how to send one reply there. Pending messages are leased person by person: one
+instance at a time sends to a person (on PostgreSQL the person's row is locked, FOR NO KEY
+UPDATE SKIP LOCKED, while their messages are leased), in the order they were recorded, so
+several instances never send the same row, never reorder one person's messages, and together
+keep to the platform's pace per chat (each paces its own chats; a direct message is one
+person's). A message is marked sent only after `send` returned, and a failed send is retried
+later with back-off; until it went through (or failed `ORDER_PATIENCE` times) the person's
+later messages wait behind it. The one duplicate that can happen: the process dies after the
+platform accepted a message and before the database recorded it as sent.
 
 `send` returns the platform's reference of the message it posted (or None), which is kept so
 that a later edit (an outbox row with `replaces_id`) can change that message with `edit`. An
@@ -21,10 +25,11 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine, update
+from sqlalchemy import ColumnElement, Engine, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.core import clock
@@ -33,13 +38,15 @@ from bot.core.replies import Reply
 from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
-from bot.store.rows import lease_due
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=5)
 EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
+# A message that failed holds back its person's later ones for this many attempts (about
+# eight minutes of back-off), then they go ahead of it rather than wait for ever.
+ORDER_PATIENCE = 8
 
 Send = Callable[[str, Reply], Awaitable[str | None]]
 # Finds the message the platform shows for an outbox id, if an earlier attempt posted it.
@@ -81,27 +88,51 @@ def lease_pending(
     limit: int,
     leased_before: set[int] | None = None,
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None)."""
+    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None), in
+    the order they were recorded, of people no other sender holds: a person whose messages
+    another instance leased is left to it, so one person's messages go out one at a time, in
+    order. The ids whose earlier lease ran out (whoever held it stopped half-way, perhaps
+    after sending) are added to `leased_before`."""
     now = clock.now()
-    due: list[ColumnElement[bool]] = [
-        col(OutboxMessage.sent_at).is_(None),
-        col(OutboxMessage.dropped_at).is_(None),
-        col(OutboxMessage.not_before) <= now,
+    due = _due(now, person_ids)
+    first = func.min(col(OutboxMessage.id))
+    people = [
+        p
+        for p, _ in session.exec(
+            select(col(OutboxMessage.person_id), first)
+            .where(*due)
+            .group_by(col(OutboxMessage.person_id))
+            .order_by(first)
+            .limit(limit)
+        ).all()
     ]
-    if person_ids is not None:
-        due.append(col(OutboxMessage.person_id).in_(list(person_ids)))
-    ids = lease_due(
-        session,
-        OutboxMessage,
-        due=due,
-        order_by=[col(OutboxMessage.id)],
-        now=now,
-        until=now + LEASE,
-        limit=limit,
-        leased_before=leased_before,
-    )
+    if people and session.get_bind().dialect.name == "postgresql":
+        # One instance at a time leases a person's messages: the others skip the person.
+        # (SQLite's writers are serialised by BEGIN IMMEDIATE already.)
+        people = list(
+            session.exec(
+                select(col(Person.id))
+                .where(col(Person.id).in_(people))
+                .with_for_update(skip_locked=True, key_share=True)
+            ).all()
+        )
+    if not people:
+        return []
+    # asked again under the lock: a lease another instance committed meanwhile counts now
+    rows = session.exec(
+        select(col(OutboxMessage.id), col(OutboxMessage.leased_until))
+        .where(*_due(now, people))
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    ).all()
+    ids = [i for i, _ in rows if i is not None]
+    if leased_before is not None:
+        leased_before.update(i for i, before in rows if i is not None and before is not None)
     if not ids:
         return []
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(leased_until=now + LEASE)
+    )
     return list(
         session.exec(
             select(OutboxMessage)
@@ -109,6 +140,32 @@ def lease_pending(
             .order_by(col(OutboxMessage.id))
         ).all()
     )
+
+
+def _due(now: datetime, person_ids: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    """Unsent and due, of a person no sender holds, and not behind an earlier message of
+    theirs that failed and waits to be tried again."""
+    other = aliased(OutboxMessage)
+    waiting = [col(other.sent_at).is_(None), col(other.dropped_at).is_(None)]
+    same_person = col(other.person_id) == col(OutboxMessage.person_id)
+    held = exists().where(same_person, *waiting, col(other.leased_until) >= now)
+    behind = exists().where(
+        same_person,
+        *waiting,
+        col(other.id) < col(OutboxMessage.id),
+        col(other.not_before) > now,
+        col(other.attempts).between(1, ORDER_PATIENCE - 1),
+    )
+    due: list[ColumnElement[bool]] = [
+        col(OutboxMessage.sent_at).is_(None),
+        col(OutboxMessage.dropped_at).is_(None),
+        col(OutboxMessage.not_before) <= now,
+        ~held,
+        ~behind,
+    ]
+    if person_ids is not None:
+        due.append(col(OutboxMessage.person_id).in_(list(person_ids)))
+    return due
 
 
 async def deliver_pending(
@@ -144,10 +201,15 @@ async def deliver_pending(
         _lease, engine, via, address_of, edit is not None, limit, leased_before
     )
     sent = 0
+    failed: set[str] = set()  # people whose message failed: their later ones wait behind it
+    held_back: list[int] = []
     for index, (message_id, person_id, reply, (how, target)) in enumerate(leased):
         if stop is not None and stop.is_set():
-            await asyncio.to_thread(_release, engine, [m[0] for m in leased[index:]])
+            held_back += [m[0] for m in leased[index:]]
             break
+        if person_id in failed:
+            held_back.append(message_id)
+            continue
         if how in ("wait", "drop"):
             await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
             continue
@@ -170,6 +232,7 @@ async def deliver_pending(
                 platform_ref = target
         except Exception as exc:  # the platform said no, or did not answer: try again later
             log.warning("send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__)
+            failed.add(person_id)
             with contextlib.suppress(Exception):  # if the database is away, the lease runs out
                 await asyncio.to_thread(_record_failure, engine, message_id, exc)
             continue
@@ -180,6 +243,9 @@ async def deliver_pending(
             log_failure(log, "outbox %s sent via %s but not recorded yet", message_id, via, exc=exc)
             if unconfirmed is not None:
                 unconfirmed[message_id] = platform_ref
+    if held_back:
+        with contextlib.suppress(Exception):  # if the database is away, the lease runs out
+            await asyncio.to_thread(_release, engine, held_back)
     return sent
 
 
