@@ -6,9 +6,10 @@ instance at a time sends to a person (on PostgreSQL the person's row is locked, 
 UPDATE SKIP LOCKED, while their messages are leased), in the order they were recorded, so
 several instances never send the same row, never reorder one person's messages, and together
 keep to the platform's pace per chat (each paces its own chats; a direct message is one
-person's). A message is marked sent only after `send` returned, and a failed send is retried
-later with back-off; until it went through (or failed `ORDER_PATIENCE` times) the person's
-later messages wait behind it. The one duplicate that can happen: the process dies after the
+person's). A round sends to up to `PEOPLE_AT_ONCE` people at the same time, each person's
+messages one after the other. A message is marked sent only after `send` returned, and a
+failed send is retried later with back-off; until it went through (or failed
+`ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that can happen: the process dies after the
 platform accepted a message and before the database recorded it as sent.
 
 `send` returns the platform's reference of the message it posted (or None), which is kept so
@@ -47,6 +48,7 @@ EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks
 # A message that failed holds back its person's later ones for this many attempts (about
 # eight minutes of back-off), then they go ahead of it rather than wait for ever.
 ORDER_PATIENCE = 8
+PEOPLE_AT_ONCE = 10  # people sent to at the same time in a round (each person's in order)
 
 Send = Callable[[str, Reply], Awaitable[str | None]]
 # Finds the message the platform shows for an outbox id, if an earlier attempt posted it.
@@ -186,8 +188,9 @@ async def deliver_pending(
     The database is used in worker threads, never on the event loop. A message the platform
     accepted but the database could not record as sent (it went away) is kept in
     `unconfirmed` (id → platform reference) and recorded first thing next round, so it is
-    not sent again; one message's trouble never holds back the others. When `stop` is set
-    half-way, what is still leased is released at once for the next process to send.
+    not sent again; one message's trouble never holds back another person's (their own later
+    ones wait behind it). When `stop` is set half-way, the sends under way finish and what
+    is still leased is released at once for the next process to send.
 
     A message whose earlier lease ran out (the process sending it died) may have reached the
     platform already: with `find_sent`, the transport looks for it first (Slack: the DM's
@@ -200,53 +203,80 @@ async def deliver_pending(
     addresses, leased = await asyncio.to_thread(
         _lease, engine, via, address_of, edit is not None, limit, leased_before
     )
-    sent = 0
-    failed: set[str] = set()  # people whose message failed: their later ones wait behind it
-    held_back: list[int] = []
-    for index, (message_id, person_id, reply, (how, target)) in enumerate(leased):
-        if stop is not None and stop.is_set():
-            held_back += [m[0] for m in leased[index:]]
-            break
-        if person_id in failed:
-            held_back.append(message_id)
-            continue
-        if how in ("wait", "drop"):
-            await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
-            continue
-        try:
-            found = None
-            if how == "send" and find_sent is not None and message_id in leased_before:
-                found = await find_sent(addresses[person_id], message_id)
-            if found is not None:
-                log.info("outbox %s was sent before a stop; recorded, not sent again", message_id)
-                platform_ref: str | None = found
-            elif how == "send":
-                token = SENDING.set(message_id)
+    queues: dict[str, list[Leased]] = {}
+    for item in leased:
+        queues.setdefault(item[1], []).append(item)
+    held_back: list[int] = []  # leased but not tried: released at the end of the round
+    room = asyncio.Semaphore(PEOPLE_AT_ONCE)
+
+    async def one_person(queue: list[Leased]) -> int:
+        """A person's messages in order; after a failure the rest wait behind it."""
+        sent = 0
+        async with room:
+            for index, (message_id, person_id, reply, (how, target)) in enumerate(queue):
+                if stop is not None and stop.is_set():
+                    held_back.extend(m[0] for m in queue[index:])
+                    break
+                if how in ("wait", "drop"):
+                    await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
+                    continue
+                address = addresses[person_id]
+                again = message_id in leased_before
                 try:
-                    platform_ref = await send(addresses[person_id], reply)
-                finally:
-                    SENDING.reset(token)
-            else:
-                assert edit is not None and target is not None
-                await edit(addresses[person_id], target, reply)
-                platform_ref = target
-        except Exception as exc:  # the platform said no, or did not answer: try again later
-            log.warning("send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__)
-            failed.add(person_id)
-            with contextlib.suppress(Exception):  # if the database is away, the lease runs out
-                await asyncio.to_thread(_record_failure, engine, message_id, exc)
-            continue
-        sent += 1
-        try:
-            await asyncio.to_thread(_confirm, engine, {message_id: platform_ref}, via)
-        except Exception as exc:  # sent, but not recorded: remember it, record it next round
-            log_failure(log, "outbox %s sent via %s but not recorded yet", message_id, via, exc=exc)
-            if unconfirmed is not None:
-                unconfirmed[message_id] = platform_ref
+                    platform_ref = await _send_one(
+                        message_id, address, reply, (how, target), send, edit, find_sent, again
+                    )
+                except Exception as exc:  # the platform said no, or did not answer: later
+                    log.warning(
+                        "send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__
+                    )
+                    with contextlib.suppress(Exception):  # the database away: the lease runs out
+                        await asyncio.to_thread(_record_failure, engine, message_id, exc)
+                    held_back.extend(m[0] for m in queue[index + 1 :])
+                    break
+                sent += 1
+                try:
+                    await asyncio.to_thread(_confirm, engine, {message_id: platform_ref}, via)
+                except Exception as exc:  # sent, not recorded: remember it, record it next round
+                    log_failure(log, "outbox %s not recorded yet", message_id, exc=exc)
+                    if unconfirmed is not None:
+                        unconfirmed[message_id] = platform_ref
+        return sent
+
+    sent = sum(await asyncio.gather(*(one_person(q) for q in queues.values())))
     if held_back:
         with contextlib.suppress(Exception):  # if the database is away, the lease runs out
             await asyncio.to_thread(_release, engine, held_back)
     return sent
+
+
+async def _send_one(
+    message_id: int,
+    address: str,
+    reply: Reply,
+    what: tuple[How, str | None],
+    send: Send,
+    edit: Edit | None,
+    find_sent: FindSent | None,
+    again: bool,
+) -> str | None:
+    """Send (or edit) one message; its platform reference. A message sent `again` (its
+    earlier lease ran out) is first looked for, where the transport can (`find_sent`)."""
+    how, target = what
+    if how == "edit":
+        assert edit is not None and target is not None
+        await edit(address, target, reply)
+        return target
+    if again and find_sent is not None:
+        found = await find_sent(address, message_id)
+        if found is not None:
+            log.info("outbox %s was sent before a stop; recorded, not sent again", message_id)
+            return found
+    token = SENDING.set(message_id)
+    try:
+        return await send(address, reply)
+    finally:
+        SENDING.reset(token)
 
 
 Leased = tuple[int, str, Reply, "tuple[How, str | None]"]
