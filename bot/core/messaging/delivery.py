@@ -9,8 +9,9 @@ keep to the platform's pace per chat (each paces its own chats; a direct message
 person's). A round sends to up to `PEOPLE_AT_ONCE` people at the same time, each person's
 messages one after the other. A message is marked sent only after `send` returned, and a
 failed send is retried later with back-off; until it went through (or failed
-`ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that can happen: the process dies after the
-platform accepted a message and before the database recorded it as sent.
+`ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that
+can happen: the process dies after the platform accepted a message and before the database
+recorded it as sent (on Slack, `find_sent` closes that window).
 
 `send` returns the platform's reference of the message it posted (or None), which is kept so
 that a later edit (an outbox row with `replaces_id`) can change that message with `edit`. An
