@@ -551,3 +551,52 @@ def test_two_instances_sending_at_once_keep_each_persons_order(core: Core) -> No
         assert [text for address, text in platform.sent if address == p] == [
             f"{p}{n}" for n in range(6)
         ]
+
+
+def test_once_the_platform_is_back_what_failed_meanwhile_goes_at_once_in_order(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    """Issue 14 item 8: after an outage the backlog does not wait out each back-off."""
+    _queue(core, {"wim": ["w1", "w2"], "fatima": ["f1", "f2"], "bram": ["b1"]})
+    platform = Platform(fail_times=3)  # the platform cannot be reached: w1, f1, b1 fail
+    stalled: set[int] = set()
+
+    def round_() -> int:
+        return asyncio.run(
+            deliver_pending(
+                core.engine, via="test", address_of=lambda p: p.id, send=platform.send,
+                stalled=stalled,
+            )
+        )  # fmt: skip
+
+    assert round_() == 0
+    assert [m.attempts for m in outbox(core)] == [1, 1, 1, 0, 0]
+    # the platform is back; no time has passed: the oldest (w1) is tried, gets through, and
+    # wim's next one with it; then all the rest go at once, each person's in order
+    assert round_() == 2
+    assert round_() == 3
+    assert sorted(platform.sent) == sorted(
+        [("wim", "w1"), ("wim", "w2"), ("fatima", "f1"), ("fatima", "f2"), ("bram", "b1")]
+    )
+    for person, texts in {"wim": ["w1", "w2"], "fatima": ["f1", "f2"]}.items():
+        assert [t for p, t in platform.sent if p == person] == texts
+
+
+def test_while_the_platform_stays_away_one_message_is_tried_each_round_uncounted(
+    core: Core,
+) -> None:
+    _queue(core, {"wim": ["w1", "w2"], "fatima": ["f1"]})
+    platform = Platform(fail_times=100)
+    stalled: set[int] = set()
+    for _ in range(12):
+        asyncio.run(
+            deliver_pending(
+                core.engine, via="test", address_of=lambda p: p.id, send=platform.send,
+                stalled=stalled,
+            )
+        )  # fmt: skip
+    w1, f1, w2 = outbox(core)
+    # w1 was the probe each round: still first in wim's order, w2 still behind it
+    assert (w1.attempts, w2.attempts, f1.attempts) == (1, 0, 1)
+    assert platform.sent == []
+    assert platform.fail_times == 100 - 2 - 11

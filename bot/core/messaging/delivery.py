@@ -180,6 +180,7 @@ async def deliver_pending(
     edit: Edit | None = None,
     limit: int = 50,
     unconfirmed: dict[int, str | None] | None = None,
+    stalled: set[int] | None = None,
     stop: asyncio.Event | None = None,
     find_sent: FindSent | None = None,
 ) -> int:
@@ -200,6 +201,12 @@ async def deliver_pending(
     """
     if unconfirmed:
         await asyncio.to_thread(_confirm, engine, unconfirmed, via)
+    probe = None
+    if stalled:  # is the platform back? the oldest of those messages is tried now
+        probe = min(stalled)
+        if not await asyncio.to_thread(_due_now, engine, [probe]):
+            stalled.discard(probe)  # sent meanwhile (by another instance)
+            probe = None
     leased_before: set[int] = set()
     addresses, leased = await asyncio.to_thread(
         _lease, engine, via, address_of, edit is not None, limit, leased_before
@@ -208,6 +215,7 @@ async def deliver_pending(
     for item in leased:
         queues.setdefault(item[1], []).append(item)
     held_back: list[int] = []  # leased but not tried: released at the end of the round
+    unreachable: list[int] = []  # failed without the platform asking us to wait
     room = asyncio.Semaphore(PEOPLE_AT_ONCE)
 
     async def one_person(queue: list[Leased]) -> int:
@@ -231,8 +239,12 @@ async def deliver_pending(
                     log.warning(
                         "send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__
                     )
+                    if retry_after(exc) is None:
+                        unreachable.append(message_id)
                     with contextlib.suppress(Exception):  # the database away: the lease runs out
-                        await asyncio.to_thread(_record_failure, engine, message_id, exc)
+                        await asyncio.to_thread(
+                            _record_failure, engine, message_id, exc, counts=message_id != probe
+                        )
                     held_back.extend(m[0] for m in queue[index + 1 :])
                     break
                 sent += 1
@@ -248,7 +260,39 @@ async def deliver_pending(
     if held_back:
         with contextlib.suppress(Exception):  # if the database is away, the lease runs out
             await asyncio.to_thread(_release, engine, held_back)
+    if stalled is not None:
+        await _after_round(engine, stalled, sent=sent, unreachable=unreachable)
     return sent
+
+
+async def _after_round(
+    engine: Engine, stalled: set[int], *, sent: int, unreachable: list[int]
+) -> None:
+    """Messages that failed in a round in which nothing got through (the platform could not
+    be reached) are kept in `stalled`; one of them is tried every round; once anything gets
+    through, they are all due at once instead of each waiting out its back-off."""
+    if sent and stalled:
+        with contextlib.suppress(Exception):  # if the database is away, their back-off holds
+            await asyncio.to_thread(_due_now, engine, sorted(stalled))
+            stalled.clear()
+    elif not sent:
+        stalled.update(unreachable)
+
+
+def _due_now(engine: Engine, message_ids: list[int]) -> list[int]:
+    """Make these messages due now, if they are still unsent; those that are."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id).in_(message_ids),
+                col(OutboxMessage.sent_at).is_(None),
+                col(OutboxMessage.dropped_at).is_(None),
+            )
+            .values(not_before=clock.now())
+            .returning(col(OutboxMessage.id))
+        )
+        return [int(i) for i in result.scalars()]
 
 
 async def _send_one(
@@ -364,12 +408,16 @@ def _settle_edit(engine: Engine, message_id: int | None, *, wait: bool) -> None:
             drop(session, message)
 
 
-def _record_failure(engine: Engine, message_id: int | None, exc: Exception) -> None:
+def _record_failure(
+    engine: Engine, message_id: int | None, exc: Exception, *, counts: bool = True
+) -> None:
+    """Back off; `counts=False` for a probe of a platform that could not be reached, which
+    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage."""
     with session_scope(engine) as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
             return
-        message.attempts += 1
+        message.attempts += 1 if counts else 0
         # the type only: an exception's text may quote the message, and so personal data
         message.last_error = type(exc).__name__
         wait = max(backoff(message.attempts), retry_after(exc) or timedelta(0))
