@@ -184,3 +184,8 @@ if __name__ == "__main__":
     if not have_postgres_server():
         sys.exit("benchmarks/recovery.py needs initdb and pg_ctl (PostgreSQL's server binaries)")
     print(table(asyncio.run(main(arguments))))
+    print(
+        f"\n{arguments.messages} messages over the demo region's Slack people; Slack's pace of one"
+        " message a second per chat bounds how fast a backlog can go. A message leased by a"
+        " killed process waits out its two-minute lease before it is looked for and sent."
+    )
