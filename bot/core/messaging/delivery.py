@@ -9,7 +9,7 @@ keep to the platform's pace per chat (each paces its own chats; a direct message
 person's). A round sends to up to `PEOPLE_AT_ONCE` people at the same time, each person's
 messages one after the other. A message is marked sent only after `send` returned, and a
 failed send is retried later with back-off; until it went through (or failed
-`ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that
+`leases.ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that
 can happen: the process dies after the platform accepted a message and before the database
 recorded it as sent (on Slack, `find_sent` closes that window).
 
@@ -25,16 +25,16 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine, exists, func, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.core import clock
+from bot.core.messaging.leases import due_now, lease_pending, release
 from bot.core.messaging.outbox import drop, mark_sent, reply_of
 from bot.core.replies import Reply
 from bot.logs import log_failure
@@ -43,12 +43,8 @@ from bot.store.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=5)
 EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
-# A message that failed holds back its person's later ones for this many attempts (about
-# eight minutes of back-off), then they go ahead of it rather than wait for ever.
-ORDER_PATIENCE = 8
 PEOPLE_AT_ONCE = 10  # people sent to at the same time in a round (each person's in order)
 
 Send = Callable[[str, Reply], Awaitable[str | None]]
@@ -84,93 +80,6 @@ def retry_after(exc: BaseException) -> timedelta | None:
     return None
 
 
-def lease_pending(
-    session: Session,
-    *,
-    person_ids: Sequence[str] | None,
-    limit: int,
-    leased_before: set[int] | None = None,
-) -> list[OutboxMessage]:
-    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None), in
-    the order they were recorded, of people no other sender holds: a person whose messages
-    another instance leased is left to it, so one person's messages go out one at a time, in
-    order. The ids whose earlier lease ran out (whoever held it stopped half-way, perhaps
-    after sending) are added to `leased_before`."""
-    now = clock.now()
-    due = _due(now, person_ids)
-    first = func.min(col(OutboxMessage.id))
-    people = [
-        p
-        for p, _ in session.exec(
-            select(col(OutboxMessage.person_id), first)
-            .where(*due)
-            .group_by(col(OutboxMessage.person_id))
-            .order_by(first)
-            .limit(limit)
-        ).all()
-    ]
-    if people and session.get_bind().dialect.name == "postgresql":
-        # One instance at a time leases a person's messages: the others skip the person.
-        # (SQLite's writers are serialised by BEGIN IMMEDIATE already.)
-        people = list(
-            session.exec(
-                select(col(Person.id))
-                .where(col(Person.id).in_(people))
-                .with_for_update(skip_locked=True, key_share=True)
-            ).all()
-        )
-    if not people:
-        return []
-    # asked again under the lock: a lease another instance committed meanwhile counts now
-    rows = session.exec(
-        select(col(OutboxMessage.id), col(OutboxMessage.leased_until))
-        .where(*_due(now, people))
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
-    ).all()
-    ids = [i for i, _ in rows if i is not None]
-    if leased_before is not None:
-        leased_before.update(i for i, before in rows if i is not None and before is not None)
-    if not ids:
-        return []
-    session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(leased_until=now + LEASE)
-    )
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-    )
-
-
-def _due(now: datetime, person_ids: Sequence[str] | None) -> list[ColumnElement[bool]]:
-    """Unsent and due, of a person no sender holds, and not behind an earlier message of
-    theirs that failed and waits to be tried again."""
-    other = aliased(OutboxMessage)
-    waiting = [col(other.sent_at).is_(None), col(other.dropped_at).is_(None)]
-    same_person = col(other.person_id) == col(OutboxMessage.person_id)
-    held = exists().where(same_person, *waiting, col(other.leased_until) >= now)
-    behind = exists().where(
-        same_person,
-        *waiting,
-        col(other.id) < col(OutboxMessage.id),
-        col(other.not_before) > now,
-        col(other.attempts).between(1, ORDER_PATIENCE - 1),
-    )
-    due: list[ColumnElement[bool]] = [
-        col(OutboxMessage.sent_at).is_(None),
-        col(OutboxMessage.dropped_at).is_(None),
-        col(OutboxMessage.not_before) <= now,
-        ~held,
-        ~behind,
-    ]
-    if person_ids is not None:
-        due.append(col(OutboxMessage.person_id).in_(list(person_ids)))
-    return due
-
-
 async def deliver_pending(
     engine: Engine,
     *,
@@ -194,6 +103,9 @@ async def deliver_pending(
     ones wait behind it). When `stop` is set half-way, the sends under way finish and what
     is still leased is released at once for the next process to send.
 
+    `stalled` (kept between rounds by the caller) holds what failed while the platform could
+    not be reached; see `_after_round`.
+
     A message whose earlier lease ran out (the process sending it died) may have reached the
     platform already: with `find_sent`, the transport looks for it first (Slack: the DM's
     recent history, by the outbox id in the message's metadata) and it is only recorded, not
@@ -204,7 +116,7 @@ async def deliver_pending(
     probe = None
     if stalled:  # is the platform back? the oldest of those messages is tried now
         probe = min(stalled)
-        if not await asyncio.to_thread(_due_now, engine, [probe]):
+        if not await asyncio.to_thread(due_now, engine, [probe]):
             stalled.discard(probe)  # sent meanwhile (by another instance)
             probe = None
     leased_before: set[int] = set()
@@ -259,7 +171,7 @@ async def deliver_pending(
     sent = sum(await asyncio.gather(*(one_person(q) for q in queues.values())))
     if held_back:
         with contextlib.suppress(Exception):  # if the database is away, the lease runs out
-            await asyncio.to_thread(_release, engine, held_back)
+            await asyncio.to_thread(release, engine, held_back)
     if stalled is not None:
         await _after_round(engine, stalled, sent=sent, unreachable=unreachable)
     return sent
@@ -273,26 +185,10 @@ async def _after_round(
     through, they are all due at once instead of each waiting out its back-off."""
     if sent and stalled:
         with contextlib.suppress(Exception):  # if the database is away, their back-off holds
-            await asyncio.to_thread(_due_now, engine, sorted(stalled))
+            await asyncio.to_thread(due_now, engine, sorted(stalled))
             stalled.clear()
     elif not sent:
         stalled.update(unreachable)
-
-
-def _due_now(engine: Engine, message_ids: list[int]) -> list[int]:
-    """Make these messages due now, if they are still unsent; those that are."""
-    with session_scope(engine) as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id).in_(message_ids),
-                col(OutboxMessage.sent_at).is_(None),
-                col(OutboxMessage.dropped_at).is_(None),
-            )
-            .values(not_before=clock.now())
-            .returning(col(OutboxMessage.id))
-        )
-        return [int(i) for i in result.scalars()]
 
 
 async def _send_one(
@@ -362,16 +258,6 @@ def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:
             if message is not None and message.sent_at is None:
                 mark_sent(session, message, via=via, platform_ref=platform_ref)
     sent.clear()
-
-
-def _release(engine: Engine, message_ids: list[int]) -> None:
-    """Give back leases this process will not use (it is stopping)."""
-    with session_scope(engine) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.sent_at).is_(None))
-            .values(leased_until=None)
-        )
 
 
 How = Literal["send", "edit", "wait", "drop"]
