@@ -110,10 +110,10 @@ def run() -> None:
 
 
 async def _serve(core: Core, settings: Settings) -> None:
-    from bot.scheduler.clockwork import build_scheduler
+    from bot.scheduler.clockwork import Clockwork
 
-    scheduler = build_scheduler(core, sweep_seconds=settings.vangnet_sweep_seconds)
-    scheduler.start()
+    clockwork = Clockwork(core, sweep_seconds=settings.vangnet_sweep_seconds)
+    clockwork.start()
     try:
         if settings.slack_enabled or settings.telegram_enabled:
             from bot.handlers.serving import serve
@@ -135,7 +135,7 @@ async def _serve(core: Core, settings: Settings) -> None:
             )
             await chat.run()
     finally:
-        scheduler.shutdown(wait=False)
+        await clockwork.stop()  # the job under way finishes; a sweep releases what it leased
 
 
 @app.command()

@@ -484,3 +484,150 @@ def test_a_failing_task_does_not_undo_the_others_swept_with_it(
     assert states == {first.ref: "due", broken_one.ref: "forecast", last.ref: "due"}
     assert (failed.done_at, failed.attempts, failed.last_error) == (None, 1, "ValueError")
     assert {m.case_ref for m in outbox(core)} == {first.ref, last.ref}
+
+
+def test_a_clean_stop_mid_sweep_releases_the_tasks_it_did_not_run(
+    core: Core,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 14 item 5 for tasks: after SIGTERM, a process started at once runs the rest of
+    the batch, instead of waiting five minutes for the leases to end."""
+    from bot.core import clock, tasks
+    from bot.store.models import Task
+
+    stop = threading.Event()
+    ran: list[str] = []
+
+    def work(ctx, task):  # type: ignore[no-untyped-def]
+        ran.append(task.payload["n"])
+        stop.set()  # SIGTERM arrives while the first task runs
+
+    monkeypatch.setitem(tasks.HANDLERS, "test_work", work)
+    with session_scope(core.engine) as session:
+        for n in "abc":
+            tasks.schedule(session, kind="test_work", due_at=clock.now(), payload={"n": n})
+    assert run_sweep(core, stop) == 1  # the task under way is finished, the rest released
+    assert ran == ["a"]
+    with session_scope(core.engine) as session:
+        rows = session.exec(select(Task).order_by(Task.id)).all()
+        assert [r.done_at is not None for r in rows] == [True, False, False]
+        assert all(r.leased_until is None for r in rows)
+    assert run_sweep(core) == 2  # the next process, at the same moment
+    assert ran == ["a", "b", "c"]
+
+
+def _queue(core: Core, texts_by_person: dict[str, list[str]]) -> None:
+    """Messages recorded in turn: the first of each person, then the second of each …"""
+    from bot.core.messaging.outbox import enqueue
+
+    rounds = max(len(texts) for texts in texts_by_person.values())
+    with session_scope(core.engine) as session:
+        for n in range(rounds):
+            for person, texts in texts_by_person.items():
+                if n < len(texts):
+                    enqueue(session, person_id=person, kind="test", reply=Reply(text=texts[n]))
+
+
+def test_one_persons_messages_are_leased_by_one_instance_at_a_time(core: Core) -> None:
+    """Issue 14 item 8: two instances never send to the same person at once (so they share
+    Slack's pace per chat and never reorder what one person reads)."""
+    _queue(core, {"wim": ["w1", "w2", "w3"], "fatima": ["f1"]})
+    with session_scope(core.engine) as session:  # instance one leases wim's first
+        one = [m.payload["text"] for m in lease_pending(session, person_ids=None, limit=1)]
+    with session_scope(core.engine) as session:  # instance two: fatima's, none of wim's
+        two = [m.payload["text"] for m in lease_pending(session, person_ids=None, limit=10)]
+    assert (one, two) == (["w1"], ["f1"])
+
+
+def test_a_failed_message_holds_back_that_persons_later_ones_not_anyone_elses(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    _queue(core, {"wim": ["w1", "w2"], "fatima": ["f1", "f2"]})
+    platform = Platform(fail_times=1)  # the first send, w1, fails
+    assert deliver(core, platform) == 2
+    assert platform.sent == [("fatima", "f1"), ("fatima", "f2")]
+    assert deliver(core, platform) == 0  # w2 waits behind w1, which backs off
+    frozen.shift(timedelta(seconds=3))
+    assert deliver(core, platform) == 2
+    assert platform.sent[2:] == [("wim", "w1"), ("wim", "w2")]
+
+
+def test_two_instances_sending_at_once_keep_each_persons_order(core: Core) -> None:
+    people = ["wim", "fatima", "bram", "lotte", "eva"]
+    for p in people:  # all of one person's, then the next person's
+        _queue(core, {p: [f"{p}{n}" for n in range(6)]})
+    second = make_engine(core.engine.url.render_as_string(hide_password=False))
+    platform = Platform()
+    start = threading.Barrier(2, timeout=30)
+
+    async def slowly(address: str, reply: Reply) -> None:
+        await asyncio.sleep(0.001)  # lets the other instance in between
+        await platform.send(address, reply)
+
+    def instance(engine) -> None:  # type: ignore[no-untyped-def]
+        start.wait()
+        for _ in range(20):
+            asyncio.run(
+                deliver_pending(engine, via="test", address_of=lambda p: p.id, send=slowly, limit=3)
+            )
+
+    threads = [threading.Thread(target=instance, args=(e,)) for e in (core.engine, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    second.dispose()
+    assert len(platform.sent) == 30 and len(set(platform.sent)) == 30
+    for p in people:
+        assert [text for address, text in platform.sent if address == p] == [
+            f"{p}{n}" for n in range(6)
+        ]
+
+
+def test_once_the_platform_is_back_what_failed_meanwhile_goes_at_once_in_order(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    """Issue 14 item 8: after an outage the backlog does not wait out each back-off."""
+    _queue(core, {"wim": ["w1", "w2"], "fatima": ["f1", "f2"], "bram": ["b1"]})
+    platform = Platform(fail_times=3)  # the platform cannot be reached: w1, f1, b1 fail
+    stalled: set[int] = set()
+
+    def round_() -> int:
+        return asyncio.run(
+            deliver_pending(
+                core.engine, via="test", address_of=lambda p: p.id, send=platform.send,
+                stalled=stalled,
+            )
+        )  # fmt: skip
+
+    assert round_() == 0
+    assert [m.attempts for m in outbox(core)] == [1, 1, 1, 0, 0]
+    # the platform is back; no time has passed: the oldest (w1) is tried, gets through, and
+    # wim's next one with it; then all the rest go at once, each person's in order
+    assert round_() == 2
+    assert round_() == 3
+    assert sorted(platform.sent) == sorted(
+        [("wim", "w1"), ("wim", "w2"), ("fatima", "f1"), ("fatima", "f2"), ("bram", "b1")]
+    )
+    for person, texts in {"wim": ["w1", "w2"], "fatima": ["f1", "f2"]}.items():
+        assert [t for p, t in platform.sent if p == person] == texts
+
+
+def test_while_the_platform_stays_away_one_message_is_tried_each_round_uncounted(
+    core: Core,
+) -> None:
+    _queue(core, {"wim": ["w1", "w2"], "fatima": ["f1"]})
+    platform = Platform(fail_times=100)
+    stalled: set[int] = set()
+    for _ in range(12):
+        asyncio.run(
+            deliver_pending(
+                core.engine, via="test", address_of=lambda p: p.id, send=platform.send,
+                stalled=stalled,
+            )
+        )  # fmt: skip
+    w1, f1, w2 = outbox(core)
+    # w1 was the probe each round: still first in wim's order, w2 still behind it
+    assert (w1.attempts, w2.attempts, f1.attempts) == (1, 0, 1)
+    assert platform.sent == []
+    assert platform.fail_times == 100 - 2 - 11

@@ -31,7 +31,7 @@ from bot.core.replies import Reply
 from bot.core.text import clean
 from bot.region import Region
 from bot.store import queries
-from bot.store.db import session_scope
+from bot.store.db import run_unit, session_scope
 from bot.store.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,13 @@ class Core:
         private: bool,
         work: Callable[[Ctx], list[Reply]],
         place: str | None = None,
+        *,
+        writes: bool = False,
     ) -> list[Reply]:
-        with session_scope(self.engine) as session:
+        """`work` as the person, in one unit of work. A command that only reads never waits
+        for a writer (`run_unit`); `writes=True` when the work always writes."""
+
+        def unit(session: Session) -> list[Reply]:
             actor = queries.person_by_id(session, person_id=person_id)
             if actor is None or not actor.active:
                 return [self.not_registered()]
@@ -128,6 +133,11 @@ class Core:
             except Refused as refusal:
                 # the savepoint is rolled back: a refused command changes nothing
                 return [Reply(text=refusal.message, error=True)]
+
+        if writes:
+            with session_scope(self.engine) as session:
+                return unit(session)
+        return run_unit(self.engine, unit)
 
     def handle_text(
         self,
@@ -189,7 +199,7 @@ class Core:
             )
             return [result_reply(ctx.t, result)]
 
-        return self._run(person_id, transport, True, work)
+        return self._run(person_id, transport, True, work, writes=True)
 
     def submit_form(
         self,

@@ -7,6 +7,7 @@ instances at once: what it records carries a dedupe key or a unique row.
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlmodel import Session
 
@@ -28,9 +29,12 @@ def system_ctx(core: Core, session: Session) -> Ctx:
     return core.ctx(session, system_person(), transport="scheduler", private=True)
 
 
-def run_sweep(core: Core) -> int:
-    """Run every task that is due, and look after idle conversations. Returns tasks run."""
-    ran = tasks.sweep(core.engine, lambda session: system_ctx(core, session))
+def run_sweep(core: Core, stop: threading.Event | None = None) -> int:
+    """Run every task that is due, and look after idle conversations. Returns tasks run.
+    When `stop` is set half-way, the tasks not run yet are released for another process."""
+    ran = tasks.sweep(core.engine, lambda session: system_ctx(core, session), stop=stop)
+    if stop is not None and stop.is_set():
+        return ran
     with session_scope(core.engine) as session:
         conversation.sweep_idle(system_ctx(core, session))
     return ran

@@ -2,19 +2,23 @@
 
 Claiming is one statement per batch (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
 writers), a lease keeps other instances off a task while it runs, and each task runs in its
-own transaction together with everything it records (outbox messages, new tasks). A task that
-fails is retried later with back-off; one that crashed mid-way is picked up again when its
-lease ends — its outbox messages carry dedupe keys, so nothing is sent twice.
+own savepoint, batches of them in one transaction, together with everything it records
+(outbox messages, new tasks). A task that fails is retried later with back-off; one that
+crashed mid-way is picked up again when its lease ends — its outbox messages carry dedupe
+keys, so nothing is sent twice. A clean stop (`stop` set) finishes the task under way and
+releases the rest of the batch at once, so a process started right after runs them without
+waiting for the lease to end.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.core import clock
@@ -119,12 +123,19 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
         return False
 
 
-def run_batch(engine: Engine, make_ctx: Callable[[Session], Ctx], task_ids: list[int]) -> int:
+def run_batch(
+    engine: Engine,
+    make_ctx: Callable[[Session], Ctx],
+    task_ids: list[int],
+    *,
+    stop: threading.Event | None = None,
+) -> int:
     """Run leased tasks together in one transaction, each in a savepoint of its own: a task
     that fails is rolled back alone and retried later; the others are kept. Returns how many
-    succeeded. Should the transaction itself not commit, the leases run out and every task
-    of the batch runs again (what they record carries dedupe keys)."""
-    done = 0
+    were run, from the first: once `stop` is set, the task under way is finished and the
+    rest are left. Should the transaction itself not commit, the leases run out and every
+    task of the batch runs again (what they record carries dedupe keys)."""
+    attempted = 0
     failed: list[tuple[int, Exception]] = []
     with session_scope(engine) as session:
         ctx = make_ctx(session)
@@ -136,17 +147,19 @@ def run_batch(engine: Engine, make_ctx: Callable[[Session], Ctx], task_ids: list
             *session.exec(select(Municipality)),
         ]
         for task_id in task_ids:
+            if stop is not None and stop.is_set():
+                break
+            attempted += 1
             try:
                 with session.begin_nested():
-                    if _run(session, ctx, task_id):
-                        done += 1
+                    _run(session, ctx, task_id)
             except Exception as exc:
                 log_failure(log, "task %s failed", task_id, exc=exc)
                 failed.append((task_id, exc))
         for task_id, problem in failed:
             _failed(session, task_id, problem)
         del directory
-    return done
+    return attempted
 
 
 def _run(session: Session, ctx: Ctx, task_id: int) -> bool:
@@ -180,20 +193,47 @@ def _failed(session: Session, task_id: int, exc: Exception) -> None:
         session.add(task)
 
 
-def sweep(engine: Engine, make_ctx: Callable[[Session], Ctx], *, limit: int = 50) -> int:
+def release(engine: Engine, task_ids: Sequence[int]) -> None:
+    """Give back the leases of tasks this process will not run (it is stopping)."""
+    if not task_ids:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            update(Task)
+            .where(col(Task.id).in_(list(task_ids)), col(Task.done_at).is_(None))
+            .values(leased_until=None)
+        )
+
+
+def sweep(
+    engine: Engine,
+    make_ctx: Callable[[Session], Ctx],
+    *,
+    limit: int = 50,
+    stop: threading.Event | None = None,
+) -> int:
     """Run everything that is due now, `limit` tasks to a transaction. Returns how many
-    tasks ran."""
+    tasks ran. When `stop` is set, the task under way is finished and the others leased are
+    released."""
     ran = 0
     while ids := claim_due(engine, limit=limit):
         try:
-            run_batch(engine, make_ctx, ids)
+            attempted = run_batch(engine, make_ctx, ids, stop=stop)
         except Exception as exc:  # the batch did not commit: its tasks one by one
             log_failure(
                 log, "a batch of %d tasks failed; running them one by one", len(ids), exc=exc
             )
+            attempted = 0
             for task_id in ids:
+                if stop is not None and stop.is_set():
+                    break
                 run_task(engine, make_ctx, task_id)
-        ran += len(ids)
+                attempted += 1
+        ran += attempted
+        if attempted < len(ids):  # stopping
+            release(engine, ids[attempted:])
+            log.info("stopping: %d leased tasks released", len(ids) - attempted)
+            return ran
         if len(ids) < limit:
             break
     return ran

@@ -17,12 +17,14 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.aiohttp import make_aiohttp_handler
 from sqlalchemy import Engine, text
 
+from bot.store.db import reader
+
 log = logging.getLogger(__name__)
 
 
 def database_ok(engine: Engine) -> bool:
     try:
-        with engine.connect() as conn:
+        with reader(engine).connect() as conn:  # never waits for a writer
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         log.warning("healthz: database unavailable: %s", type(exc).__name__)

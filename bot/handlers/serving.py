@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from bot.handlers.common.reach import TELEGRAM, running_transports
 from bot.handlers.http import base_app
 
 log = logging.getLogger(__name__)
+WORKER_THREADS = 32
 
 
 class Transport(Protocol):
@@ -44,6 +46,11 @@ async def serve(
     poll_timeout: float | None = None,
 ) -> None:
     """Run the configured transports until `stop` is set."""
+    # database work runs in worker threads; a few of them may wait for a long write (SQLite)
+    # while the others go on answering
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="vangnet")
+    )
     running = running_transports(slack=settings.slack_enabled, telegram=settings.telegram_enabled)
     registry = CollectorRegistry()
     transports: list[Transport] = []

@@ -1,10 +1,21 @@
-"""Engine, sessions and bringing the schema up to date with Alembic."""
+"""Engine, sessions and bringing the schema up to date with Alembic.
+
+Readers and writers on SQLite: WAL lets readers go on while one writer writes, so a unit of
+work says whether it writes. A writer (`session_scope(engine)`) begins `BEGIN IMMEDIATE` and
+holds the write lock from its first read, so a read-then-write cannot be overtaken; a reader
+(`session_scope(engine, write=False)`) begins `BEGIN DEFERRED`, never takes the write lock and
+never waits for a long write; a write inside it raises `ReaderWrote` at once instead of
+trying to upgrade. `run_unit` is for work that only knows as it goes (a command): it runs as a
+reader and, if it writes after all, again from the start as a writer. On PostgreSQL every
+unit is the same (MVCC readers never wait for writers), and `run_unit` runs once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -15,12 +26,28 @@ from sqlmodel import Session
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do; it keeps two instances from migrating the same database at once.
 _MIGRATION_LOCK_KEY = 7_426_318
+# The execution option that marks a reader's connection (see the module's docstring).
+_READER = "vangnet_reader"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another's write lock
+
+T = TypeVar("T")
+
+
+class ReaderWrote(RuntimeError):
+    """A unit of work begun as a reader tried to write (SQLite): run it as a writer."""
 
 
 def make_engine(url: str) -> Engine:
     """An engine that behaves alike on SQLite and PostgreSQL."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+            # writers waiting for a long write hold a connection each: readers still get one
+            pool_size=10,
+            max_overflow=90,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -29,18 +56,43 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+            # WAL: a commit is durable once the log is synced at checkpoints; a power cut may
+            # lose the last transactions but never corrupts the file (SQLite's advice for WAL)
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):  # type: ignore[no-untyped-def]
-            # Take the write lock up front: a transaction that read a row and then writes it
-            # cannot be overtaken by another writer in between, so conditional updates (a
-            # claim) stay exact, and WAL never answers "busy snapshot" half-way.
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            if conn.get_execution_options().get(_READER):
+                conn.exec_driver_sql("BEGIN DEFERRED")  # reads from WAL, never waits
+                return
+            # A writer takes the write lock up front: a transaction that read a row and then
+            # writes it cannot be overtaken by another writer in between, so conditional
+            # updates (a claim) stay exact, and WAL never answers "busy snapshot" half-way.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _readers_do_not_write(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+            if conn.get_execution_options().get(_READER) and _writes(statement):
+                raise ReaderWrote(statement.split(None, 1)[0])
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _writes(statement: str) -> bool:
+    words = statement.lstrip().split(None, 1)
+    return bool(words) and words[0].upper() in _WRITES
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine for readers: on SQLite their transactions begin DEFERRED (see above)."""
+    return engine.execution_options(**{_READER: True}) if _is_sqlite(engine) else engine
+
+
+def _is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -66,12 +118,31 @@ def current_revision(engine: Engine) -> str | None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit when the block ends normally, roll back otherwise."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: commit when the block ends normally, roll back otherwise.
+
+    `write=False` for a unit that only reads: on SQLite it never waits for a writer (and may
+    not write: `ReaderWrote`)."""
+    with Session(engine if write else reader(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def run_unit(engine: Engine, work: Callable[[Session], T]) -> T:
+    """`work(session)` as one unit of work that takes the write lock only if it writes.
+
+    On SQLite it runs first as a reader; if it writes, that attempt is rolled back and it runs
+    again from the start as a writer (so it must have no effects outside the database before
+    its first write). Elsewhere it runs once."""
+    if _is_sqlite(engine):
+        try:
+            with session_scope(engine, write=False) as session:
+                return work(session)
+        except ReaderWrote:
+            pass
+    with session_scope(engine) as session:
+        return work(session)

@@ -90,6 +90,9 @@ class FakeSlack:
         # channels the bot was not invited to: posting there answers not_in_channel
         self.not_member: set[str] = set()
         self._failures: dict[str, list[int]] = {}
+        # seconds chat.postMessage takes to answer after the message is posted: a sender that
+        # dies meanwhile has sent it without learning so (a crash between send and "sent")
+        self.slow = 0.0
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -134,7 +137,9 @@ class FakeSlack:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    async def start(self) -> FakeSlack:
+    async def start(self, port: int = 0) -> FakeSlack:
+        """Serve on `port` (a free one when 0); started again on its old port after `stop`,
+        it is Slack back from an outage, with everything it recorded."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
@@ -143,15 +148,20 @@ class FakeSlack:
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True)
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         return self
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     # --- handlers ---------------------------------------------------------------------
 
@@ -187,6 +197,8 @@ class FakeSlack:
             call.error = "not_in_channel"
             return web.json_response({"ok": False, "error": call.error})
         call.answer = self._answer(method, call.body)
+        if self.slow and method == "chat.postMessage":
+            await asyncio.sleep(self.slow)
         return web.json_response(call.answer)
 
     def _posted(self, body: dict[str, Any], ts: str) -> dict[str, Any]:

@@ -1,11 +1,17 @@
 """Sending what the outbox holds, for any transport, without losing or doubling messages.
 
 A transport calls `deliver_pending` regularly with two things: how to reach a person on it (or
-None), and how to send one reply there. Pending messages are leased in one statement (on
-PostgreSQL with FOR UPDATE SKIP LOCKED), so several instances never send the same row; a
-message is marked sent only after `send` returned, and a failed send is retried later with
-back-off. The one duplicate that can happen: the process dies after the platform accepted a
-message and before the database recorded it as sent.
+None), and how to send one reply there. Pending messages are leased person by person: one
+instance at a time sends to a person (on PostgreSQL the person's row is locked, FOR NO KEY
+UPDATE SKIP LOCKED, while their messages are leased), in the order they were recorded, so
+several instances never send the same row, never reorder one person's messages, and together
+keep to the platform's pace per chat (each paces its own chats; a direct message is one
+person's). A round sends to up to `PEOPLE_AT_ONCE` people at the same time, each person's
+messages one after the other. A message is marked sent only after `send` returned, and a
+failed send is retried later with back-off; until it went through (or failed
+`leases.ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that
+can happen: the process dies after the platform accepted a message and before the database
+recorded it as sent (on Slack, `find_sent` closes that window).
 
 `send` returns the platform's reference of the message it posted (or None), which is kept so
 that a later edit (an outbox row with `replaces_id`) can change that message with `edit`. An
@@ -19,27 +25,27 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.core import clock
+from bot.core.messaging.leases import due_now, lease_pending, release
 from bot.core.messaging.outbox import drop, mark_sent, reply_of
 from bot.core.replies import Reply
 from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
-from bot.store.rows import lease_due
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=5)
 EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
+PEOPLE_AT_ONCE = 10  # people sent to at the same time in a round (each person's in order)
 
 Send = Callable[[str, Reply], Awaitable[str | None]]
 # Finds the message the platform shows for an outbox id, if an earlier attempt posted it.
@@ -74,43 +80,6 @@ def retry_after(exc: BaseException) -> timedelta | None:
     return None
 
 
-def lease_pending(
-    session: Session,
-    *,
-    person_ids: Sequence[str] | None,
-    limit: int,
-    leased_before: set[int] | None = None,
-) -> list[OutboxMessage]:
-    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None)."""
-    now = clock.now()
-    due: list[ColumnElement[bool]] = [
-        col(OutboxMessage.sent_at).is_(None),
-        col(OutboxMessage.dropped_at).is_(None),
-        col(OutboxMessage.not_before) <= now,
-    ]
-    if person_ids is not None:
-        due.append(col(OutboxMessage.person_id).in_(list(person_ids)))
-    ids = lease_due(
-        session,
-        OutboxMessage,
-        due=due,
-        order_by=[col(OutboxMessage.id)],
-        now=now,
-        until=now + LEASE,
-        limit=limit,
-        leased_before=leased_before,
-    )
-    if not ids:
-        return []
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .order_by(col(OutboxMessage.id))
-        ).all()
-    )
-
-
 async def deliver_pending(
     engine: Engine,
     *,
@@ -120,6 +89,7 @@ async def deliver_pending(
     edit: Edit | None = None,
     limit: int = 50,
     unconfirmed: dict[int, str | None] | None = None,
+    stalled: set[int] | None = None,
     stop: asyncio.Event | None = None,
     find_sent: FindSent | None = None,
 ) -> int:
@@ -129,8 +99,12 @@ async def deliver_pending(
     The database is used in worker threads, never on the event loop. A message the platform
     accepted but the database could not record as sent (it went away) is kept in
     `unconfirmed` (id → platform reference) and recorded first thing next round, so it is
-    not sent again; one message's trouble never holds back the others. When `stop` is set
-    half-way, what is still leased is released at once for the next process to send.
+    not sent again; one message's trouble never holds back another person's (their own later
+    ones wait behind it). When `stop` is set half-way, the sends under way finish and what
+    is still leased is released at once for the next process to send.
+
+    `stalled` (kept between rounds by the caller) holds what failed while the platform could
+    not be reached; see `_after_round`.
 
     A message whose earlier lease ran out (the process sending it died) may have reached the
     platform already: with `find_sent`, the transport looks for it first (Slack: the DM's
@@ -139,48 +113,111 @@ async def deliver_pending(
     """
     if unconfirmed:
         await asyncio.to_thread(_confirm, engine, unconfirmed, via)
+    probe = None
+    if stalled:  # is the platform back? the oldest of those messages is tried now
+        probe = min(stalled)
+        if not await asyncio.to_thread(due_now, engine, [probe]):
+            stalled.discard(probe)  # sent meanwhile (by another instance)
+            probe = None
     leased_before: set[int] = set()
     addresses, leased = await asyncio.to_thread(
         _lease, engine, via, address_of, edit is not None, limit, leased_before
     )
-    sent = 0
-    for index, (message_id, person_id, reply, (how, target)) in enumerate(leased):
-        if stop is not None and stop.is_set():
-            await asyncio.to_thread(_release, engine, [m[0] for m in leased[index:]])
-            break
-        if how in ("wait", "drop"):
-            await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
-            continue
-        try:
-            found = None
-            if how == "send" and find_sent is not None and message_id in leased_before:
-                found = await find_sent(addresses[person_id], message_id)
-            if found is not None:
-                log.info("outbox %s was sent before a stop; recorded, not sent again", message_id)
-                platform_ref: str | None = found
-            elif how == "send":
-                token = SENDING.set(message_id)
+    queues: dict[str, list[Leased]] = {}
+    for item in leased:
+        queues.setdefault(item[1], []).append(item)
+    held_back: list[int] = []  # leased but not tried: released at the end of the round
+    unreachable: list[int] = []  # failed without the platform asking us to wait
+    room = asyncio.Semaphore(PEOPLE_AT_ONCE)
+
+    async def one_person(queue: list[Leased]) -> int:
+        """A person's messages in order; after a failure the rest wait behind it."""
+        sent = 0
+        async with room:
+            for index, (message_id, person_id, reply, (how, target)) in enumerate(queue):
+                if stop is not None and stop.is_set():
+                    held_back.extend(m[0] for m in queue[index:])
+                    break
+                if how in ("wait", "drop"):
+                    await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
+                    continue
+                address = addresses[person_id]
+                again = message_id in leased_before
                 try:
-                    platform_ref = await send(addresses[person_id], reply)
-                finally:
-                    SENDING.reset(token)
-            else:
-                assert edit is not None and target is not None
-                await edit(addresses[person_id], target, reply)
-                platform_ref = target
-        except Exception as exc:  # the platform said no, or did not answer: try again later
-            log.warning("send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__)
-            with contextlib.suppress(Exception):  # if the database is away, the lease runs out
-                await asyncio.to_thread(_record_failure, engine, message_id, exc)
-            continue
-        sent += 1
-        try:
-            await asyncio.to_thread(_confirm, engine, {message_id: platform_ref}, via)
-        except Exception as exc:  # sent, but not recorded: remember it, record it next round
-            log_failure(log, "outbox %s sent via %s but not recorded yet", message_id, via, exc=exc)
-            if unconfirmed is not None:
-                unconfirmed[message_id] = platform_ref
+                    platform_ref = await _send_one(
+                        message_id, address, reply, (how, target), send, edit, find_sent, again
+                    )
+                except Exception as exc:  # the platform said no, or did not answer: later
+                    log.warning(
+                        "send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__
+                    )
+                    if retry_after(exc) is None:
+                        unreachable.append(message_id)
+                    with contextlib.suppress(Exception):  # the database away: the lease runs out
+                        await asyncio.to_thread(
+                            _record_failure, engine, message_id, exc, counts=message_id != probe
+                        )
+                    held_back.extend(m[0] for m in queue[index + 1 :])
+                    break
+                sent += 1
+                try:
+                    await asyncio.to_thread(_confirm, engine, {message_id: platform_ref}, via)
+                except Exception as exc:  # sent, not recorded: remember it, record it next round
+                    log_failure(log, "outbox %s not recorded yet", message_id, exc=exc)
+                    if unconfirmed is not None:
+                        unconfirmed[message_id] = platform_ref
+        return sent
+
+    sent = sum(await asyncio.gather(*(one_person(q) for q in queues.values())))
+    if held_back:
+        with contextlib.suppress(Exception):  # if the database is away, the lease runs out
+            await asyncio.to_thread(release, engine, held_back)
+    if stalled is not None:
+        await _after_round(engine, stalled, sent=sent, unreachable=unreachable)
     return sent
+
+
+async def _after_round(
+    engine: Engine, stalled: set[int], *, sent: int, unreachable: list[int]
+) -> None:
+    """Messages that failed in a round in which nothing got through (the platform could not
+    be reached) are kept in `stalled`; one of them is tried every round; once anything gets
+    through, they are all due at once instead of each waiting out its back-off."""
+    if sent and stalled:
+        with contextlib.suppress(Exception):  # if the database is away, their back-off holds
+            await asyncio.to_thread(due_now, engine, sorted(stalled))
+            stalled.clear()
+    elif not sent:
+        stalled.update(unreachable)
+
+
+async def _send_one(
+    message_id: int,
+    address: str,
+    reply: Reply,
+    what: tuple[How, str | None],
+    send: Send,
+    edit: Edit | None,
+    find_sent: FindSent | None,
+    again: bool,
+) -> str | None:
+    """Send (or edit) one message; its platform reference. A message sent `again` (its
+    earlier lease ran out) is first looked for, where the transport can (`find_sent`)."""
+    how, target = what
+    if how == "edit":
+        assert edit is not None and target is not None
+        await edit(address, target, reply)
+        return target
+    if again and find_sent is not None:
+        found = await find_sent(address, message_id)
+        if found is not None:
+            log.info("outbox %s was sent before a stop; recorded, not sent again", message_id)
+            return found
+    token = SENDING.set(message_id)
+    try:
+        return await send(address, reply)
+    finally:
+        SENDING.reset(token)
 
 
 Leased = tuple[int, str, Reply, "tuple[How, str | None]"]
@@ -223,16 +260,6 @@ def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:
     sent.clear()
 
 
-def _release(engine: Engine, message_ids: list[int]) -> None:
-    """Give back leases this process will not use (it is stopping)."""
-    with session_scope(engine) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.sent_at).is_(None))
-            .values(leased_until=None)
-        )
-
-
 How = Literal["send", "edit", "wait", "drop"]
 
 
@@ -267,12 +294,16 @@ def _settle_edit(engine: Engine, message_id: int | None, *, wait: bool) -> None:
             drop(session, message)
 
 
-def _record_failure(engine: Engine, message_id: int | None, exc: Exception) -> None:
+def _record_failure(
+    engine: Engine, message_id: int | None, exc: Exception, *, counts: bool = True
+) -> None:
+    """Back off; `counts=False` for a probe of a platform that could not be reached, which
+    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage."""
     with session_scope(engine) as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
             return
-        message.attempts += 1
+        message.attempts += 1 if counts else 0
         # the type only: an exception's text may quote the message, and so personal data
         message.last_error = type(exc).__name__
         wait = max(backoff(message.attempts), retry_after(exc) or timedelta(0))

@@ -6,6 +6,11 @@ the id in the database processes the event; every other delivery of it, on this 
 another behind the same load balancer, is acknowledged and skipped. The ids this instance saw
 lately are also kept in memory, so a retry reaching the same instance spares the database.
 
+An acknowledgement never waits long for the record: when the database is busy with a long
+write (an import holding SQLite's write lock), after `SHARED_WAIT` the table is read instead
+(which never waits for a writer) and the id is recorded once the write ends. Only a retry
+reaching another instance during that long write could then be processed twice.
+
 The table is `slack_event` for history's sake (Slack was the first to need it): any
 transport may use it, with a `namespace` that keeps its ids apart from another platform's.
 """
@@ -21,16 +26,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cachetools import LRUCache
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from bot.core import clock
 from bot.logs import log_failure
+from bot.store.db import reader
 from bot.store.models import SlackEvent
 
 log = logging.getLogger(__name__)
+SHARED_WAIT = 1.0  # seconds an acknowledgement waits for the database's record of an id
 
 
 class SeenEvents:
@@ -95,6 +102,16 @@ class SharedSeenEvents:
         self._maybe_prune(now)
         return taken
 
+    def seen_before(self, event_id: str) -> bool:
+        """Whether the id was recorded already; a read, which never waits for a writer."""
+        with reader(self.engine).begin() as conn:
+            found = conn.execute(
+                select(col(SlackEvent.event_id)).where(
+                    col(SlackEvent.event_id) == self.namespace + event_id
+                )
+            ).first()
+        return found is not None
+
     def prune(self, now: datetime | None = None) -> int:
         """Forget event ids seen more than `keep` ago; how many were forgotten."""
         before = (now or clock.now()) - self.keep
@@ -121,9 +138,13 @@ REPLAY_KEY = "vangnet_replay_key"
 class Dedupe:
     """Both together, for an async transport: `first_time` asks memory, then the database."""
 
-    def __init__(self, seen: SeenEvents, shared: SharedSeenEvents) -> None:
+    def __init__(
+        self, seen: SeenEvents, shared: SharedSeenEvents, *, wait: float = SHARED_WAIT
+    ) -> None:
         self.seen = seen
         self.shared = shared
+        self.wait = wait
+        self._recording: set[asyncio.Future[bool]] = set()
 
     async def first_time(self, event_id: str) -> bool:
         """Whether this delivery of the event is the first, here or on any other instance."""
@@ -149,10 +170,23 @@ class Dedupe:
         """Whether no other instance took the event yet (the database; call `first_here`
         first)."""
         try:
-            return await asyncio.to_thread(self.shared.first_time, event_id)
+            recording = asyncio.ensure_future(asyncio.to_thread(self.shared.first_time, event_id))
+            self._recording.add(recording)
+            recording.add_done_callback(self._recorded)
+            try:
+                return await asyncio.wait_for(asyncio.shield(recording), timeout=self.wait)
+            except TimeoutError:
+                # the database is busy with a long write: the id is recorded once it can be;
+                # meanwhile the table is read, which never waits for a writer
+                return not await asyncio.to_thread(self.shared.seen_before, event_id)
         except Exception as exc:  # better processed twice than not at all
             log_failure(log, "dedupe: could not record event %s", event_id, exc=exc)
             return True
+
+    def _recorded(self, recording: asyncio.Future[bool]) -> None:
+        self._recording.discard(recording)
+        if not recording.cancelled() and (exc := recording.exception()) is not None:
+            log_failure(log, "dedupe: could not record an event", exc=exc)
 
 
 def _insert_once(dialect: str, event_id: str, now: datetime) -> Any:

@@ -39,6 +39,7 @@ async def delivery_loop(
     Messages sent but not yet recorded (the database was away) are kept here between rounds;
     a stop half-way through a round releases what that round leased."""
     unconfirmed: dict[int, str | None] = {}
+    stalled: set[int] = set()  # failed while the platform could not be reached
     while not stop.is_set():
         try:
             await deliver_pending(
@@ -48,6 +49,7 @@ async def delivery_loop(
                 send=send,
                 edit=edit,
                 unconfirmed=unconfirmed,
+                stalled=stalled,
                 stop=stop,
                 find_sent=find_sent,
             )

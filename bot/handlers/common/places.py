@@ -33,7 +33,7 @@ def for_the_place(*, command: str | None = None, action: str | None = None) -> b
 
 def shown_at(engine: Engine, key: str, place: str) -> str | None:
     """The platform's reference of the message showing `key` in `place`, if one was posted."""
-    with session_scope(engine) as session:
+    with session_scope(engine, write=False) as session:
         row = session.get(PlaceMessage, key)
         return row.platform_ref if row is not None and row.place == place else None
 

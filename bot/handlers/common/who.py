@@ -60,7 +60,7 @@ def who_by(
     default_language: str,
 ) -> Who | None:
     """The active person `find` gives for `platform_id`, or None when nobody in the directory."""
-    with session_scope(engine) as session:
+    with session_scope(engine, write=False) as session:
         person = find(session, platform_id)
         if person is None or not person.active:
             return None

@@ -283,7 +283,7 @@ class TelegramBot:
             await self.sender.edit_message(event.chat_id, event.message_id, card[0])
 
     def _action_of(self, data: str) -> str | None:
-        with session_scope(self.core.engine) as session:
+        with session_scope(self.core.engine, write=False) as session:
             return callbacks.action_of(session, data)
 
 
