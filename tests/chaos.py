@@ -28,8 +28,10 @@ from bot.core.directory import sync_region
 from bot.core.messaging.outbox import enqueue
 from bot.core.replies import Reply
 from bot.region_file import load_demo_region
+from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.models import OutboxMessage, Person
+from tests.conftest import TEST_KEY as KEY  # the tests' databases are made with it
 from tests.slack.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +124,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
 def prepare(url: str, messages: int) -> list[int]:
     """Migrate, load the demo region's people, and record `messages` messages for the people
     Slack reaches, round the people in turn: their outbox ids."""
+    crypto.use_keys([KEY])
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -224,6 +227,7 @@ class Vangnet:
         }
         self.env = env | {
             "DATABASE_URL": database_url,
+            "VANGNET_SECRET_KEY": KEY.decode(),
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
