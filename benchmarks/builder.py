@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import shutil
 import sys
@@ -39,8 +40,15 @@ from bot.core.directory import sync_region
 from bot.core.refs import ALPHABET
 from bot.region import Region
 from bot.region_file import load_region
+from bot.store import crypto
 from bot.store.db import MIGRATIONS, make_engine, session_scope, upgrade
 from bot.store.models import AuditEvent, Case, OutboxMessage, Task
+
+# The key of the personal fields in every benchmark database (its people are made up); the
+# processes the benchmarks start (the Slack server, `vangnet digest`) get it by environment.
+BENCH_KEY = "dmFuZ25ldC1iZW5jaG1hcmsta2V5LTAwMDAwMDAwMDA="
+os.environ["VANGNET_SECRET_KEY"] = BENCH_KEY
+crypto.use_keys([BENCH_KEY.encode()])
 
 CACHE = Path.home() / ".cache" / "vangnet-bench"
 BATCH = 5_000

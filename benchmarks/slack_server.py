@@ -66,8 +66,10 @@ async def vangnet(port: int, api_url: str, db_url: str, region_file: str) -> Non
     from bot.core.app import Core
     from bot.handlers.slack.server import serve
     from bot.region_file import load_region
+    from bot.store import crypto
     from bot.store.db import make_engine
 
+    crypto.use_keys([os.environ["VANGNET_SECRET_KEY"].encode()])  # set by benchmarks.builder
     region = load_region(region_file)
     core = Core(engine=make_engine(db_url), region=region, default_language="nl")
     settings = Settings(

@@ -417,9 +417,9 @@ def delivery_figures(db: Databases, n: int) -> list[Figure]:
     reason = []
     if rate < 0.9:
         reason.append(
-            "the delivery loop sends one message after another, each waiting for its"
-            " channel's one-a-second slot, instead of the channels side by side (pacing is"
-            " issue 14's)"
+            "a round sends to at most 10 people at once, each person's messages in order,"
+            " and the next round waits for the slowest; why the rate per channel stays this"
+            " far under the limit is not found yet"
         )
     if duplicates:
         reason.append(f"{duplicates} sent twice")
