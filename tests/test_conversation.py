@@ -81,6 +81,25 @@ def test_cancel_stops_and_saves_nothing(core: Core) -> None:
     assert "/help" in reply.text
 
 
+def test_cancel_typed_as_a_command_stops_the_conversation(core: Core) -> None:
+    # what a Telegram user types out of habit; the terminal gave "I don't know /cancel"
+    say(core, "sara", "/leaver")
+    say(core, "sara", "AB12")
+    reply = one(say(core, "sara", "/annuleren"))
+    assert not reply.error and "nothing" in reply.text.casefold()
+    assert cases_of(core, "brug") == []
+    assert "/help" in one(say(core, "sara", "Zwolle")).text  # no conversation any more
+    # with no conversation it is an unknown command, and words with arguments stay commands
+    assert "/cancel" in one(say(core, "sara", "/cancel")).text
+    assert one(say(core, "sara", "/stop now")).error
+
+
+def test_back_typed_as_a_command_goes_back(core: Core) -> None:
+    say(core, "sara", "/leaver")
+    say(core, "sara", "AB12")
+    assert "AB12" in one(say(core, "sara", "/terug")).text
+
+
 def test_name_and_notes_are_asked_only_with_consent(core: Core) -> None:
     say(core, "sara", "/leaver")
     summary = answers(core, "sara", "AB12", "Zwolle", "pro", "nee", "juni 2027", "skip", "skip")

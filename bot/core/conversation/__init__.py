@@ -1,6 +1,6 @@
 """Guided conversations: forms asked one question at a time, their state in the database."""
 
-from bot.core.conversation.engine import active, answer, press, resume, start
+from bot.core.conversation.engine import active, answer, control_word, press, resume, start
 from bot.core.conversation.form import (
     BACK,
     CANCEL,
@@ -29,6 +29,7 @@ __all__ = [
     "answer",
     "canonical",
     "check_all",
+    "control_word",
     "press",
     "register",
     "resume",
