@@ -85,6 +85,8 @@ def test_a_second_claim_is_told_who_has_it(core: Core) -> None:
     reply = one(say(core, "fatima", f"/claim {c.ref}"))
     assert reply.error and "Wim Jansen" in reply.text
     assert case(core, c.ref).owner_id == "wim"
+    again = one(say(core, "wim", f"/claim {c.ref}"))  # a second press of the same button
+    assert again.error and again.text == f"You have already claimed case {c.ref}."
 
 
 def test_a_forecast_cannot_be_claimed(core: Core) -> None:

@@ -153,6 +153,8 @@ def _pseudonymous(changes: dict[str, Any]) -> dict[str, Any]:
 
 def changed_meanwhile(ctx: Ctx, case: Case) -> str:
     t = ctx.t
+    if case.state == CaseState.claimed and case.owner_id == ctx.actor.id:
+        return t("You have already claimed case {ref}.", ref=case.ref)
     if case.state == CaseState.claimed and case.owner_id:
         owner = queries.person_by_id(ctx.session, person_id=case.owner_id)
         return t(
