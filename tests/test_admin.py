@@ -169,6 +169,28 @@ def test_deactivating_a_broker_lists_open_cases_until_they_are_handed_over(core:
     assert directory_events(core)[-1].detail == {"id": "bram"}
 
 
+def test_a_deactivated_person_can_be_reactivated_with_their_roles(core: Core) -> None:
+    assert "Nobody is deactivated" in one(say(core, "anna", "/admin reactivate")).text
+    refused = one(say(core, "anna", "/admin reactivate bram"))
+    assert refused.error and "active already" in refused.text
+    say(core, "anna", "/admin deactivate bram")
+    listed = one(say(core, "anna", "/admin reactivate"))  # whom? the deactivated are named
+    assert listed.error and "Bram Bakker (bram)" in listed.text
+    assert "nobody" in one(say(core, "anna", "/admin reactivate astronaut")).text.casefold()
+    assert one(say(core, "bram", "/reactivate bram")).error  # not for anyone else
+    done = one(say(core, "anna", "/admin reactivate Bram Bakker"))
+    assert not done.error and "/admin invite bram" in done.text
+    again = person(core, "bram")
+    assert again.active and again.roles == ["broker"] and again.municipality_code
+    assert again.slack_id is None  # unlinked when deactivated: linked again on purpose
+    assert "bram" in text_of(one(say(core, "anna", "/admin people")))
+    assert [e.action for e in directory_events(core)][-2:] == [
+        "person_deactivated",
+        "person_reactivated",
+    ]
+    assert directory_events(core)[-1].detail == {"id": "bram"}
+
+
 def test_the_last_coordinator_stays(core: Core) -> None:
     refused = one(say(core, "anna", "/admin deactivate anna"))
     assert refused.error and "Anna de Vries is the last coordinator" in refused.text

@@ -74,12 +74,11 @@ def run_command(ctx: Ctx, text: str) -> list[Reply]:
             "/clock only works in the terminal demo: a real network's clock cannot be moved."
         )
         return [Reply(text=refusal, error=True)]
-    if command is None and not args.strip():
-        # "/cancel", "/stop", "/terug" typed in the middle of a guided conversation (the
-        # habit of Telegram bots) mean what the word alone means there
-        answered = conversation.control_word(ctx, name)
-        if answered is not None:
-            return answered
+    # "/cancel", "/stop", "/terug" typed in the middle of a guided conversation (the habit
+    # of Telegram bots) mean what the word alone means there
+    control = any(name in words for words in conversation.WORDS.values())
+    if command is None and control and not args and conversation.active(ctx):
+        return conversation.answer(ctx, name) or []
     if command is None:
         name = name if len(name) <= 32 else name[:31] + "…"
         return [

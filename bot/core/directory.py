@@ -177,12 +177,15 @@ def _code(region: Region, municipality: str) -> str:
     return entry.code
 
 
-def find_person(session: Session, query: str) -> list[Person]:
-    """People matching an id or a name (or part of one). Exact matches win."""
+def find_person(session: Session, query: str, *, active: bool = True) -> list[Person]:
+    """People matching an id or a name (or part of one). Exact matches win. With
+    `active=False`, the deactivated ones, all of them for an empty query."""
     q = query.strip().lstrip("@").casefold()
-    if not q:
+    if not q and active:
         return []
-    people = session.exec(select(Person).where(col(Person.active)).order_by(Person.name)).all()
+    people = session.exec(
+        select(Person).where(col(Person.active) == active).order_by(Person.name)
+    ).all()
     exact = [p for p in people if p.id.casefold() == q or p.name.casefold() == q]
     if exact:
         return exact

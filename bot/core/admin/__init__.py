@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core import invites
-from bot.core.admin import listing, people, places, requests
+from bot.core.admin import listing, people, places, requests, standing
 from bot.core.cases.audit import record
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -22,8 +22,8 @@ from bot.core.text import visible
 
 USAGE = N_(
     "/admin people [role or municipality] | add | change PERSON | deactivate PERSON | "
-    "facilitator PERSON | invite PERSON | schools | municipalities | export REF | erase REF | "
-    "audit REF"
+    "reactivate PERSON | facilitator PERSON | invite PERSON | schools | municipalities | "
+    "export REF | erase REF | audit REF"
 )
 MAX_REF = 64
 
@@ -72,7 +72,8 @@ SUBCOMMANDS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "people": listing.people,
     "add": people.add,
     "change": people.change,
-    "deactivate": people.deactivate,
+    "deactivate": standing.deactivate,
+    "reactivate": standing.reactivate,
     "facilitator": _facilitator,
     "invite": _invite,
     "schools": places.schools,

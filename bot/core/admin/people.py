@@ -1,11 +1,9 @@
-"""The people of the directory, from the chat: list, add, change, deactivate (product.md 5.6).
+"""The people of the directory, from the chat: add and change (product.md 5.6).
 
 `/admin add` and `/admin change PERSON` are one guided form (the conversation engine): name,
 roles, municipality (brokers, RMC doorstroompunt) or school (school contacts), language and
 Slack member. A person added without a Slack member gets a Telegram invite link at once.
-`/admin deactivate PERSON` refuses while the person still has open cases (listed, with a
-Transfer button each), so nothing is lost, and never deactivates the last coordinator. A
-deactivated person is treated like someone who is not in the directory.
+Deactivating and reactivating are in `standing.py`.
 
 Every change is audited by id, with the names of the fields that changed (never values).
 
@@ -15,8 +13,6 @@ flowchart LR
     change["/admin change PERSON"] --> summary
     form["name, roles, municipality or school, language, Slack"] --> summary
     summary -- confirm --> saved["person saved, audited; no Slack: invite link"]
-    deactivate["/admin deactivate PERSON"] -- open cases --> listed["cases listed with Transfer"]
-    deactivate -- none, not the last coordinator --> inactive
 ```
 """
 
@@ -26,7 +22,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.core import conversation, invites
 from bot.core.admin.fields import (
@@ -39,16 +35,15 @@ from bot.core.admin.fields import (
     roles_of,
 )
 from bot.core.cases.audit import record
-from bot.core.cases.cards import case_line
 from bot.core.context import Ctx
 from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import parse_text
-from bot.core.replies import Button, Reply
-from bot.core.vocab import OPEN_STATES, CaseState, Role, role_labels
+from bot.core.replies import Reply
+from bot.core.vocab import Role, role_labels
 from bot.store import queries
-from bot.store.models import Case, Person, School
+from bot.store.models import Person, School
 
 # the roles that work for a municipality, and the one that must have one
 MUNICIPAL_ROLES = frozenset({Role.broker.value, Role.doorstroompunt.value})
@@ -218,7 +213,7 @@ def _confirm_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -
     was_coordinator = Role.coordinator.value in person.roles
     fields = _fill(person, values)
     if was_coordinator and Role.coordinator.value not in person.roles:
-        _keep_a_coordinator(ctx, person)
+        keep_a_coordinator(ctx, person)
     if not fields:
         return [Reply(text=ctx.t("Nothing changed."))]
     ctx.session.add(person)
@@ -285,7 +280,7 @@ def change(ctx: Ctx, args: str) -> list[Reply]:
     )
 
 
-def _keep_a_coordinator(ctx: Ctx, person: Person) -> None:
+def keep_a_coordinator(ctx: Ctx, person: Person) -> None:
     others = [
         p for p in queries.people_with_role(ctx.session, role=Role.coordinator) if p.id != person.id
     ]
@@ -296,60 +291,3 @@ def _keep_a_coordinator(ctx: Ctx, person: Person) -> None:
                 name=person.name,
             )
         )
-
-
-def open_cases(ctx: Ctx, person: Person) -> list[Case]:
-    """The cases that would be stranded: owned and not finished, or waiting for them."""
-    owned = col(Case.owner_id) == person.id
-    waiting = (col(Case.assigned_person_id) == person.id) & (col(Case.state) == CaseState.due)
-    return list(
-        ctx.session.exec(
-            select(Case)
-            .where((owned & col(Case.state).in_([*OPEN_STATES, CaseState.lost])) | waiting)
-            .order_by(col(Case.ref))
-        ).all()
-    )
-
-
-def deactivate(ctx: Ctx, args: str) -> list[Reply]:
-    person = one_person(ctx, args, "/admin deactivate PERSON")
-    if Role.coordinator.value in person.roles:
-        _keep_a_coordinator(ctx, person)
-    stranded = open_cases(ctx, person)
-    if stranded:
-        return [
-            Reply(
-                title=ctx.t("{name} still has open cases", name=person.name),
-                text=ctx.t(
-                    "Transfer these first (/transfer REF MUNICIPALITY-or-@person), then "
-                    "/admin deactivate {id} again. Nothing was changed.",
-                    id=person.id,
-                ),
-                lines=[case_line(ctx.session, ctx.t, c) for c in stranded],
-                buttons=[
-                    Button(label=ctx.t("Transfer {ref}", ref=c.ref), action=f"transfer:{c.ref}")
-                    for c in stranded
-                ],
-                personal=True,
-                error=True,
-            )
-        ]
-    person.active = False
-    person.slack_id = None  # free for someone else; the person is kept for the audit trail
-    person.telegram_id = None
-    ctx.session.add(person)
-    record(
-        ctx.session,
-        actor_id=ctx.actor.id,
-        transport=ctx.transport,
-        action="person_deactivated",
-        id=person.id,
-    )
-    return [
-        Reply(
-            text=ctx.t(
-                "{name} is deactivated: they can no longer use Vangnet. Their history stays.",
-                name=person.name,
-            )
-        )
-    ]

@@ -1,6 +1,6 @@
 """Guided conversations: forms asked one question at a time, their state in the database."""
 
-from bot.core.conversation.engine import active, answer, control_word, press, resume, start
+from bot.core.conversation.engine import active, answer, press, resume, start
 from bot.core.conversation.form import (
     BACK,
     CANCEL,
@@ -8,6 +8,7 @@ from bot.core.conversation.form import (
     EDIT,
     FORMS,
     SUMMARY,
+    WORDS,
     Form,
     FormField,
     canonical,
@@ -23,13 +24,13 @@ __all__ = [
     "EDIT",
     "FORMS",
     "SUMMARY",
+    "WORDS",
     "Form",
     "FormField",
     "active",
     "answer",
     "canonical",
     "check_all",
-    "control_word",
     "press",
     "register",
     "resume",

@@ -173,15 +173,6 @@ def answer(ctx: Ctx, text: str) -> list[Reply] | None:
     return _take(ctx, form, conv, text)
 
 
-def control_word(ctx: Ctx, word: str) -> list[Reply] | None:
-    """Back, skip, cancel … typed as a command ("/cancel") in the actor's conversation; None
-    when the word is none of those or there is no conversation."""
-    word = word.strip().casefold()
-    if not any(word in words for words in WORDS.values()):
-        return None
-    return answer(ctx, word)
-
-
 def press(ctx: Ctx, action: str) -> list[Reply]:
     """A form button: 'form:back', 'form:choose:<value>', 'form:edit:<field>' …"""
     conv = active(ctx)
