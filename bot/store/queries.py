@@ -69,3 +69,46 @@ def in_region(session: Session, *, code: str) -> bool:
 
 def school_by_id(session: Session, *, school_id: str) -> School | None:
     return session.get(School, school_id)
+
+
+class Remembered:
+    """The directory look-ups of many case cards, each answered once: for work that writes
+    the messages of many cases in one transaction (a batch of tasks, a school's file), which
+    would otherwise ask the same few questions for every case. The directory is read once,
+    on the first question (or given: `people`, everyone by name); it does not change while
+    such work runs."""
+
+    def __init__(self, session: Session, people: Sequence[Person] | None = None) -> None:
+        self.session = session
+        self._given = people
+        self._brokers: dict[str, list[Person]] | None = None
+        self._contacts: dict[str, list[Person]] = {}
+        self._people: dict[str, Person | None] = {}
+
+    def _read(self) -> dict[str, list[Person]]:
+        if self._brokers is None:
+            self._brokers = {}
+            people = active_people(self.session) if self._given is None else self._given
+            for p in people:  # by name, as `brokers_of` orders them
+                if not p.active:
+                    continue
+                if Role.broker in p.roles and p.municipality_code is not None:
+                    self._brokers.setdefault(p.municipality_code, []).append(p)
+                if Role.school_contact in p.roles and p.school_id is not None:
+                    self._contacts.setdefault(p.school_id, []).append(p)
+        return self._brokers
+
+    def brokers_of(self, code: str) -> list[Person]:
+        """`brokers_of(municipality_code=code)`."""
+        return self._read().get(code, [])
+
+    def school_contacts_of(self, school_id: str) -> list[Person]:
+        """`school_contacts_of(school_id=school_id)`."""
+        self._read()
+        return self._contacts.get(school_id, [])
+
+    def person(self, person_id: str) -> Person | None:
+        """`person_by_id`, remembering who is not there too (the system as registrant)."""
+        if person_id not in self._people:
+            self._people[person_id] = person_by_id(self.session, person_id=person_id)
+        return self._people[person_id]

@@ -8,6 +8,7 @@ shown an audit event records it.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from babel.dates import format_date
 from sqlmodel import Session
@@ -87,8 +88,13 @@ def case_card(
     transport: str,
     details: bool = False,
     audit_action: str = "view_personal",
+    known: queries.Remembered | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> Reply:
-    """The card a person sees for one case. The caller has checked the scope."""
+    """The card a person sees for one case. The caller has checked the scope. When many cards
+    are made at once: `known`, the directory's answers remembered; `events`, where the audit
+    event of showing personal details is added (as a row, to be written with the others)
+    instead of to the session."""
     school = queries.school_by_id(session, school_id=case.school_id)
     school_name = school.name if school else case.school_id
     fields = [
@@ -136,7 +142,7 @@ def case_card(
         fields.append(Item(label=t("Reason"), value=label(t, case.closed_reason)))
     if case.handed_over_to:
         fields.append(Item(label=t("Handed over to"), value=case.handed_over_to))
-    contact = _school_contact(session, case)
+    contact = _school_contact(session, case, known)
     if contact:
         fields.append(Item(label=t("School contact"), value=contact))
     fields.append(Item(label=t("Consent"), value=label(t, case.consent)))
@@ -150,13 +156,16 @@ def case_card(
             fields.append(Item(label=t("Contact details"), value=case.contact))
         if case.notes:
             fields.append(Item(label=t("What the school knows"), value=case.notes))
-        audit.record(
-            session,
-            actor_id=viewer.id,
-            transport=transport,
-            action=audit_action,
-            case_ref=case.ref,
-        )
+        shown = {
+            "actor_id": viewer.id,
+            "transport": transport,
+            "action": audit_action,
+            "case_ref": case.ref,
+        }
+        if events is not None:
+            events.append(audit.row(**shown))
+        else:
+            audit.record(session, **shown)
     elif case.consent != Consent.given:
         text = t(
             "No consent to share personal details: please contact the school contact named "
@@ -205,11 +214,20 @@ def _programme(t: Translator, case: Case) -> str:
     return text
 
 
-def _school_contact(session: Session, case: Case) -> str | None:
-    person = queries.person_by_id(session, person_id=case.registered_by)
+def _school_contact(
+    session: Session, case: Case, known: queries.Remembered | None = None
+) -> str | None:
+    if known is not None:
+        person = known.person(case.registered_by)
+    else:
+        person = queries.person_by_id(session, person_id=case.registered_by)
     if person and person.active and Role.school_contact in person.roles:
         return person.name
-    contacts = queries.school_contacts_of(session, school_id=case.school_id)
+    contacts = (
+        known.school_contacts_of(case.school_id)
+        if known is not None
+        else queries.school_contacts_of(session, school_id=case.school_id)
+    )
     return ", ".join(p.name for p in contacts) or None
 
 

@@ -141,21 +141,26 @@ def due_messages(
     *,
     reason: str = "",
     transferred_by: Person | None = None,
-    brokers_of: Callable[[str], Sequence[Person]] | None = None,
+    known: queries.Remembered | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> list[outbox.Message]:
-    """What `notify_due` records (for recording many cases' at once; `brokers_of` then
-    remembers each municipality's brokers)."""
+    """What `notify_due` records (for recording many cases' at once; `known` then
+    remembers each municipality's brokers and each school's contacts, and the cards' audit
+    events go to `events`, as rows)."""
     messages: list[outbox.Message] = []
-    if brokers_of is None:
+    known = known or ctx.known
+    if known is None:
 
         def brokers_of(code: str) -> Sequence[Person]:
             return queries.brokers_of(ctx.session, municipality_code=code)
 
+    else:
+        brokers_of = known.brokers_of
     receivers = pickers(ctx, case, brokers_of=brokers_of)
     elsewhere = case.assigned_person_id is None and outside_region(ctx, case)
     for broker in receivers:
         t = ctx.translator_for(broker)
-        card = _card(ctx, case, viewer=broker)
+        card = _card(ctx, case, viewer=broker, known=known, events=events)
         if elsewhere:
             intro = t(
                 "Case {ref}: the young person lives in {municipality}, outside the region. "
@@ -213,7 +218,13 @@ def due_messages(
     return messages
 
 
-def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
+def _card(
+    ctx: Ctx,
+    case: Case,
+    viewer: Person | None = None,
+    known: queries.Remembered | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> Reply:
     viewer = viewer or ctx.actor
     return case_card(
         ctx.session,
@@ -223,6 +234,8 @@ def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
         private=True,
         transport=ctx.transport,
         audit_action="sent_personal",
+        known=known,
+        events=events,
     )
 
 
