@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -71,7 +72,33 @@ def school_by_id(session: Session, *, school_id: str) -> School | None:
     return session.get(School, school_id)
 
 
-class Remembered:
+class Lookups:
+    """The directory questions a case card asks, each answered by a query (`Remembered`
+    answers each once)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def person(self, person_id: str) -> Person | None:
+        return person_by_id(self.session, person_id=person_id)
+
+    def school(self, school_id: str) -> School | None:
+        return school_by_id(self.session, school_id=school_id)
+
+    def municipality_name(self, code: str) -> str:
+        return municipality_name(self.session, code=code)
+
+    def in_region(self, code: str) -> bool:
+        return in_region(self.session, code=code)
+
+    def brokers_of(self, code: str) -> Sequence[Person]:
+        return brokers_of(self.session, municipality_code=code)
+
+    def school_contacts_of(self, school_id: str) -> Sequence[Person]:
+        return school_contacts_of(self.session, school_id=school_id)
+
+
+class Remembered(Lookups):
     """The directory look-ups of many case cards, each answered once: for work that writes
     the messages of many cases in one transaction (a batch of tasks, a school's file), which
     would otherwise ask the same few questions for every case. The directory is read once,
@@ -79,11 +106,11 @@ class Remembered:
     such work runs."""
 
     def __init__(self, session: Session, people: Sequence[Person] | None = None) -> None:
-        self.session = session
+        super().__init__(session)
         self._given = people
         self._brokers: dict[str, list[Person]] | None = None
         self._contacts: dict[str, list[Person]] = {}
-        self._people: dict[str, Person | None] = {}
+        self._answers: dict[tuple[str, str], Any] = {}
 
     def _read(self) -> dict[str, list[Person]]:
         if self._brokers is None:
@@ -99,16 +126,25 @@ class Remembered:
         return self._brokers
 
     def brokers_of(self, code: str) -> list[Person]:
-        """`brokers_of(municipality_code=code)`."""
         return self._read().get(code, [])
 
     def school_contacts_of(self, school_id: str) -> list[Person]:
-        """`school_contacts_of(school_id=school_id)`."""
         self._read()
         return self._contacts.get(school_id, [])
 
+    def _once(self, question: str, key: str, ask: Callable[[str], Any]) -> Any:
+        if (question, key) not in self._answers:  # who is not there too (the system)
+            self._answers[question, key] = ask(key)
+        return self._answers[question, key]
+
     def person(self, person_id: str) -> Person | None:
-        """`person_by_id`, remembering who is not there too (the system as registrant)."""
-        if person_id not in self._people:
-            self._people[person_id] = person_by_id(self.session, person_id=person_id)
-        return self._people[person_id]
+        return cast(Person | None, self._once("person", person_id, super().person))
+
+    def school(self, school_id: str) -> School | None:
+        return cast(School | None, self._once("school", school_id, super().school))
+
+    def municipality_name(self, code: str) -> str:
+        return cast(str, self._once("name", code, super().municipality_name))
+
+    def in_region(self, code: str) -> bool:
+        return cast(bool, self._once("in", code, super().in_region))

@@ -95,7 +95,8 @@ def case_card(
     are made at once: `known`, the directory's answers remembered; `events`, where the audit
     event of showing personal details is added (as a row, to be written with the others)
     instead of to the session."""
-    school = queries.school_by_id(session, school_id=case.school_id)
+    look = known or queries.Lookups(session)
+    school = look.school(case.school_id)
     school_name = school.name if school else case.school_id
     fields = [
         Item(label=t("School"), value=school_name),
@@ -103,7 +104,7 @@ def case_card(
         Item(label=t("Programme"), value=_programme(t, case)),
         Item(
             label=t("Home municipality"),
-            value=queries.municipality_name(session, code=case.home_municipality_code),
+            value=look.municipality_name(case.home_municipality_code),
         ),
     ]
     if case.birth_year:
@@ -123,11 +124,11 @@ def case_card(
         fields.append(
             Item(
                 label=t("Handled by"),
-                value=queries.municipality_name(session, code=case.responsible_municipality_code),
+                value=look.municipality_name(case.responsible_municipality_code),
             )
         )
     if case.owner_id:
-        owner = queries.person_by_id(session, person_id=case.owner_id)
+        owner = look.person(case.owner_id)
         fields.append(Item(label=t("Owner"), value=owner.name if owner else case.owner_id))
     if case.destination:
         place = label(t, case.destination)
@@ -142,7 +143,7 @@ def case_card(
         fields.append(Item(label=t("Reason"), value=label(t, case.closed_reason)))
     if case.handed_over_to:
         fields.append(Item(label=t("Handed over to"), value=case.handed_over_to))
-    contact = _school_contact(session, case, known)
+    contact = _school_contact(case, look)
     if contact:
         fields.append(Item(label=t("School contact"), value=contact))
     fields.append(Item(label=t("Consent"), value=label(t, case.consent)))
@@ -185,7 +186,7 @@ def case_card(
             for e in audit.trail(session, case_ref=case.ref)
             if e.action not in ("view_personal", "sent_personal")
         ]
-    outside = not queries.in_region(session, code=case.responsible_municipality_code)
+    outside = not look.in_region(case.responsible_municipality_code)
     buttons = case_buttons(t, case, viewer, outside=outside)
     if not details:
         buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
@@ -214,20 +215,11 @@ def _programme(t: Translator, case: Case) -> str:
     return text
 
 
-def _school_contact(
-    session: Session, case: Case, known: queries.Remembered | None = None
-) -> str | None:
-    if known is not None:
-        person = known.person(case.registered_by)
-    else:
-        person = queries.person_by_id(session, person_id=case.registered_by)
+def _school_contact(case: Case, look: queries.Lookups) -> str | None:
+    person = look.person(case.registered_by)
     if person and person.active and Role.school_contact in person.roles:
         return person.name
-    contacts = (
-        known.school_contacts_of(case.school_id)
-        if known is not None
-        else queries.school_contacts_of(session, school_id=case.school_id)
-    )
+    contacts = look.school_contacts_of(case.school_id)
     return ", ".join(p.name for p in contacts) or None
 
 

@@ -149,15 +149,11 @@ def due_messages(
     events go to `events`, as rows)."""
     messages: list[outbox.Message] = []
     known = known or ctx.known
-    if known is None:
-
-        def brokers_of(code: str) -> Sequence[Person]:
-            return queries.brokers_of(ctx.session, municipality_code=code)
-
-    else:
-        brokers_of = known.brokers_of
-    receivers = pickers(ctx, case, brokers_of=brokers_of)
-    elsewhere = case.assigned_person_id is None and outside_region(ctx, case)
+    look = known or queries.Lookups(ctx.session)
+    receivers = pickers(ctx, case, brokers_of=look.brokers_of)
+    elsewhere = case.assigned_person_id is None and not look.in_region(
+        case.responsible_municipality_code
+    )
     for broker in receivers:
         t = ctx.translator_for(broker)
         card = _card(ctx, case, viewer=broker, known=known, events=events)
@@ -167,9 +163,7 @@ def due_messages(
                 "Hand it over to that region: /transfer {ref} outside followed by who there "
                 "takes it over.",
                 ref=case.ref,
-                municipality=queries.municipality_name(
-                    ctx.session, code=case.responsible_municipality_code
-                ),
+                municipality=look.municipality_name(case.responsible_municipality_code),
             )
             if case.urgent:
                 intro = t("Urgent: an early leaver.") + " " + intro
@@ -192,11 +186,11 @@ def due_messages(
                 once=str(case.version),
             )
         )
-    school = queries.school_by_id(ctx.session, school_id=case.school_id)
+    school = look.school(case.school_id)
     if elsewhere:
         return messages  # no broker of the region gets it, nor a note about it
     if school and school.municipality_code != case.responsible_municipality_code:
-        for broker in brokers_of(school.municipality_code):
+        for broker in look.brokers_of(school.municipality_code):
             if broker in receivers:
                 continue
             messages.append(
@@ -210,9 +204,7 @@ def due_messages(
                         "municipality, is due with the brokers of {municipality}."
                     ),
                     school=school.name,
-                    municipality=queries.municipality_name(
-                        ctx.session, code=case.responsible_municipality_code
-                    ),
+                    municipality=look.municipality_name(case.responsible_municipality_code),
                 )
             )
     return messages
