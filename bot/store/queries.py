@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 from bot import nl_municipalities
 from bot.core.vocab import Role
 from bot.store.models import Case, Municipality, Person, School
+
+T = TypeVar("T")
 
 
 def case_by_ref(session: Session, *, ref: str) -> Case | None:
@@ -111,6 +113,7 @@ class Remembered(Lookups):
         self._brokers: dict[str, list[Person]] | None = None
         self._contacts: dict[str, list[Person]] = {}
         self._answers: dict[tuple[str, str], Any] = {}
+        self._made: dict[Hashable, Any] = {}
 
     def _read(self) -> dict[str, list[Person]]:
         if self._brokers is None:
@@ -131,6 +134,12 @@ class Remembered(Lookups):
     def school_contacts_of(self, school_id: str) -> list[Person]:
         self._read()
         return self._contacts.get(school_id, [])
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()`, remembered under `key` (a card's fields, the same for every viewer)."""
+        if key not in self._made:
+            self._made[key] = make()
+        return cast(T, self._made[key])
 
     def _once(self, question: str, key: str, ask: Callable[[str], Any]) -> Any:
         if (question, key) not in self._answers:  # who is not there too (the system)

@@ -96,6 +96,54 @@ def case_card(
     event of showing personal details is added (as a row, to be written with the others)
     instead of to the session."""
     look = known or queries.Lookups(session)
+    if known is not None and not details:  # the same for every viewer in a language
+        key = (case.ref, case.version, case.updated_at, t.language, private)
+        fields, text = known.once(("card", key), lambda: _fields(look, case, t, private, False))
+    else:
+        fields, text = _fields(look, case, t, private, details)
+    if shows_personal(case, private=private):
+        shown = {
+            "actor_id": viewer.id,
+            "transport": transport,
+            "action": audit_action,
+            "case_ref": case.ref,
+        }
+        if events is not None:
+            events.append(audit.row(**shown))
+        else:
+            audit.record(session, **shown)
+
+    lines: list[str] = []
+    if details:
+        lines = [t("History:")] + [
+            " · ".join(
+                (
+                    format_date(e.at, locale=t.language),
+                    t(AUDIT_LABELS[e.action]) if e.action in AUDIT_LABELS else e.action,
+                    _actor_name(session, e.actor_id),
+                )
+            )
+            for e in audit.trail(session, case_ref=case.ref)
+            if e.action not in ("view_personal", "sent_personal")
+        ]
+    outside = not look.in_region(case.responsible_municipality_code)
+    buttons = case_buttons(t, case, viewer, outside=outside)
+    if not details:
+        buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
+    return Reply(
+        title=t("Case {ref}", ref=case.ref),
+        text=text,
+        fields=list(fields),
+        lines=lines,
+        buttons=buttons,
+        personal=True,
+    )
+
+
+def _fields(
+    look: queries.Lookups, case: Case, t: Translator, private: bool, details: bool
+) -> tuple[list[Item], str]:
+    """What a case card says, whoever sees it (in `t`'s language): its fields and its text."""
     school = look.school(case.school_id)
     school_name = school.name if school else case.school_id
     fields = [
@@ -157,47 +205,12 @@ def case_card(
             fields.append(Item(label=t("Contact details"), value=case.contact))
         if case.notes:
             fields.append(Item(label=t("What the school knows"), value=case.notes))
-        shown = {
-            "actor_id": viewer.id,
-            "transport": transport,
-            "action": audit_action,
-            "case_ref": case.ref,
-        }
-        if events is not None:
-            events.append(audit.row(**shown))
-        else:
-            audit.record(session, **shown)
     elif case.consent != Consent.given:
         text = t(
             "No consent to share personal details: please contact the school contact named "
             "on this card."
         )
-
-    lines: list[str] = []
-    if details:
-        lines = [t("History:")] + [
-            " · ".join(
-                (
-                    format_date(e.at, locale=t.language),
-                    t(AUDIT_LABELS[e.action]) if e.action in AUDIT_LABELS else e.action,
-                    _actor_name(session, e.actor_id),
-                )
-            )
-            for e in audit.trail(session, case_ref=case.ref)
-            if e.action not in ("view_personal", "sent_personal")
-        ]
-    outside = not look.in_region(case.responsible_municipality_code)
-    buttons = case_buttons(t, case, viewer, outside=outside)
-    if not details:
-        buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
-    return Reply(
-        title=t("Case {ref}", ref=case.ref),
-        text=text,
-        fields=fields,
-        lines=lines,
-        buttons=buttons,
-        personal=True,
-    )
+    return fields, text
 
 
 def _actor_name(session: Session, actor_id: str) -> str:
