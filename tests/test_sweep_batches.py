@@ -262,3 +262,29 @@ def test_a_file_of_leavers_due_at_once_is_saved_without_queries_per_leaver(
         for _ in range(2 if c.home_municipality_code == "GM0193" else 1)
         if c.consent == "given"
     )
+
+
+def test_a_batch_whose_writes_are_refused_runs_each_task_alone(
+    core: Core, frozen: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should writing a batch's pings fail as a whole, its tasks run again one by one in the
+    same sweep: every case is due and pinged once, nothing is lost."""
+    from bot.core.messaging import outbox
+
+    refs = _leavers(core, 3)
+    real = outbox.enqueue_all
+    calls: list[int] = []
+
+    def refused_once(session: Any, messages: Any) -> None:
+        calls.append(len(messages))
+        if len(calls) == 1:
+            raise RuntimeError("the database said no")
+        real(session, messages)
+
+    monkeypatch.setattr(outbox, "enqueue_all", refused_once)
+    frozen.shift(timedelta(days=100))
+    assert run_sweep(core) == 3
+    written = _written(core, refs)
+    assert [c.split(",")[1].strip(" '") for c in written["cases"]] == ["due"] * 3
+    assert len(written["pings"]) == 2 + 3 + 1  # Zwolle: 2; Kampen: bram, 2 notes; the coordinator
+    assert len(calls) == 1 + 3

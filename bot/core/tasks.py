@@ -227,6 +227,7 @@ def _run_many(
                 )
     except Exception as exc:
         log_failure(log, "%d tasks failed together; each alone now", len(todo), exc=exc)
+        session.expire_all()  # what the handler told objects of the rolled-back writes
         return [f for task in todo if task.id for f in _run_alone(session, ctx, task.id)]
     for task_id, problem in failures.items():
         log_failure(log, "task %s failed", task_id, exc=problem)
