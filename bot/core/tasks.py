@@ -3,11 +3,13 @@
 Claiming is one statement per batch (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
 writers), a lease keeps other instances off a task while it runs, and each task runs in its
 own savepoint, batches of them in one transaction, together with everything it records
-(outbox messages, new tasks). A task that fails is retried later with back-off; one that
-crashed mid-way is picked up again when its lease ends — its outbox messages carry dedupe
-keys, so nothing is sent twice. A clean stop (`stop` set) finishes the task under way and
-releases the rest of the batch at once, so a process started right after runs them without
-waiting for the lease to end.
+(outbox messages, new tasks). A kind run often at once (window_open: a round's forecasts
+falling due together) has a `many` handler that does a batch's tasks of that kind in a few
+statements, leaving out what a failing one would have written. A task that fails is retried
+later with back-off; one that crashed mid-way is picked up again when its lease ends — its
+outbox messages carry dedupe keys, so nothing is sent twice. A clean stop (`stop` set)
+finishes the task under way and releases the rest of the batch at once, so a process started
+right after runs them without waiting for the lease to end.
 """
 
 from __future__ import annotations
@@ -149,12 +151,12 @@ def run_batch(
 ) -> int:
     """Run leased tasks together in one transaction, each in a savepoint of its own: a task
     that fails is rolled back alone and retried later; the others are kept. Tasks of a kind
-    with a `many` handler run together where they follow each other (in a few statements
-    instead of several each); what one of them that fails would have written is left out
-    alone, the same. Returns how many
-    were run, from the first: once `stop` is set, the task under way is finished and the
-    rest are left. Should the transaction itself not commit, the leases run out and every
-    task of the batch runs again (what they record carries dedupe keys)."""
+    with a `many` handler run together where they follow each other, in a few statements
+    instead of several each; there too what a failing one would have written is left out,
+    alone. Returns how many were run, from the first: once `stop` is set, the task (or
+    group) under way is finished and the rest are left. Should the transaction itself not
+    commit, the leases run out and every task of the batch runs again (what they record
+    carries dedupe keys)."""
     attempted = 0
     failed: list[tuple[int, Exception]] = []
     with session_scope(engine) as session:
