@@ -9,6 +9,7 @@ from sqlmodel import Session
 from bot.core.i18n import Translator, translator
 from bot.region import Region
 from bot.store.models import Person
+from bot.store.queries import Remembered
 
 SYSTEM_ID = "system"
 
@@ -31,6 +32,9 @@ class Ctx:
     # Where the command was typed or the button pressed ("slack:C123", "telegram:-100…",
     # "terminal"), for what belongs to a place (a scan session); None when unknown.
     place: str | None = None
+    # The directory's answers remembered, for a batch of scheduled work in one transaction
+    # (set by the sweep): cards and pings then ask for each municipality's brokers once.
+    known: Remembered | None = None
     t: Translator = field(init=False)
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ trail) but made inactive. Every change made by applying is audited, by id.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -204,10 +205,13 @@ def person_by_telegram(session: Session, telegram_id: int) -> Person | None:
     ).first()
 
 
-def match_municipality(session: Session, text: str) -> tuple[Municipality | None, list[str]]:
-    """The municipality named by `text` (name or CBS code), or the closest names to suggest."""
+def match_municipality(
+    session: Session, text: str, *, among: Sequence[Municipality] | None = None
+) -> tuple[Municipality | None, list[str]]:
+    """The municipality named by `text` (name or CBS code), or the closest names to suggest;
+    `among`: the region's municipalities, when the caller read them already."""
     q = text.strip().casefold()
-    all_m = session.exec(select(Municipality)).all()
+    all_m = session.exec(select(Municipality)).all() if among is None else among
     for m in all_m:
         if q in (m.code.casefold(), m.name.casefold()):
             return m, []

@@ -3,11 +3,13 @@
 Claiming is one statement per batch (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
 writers), a lease keeps other instances off a task while it runs, and each task runs in its
 own savepoint, batches of them in one transaction, together with everything it records
-(outbox messages, new tasks). A task that fails is retried later with back-off; one that
-crashed mid-way is picked up again when its lease ends — its outbox messages carry dedupe
-keys, so nothing is sent twice. A clean stop (`stop` set) finishes the task under way and
-releases the rest of the batch at once, so a process started right after runs them without
-waiting for the lease to end.
+(outbox messages, new tasks). A kind run often at once (window_open: a round's forecasts
+falling due together) has a `many` handler that does a batch's tasks of that kind in a few
+statements, leaving out what a failing one would have written. A task that fails is retried
+later with back-off; one that crashed mid-way is picked up again when its lease ends — its
+outbox messages carry dedupe keys, so nothing is sent twice. A clean stop (`stop` set)
+finishes the task under way and releases the rest of the batch at once, so a process started
+right after runs them without waiting for the lease to end.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.core import clock
 from bot.core.context import Ctx
 from bot.core.messaging.delivery import backoff
 from bot.logs import log_failure
+from bot.store import queries
 from bot.store.db import session_scope
 from bot.store.models import Municipality, Person, School, Task
 from bot.store.rows import column_defaults, insert_many_once, insert_once, lease_due
@@ -34,11 +37,27 @@ LEASE = timedelta(minutes=5)
 
 TaskHandler = Callable[[Ctx, Task], None]
 HANDLERS: dict[str, TaskHandler] = {}
+# Given tasks of one kind: does for each what the kind's handler does, in a few statements
+# for all; returns the tasks (by id) that failed, with why. What a failed task did must not
+# be written.
+ManyHandler = Callable[[Ctx, list[Task]], dict[int, Exception]]
+MANY: dict[TaskHandler, ManyHandler] = {}
 
 
 def handler(kind: str) -> Callable[[TaskHandler], TaskHandler]:
     def register(fn: TaskHandler) -> TaskHandler:
         HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def many(single: TaskHandler) -> Callable[[ManyHandler], ManyHandler]:
+    """Register the form of handler `single` that runs many of its tasks at once, for the
+    sweep's batches. It stands in for `single` only while `single` is its kind's handler."""
+
+    def register(fn: ManyHandler) -> ManyHandler:
+        MANY[single] = fn
         return fn
 
     return register
@@ -131,35 +150,90 @@ def run_batch(
     stop: threading.Event | None = None,
 ) -> int:
     """Run leased tasks together in one transaction, each in a savepoint of its own: a task
-    that fails is rolled back alone and retried later; the others are kept. Returns how many
-    were run, from the first: once `stop` is set, the task under way is finished and the
-    rest are left. Should the transaction itself not commit, the leases run out and every
-    task of the batch runs again (what they record carries dedupe keys)."""
+    that fails is rolled back alone and retried later; the others are kept. Tasks of a kind
+    with a `many` handler run together where they follow each other, in a few statements
+    instead of several each; there too what a failing one would have written is left out,
+    alone. Returns how many were run, from the first: once `stop` is set, the task (or
+    group) under way is finished and the rest are left. Should the transaction itself not
+    commit, the leases run out and every task of the batch runs again (what they record
+    carries dedupe keys)."""
     attempted = 0
     failed: list[tuple[int, Exception]] = []
     with session_scope(engine) as session:
         ctx = make_ctx(session)
         # the directory, held for the batch: handlers then find people, schools and
-        # municipalities without a query each time
-        directory = [
-            *session.exec(select(Person)),
-            *session.exec(select(School)),
-            *session.exec(select(Municipality)),
-        ]
-        for task_id in task_ids:
+        # municipalities without a query each time; the tasks too, read together
+        people = session.exec(select(Person).order_by(col(Person.name))).all()
+        directory = [*session.exec(select(School)), *session.exec(select(Municipality))]
+        ctx.known = queries.Remembered(session, people=people)
+        read = session.exec(select(Task).where(col(Task.id).in_(task_ids)))
+        held = {t.id: t for t in read if t.id is not None}
+        for kind, group in _groups(task_ids, held):
             if stop is not None and stop.is_set():
                 break
-            attempted += 1
-            try:
-                with session.begin_nested():
-                    _run(session, ctx, task_id)
-            except Exception as exc:
-                log_failure(log, "task %s failed", task_id, exc=exc)
-                failed.append((task_id, exc))
+            attempted += len(group)
+            if kind is not None and len(group) > 1:
+                many = MANY[HANDLERS[kind]]
+                failed += _run_many(session, ctx, many, [held[i] for i in group])
+                continue
+            for task_id in group:
+                failed += _run_alone(session, ctx, task_id)
         for task_id, problem in failed:
             _failed(session, task_id, problem)
         del directory
     return attempted
+
+
+def _groups(task_ids: list[int], held: dict[int, Task]) -> list[tuple[str | None, list[int]]]:
+    """The batch in order: tasks of a kind that can run many at once together where they
+    follow each other (with that kind), every other task alone (kind None). Once `stop` is
+    set, the group under way is finished, as a single task would be."""
+    groups: list[tuple[str | None, list[int]]] = []
+    for task_id in task_ids:
+        task = held.get(task_id)
+        handler = HANDLERS.get(task.kind) if task is not None else None
+        kind = task.kind if task is not None and handler in MANY else None
+        if kind is not None and groups and groups[-1][0] == kind:
+            groups[-1][1].append(task_id)
+        else:
+            groups.append((kind, [task_id]))
+    return groups
+
+
+def _run_alone(session: Session, ctx: Ctx, task_id: int) -> list[tuple[int, Exception]]:
+    """One task in a savepoint of its own: rolled back alone when it fails."""
+    try:
+        with session.begin_nested():
+            _run(session, ctx, task_id)
+    except Exception as exc:
+        log_failure(log, "task %s failed", task_id, exc=exc)
+        return [(task_id, exc)]
+    return []
+
+
+def _run_many(
+    session: Session, ctx: Ctx, many: ManyHandler, group: list[Task]
+) -> list[tuple[int, Exception]]:
+    """Tasks of one kind at once, in one savepoint; those that failed are left for a retry.
+    Should the savepoint fail as a whole (a write refused), each task runs alone instead."""
+    todo = [task for task in group if task.done_at is None]
+    try:
+        with session.begin_nested():
+            failures = many(ctx, todo)
+            done = [task.id for task in todo if task.id is not None and task.id not in failures]
+            if done:
+                session.execute(
+                    update(Task)
+                    .where(col(Task.id).in_(done))
+                    .values(done_at=clock.now(), leased_until=None)
+                )
+    except Exception as exc:
+        log_failure(log, "%d tasks failed together; each alone now", len(todo), exc=exc)
+        session.expire_all()  # what the handler told objects of the rolled-back writes
+        return [f for task in todo if task.id for f in _run_alone(session, ctx, task.id)]
+    for task_id, problem in failures.items():
+        log_failure(log, "task %s failed", task_id, exc=problem)
+    return list(failures.items())
 
 
 def _run(session: Session, ctx: Ctx, task_id: int) -> bool:

@@ -8,6 +8,7 @@ shown an audit event records it.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from babel.dates import format_date
 from sqlmodel import Session
@@ -87,9 +88,63 @@ def case_card(
     transport: str,
     details: bool = False,
     audit_action: str = "view_personal",
+    known: queries.Remembered | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> Reply:
-    """The card a person sees for one case. The caller has checked the scope."""
-    school = queries.school_by_id(session, school_id=case.school_id)
+    """The card a person sees for one case. The caller has checked the scope. When many cards
+    are made at once: `known`, the directory's answers remembered; `events`, where the audit
+    event of showing personal details is added (as a row, to be written with the others)
+    instead of to the session."""
+    look = known or queries.Lookups(session)
+    if known is not None and not details:  # the same for every viewer in a language
+        key = (case.ref, case.version, case.updated_at, t.language, private)
+        fields, text = known.once(("card", key), lambda: _fields(look, case, t, private, False))
+    else:
+        fields, text = _fields(look, case, t, private, details)
+    if shows_personal(case, private=private):
+        shown = {
+            "actor_id": viewer.id,
+            "transport": transport,
+            "action": audit_action,
+            "case_ref": case.ref,
+        }
+        if events is not None:
+            events.append(audit.row(**shown))
+        else:
+            audit.record(session, **shown)
+
+    lines: list[str] = []
+    if details:
+        lines = [t("History:")] + [
+            " · ".join(
+                (
+                    format_date(e.at, locale=t.language),
+                    t(AUDIT_LABELS[e.action]) if e.action in AUDIT_LABELS else e.action,
+                    _actor_name(session, e.actor_id),
+                )
+            )
+            for e in audit.trail(session, case_ref=case.ref)
+            if e.action not in ("view_personal", "sent_personal")
+        ]
+    outside = not look.in_region(case.responsible_municipality_code)
+    buttons = case_buttons(t, case, viewer, outside=outside)
+    if not details:
+        buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
+    return Reply(
+        title=t("Case {ref}", ref=case.ref),
+        text=text,
+        fields=list(fields),
+        lines=lines,
+        buttons=buttons,
+        personal=True,
+    )
+
+
+def _fields(
+    look: queries.Lookups, case: Case, t: Translator, private: bool, details: bool
+) -> tuple[list[Item], str]:
+    """What a case card says, whoever sees it (in `t`'s language): its fields and its text."""
+    school = look.school(case.school_id)
     school_name = school.name if school else case.school_id
     fields = [
         Item(label=t("School"), value=school_name),
@@ -97,7 +152,7 @@ def case_card(
         Item(label=t("Programme"), value=_programme(t, case)),
         Item(
             label=t("Home municipality"),
-            value=queries.municipality_name(session, code=case.home_municipality_code),
+            value=look.municipality_name(case.home_municipality_code),
         ),
     ]
     if case.birth_year:
@@ -117,11 +172,11 @@ def case_card(
         fields.append(
             Item(
                 label=t("Handled by"),
-                value=queries.municipality_name(session, code=case.responsible_municipality_code),
+                value=look.municipality_name(case.responsible_municipality_code),
             )
         )
     if case.owner_id:
-        owner = queries.person_by_id(session, person_id=case.owner_id)
+        owner = look.person(case.owner_id)
         fields.append(Item(label=t("Owner"), value=owner.name if owner else case.owner_id))
     if case.destination:
         place = label(t, case.destination)
@@ -136,7 +191,7 @@ def case_card(
         fields.append(Item(label=t("Reason"), value=label(t, case.closed_reason)))
     if case.handed_over_to:
         fields.append(Item(label=t("Handed over to"), value=case.handed_over_to))
-    contact = _school_contact(session, case)
+    contact = _school_contact(case, look)
     if contact:
         fields.append(Item(label=t("School contact"), value=contact))
     fields.append(Item(label=t("Consent"), value=label(t, case.consent)))
@@ -150,44 +205,12 @@ def case_card(
             fields.append(Item(label=t("Contact details"), value=case.contact))
         if case.notes:
             fields.append(Item(label=t("What the school knows"), value=case.notes))
-        audit.record(
-            session,
-            actor_id=viewer.id,
-            transport=transport,
-            action=audit_action,
-            case_ref=case.ref,
-        )
     elif case.consent != Consent.given:
         text = t(
             "No consent to share personal details: please contact the school contact named "
             "on this card."
         )
-
-    lines: list[str] = []
-    if details:
-        lines = [t("History:")] + [
-            " · ".join(
-                (
-                    format_date(e.at, locale=t.language),
-                    t(AUDIT_LABELS[e.action]) if e.action in AUDIT_LABELS else e.action,
-                    _actor_name(session, e.actor_id),
-                )
-            )
-            for e in audit.trail(session, case_ref=case.ref)
-            if e.action not in ("view_personal", "sent_personal")
-        ]
-    outside = not queries.in_region(session, code=case.responsible_municipality_code)
-    buttons = case_buttons(t, case, viewer, outside=outside)
-    if not details:
-        buttons.append(Button(label=t(DETAILS), action=f"details:{case.ref}"))
-    return Reply(
-        title=t("Case {ref}", ref=case.ref),
-        text=text,
-        fields=fields,
-        lines=lines,
-        buttons=buttons,
-        personal=True,
-    )
+    return fields, text
 
 
 def _actor_name(session: Session, actor_id: str) -> str:
@@ -205,11 +228,11 @@ def _programme(t: Translator, case: Case) -> str:
     return text
 
 
-def _school_contact(session: Session, case: Case) -> str | None:
-    person = queries.person_by_id(session, person_id=case.registered_by)
+def _school_contact(case: Case, look: queries.Lookups) -> str | None:
+    person = look.person(case.registered_by)
     if person and person.active and Role.school_contact in person.roles:
         return person.name
-    contacts = queries.school_contacts_of(session, school_id=case.school_id)
+    contacts = look.school_contacts_of(case.school_id)
     return ", ".join(p.name for p in contacts) or None
 
 

@@ -15,6 +15,10 @@ sequenceDiagram
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel import col, select
+
 from bot.core import clock, tasks
 from bot.core.cases import lifecycle
 from bot.core.cases.cards import case_card
@@ -40,6 +44,32 @@ def window_open(ctx: Ctx, task: Task) -> None:
         lifecycle.schedule_window(ctx, case, opens)
         return
     lifecycle.make_due(ctx, case)
+
+
+@tasks.many(window_open)
+def windows_open(ctx: Ctx, batch: list[Task]) -> dict[int, Exception]:
+    """`window_open` for many tasks at once: their cases read in one query, and those whose
+    window opened made due together (`lifecycle.make_due_many`)."""
+    refs = [task.case_ref for task in batch if task.case_ref]
+    cases = {c.ref: c for c in ctx.session.exec(select(Case).where(col(Case.ref).in_(refs)))}
+    today = clock.today(ctx.region.tz)
+    due: dict[int, Case] = {}
+    later: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for task in batch:
+        case = cases.get(task.case_ref or "")
+        if case is None or case.state != CaseState.forecast or task.id is None:
+            continue
+        opens = lifecycle.window_opens(
+            case.expected_exit, ctx.region.schedule.handover_window_weeks
+        )
+        if opens > today:  # the exit moved later since this was scheduled
+            later.append(lifecycle.window_task(ctx, case.ref, opens))
+        elif case.ref not in taken:  # a second task for the same case: it is due already
+            taken.add(case.ref)
+            due[task.id] = case
+    tasks.schedule_all(ctx.session, later)
+    return lifecycle.make_due_many(ctx, due)
 
 
 def _still_unclaimed(case: Case | None, task: Task) -> bool:

@@ -10,11 +10,13 @@ owns a claimed case.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import insert, or_, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from bot.core import clock, tasks
@@ -26,10 +28,12 @@ from bot.core.cases.permissions import (
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
-from bot.core.messaging import notify
+from bot.core.messaging import notify, outbox
 from bot.core.vocab import OPEN_STATES, CaseState, label
 from bot.store import queries
-from bot.store.models import Case
+from bot.store.models import AuditEvent, Case
+
+K = TypeVar("K")
 
 # Forecasts become due early in the morning of the day their handover window opens.
 WINDOW_OPENS_AT = time(7, 0)
@@ -189,6 +193,96 @@ def make_due(ctx: Ctx, case: Case) -> Case:
     notify.notify_due(ctx, case)
     schedule_unclaimed_checks(ctx, case)
     return case
+
+
+def make_due_many(ctx: Ctx, cases: Mapping[K, Case]) -> dict[K, Exception]:
+    """`make_due` for many cases at once (keyed by what the caller knows them by): in a few
+    statements for all instead of several for each. Returns the keys of those that failed,
+    with why; of these nothing is written.
+
+    What each case's move writes (its audit events, its pings, its reminder and escalation)
+    is made first, with the case object showing its new values (not yet written, and not
+    for the session to write); one conditional UPDATE then moves those whose making
+    succeeded, each only if nobody changed it since it was read (as `update_case` does one
+    by one; the others fail as there, with `Refused`, and show what was read again). Only
+    the writes of the moved ones are recorded, together."""
+    session = ctx.session
+    now = clock.now()
+    known = ctx.known or queries.Remembered(session)
+    made: dict[K, tuple[dict[str, Any], list[dict[str, Any]], list[outbox.Message]]] = {}
+    failed: dict[K, Exception] = {}
+    for key, case in cases.items():
+        before = {name: getattr(case, name) for name in _DUE_COLUMNS}
+        try:
+            check(ctx.t, case, "make_due")
+            _show(case, state=CaseState.due.value, due_at=now, updated_at=now)
+            _show(case, urgent=case.urgent or case.early_leaver, version=case.version + 1)
+            detail = {"from": before["state"], "to": case.state, "urgent": case.urgent}
+            events = [
+                audit.row(
+                    actor_id=ctx.actor.id,
+                    transport=ctx.transport,
+                    action="make_due",
+                    case_ref=case.ref,
+                    **detail,
+                )
+            ]
+            messages = notify.due_messages(ctx, case, known=known, events=events)
+            made[key] = (before, events, messages)
+        except Exception as exc:
+            _show(case, **before)
+            failed[key] = exc
+    moved = _move_due(ctx, [(cases[key], before) for key, (before, _, _) in made.items()], now)
+    events, messages, checks = [], [], []
+    for key, (before, their_events, their_messages) in made.items():
+        case = cases[key]
+        if case.id not in moved:
+            _show(case, **before)
+            session.refresh(case)
+            failed[key] = Refused(changed_meanwhile(ctx, case))
+            continue
+        events += their_events
+        messages += their_messages
+        checks += unclaimed_check_tasks(ctx, case.ref, case.version)
+    if events:
+        session.execute(insert(AuditEvent.__table__), events)  # type: ignore[attr-defined]
+    outbox.enqueue_all(session, messages)
+    tasks.schedule_all(session, checks)
+    return failed
+
+
+# What making a case due changes (`make_due` through `update_case`).
+_DUE_COLUMNS = ("state", "due_at", "updated_at", "urgent", "version")
+
+
+def _show(case: Case, **values: Any) -> None:
+    """Set attributes of `case` as if read so from the database: the session sees nothing to
+    write."""
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+
+
+def _move_due(ctx: Ctx, pairs: list[tuple[Case, dict[str, Any]]], now: datetime) -> set[int]:
+    """Forecast → due, in one UPDATE, for each case (showing its new values; `before`, those
+    read) whose version is still the one read: the ids of those moved."""
+    if not pairs:
+        return set()
+    read = [(case.id, before["version"]) for case, before in pairs]
+    return set(
+        ctx.session.execute(
+            update(Case)
+            .where(tuple_(col(Case.id), col(Case.version)).in_(read))
+            .values(
+                state=CaseState.due.value,
+                due_at=now,
+                urgent=or_(col(Case.urgent), col(Case.early_leaver)),
+                version=col(Case.version) + 1,
+                updated_at=now,
+            )
+            .returning(col(Case.id))
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
 
 
 def schedule_unclaimed_checks(ctx: Ctx, case: Case) -> None:

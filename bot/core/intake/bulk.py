@@ -154,24 +154,20 @@ def _add_new(ctx: Ctx, school_id: str, new: list[dict[str, Any]]) -> list[dict[s
     session.execute(insert(AuditEvent.__table__), events)  # type: ignore[attr-defined]
     messages: list[outbox.Message] = []
     nudges: list[dict[str, Any]] = []
-    brokers: dict[str, list[Person]] = {}  # the brokers of a municipality, read once
-
-    def brokers_of(code: str) -> list[Person]:
-        if code not in brokers:
-            brokers[code] = list(queries.brokers_of(session, municipality_code=code))
-        return brokers[code]
-
+    known = queries.Remembered(session)  # brokers and school contacts, read once
     # the directory, held while the cards are made so that they find it without a query
     directory = [
         *session.exec(select(Municipality)),
         *session.exec(select(School)),
         *session.exec(select(Person)),
     ]
-    with session.no_autoflush:  # the cards' audit events are written together, at the end
-        for part in _chunks(due_refs):
-            for case in session.exec(select(Case).where(col(Case.ref).in_(part))):
-                messages += notify.due_messages(ctx, case, brokers_of=brokers_of)
-                nudges += lifecycle.unclaimed_check_tasks(ctx, case.ref, case.version)
+    shown: list[dict[str, Any]] = []  # the cards' audit events, written together at the end
+    for part in _chunks(due_refs):
+        for case in session.exec(select(Case).where(col(Case.ref).in_(part))):
+            messages += notify.due_messages(ctx, case, known=known, events=shown)
+            nudges += lifecycle.unclaimed_check_tasks(ctx, case.ref, case.version)
+    if shown:
+        session.execute(insert(AuditEvent.__table__), shown)  # type: ignore[attr-defined]
     outbox.enqueue_all(session, messages)
     del directory
     return window + nudges

@@ -15,11 +15,12 @@ from datetime import date
 from typing import Any
 
 from babel.dates import get_month_names
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.core.i18n import LANGUAGES, N_, Translator
 from bot.core.text import clean, visible
 from bot.core.vocab import Consent, Destination, DestinationWish, Programme, VsoProfile, label
+from bot.store.models import Municipality
 
 MAX_FUTURE_MONTHS = 24
 EARLY_LEAVER_PAST_MONTHS = 6
@@ -40,6 +41,9 @@ class ParseEnv:
     today: date
     session: Session
     answers: dict[str, Any] = field(default_factory=dict)
+    # The region's municipalities, read when the first is named: a file names them in
+    # thousands of rows (at most once per spelling, but a region has dozens).
+    municipalities: list[Municipality] = field(default_factory=list)
 
 
 # Month names people type, in the languages Vangnet speaks, from Babel's locale data (wide
@@ -138,7 +142,9 @@ def parse_municipality(raw: str, env: ParseEnv) -> str:
     from bot.core.directory import match_municipality
 
     t = env.t
-    found, suggestions = match_municipality(env.session, raw)
+    if not env.municipalities:
+        env.municipalities.extend(env.session.exec(select(Municipality)))
+    found, suggestions = match_municipality(env.session, raw, among=env.municipalities)
     if found is not None:
         return found.code
     elsewhere, close = nl_municipalities.match(raw)

@@ -141,30 +141,29 @@ def due_messages(
     *,
     reason: str = "",
     transferred_by: Person | None = None,
-    brokers_of: Callable[[str], Sequence[Person]] | None = None,
+    known: queries.Remembered | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> list[outbox.Message]:
-    """What `notify_due` records (for recording many cases' at once; `brokers_of` then
-    remembers each municipality's brokers)."""
+    """What `notify_due` records (for recording many cases' at once; `known` then
+    remembers each municipality's brokers and each school's contacts, and the cards' audit
+    events go to `events`, as rows)."""
     messages: list[outbox.Message] = []
-    if brokers_of is None:
-
-        def brokers_of(code: str) -> Sequence[Person]:
-            return queries.brokers_of(ctx.session, municipality_code=code)
-
-    receivers = pickers(ctx, case, brokers_of=brokers_of)
-    elsewhere = case.assigned_person_id is None and outside_region(ctx, case)
+    known = known or ctx.known
+    look = known or queries.Lookups(ctx.session)
+    receivers = pickers(ctx, case, brokers_of=look.brokers_of)
+    elsewhere = case.assigned_person_id is None and not look.in_region(
+        case.responsible_municipality_code
+    )
     for broker in receivers:
         t = ctx.translator_for(broker)
-        card = _card(ctx, case, viewer=broker)
+        card = _card(ctx, case, viewer=broker, known=known, events=events)
         if elsewhere:
             intro = t(
                 "Case {ref}: the young person lives in {municipality}, outside the region. "
                 "Hand it over to that region: /transfer {ref} outside followed by who there "
                 "takes it over.",
                 ref=case.ref,
-                municipality=queries.municipality_name(
-                    ctx.session, code=case.responsible_municipality_code
-                ),
+                municipality=look.municipality_name(case.responsible_municipality_code),
             )
             if case.urgent:
                 intro = t("Urgent: an early leaver.") + " " + intro
@@ -187,11 +186,11 @@ def due_messages(
                 once=str(case.version),
             )
         )
-    school = queries.school_by_id(ctx.session, school_id=case.school_id)
+    school = look.school(case.school_id)
     if elsewhere:
         return messages  # no broker of the region gets it, nor a note about it
     if school and school.municipality_code != case.responsible_municipality_code:
-        for broker in brokers_of(school.municipality_code):
+        for broker in look.brokers_of(school.municipality_code):
             if broker in receivers:
                 continue
             messages.append(
@@ -205,15 +204,19 @@ def due_messages(
                         "municipality, is due with the brokers of {municipality}."
                     ),
                     school=school.name,
-                    municipality=queries.municipality_name(
-                        ctx.session, code=case.responsible_municipality_code
-                    ),
+                    municipality=look.municipality_name(case.responsible_municipality_code),
                 )
             )
     return messages
 
 
-def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
+def _card(
+    ctx: Ctx,
+    case: Case,
+    viewer: Person | None = None,
+    known: queries.Remembered | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> Reply:
     viewer = viewer or ctx.actor
     return case_card(
         ctx.session,
@@ -223,6 +226,8 @@ def _card(ctx: Ctx, case: Case, viewer: Person | None = None) -> Reply:
         private=True,
         transport=ctx.transport,
         audit_action="sent_personal",
+        known=known,
+        events=events,
     )
 
 

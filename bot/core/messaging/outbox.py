@@ -52,7 +52,7 @@ def enqueue_all(session: Session, messages: Sequence[Message]) -> None:
             "person_id": m.person_id,
             "kind": m.kind,
             "case_ref": m.case_ref,
-            "payload": json.loads(m.reply.model_dump_json()),
+            "payload": m.reply.model_dump(mode="json"),
             "dedupe_key": None
             if m.once is None
             else dedupe_key(m.kind, m.case_ref, m.once, m.person_id),
