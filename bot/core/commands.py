@@ -52,6 +52,9 @@ class Command:
     conversation: bool = False
     # answers without personal details, so it makes sense in a group or channel too
     in_groups: bool = False
+    # nearly always writes (a claim): run as a writer from the start, rather than first as
+    # a reader that is rolled back and run again once it writes (`store.db.run_unit`)
+    writes: bool = False
 
 
 def may_use(person: Person, command: str) -> bool:
@@ -64,6 +67,19 @@ def split_command(text: str) -> tuple[str, str]:
     head, _, rest = text.strip().partition(" ")
     name = head.lstrip("/").split("@", 1)[0].casefold()
     return name, rest.strip()
+
+
+def writes(text: str) -> bool:
+    """Whether the typed command `text` is one that writes (see `Command.writes`)."""
+    found = COMMANDS.get(split_command(text)[0])
+    return found is not None and found.writes
+
+
+def action_writes(action: str) -> bool:
+    """Whether pressing the button `action` does what a command that writes does."""
+    kind, _, _ = action.partition(":")
+    found = BUTTONS.get(kind)
+    return found is not None and found.writes and PRESS.get(kind) is not None
 
 
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
@@ -280,7 +296,15 @@ _TABLE = (
         _case,
         buttons=("case", "details"),
     ),
-    Command("claim", "/claim REF", N_("take a case"), frozenset({Role.broker}), _claim, ("claim",)),
+    Command(
+        "claim",
+        "/claim REF",
+        N_("take a case"),
+        frozenset({Role.broker}),
+        _claim,
+        ("claim",),
+        writes=True,
+    ),
     Command(
         "transfer",
         N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
