@@ -118,16 +118,20 @@ def test_lists_decrypt_no_personal_column(core: Core, monkeypatch: pytest.Monkey
 
 def test_a_claim_reads_its_case_once(core: Core) -> None:
     """A claim writes: it runs as a writer from the start, not first as a reader that is
-    rolled back and run again (on SQLite)."""
+    rolled back and run again (on SQLite); the case is looked up with the scope at once."""
     ref = leavers(core, 1, owners=[], state=CaseState.due)[0]
     with statements(core.engine) as seen:
         reply = one(press(core, "wim", f"claim:{ref}"))
     assert "You now own case" in text_of(reply)
     assert len([s for s in seen if s.startswith("SELECT cases.") and "cases.ref =" in s]) == 1
+    assert not [s for s in seen if "count(" in s]  # the scope is part of that one look-up
     assert [s for s in seen if s.startswith("UPDATE cases")] != []
     # pressed again: refused, nothing written twice
     again = one(press(core, "fatima", f"claim:{ref}"))
     assert again.error
+    # out of scope reads as unknown, as before
+    away = one(say(core, "bram", f"/case {ref}"))
+    assert away.error and "no case" in away.text
 
 
 def test_replay_records_arriving_together_are_written_together(engine: Engine) -> None:
