@@ -52,9 +52,6 @@ class Command:
     conversation: bool = False
     # answers without personal details, so it makes sense in a group or channel too
     in_groups: bool = False
-    # nearly always writes (a claim): run as a writer from the start, rather than first as
-    # a reader that is rolled back and run again once it writes (`store.db.run_unit`)
-    writes: bool = False
 
 
 def may_use(person: Person, command: str) -> bool:
@@ -69,17 +66,20 @@ def split_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
+# Commands (and their buttons) that nearly always write: run as a writer at once, not first
+# as a reader that is rolled back and run again once it writes (`store.db.run_unit`)
+WRITES = frozenset({"claim"})
+
+
 def writes(text: str) -> bool:
-    """Whether the typed command `text` is one that writes (see `Command.writes`)."""
-    found = COMMANDS.get(split_command(text)[0])
-    return found is not None and found.writes
+    """Whether the typed command `text` is one of WRITES."""
+    return split_command(text)[0] in WRITES
 
 
 def action_writes(action: str) -> bool:
-    """Whether pressing the button `action` does what a command that writes does."""
-    kind, _, _ = action.partition(":")
-    found = BUTTONS.get(kind)
-    return found is not None and found.writes and PRESS.get(kind) is not None
+    """Whether pressing the button `action` does what a command of WRITES does."""
+    found = BUTTONS.get(action.partition(":")[0])
+    return found is not None and found.name in WRITES
 
 
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
@@ -296,15 +296,7 @@ _TABLE = (
         _case,
         buttons=("case", "details"),
     ),
-    Command(
-        "claim",
-        "/claim REF",
-        N_("take a case"),
-        frozenset({Role.broker}),
-        _claim,
-        ("claim",),
-        writes=True,
-    ),
+    Command("claim", "/claim REF", N_("take a case"), frozenset({Role.broker}), _claim, ("claim",)),
     Command(
         "transfer",
         N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
