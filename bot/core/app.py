@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core import clock, conversation
-from bot.core.commands import answer_text, may_use, run_action, run_command
+from bot.core.commands import action_writes, answer_text, may_use, run_action, run_command
+from bot.core.commands import writes as command_writes
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import translator
@@ -154,7 +155,12 @@ class Core:
         text = clean(text)
         if text.strip().startswith("/"):
             return self._run(
-                person_id, transport, private, lambda ctx: run_command(ctx, text), place
+                person_id,
+                transport,
+                private,
+                lambda ctx: run_command(ctx, text),
+                place,
+                writes=command_writes(text),
             )
         return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text), place)
 
@@ -168,7 +174,14 @@ class Core:
         place: str | None = None,
     ) -> list[Reply]:
         action = clean(action)
-        return self._run(person_id, transport, private, lambda ctx: run_action(ctx, action), place)
+        return self._run(
+            person_id,
+            transport,
+            private,
+            lambda ctx: run_action(ctx, action),
+            place,
+            writes=action_writes(action),
+        )
 
     def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:
         """The person's unfinished conversation shown again (nothing when there is none)."""

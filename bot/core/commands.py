@@ -66,6 +66,22 @@ def split_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
+# Commands (and their buttons) that nearly always write: run as a writer at once, not first
+# as a reader that is rolled back and run again once it writes (`store.db.run_unit`)
+WRITES = frozenset({"claim"})
+
+
+def writes(text: str) -> bool:
+    """Whether the typed command `text` is one of WRITES."""
+    return split_command(text)[0] in WRITES
+
+
+def action_writes(action: str) -> bool:
+    """Whether pressing the button `action` does what a command of WRITES does."""
+    found = BUTTONS.get(action.partition(":")[0])
+    return found is not None and found.name in WRITES
+
+
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
     name, args = split_command(text)
     command = COMMANDS.get(name)

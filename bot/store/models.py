@@ -136,7 +136,8 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: str = Field(max_length=40, index=True)
     kind: str = Field(max_length=30)
-    case_ref: str | None = Field(default=None, max_length=12)
+    # the cards shown of a case are found by it (`outbox.shown_of`)
+    case_ref: str | None = Field(default=None, max_length=12, index=True)
     payload: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False)
     )

@@ -8,6 +8,7 @@ shown an audit event records it.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -54,7 +55,14 @@ AUDIT_LABELS: dict[str, str] = {
 
 
 def month(t: Translator, d: date) -> str:
-    return format_date(d, "MMMM yyyy", locale=t.language)
+    return _month(t.language, d.year, d.month)
+
+
+@lru_cache(maxsize=1024)
+def _month(language: str, year: int, number: int) -> str:
+    """'juni 2027': Babel's formatting costs more than anything else on a list line, and a
+    list has the same few months over and over."""
+    return format_date(date(year, number, 1), "MMMM yyyy", locale=language)
 
 
 def shows_personal(case: Case, *, private: bool) -> bool:

@@ -17,14 +17,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, or_, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot.core import clock, tasks
 from bot.core.calendar import at_local, working_days_later
 from bot.core.cases import audit
-from bot.core.cases.permissions import (
-    in_scope,
-)
+from bot.core.cases.permissions import scope_condition
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
@@ -177,10 +175,14 @@ def changed_meanwhile(ctx: Ctx, case: Case) -> str:
 
 
 def get_in_scope(ctx: Ctx, ref: str) -> Case:
-    """The case `ref` if the actor may see it. Unknown and out of scope read the same."""
-    case = queries.case_by_ref(ctx.session, ref=ref.strip().upper())
-    if case is None or not in_scope(ctx.session, ctx.actor, case):
-        raise Refused(ctx.t("There is no case {ref} in your view.", ref=ref.strip().upper()))
+    """The case `ref` if the actor may see it. Unknown and out of scope read the same: one
+    query, the scope condition of `permissions` added to the look-up by reference."""
+    ref = ref.strip().upper()
+    case = ctx.session.exec(
+        select(Case).where(col(Case.ref) == ref, scope_condition(ctx.actor))
+    ).first()
+    if case is None:
+        raise Refused(ctx.t("There is no case {ref} in your view.", ref=ref))
     return case
 
 

@@ -14,7 +14,10 @@ from babel.dates import format_date
 from sqlalchemy import ColumnElement
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.core import clock
 from bot.core.calendar import working_days_between
@@ -27,7 +30,8 @@ from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
 from bot.core.vocab import OPEN_STATES, CaseState, Consent, Role, label
 from bot.store import queries
-from bot.store.models import AuditEvent, Case, Municipality, Task
+from bot.store.models import AuditEvent, Case, Municipality, Person, Task
+from bot.store.types import Encrypted
 
 PAGE_SIZE = 15
 FIND_LIMIT = 10
@@ -56,12 +60,13 @@ def leavers(ctx: Ctx, args: str) -> list[Reply]:
     where = scope_condition(ctx.actor) & wanted.condition(ctx)
     total = _count(ctx, where)
     rows = ctx.session.exec(
-        select(Case)
+        listed()
         .where(where)
         .order_by(order, col(Case.urgent).desc(), col(Case.expected_exit), col(Case.ref))
         .offset((wanted.page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
+    owners = owners_of(ctx, rows)  # noqa: F841 (kept: the session holds them only weakly)
     lines = [case_line(ctx.session, ctx.t, c) for c in rows]
     title = _title(ctx, ctx.t("Leavers in your view"), wanted)
     return [listing(ctx, "leavers", rows, lines, total, wanted, title)]
@@ -135,7 +140,7 @@ def queue(ctx: Ctx, args: str) -> list[Reply]:
     )
     total = _count(ctx, where)
     rows = ctx.session.exec(
-        select(Case)
+        listed()
         .where(where)
         .order_by(urgency, col(Case.due_at), col(Case.expected_exit), col(Case.ref))
         .offset((wanted.page - 1) * PAGE_SIZE)
@@ -166,6 +171,7 @@ def queue_lines(ctx: Ctx, rows: Sequence[Case]) -> list[str]:
         ).all()
     )
     followups = _followups(ctx, rows)
+    owners = owners_of(ctx, rows)  # noqa: F841 (kept: the session holds them only weakly)
     limit = ctx.region.schedule.escalate_after_workdays
     lines = []
     for c in rows:
@@ -267,8 +273,9 @@ def find(ctx: Ctx, args: str) -> list[Reply]:
         return [Reply(text=t('Nothing found for "{text}".', text=text_shown) + note)]
     ids = list(found)
     rows = ctx.session.exec(
-        select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.ref)).limit(FIND_LIMIT)
+        listed().where(col(Case.id).in_(ids)).order_by(col(Case.ref)).limit(FIND_LIMIT)
     ).all()
+    owners = owners_of(ctx, rows)  # noqa: F841 (kept: the session holds them only weakly)
     lines = [f"{case_line(ctx.session, t, c)} · {found[c.id]}" for c in rows]
     text_out = ""
     if len(ids) > FIND_LIMIT:
@@ -297,6 +304,32 @@ def _compact(text: str) -> str:
 
 
 # --- shared ------------------------------------------------------------------------------
+
+# The personal columns (encrypted): a list line shows none of them, so a list does not load
+# them, and nothing is decrypted for it. (Read anyway, one would be loaded on first use.)
+_NOT_LISTED = [
+    defer(getattr(Case, c.name))
+    for c in Case.__table__.columns  # type: ignore[attr-defined]
+    if isinstance(c.type, Encrypted)
+]
+
+
+def listed() -> SelectOfScalar[Case]:
+    """The cases of a list: without their personal columns."""
+    return select(Case).options(*_NOT_LISTED)
+
+
+def owners_of(ctx: Ctx, rows: Sequence[Case]) -> list[Person]:
+    """The owners of the listed cases, in one query, so that each line finds its owner in the
+    session (`case_line`) instead of asking the database once per line. The caller keeps the
+    list while it writes the lines: the session holds what it loaded only weakly."""
+    known = ctx.session.identity_map
+    wanted = {
+        c.owner_id for c in rows if c.owner_id and identity_key(Person, c.owner_id) not in known
+    }
+    if not wanted:
+        return []
+    return list(ctx.session.exec(select(Person).where(col(Person.id).in_(sorted(wanted)))).all())
 
 
 def _count(ctx: Ctx, where: ColumnElement[bool]) -> int:

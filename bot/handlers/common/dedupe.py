@@ -11,6 +11,11 @@ write (an import holding SQLite's write lock), after `SHARED_WAIT` the table is 
 (which never waits for a writer) and the id is recorded once the write ends. Only a retry
 reaching another instance during that long write could then be processed twice.
 
+Ids that come in at the same time are recorded together: while one write of ids is under
+way, the ids that arrive meanwhile wait for it and then go in one INSERT of their own (a
+group commit). Twenty requests at once are then a few write transactions, not twenty
+queueing one by one for SQLite's write lock (or for PostgreSQL's commits).
+
 The table is `slack_event` for history's sake (Slack was the first to need it): any
 transport may use it, with a `namespace` that keeps its ids apart from another platform's.
 """
@@ -21,7 +26,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +43,7 @@ from bot.store.models import SlackEvent
 
 log = logging.getLogger(__name__)
 SHARED_WAIT = 1.0  # seconds an acknowledgement waits for the database's record of an id
+BATCH_MAX = 500  # ids in one INSERT (well under any database's limit of bound parameters)
 
 
 class SeenEvents:
@@ -67,7 +73,7 @@ class SharedSeenEvents:
     `keep` are pruned now and then, by whichever instance comes by. Ids are stored as
     `namespace` + the platform's id (Slack's without a namespace, as they always were).
 
-    `first_time` blocks on the database: call it in a worker thread.
+    `first_time` and `first_times` block on the database: call them in a worker thread.
     """
 
     def __init__(
@@ -86,19 +92,29 @@ class SharedSeenEvents:
         self._prune_lock = threading.Lock()
 
     def first_time(self, event_id: str) -> bool:
-        key = self.namespace + event_id
+        return event_id in self.first_times([event_id])
+
+    def first_times(self, event_ids: Sequence[str]) -> set[str]:
+        """Record the ids in one transaction; those this call took first (no instance had
+        recorded them before)."""
+        keys = {self.namespace + event_id: event_id for event_id in event_ids}
         now = clock.now()
+        taken: set[str] = set()
         with self.engine.begin() as conn:
             dialect = conn.dialect.name
             if dialect in ("sqlite", "postgresql"):
-                taken = conn.execute(_insert_once(dialect, key, now)).first() is not None
+                for start in range(0, len(keys), BATCH_MAX):
+                    chunk = list(keys)[start : start + BATCH_MAX]
+                    rows = conn.execute(_insert_once(dialect, chunk, now)).all()
+                    taken |= {keys[key] for (key,) in rows}
             else:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(SlackEvent).values(event_id=key, seen_at=now))
-                    taken = True
-                except IntegrityError:
-                    taken = False
+                for key, event_id in keys.items():
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(insert(SlackEvent).values(event_id=key, seen_at=now))
+                        taken.add(event_id)
+                    except IntegrityError:
+                        pass
         self._maybe_prune(now)
         return taken
 
@@ -144,7 +160,11 @@ class Dedupe:
         self.seen = seen
         self.shared = shared
         self.wait = wait
-        self._recording: set[asyncio.Future[bool]] = set()
+        self._recording: set[asyncio.Future[None]] = set()
+        # ids waiting for the next write (each with the futures of whoever asked), and
+        # whether a write is under way
+        self._waiting: dict[str, list[asyncio.Future[bool]]] = {}
+        self._writing = False
 
     async def first_time(self, event_id: str) -> bool:
         """Whether this delivery of the event is the first, here or on any other instance."""
@@ -170,9 +190,7 @@ class Dedupe:
         """Whether no other instance took the event yet (the database; call `first_here`
         first)."""
         try:
-            recording = asyncio.ensure_future(asyncio.to_thread(self.shared.first_time, event_id))
-            self._recording.add(recording)
-            recording.add_done_callback(self._recorded)
+            recording = self._record(event_id)
             try:
                 return await asyncio.wait_for(asyncio.shield(recording), timeout=self.wait)
             except TimeoutError:
@@ -183,20 +201,55 @@ class Dedupe:
             log_failure(log, "dedupe: could not record event %s", event_id, exc=exc)
             return True
 
-    def _recorded(self, recording: asyncio.Future[bool]) -> None:
-        self._recording.discard(recording)
-        if not recording.cancelled() and (exc := recording.exception()) is not None:
-            log_failure(log, "dedupe: could not record an event", exc=exc)
+    def _record(self, event_id: str) -> asyncio.Future[bool]:
+        """The id joins the next write of ids; the future says whether this asker took it
+        first (of two asking for the same id at once, only one can)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)
+        self._waiting.setdefault(event_id, []).append(future)
+        if not self._writing:
+            self._writing = True
+            writing = asyncio.ensure_future(self._write())
+            self._recording.add(writing)
+            writing.add_done_callback(self._recording.discard)
+        return future
+
+    async def _write(self) -> None:
+        """Write the waiting ids, a batch at a time, until none wait."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                try:
+                    taken = await asyncio.to_thread(self.shared.first_times, list(batch))
+                except Exception as exc:
+                    for futures in batch.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(exc)
+                    continue
+                for event_id, futures in batch.items():
+                    for n, future in enumerate(futures):
+                        if not future.done():
+                            future.set_result(n == 0 and event_id in taken)
+        finally:
+            self._writing = False
 
 
-def _insert_once(dialect: str, event_id: str, now: datetime) -> Any:
-    """An insert of the event id that inserts (and returns) nothing when it is there already.
+def _retrieved(recording: asyncio.Future[bool]) -> None:
+    """A write that failed after its asker stopped waiting is logged, not left unretrieved."""
+    if not recording.cancelled() and (exc := recording.exception()) is not None:
+        log_failure(log, "dedupe: could not record an event", exc=exc)
+
+
+def _insert_once(dialect: str, event_ids: Sequence[str], now: datetime) -> Any:
+    """An insert of the event ids that inserts (and returns) nothing for one that is there
+    already.
 
     RETURNING rather than rowcount: psycopg reports no rowcount for this statement."""
     make = sqlite.insert if dialect == "sqlite" else postgresql.insert
     return (
         make(SlackEvent)
-        .values(event_id=event_id, seen_at=now)
+        .values([{"event_id": event_id, "seen_at": now} for event_id in event_ids])
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(col(SlackEvent.event_id))
     )

@@ -82,6 +82,9 @@ def _split_line(raw: str, limit: int) -> list[str]:
 
     Splitting happens on the raw characters so that an entity like `&amp;` is never cut.
     """
+    whole = escape(raw)
+    if len(whole) <= limit:  # nearly every line: no need to go character by character
+        return [whole]
     parts: list[str] = []
     current: list[str] = []
     size = 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import Engine
 
 from bot.core.i18n import Translator
@@ -280,12 +281,7 @@ class SlackSender:
         caller's direct message instead of being lost."""
         messages: list[SlackMessage] = [m for r in replies for m in render(r)]
         for message in messages[:RESPONSE_URL_USES]:
-            await respond(
-                text=message.text,
-                blocks=message.blocks_json(),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            await self._respond(respond, message)
             self.services.metrics.sent.inc()
         if len(messages) > RESPONSE_URL_USES:
             channel = await self.dm_channel(user)
@@ -298,6 +294,28 @@ class SlackSender:
         for reply in replies:  # a chart or file cannot go through a response_url: to the DM
             if reply.image_png is not None or reply.file is not None:
                 await self._upload_image(await self.dm_channel(user), reply)
+
+    async def _respond(self, respond: AsyncRespond, message: SlackMessage) -> None:
+        """One ephemeral answer through the response_url, on the app's HTTP session: bolt's
+        `respond` opens a session (and a connection) of its own for every answer."""
+        session = self.services.session
+        if respond.response_url is None or session is None or session.closed:
+            await respond(
+                text=message.text,
+                blocks=message.blocks_json(),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        client = AsyncWebhookClient(
+            url=respond.response_url, session=session, proxy=respond.proxy, ssl=respond.ssl
+        )
+        await client.send(
+            text=message.text,
+            blocks=message.blocks_json(),
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
 
 def _outbox_metadata(outbox_id: int | None) -> dict[str, object] | None:

@@ -1,8 +1,10 @@
 """Running the Slack app: HTTP mode or Socket Mode, and the outbox delivery loop.
 
 HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
-- `POST /slack/events` — events, slash commands and interactivity, through bolt, which checks
-  the signature and refuses (401) a missing or bad one and a timestamp older than 5 minutes;
+- `POST /slack/events` — events, slash commands and interactivity: the signature is checked
+  first (401 for a missing or bad one, or a timestamp older than 5 minutes); a slash command
+  or a button is acknowledged at once and handed to bolt (`ACKED_HERE`), everything else goes
+  through bolt for its answer;
 - `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise;
 - `GET /metrics` — Prometheus: handled commands and sent messages, served by
   prometheus-client's own aiohttp handler (content negotiation, OpenMetrics, compression).
@@ -29,6 +31,7 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.response import BoltResponse
 
 from bot.config import Settings
 from bot.core.app import Core
@@ -38,6 +41,7 @@ from bot.handlers.common.reach import SLACK, address_on
 from bot.handlers.http import database_ok
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
+from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +64,23 @@ def well_formed(body: bytes, content_type: str) -> bool:
         return False
 
 
-def _submission(body: bytes) -> bool:
-    """A modal's submission (a form post whose payload is of type view_submission)."""
+def form_kind(body: bytes) -> str | None:
+    """What a (well-formed) form post is: "slash_command", or its payload's type
+    ("block_actions", "view_submission" …); None when it says nothing of it."""
     form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
     if "payload" not in form:
-        return False
-    return bool(json.loads(form["payload"][0]).get("type") == "view_submission")
+        return "slash_command" if "command" in form else None
+    kind = json.loads(form["payload"][0]).get("type")
+    return kind if isinstance(kind, str) else None
+
+
+# Acknowledged here, before bolt sees them: an empty 200 is all Slack waits for after a slash
+# command or a button, and bolt's listener acknowledges those at once anyway; so bolt's
+# dispatch (its middleware, the listener) runs after the acknowledgement, and twenty requests
+# at once are all acknowledged before any of them is worked on. A modal's submission (its
+# field errors travel in the acknowledgement) and events (a URL verification is answered with
+# its challenge) are answered by bolt as before.
+ACKED_HERE = frozenset({"slash_command", "block_actions"})
 
 
 def is_interaction(content_type: str) -> bool:
@@ -104,6 +119,7 @@ def events_route(bot: SlackBot) -> web.RouteDef:
             log.info("slack: a signed but malformed request was refused")
             return web.Response(status=400, text="malformed request")
         key: str | None = None
+        kind = form_kind(body) if is_interaction(request.content_type) else None
         if is_interaction(request.content_type):
             # the same signed request sent again (a replay within Slack's five minutes) is
             # acknowledged and not processed twice, on whichever instance it arrives: this
@@ -112,7 +128,7 @@ def events_route(bot: SlackBot) -> web.RouteDef:
             # (a modal's submission is processed before its ack anyway: asked here)
             key = "request:" + hashlib.sha256(signature.encode()).hexdigest()[:48]
             first = bot.dedupe.first_here(key)
-            if first and _submission(body):
+            if first and kind == "view_submission":
                 first, key = await bot.dedupe.first_anywhere(key), None
             if not first:
                 log.info("slack: a request that was processed already came again")
@@ -120,8 +136,22 @@ def events_route(bot: SlackBot) -> web.RouteDef:
         bolt_request = await to_bolt_request(request)
         if key is not None:
             bolt_request.context[REPLAY_KEY] = key
+        if kind in ACKED_HERE:
+            dispatching = asyncio.ensure_future(bot.app.async_dispatch(bolt_request))
+            after_ack.add(dispatching)
+            dispatching.add_done_callback(dispatched)
+            return web.Response(status=200, text="")
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    after_ack: set[asyncio.Future[BoltResponse]] = set()  # kept until done (not collected)
+
+    def dispatched(dispatching: asyncio.Future[BoltResponse]) -> None:
+        after_ack.discard(dispatching)
+        if dispatching.cancelled():
+            return
+        if (exc := dispatching.exception()) is not None:
+            log_failure(log, "slack: failed while dispatching a request", exc=exc)
 
     return web.post(EVENTS_PATH, events)
 
