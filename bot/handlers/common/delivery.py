@@ -55,7 +55,7 @@ async def delivery_loop(
         try:
             await courier.dispatch()
         except Exception as exc:  # the database was away; the next dispatch tries again
-            log_failure(log, "%s: delivery round failed", via, exc=exc)
+            log_failure(log, "%s: looking for messages to deliver failed", via, exc=exc)
         await _first_of(stop, courier.room, timeout=interval)
     await courier.drain()
 
