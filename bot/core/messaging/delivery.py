@@ -161,6 +161,8 @@ class Courier:
         self._crowded = len(queues) >= room
         for person, queue in queues.items():
             self.workers[person] = asyncio.create_task(self._work(person, free[person], queue))
+        if queues:  # counts only: who gets what is personal
+            log.debug("%s: %d people started, %d at work", self.via, len(queues), len(self.workers))
         return len(queues)
 
     async def drain(self, *, refill: bool = False) -> None:
@@ -170,7 +172,11 @@ class Courier:
         while self.workers:
             await asyncio.wait(list(self.workers.values()), return_when=asyncio.FIRST_COMPLETED)
             if refill and self._crowded and not self.stop.is_set():
-                await self._start_workers()
+                try:
+                    await self._start_workers()
+                except Exception as exc:  # the database went away: the rest next time
+                    log_failure(log, "%s: no more people started", self.via, exc=exc)
+                    refill = False
 
     async def _work(self, person: str, address: str | None, queue: list[Leased]) -> None:
         """One person's messages in order, batch after batch, until none is due (or one
