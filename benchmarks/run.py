@@ -210,8 +210,9 @@ def slack_figures(db: Databases, baselines: dict[str, slack_latency.Samples]) ->
             check(
                 f,
                 loaded < 150,
-                "not found yet; likely each pooled SQLite connection's own page cache (20"
-                " requests at once hold up to 20); PostgreSQL stays under",
+                "each SQLite connection keeps its own page cache (capped at 256 KiB, was 2 MiB),"
+                " one per busy worker thread, and the worker threads' malloc arenas keep what"
+                " they freed",
             )
         figures.append(f)
     return figures

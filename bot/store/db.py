@@ -30,6 +30,11 @@ _MIGRATION_LOCK_KEY = 7_426_318
 _READER = "vangnet_reader"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another's write lock
+# Each SQLite connection keeps its own page cache (2 MiB by default), and up to one
+# connection per worker thread is open at once: at 100,000 cases, after 20 requests at once,
+# those caches made the server 176 MB instead of 141 MB. The database file stays in the
+# operating system's cache, so a page this cache lacks costs a read call, not a disk read.
+SQLITE_CACHE_KIB = 256
 
 T = TypeVar("T")
 
@@ -60,6 +65,7 @@ def make_engine(url: str) -> Engine:
             # WAL: a commit is durable once the log is synced at checkpoints; a power cut may
             # lose the last transactions but never corrupts the file (SQLite's advice for WAL)
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -1,17 +1,22 @@
 """Sending what the outbox holds, for any transport, without losing or doubling messages.
 
-A transport calls `deliver_pending` regularly with two things: how to reach a person on it (or
-None), and how to send one reply there. Pending messages are leased person by person: one
-instance at a time sends to a person (on PostgreSQL the person's row is locked, FOR NO KEY
-UPDATE SKIP LOCKED, while their messages are leased), in the order they were recorded, so
-several instances never send the same row, never reorder one person's messages, and together
-keep to the platform's pace per chat (each paces its own chats; a direct message is one
-person's). A round sends to up to `PEOPLE_AT_ONCE` people at the same time, each person's
-messages one after the other. A message is marked sent only after `send` returned, and a
-failed send is retried later with back-off; until it went through (or failed
-`leases.ORDER_PATIENCE` times) the person's later messages wait behind it. The one duplicate that
-can happen: the process dies after the platform accepted a message and before the database
-recorded it as sent (on Slack, `find_sent` closes that window).
+A transport runs a `Courier` (through `deliver_pending` for one pass, or the transport
+layer's delivery loop for good) with two things: how to reach a person on it (or None), and
+how to send one reply there. Each person with due messages gets a worker of their own that
+sends theirs one after the other, in the order they were recorded, as fast as the
+transport's pace per chat allows, and leases their next ones as soon as it is through: no
+person waits for another's (there are no rounds that wait for the slowest), and at most
+`PEOPLE_AT_ONCE` people are sent to at the same time. Pending messages are leased person by
+person (`leases`): one instance at a time sends to a person (on PostgreSQL the person's row
+is locked, FOR NO KEY UPDATE SKIP LOCKED, while their messages are leased), so several
+instances never send the same row, never reorder one person's messages, and together keep to
+the platform's pace per chat (each paces its own chats; a direct message is one person's).
+
+A message is marked sent only after `send` returned, and a failed send is retried later with
+back-off; until it went through (or failed `leases.ORDER_PATIENCE` times) the person's later
+messages wait behind it. The one duplicate that can happen: the process dies after the
+platform accepted a message and before the database recorded it as sent (on Slack,
+`find_sent` closes that window).
 
 `send` returns the platform's reference of the message it posted (or None), which is kept so
 that a later edit (an outbox row with `replaces_id`) can change that message with `edit`. An
@@ -24,60 +29,247 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
-from datetime import timedelta
-from typing import Literal
+from collections.abc import Callable
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
-from bot.core import clock
+from bot.core.messaging import attempts
+from bot.core.messaging.attempts import (
+    EDIT_WAIT,
+    MAX_BACKOFF,
+    SENDING,
+    Edit,
+    FindSent,
+    Leased,
+    Send,
+    backoff,
+    retry_after,
+)
 from bot.core.messaging.leases import due_now, lease_pending, release
-from bot.core.messaging.outbox import drop, mark_sent, reply_of
-from bot.core.replies import Reply
+from bot.core.messaging.outbox import mark_sent
 from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(minutes=5)
-EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
-PEOPLE_AT_ONCE = 10  # people sent to at the same time in a round (each person's in order)
+# People sent to at the same time. Each worker mostly waits for its chat's pace, so this
+# bounds the database work (a lease per batch, a "sent" mark per message) more than the
+# sending: 32 chats at one message a second is 32 short transactions a second.
+PEOPLE_AT_ONCE = 32
+# A worker leases this many of its person's messages at a time: at one a second well inside
+# `leases.LEASE`, and few enough that a stop leaves little to release.
+PER_PERSON = 10
 
-Send = Callable[[str, Reply], Awaitable[str | None]]
-# Finds the message the platform shows for an outbox id, if an earlier attempt posted it.
-FindSent = Callable[[str, int], Awaitable[str | None]]
-# The outbox id of the message being sent, for a transport that can tag what it posts with it
-# (Slack's message metadata), so that `find_sent` can look for it after a crash.
-SENDING: ContextVar[int | None] = ContextVar("vangnet_outbox_sending", default=None)
-Edit = Callable[[str, str, Reply], Awaitable[None]]
+__all__ = [
+    "EDIT_WAIT",
+    "MAX_BACKOFF",
+    "PEOPLE_AT_ONCE",
+    "SENDING",
+    "Courier",
+    "Edit",
+    "FindSent",
+    "Send",
+    "backoff",
+    "deliver_pending",
+    "lease_pending",
+    "retry_after",
+]
 
 
-def backoff(attempts: int) -> timedelta:
-    """2 s, 4 s, 8 s … at most MAX_BACKOFF, each up to a fifth longer at random: an outage of
-    a minute is caught up within seconds of its end, and instances that failed together do
-    not all try again at the same moment."""
-    seconds = min(2.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * (1 + random.random() / 5))
+class Courier:
+    """Delivery on one transport: a worker per person with due messages (see the module).
 
+    `dispatch` looks at the outbox once and starts workers for people who have none here;
+    the workers go on by themselves. `unconfirmed` (id → platform reference) holds what the
+    platform accepted but the database could not record as sent (it went away): recorded
+    first thing at the next dispatch, never sent again. `stalled` holds what failed while the
+    platform could not be reached (see `_judge`). When `stop` is set, the sends under way
+    finish and what is still leased is released at once for the next process to send.
+    """
 
-def retry_after(exc: BaseException) -> timedelta | None:
-    """How long the platform asked us to wait, if it said: python-telegram-bot's RetryAfter
-    carries `retry_after`; slack_sdk's SlackApiError carries the response's Retry-After."""
-    value = getattr(exc, "retry_after", None)
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    headers = getattr(getattr(exc, "response", None), "headers", None)
-    if isinstance(headers, Mapping):
-        raw = headers.get("Retry-After") or headers.get("retry-after")
-        if isinstance(raw, str | int) and str(raw).isdigit():
-            return timedelta(seconds=int(raw))
-    return None
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        via: str,
+        address_of: Callable[[Person], str | None],
+        send: Send,
+        edit: Edit | None = None,
+        find_sent: FindSent | None = None,
+        limit: int = 50,
+        stop: asyncio.Event | None = None,
+        unconfirmed: dict[int, str | None] | None = None,
+        stalled: set[int] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.via = via
+        self.address_of = address_of
+        self.send = send
+        self.edit = edit
+        self.find_sent = find_sent
+        self.limit = limit
+        self.stop = stop or asyncio.Event()
+        self.unconfirmed = {} if unconfirmed is None else unconfirmed
+        self.stalled = stalled
+        self.sent = 0  # sent (edits included) since this courier started
+        self.workers: dict[str, asyncio.Task[None]] = {}  # person id → their worker
+        # set when a worker ends while people may be waiting for room (the last dispatch
+        # filled every place): the loop then dispatches at once instead of after its interval
+        self.room = asyncio.Event()
+        self._crowded = False
+        self._probe: int | None = None
+        self._sent_since = 0  # since the last `_judge`
+        self._unreachable: list[int] = []
+
+    async def dispatch(self) -> int:
+        """Record what was sent but not recorded, judge whether the platform is back, and
+        start a worker for each person with due messages who has none (as many as there is
+        room for). Returns how many workers it started."""
+        if self.unconfirmed:
+            await asyncio.to_thread(_confirm, self.engine, self.unconfirmed, self.via)
+        await self._judge()
+        self._probe = None
+        if self.stalled:  # is the platform back? the oldest of those messages is tried now
+            probe = min(self.stalled)
+            if await asyncio.to_thread(due_now, self.engine, [probe]):
+                self._probe = probe
+            else:
+                self.stalled.discard(probe)  # sent meanwhile (by another instance)
+        return await self._start_workers()
+
+    async def _start_workers(self) -> int:
+        room = PEOPLE_AT_ONCE - len(self.workers)
+        if room <= 0:
+            self._crowded = True
+            return 0
+        busy = set(self.workers)
+        addresses = await asyncio.to_thread(attempts.reachable, self.engine, self.address_of)
+        free = {p: a for p, a in addresses.items() if p not in busy}
+        leased = await asyncio.to_thread(
+            attempts.lease,
+            self.engine,
+            via=self.via,
+            addresses=free,
+            editable=self.edit is not None,
+            limit=self.limit,
+            people=room,
+        )
+        queues: dict[str, list[Leased]] = {}
+        for item in leased:
+            queues.setdefault(item.person_id, []).append(item)
+        self._crowded = len(queues) >= room
+        for person, queue in queues.items():
+            self.workers[person] = asyncio.create_task(self._work(person, free[person], queue))
+        if queues:  # counts only: who gets what is personal
+            log.debug("%s: %d people started, %d at work", self.via, len(queues), len(self.workers))
+        return len(queues)
+
+    async def drain(self, *, refill: bool = False) -> None:
+        """Wait until every worker is done (each has sent all that was due for its person,
+        or stopped). With `refill`, a worker that ends makes room for a person who waited
+        for it (when the workers were as many as allowed)."""
+        while self.workers:
+            await asyncio.wait(list(self.workers.values()), return_when=asyncio.FIRST_COMPLETED)
+            if refill and self._crowded and not self.stop.is_set():
+                try:
+                    await self._start_workers()
+                except Exception as exc:  # the database went away: the rest next time
+                    log_failure(log, "%s: no more people started", self.via, exc=exc)
+                    refill = False
+
+    async def _work(self, person: str, address: str | None, queue: list[Leased]) -> None:
+        """One person's messages in order, batch after batch, until none is due (or one
+        failed: the rest wait behind it, or the courier stops)."""
+        try:
+            while address is not None and queue and await self._send_in_order(address, queue):
+                if self.stop.is_set():
+                    break
+                address, queue = await asyncio.to_thread(self._next_batch, person)
+        except Exception as exc:  # the database went away: the leases run out
+            log_failure(log, "%s: a person's delivery stopped", self.via, exc=exc)
+        finally:
+            del self.workers[person]
+            if self._crowded:
+                self.room.set()
+
+    def _next_batch(self, person: str) -> tuple[str | None, list[Leased]]:
+        """The person's next due messages, if they are still active and reachable here."""
+        addresses = attempts.reachable(self.engine, self.address_of, [person])
+        leased = attempts.lease(
+            self.engine,
+            via=self.via,
+            addresses=addresses,
+            editable=self.edit is not None,
+            limit=min(self.limit, PER_PERSON),
+            people=1,
+        )
+        return addresses.get(person), leased
+
+    async def _send_in_order(self, address: str, queue: list[Leased]) -> bool:
+        """Send a leased batch in order. False if it stopped half-way (a failure, or the
+        courier stops); what was not tried is released."""
+        for index, item in enumerate(queue):
+            if self.stop.is_set():
+                await self._release([m.id for m in queue[index:]])
+                return False
+            if item.how in ("wait", "drop"):
+                await asyncio.to_thread(
+                    attempts.settle_edit, self.engine, item.id, wait=item.how == "wait"
+                )
+                continue
+            try:
+                platform_ref = await attempts.send_one(
+                    item, address, self.send, self.edit, self.find_sent
+                )
+            except Exception as exc:  # the platform said no, or did not answer: later
+                await self._failed(item.id, exc)
+                await self._release([m.id for m in queue[index + 1 :]])
+                return False
+            self.sent += 1
+            self._sent_since += 1
+            try:
+                await asyncio.to_thread(_confirm, self.engine, {item.id: platform_ref}, self.via)
+            except Exception as exc:  # sent, not recorded: remember it, record it next time
+                # the person's next ones still go (this one did); a new batch waits for it
+                log_failure(log, "outbox %s not recorded yet", item.id, exc=exc)
+                self.unconfirmed[item.id] = platform_ref
+        return True
+
+    async def _failed(self, message_id: int, exc: Exception) -> None:
+        log.warning(
+            "send failed via %s for outbox %s: %s", self.via, message_id, type(exc).__name__
+        )
+        if retry_after(exc) is None:
+            self._unreachable.append(message_id)
+        with contextlib.suppress(Exception):  # the database away: the lease runs out
+            await asyncio.to_thread(
+                attempts.record_failure,
+                self.engine,
+                message_id,
+                exc,
+                counts=message_id != self._probe,
+            )
+
+    async def _release(self, message_ids: list[int]) -> None:
+        if message_ids:
+            with contextlib.suppress(Exception):  # if the database is away, the lease runs out
+                await asyncio.to_thread(release, self.engine, message_ids)
+
+    async def _judge(self) -> None:
+        """Messages that failed while nothing got through (the platform could not be
+        reached) are kept in `stalled`; one of them is tried at each dispatch; once anything
+        gets through, they are all due at once instead of each waiting out its back-off."""
+        sent, unreachable = self._sent_since, self._unreachable
+        self._sent_since, self._unreachable = 0, []
+        if self.stalled is None:
+            return
+        if sent and self.stalled:
+            with contextlib.suppress(Exception):  # if the database is away, their back-off holds
+                await asyncio.to_thread(due_now, self.engine, sorted(self.stalled))
+                self.stalled.clear()
+        elif not sent:
+            self.stalled.update(unreachable)
 
 
 async def deliver_pending(
@@ -93,161 +285,33 @@ async def deliver_pending(
     stop: asyncio.Event | None = None,
     find_sent: FindSent | None = None,
 ) -> int:
-    """Send what is due to the people reachable on this transport. Returns how many were sent
-    (edits included).
+    """One pass: a worker for each person with due messages (up to `PEOPLE_AT_ONCE` at once,
+    the next starting as one ends), each sending all that is due for its person; returns
+    how many were sent (edits included).
+    `unconfirmed` and `stalled` are kept between passes by the caller (see `Courier`).
 
-    The database is used in worker threads, never on the event loop. A message the platform
-    accepted but the database could not record as sent (it went away) is kept in
-    `unconfirmed` (id → platform reference) and recorded first thing next round, so it is
-    not sent again; one message's trouble never holds back another person's (their own later
-    ones wait behind it). When `stop` is set half-way, the sends under way finish and what
-    is still leased is released at once for the next process to send.
-
-    `stalled` (kept between rounds by the caller) holds what failed while the platform could
-    not be reached; see `_after_round`.
-
-    A message whose earlier lease ran out (the process sending it died) may have reached the
-    platform already: with `find_sent`, the transport looks for it first (Slack: the DM's
-    recent history, by the outbox id in the message's metadata) and it is only recorded, not
-    posted again.
+    The database is used in worker threads, never on the event loop. A message whose
+    earlier lease ran out (the process sending it died) may have reached the platform
+    already: with `find_sent`, the transport looks for it first (Slack: the DM's recent
+    history, by the outbox id in the message's metadata) and it is only recorded, not posted
+    again.
     """
-    if unconfirmed:
-        await asyncio.to_thread(_confirm, engine, unconfirmed, via)
-    probe = None
-    if stalled:  # is the platform back? the oldest of those messages is tried now
-        probe = min(stalled)
-        if not await asyncio.to_thread(due_now, engine, [probe]):
-            stalled.discard(probe)  # sent meanwhile (by another instance)
-            probe = None
-    leased_before: set[int] = set()
-    addresses, leased = await asyncio.to_thread(
-        _lease, engine, via, address_of, edit is not None, limit, leased_before
+    courier = Courier(
+        engine,
+        via=via,
+        address_of=address_of,
+        send=send,
+        edit=edit,
+        find_sent=find_sent,
+        limit=limit,
+        stop=stop,
+        unconfirmed=unconfirmed,
+        stalled=stalled,
     )
-    queues: dict[str, list[Leased]] = {}
-    for item in leased:
-        queues.setdefault(item[1], []).append(item)
-    held_back: list[int] = []  # leased but not tried: released at the end of the round
-    unreachable: list[int] = []  # failed without the platform asking us to wait
-    room = asyncio.Semaphore(PEOPLE_AT_ONCE)
-
-    async def one_person(queue: list[Leased]) -> int:
-        """A person's messages in order; after a failure the rest wait behind it."""
-        sent = 0
-        async with room:
-            for index, (message_id, person_id, reply, (how, target)) in enumerate(queue):
-                if stop is not None and stop.is_set():
-                    held_back.extend(m[0] for m in queue[index:])
-                    break
-                if how in ("wait", "drop"):
-                    await asyncio.to_thread(_settle_edit, engine, message_id, wait=how == "wait")
-                    continue
-                address = addresses[person_id]
-                again = message_id in leased_before
-                try:
-                    platform_ref = await _send_one(
-                        message_id, address, reply, (how, target), send, edit, find_sent, again
-                    )
-                except Exception as exc:  # the platform said no, or did not answer: later
-                    log.warning(
-                        "send failed via %s for outbox %s: %s", via, message_id, type(exc).__name__
-                    )
-                    if retry_after(exc) is None:
-                        unreachable.append(message_id)
-                    with contextlib.suppress(Exception):  # the database away: the lease runs out
-                        await asyncio.to_thread(
-                            _record_failure, engine, message_id, exc, counts=message_id != probe
-                        )
-                    held_back.extend(m[0] for m in queue[index + 1 :])
-                    break
-                sent += 1
-                try:
-                    await asyncio.to_thread(_confirm, engine, {message_id: platform_ref}, via)
-                except Exception as exc:  # sent, not recorded: remember it, record it next round
-                    log_failure(log, "outbox %s not recorded yet", message_id, exc=exc)
-                    if unconfirmed is not None:
-                        unconfirmed[message_id] = platform_ref
-        return sent
-
-    sent = sum(await asyncio.gather(*(one_person(q) for q in queues.values())))
-    if held_back:
-        with contextlib.suppress(Exception):  # if the database is away, the lease runs out
-            await asyncio.to_thread(release, engine, held_back)
-    if stalled is not None:
-        await _after_round(engine, stalled, sent=sent, unreachable=unreachable)
-    return sent
-
-
-async def _after_round(
-    engine: Engine, stalled: set[int], *, sent: int, unreachable: list[int]
-) -> None:
-    """Messages that failed in a round in which nothing got through (the platform could not
-    be reached) are kept in `stalled`; one of them is tried every round; once anything gets
-    through, they are all due at once instead of each waiting out its back-off."""
-    if sent and stalled:
-        with contextlib.suppress(Exception):  # if the database is away, their back-off holds
-            await asyncio.to_thread(due_now, engine, sorted(stalled))
-            stalled.clear()
-    elif not sent:
-        stalled.update(unreachable)
-
-
-async def _send_one(
-    message_id: int,
-    address: str,
-    reply: Reply,
-    what: tuple[How, str | None],
-    send: Send,
-    edit: Edit | None,
-    find_sent: FindSent | None,
-    again: bool,
-) -> str | None:
-    """Send (or edit) one message; its platform reference. A message sent `again` (its
-    earlier lease ran out) is first looked for, where the transport can (`find_sent`)."""
-    how, target = what
-    if how == "edit":
-        assert edit is not None and target is not None
-        await edit(address, target, reply)
-        return target
-    if again and find_sent is not None:
-        found = await find_sent(address, message_id)
-        if found is not None:
-            log.info("outbox %s was sent before a stop; recorded, not sent again", message_id)
-            return found
-    token = SENDING.set(message_id)
-    try:
-        return await send(address, reply)
-    finally:
-        SENDING.reset(token)
-
-
-Leased = tuple[int, str, Reply, "tuple[How, str | None]"]
-
-
-def _lease(
-    engine: Engine,
-    via: str,
-    address_of: Callable[[Person], str | None],
-    editable: bool,
-    limit: int,
-    leased_before: set[int],
-) -> tuple[dict[str, str], list[Leased]]:
-    with session_scope(engine) as session:
-        people = session.exec(select(Person).where(col(Person.active))).all()
-        addresses = {p.id: a for p in people if (a := address_of(p)) is not None}
-        if not addresses:
-            return addresses, []
-        leased: list[Leased] = [
-            (
-                int(m.id or 0),
-                m.person_id,
-                reply_of(m),
-                _target(session, m, via=via, editable=editable),
-            )
-            for m in lease_pending(
-                session, person_ids=list(addresses), limit=limit, leased_before=leased_before
-            )
-        ]
-    return addresses, leased
+    await courier.dispatch()
+    await courier.drain(refill=True)
+    await courier._judge()
+    return courier.sent
 
 
 def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:
@@ -258,55 +322,3 @@ def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:
             if message is not None and message.sent_at is None:
                 mark_sent(session, message, via=via, platform_ref=platform_ref)
     sent.clear()
-
-
-How = Literal["send", "edit", "wait", "drop"]
-
-
-def _target(
-    session: Session, message: OutboxMessage, *, via: str, editable: bool
-) -> tuple[How, str | None]:
-    """What to do with a leased message: send it; edit the message with this platform
-    reference; wait, because the message it edits is not sent yet; or drop it, because the
-    message it edits cannot be edited here."""
-    if message.replaces_id is None:
-        return "send", None
-    original = session.get(OutboxMessage, message.replaces_id)
-    if original is None or original.dropped_at is not None:
-        return "drop", None
-    if original.sent_at is None:
-        return "wait", None
-    if not editable or original.sent_via != via or original.platform_ref is None:
-        return "drop", None
-    return "edit", original.platform_ref
-
-
-def _settle_edit(engine: Engine, message_id: int | None, *, wait: bool) -> None:
-    with session_scope(engine) as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None:
-            return
-        if wait:
-            message.not_before = clock.now() + EDIT_WAIT
-            message.leased_until = None
-            session.add(message)
-        else:
-            drop(session, message)
-
-
-def _record_failure(
-    engine: Engine, message_id: int | None, exc: Exception, *, counts: bool = True
-) -> None:
-    """Back off; `counts=False` for a probe of a platform that could not be reached, which
-    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage."""
-    with session_scope(engine) as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None:
-            return
-        message.attempts += 1 if counts else 0
-        # the type only: an exception's text may quote the message, and so personal data
-        message.last_error = type(exc).__name__
-        wait = max(backoff(message.attempts), retry_after(exc) or timedelta(0))
-        message.not_before = clock.now() + wait
-        message.leased_until = None
-        session.add(message)

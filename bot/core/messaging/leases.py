@@ -32,9 +32,11 @@ def lease_pending(
     person_ids: Sequence[str] | None,
     limit: int,
     leased_before: set[int] | None = None,
+    of_people: int | None = None,
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None), in
-    the order they were recorded, of people no other sender holds: a person whose messages
+    """Lease up to `limit` due, unsent messages (for `person_ids`, or anyone when None) of up
+    to `of_people` people (`limit` when None), in the order they were recorded, of people no
+    other sender holds: a person whose messages
     another instance leased is left to it, so one person's messages go out one at a time, in
     order. The ids whose earlier lease ran out (whoever held it stopped half-way, perhaps
     after sending) are added to `leased_before`."""
@@ -48,7 +50,7 @@ def lease_pending(
             .where(*due)
             .group_by(col(OutboxMessage.person_id))
             .order_by(first)
-            .limit(limit)
+            .limit(limit if of_people is None else of_people)
         ).all()
     ]
     if people and session.get_bind().dialect.name == "postgresql":

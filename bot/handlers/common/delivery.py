@@ -1,20 +1,20 @@
 """The delivery loop: what the outbox holds, sent regularly to the people on one transport.
 
-`bot.core.messaging.delivery.deliver_pending` does one round (leasing, sending, marking sent,
-retrying with back-off, edits); this runs rounds every `interval` seconds until `stop` is set.
-A round that fails as a whole (the database was away) is logged and the next one tries again.
+`bot.core.messaging.delivery.Courier` does the work (a worker per person: leasing, sending,
+marking sent, retrying with back-off, edits); this looks for people with due messages every
+`interval` seconds until `stop` is set. A look that fails (the database was away) is logged
+and the next one tries again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.core.messaging.delivery import Edit, FindSent, Send, deliver_pending
+from bot.core.messaging.delivery import Courier, Edit, FindSent, Send
 from bot.logs import log_failure
 from bot.store.models import Person
 
@@ -36,27 +36,38 @@ async def delivery_loop(
 ) -> None:
     """Send what the outbox holds for the people `address_of` finds on `via`, until `stop`.
 
-    Messages sent but not yet recorded (the database was away) are kept here between rounds;
-    a stop half-way through a round releases what that round leased."""
-    unconfirmed: dict[int, str | None] = {}
-    stalled: set[int] = set()  # failed while the platform could not be reached
+    Every `interval` seconds (and at once when a worker ends while others wait for room) the
+    courier starts workers for people with due messages; each worker goes on by itself, so
+    nobody waits for this loop or for anyone else's messages. At `stop` the sends under way
+    finish and what is still leased is released."""
+    courier = Courier(
+        engine,
+        via=via,
+        address_of=address_of,
+        send=send,
+        edit=edit,
+        find_sent=find_sent,
+        stop=stop,
+        stalled=set(),  # failed while the platform could not be reached
+    )
     while not stop.is_set():
+        courier.room.clear()
         try:
-            await deliver_pending(
-                engine,
-                via=via,
-                address_of=address_of,
-                send=send,
-                edit=edit,
-                unconfirmed=unconfirmed,
-                stalled=stalled,
-                stop=stop,
-                find_sent=find_sent,
-            )
-        except Exception as exc:  # the database was away; the next round tries again
-            log_failure(log, "%s: delivery round failed", via, exc=exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+            await courier.dispatch()
+        except Exception as exc:  # the database was away; the next dispatch tries again
+            log_failure(log, "%s: looking for messages to deliver failed", via, exc=exc)
+        await _first_of(stop, courier.room, timeout=interval)
+    await courier.drain()
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until one of `events` is set, or `timeout` seconds."""
+    waits = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
 
 
 class Delivery:

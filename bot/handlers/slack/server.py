@@ -12,8 +12,10 @@ HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
 Socket Mode (SLACK_APP_TOKEN set): bolt's aiohttp Socket Mode handler; apps.connections.open
 goes through the app's Web API client, so SLACK_API_URL is honoured there too.
 
-Either way, every two seconds the outbox is delivered to the people Slack reaches
-(`common.reach`: one transport per person), by the shared transport layer's delivery loop.
+Either way, the outbox is delivered to the people Slack reaches (`common.reach`: one
+transport per person) by the shared transport layer's delivery loop: it looks for people with
+due messages every two seconds, and each such person's worker sends theirs as the channel's
+pace allows.
 The HTTP server itself (`bot.handlers.http`) is the process's one, shared with Telegram's
 webhook; `bot.handlers.serving` runs it and every configured transport.
 """
