@@ -219,12 +219,14 @@ def slack_figures(db: Databases, baselines: dict[str, slack_latency.Samples]) ->
 
 
 baselines_rss: list[float] = [0.0, 0.0]
+_REPLY = (
+    "each command is still some tens of ms of Python (bolt, the query, rendering) in a worker"
+    " thread, and Python runs one thread at a time (the GIL): the 20th of 20 at once waits"
+    " for the 19 before it, so the p99 is about 20 times one command's CPU time"
+)
 REPLY_REASON = {
-    "SQLite": "each command is tens of ms of Python and SQL in a worker thread; 20 at once"
-    " queue for 2 shared cores and for SQLite's write lock, which every transaction takes"
-    " (BEGIN IMMEDIATE, also for reading: issue 14)",
-    "PostgreSQL": "each command is tens of ms of Python and SQL in a worker thread; 20 at once"
-    " queue for 2 shared cores (and the worker pool)",
+    "SQLite": _REPLY + "; readers no longer wait for SQLite's write lock",
+    "PostgreSQL": _REPLY,
 }
 
 
