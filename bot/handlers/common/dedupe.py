@@ -103,8 +103,9 @@ class SharedSeenEvents:
         with self.engine.begin() as conn:
             dialect = conn.dialect.name
             if dialect in ("sqlite", "postgresql"):
-                for start in range(0, len(keys), BATCH_MAX):
-                    chunk = list(keys)[start : start + BATCH_MAX]
+                ordered = list(keys)
+                for start in range(0, len(ordered), BATCH_MAX):
+                    chunk = ordered[start : start + BATCH_MAX]
                     rows = conn.execute(_insert_once(dialect, chunk, now)).all()
                     taken |= {keys[key] for (key,) in rows}
             else:
@@ -221,7 +222,8 @@ class Dedupe:
                 batch, self._waiting = self._waiting, {}
                 try:
                     taken = await asyncio.to_thread(self.shared.first_times, list(batch))
-                except Exception as exc:
+                except Exception as exc:  # logged once here, whoever still waits for it
+                    log_failure(log, "dedupe: could not record %d events", len(batch), exc=exc)
                     for futures in batch.values():
                         for future in futures:
                             if not future.done():
@@ -236,9 +238,10 @@ class Dedupe:
 
 
 def _retrieved(recording: asyncio.Future[bool]) -> None:
-    """A write that failed after its asker stopped waiting is logged, not left unretrieved."""
-    if not recording.cancelled() and (exc := recording.exception()) is not None:
-        log_failure(log, "dedupe: could not record an event", exc=exc)
+    """A failed write whose asker stopped waiting is not reported as never retrieved (`_write`
+    logged it)."""
+    if not recording.cancelled():
+        recording.exception()
 
 
 def _insert_once(dialect: str, event_ids: Sequence[str], now: datetime) -> Any:
