@@ -1,15 +1,19 @@
 """Readers and writers (issue 14 item 4): while a long write holds SQLite's write lock, what
-only reads is answered at once; what writes waits its turn and is then saved whole."""
+only reads is answered at once; what writes waits its turn and is then saved whole. Writers
+of one process take turns on a gate of their own, not on SQLite's polling busy handler."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, event, insert, text
 from sqlmodel import select
 
 from bot.core import clock
 from bot.core.app import Core
-from bot.store.db import ReaderWrote, run_unit, session_scope
+from bot.store.db import ReaderWrote, make_engine, run_unit, session_scope
 from bot.store.models import Person, Task
 from tests.factories import make_leaver
 
@@ -53,3 +57,63 @@ def test_a_reader_that_writes_is_stopped_and_a_unit_that_writes_is_saved(core: C
     assert run_unit(core.engine, rename) == ["Wim Jansen"]
     with session_scope(core.engine) as session:
         assert session.get(Person, "wim").name == "Wim J."  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def impatient(core: Core) -> Iterator[Engine]:
+    """An engine on the same SQLite database whose connections never wait in SQLite's busy
+    handler: a writer that meets the write lock there fails at once ("database is locked")."""
+    if core.engine.dialect.name != "sqlite":
+        pytest.skip("the writers' gate is SQLite's")
+    other = make_engine(core.engine.url.render_as_string(hide_password=False))
+    event.listen(other, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=0"))
+    yield other
+    other.dispose()
+
+
+def _write(
+    engine: Engine, name: str, errors: list[BaseException], started: threading.Event | None = None
+) -> None:
+    if started is not None:
+        started.set()
+    try:
+        with session_scope(engine) as session:
+            session.execute(text("UPDATE person SET name = :n WHERE id = 'wim'"), {"n": name})
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_writers_of_one_process_take_turns_instead_of_failing_busy(impatient: Engine) -> None:
+    started = threading.Event()
+    errors: list[BaseException] = []
+    with session_scope(impatient) as first:  # a writer half-way through
+        first.execute(text("UPDATE person SET name = 'First' WHERE id = 'wim'"))
+        second = threading.Thread(target=_write, args=(impatient, "Second", errors, started))
+        second.start()
+        assert started.wait(5)
+        second.join(0.2)  # it waits at the gate; SQLite would have said "locked" at once
+        assert second.is_alive() and errors == []
+    second.join(10)
+    assert not second.is_alive() and errors == []
+    with session_scope(impatient) as session:
+        assert session.get(Person, "wim").name == "Second"  # type: ignore[union-attr]
+
+
+def test_a_writer_that_failed_or_lost_its_connection_lets_the_next_one_in(
+    impatient: Engine,
+) -> None:
+    with pytest.raises(ValueError), session_scope(impatient) as session:
+        session.execute(text("UPDATE person SET name = 'Rolled back' WHERE id = 'wim'"))
+        raise ValueError
+    conn = impatient.connect()  # a connection that breaks half-way through a write
+    conn.begin()
+    conn.execute(text("UPDATE person SET name = 'Lost' WHERE id = 'wim'"))
+    conn.invalidate()
+    conn.close()
+    errors: list[BaseException] = []
+    after = threading.Thread(target=_write, args=(impatient, "After", errors))
+    after.start()
+    after.join(10)  # a gate left shut would keep it waiting for 30 s
+    assert not after.is_alive() and errors == []
+    with session_scope(impatient) as session:
+        assert session.get(Person, "wim").name == "After"  # type: ignore[union-attr]

@@ -8,6 +8,12 @@ never waits for a long write; a write inside it raises `ReaderWrote` at once ins
 trying to upgrade. `run_unit` is for work that only knows as it goes (a command): it runs as a
 reader and, if it writes after all, again from the start as a writer. On PostgreSQL every
 unit is the same (MVCC readers never wait for writers), and `run_unit` runs once.
+
+Writers of one process queue for SQLite's write lock on a lock of their own (`_WriterGate`):
+SQLite's busy handler polls, sleeping longer each time (up to 100 ms between tries), so
+twenty writers at once waited hundreds of ms after the lock was free; a thread waiting on
+the gate wakes as soon as the writer before it commits. Another process (`vangnet digest`
+beside the server) still meets the busy handler.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from threading import Lock
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -43,6 +50,27 @@ class ReaderWrote(RuntimeError):
     """A unit of work begun as a reader tried to write (SQLite): run it as a writer."""
 
 
+class _WriterGate:
+    """One writer of this process at a time, in front of SQLite's own write lock (see the
+    module's docstring). Held from BEGIN IMMEDIATE until the commit or rollback; a connection
+    given back to the pool, closed or invalidated with the gate gives it up too. After
+    waiting `SQLITE_BUSY_SECONDS` in vain a writer goes on to SQLite's lock, whose busy
+    timeout then says what it always said."""
+
+    _HELD = "vangnet_writer_gate"  # in the pool record's info while this connection holds it
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+
+    def enter(self, info: dict[Any, Any]) -> None:
+        if self._lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            info[self._HELD] = True
+
+    def leave(self, info: dict[Any, Any]) -> None:
+        if info.pop(self._HELD, False):
+            self._lock.release()
+
+
 def make_engine(url: str) -> Engine:
     """An engine that behaves alike on SQLite and PostgreSQL."""
     if url.startswith("sqlite"):
@@ -68,6 +96,8 @@ def make_engine(url: str) -> Engine:
             cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.close()
 
+        gate = _WriterGate()
+
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
             if conn.get_execution_options().get(_READER):
@@ -76,7 +106,24 @@ def make_engine(url: str) -> Engine:
             # A writer takes the write lock up front: a transaction that read a row and then
             # writes it cannot be overtaken by another writer in between, so conditional
             # updates (a claim) stay exact, and WAL never answers "busy snapshot" half-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            gate.enter(conn.info)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                gate.leave(conn.info)
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _ended(conn):  # type: ignore[no-untyped-def]
+            if not conn.invalidated:  # (an invalidated one gave the gate up: `_let_go`)
+                gate.leave(conn.info)
+
+        @event.listens_for(engine.pool, "checkin")
+        @event.listens_for(engine.pool, "close")
+        @event.listens_for(engine.pool, "invalidate")
+        def _let_go(_dbapi_conn, record, *_exc):  # type: ignore[no-untyped-def]
+            gate.leave(record.info)
 
         @event.listens_for(engine, "before_cursor_execute")
         def _readers_do_not_write(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
