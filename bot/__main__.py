@@ -148,7 +148,7 @@ def digest(
 ) -> None:
     """Print the digest now (never names, only references)."""
     from bot.core.digest import on_demand
-    from bot.handlers.terminal import render
+    from bot.handlers.plain import render
 
     settings = load_settings(region_file)
     core = core_or_exit(settings)

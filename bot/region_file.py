@@ -187,7 +187,7 @@ def _error_from_validation(
                 if (
                     kind == "string_type"
                     and isinstance(node, yaml.ScalarNode)
-                    and node.style is None
+                    and not node.style  # plain (None, or "" from libyaml), not quoted
                     and not isinstance(error["input"], dict | list)
                 ):
                     message = (
@@ -199,6 +199,11 @@ def _error_from_validation(
         candidates.append((line, order, RegionFileError(file, line, entry, reason)))
     candidates.sort(key=lambda item: (item[0], item[1]))
     return candidates[0][2]
+
+
+# libyaml's parser when PyYAML has it (its wheels do): a region file of 400 people is read in
+# 0.05 s instead of 0.4 s, with the same nodes, line numbers and data
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(
@@ -228,7 +233,7 @@ def read_yaml(
         line = raw[: exc.start].count(b"\n") + 1
         raise error(file, line, document, "the file is not UTF-8 text") from None
 
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is not None:

@@ -57,14 +57,18 @@ def seed_or_compare(session: Session, region: Region) -> Changes | None:
 def region_changes(session: Session, region: Region) -> Changes:
     """What `sync_region` would change, without changing anything."""
     out = Changes()
+    # each table read once (a national directory is hundreds of rows, asked at every start)
+    municipalities = {m.code: m for m in session.exec(select(Municipality)).all()}
+    schools = {s.id: s for s in session.exec(select(School)).all()}
+    people = {p.id: p for p in session.exec(select(Person).order_by(Person.id)).all()}
     for m in region.municipalities:
-        row = session.get(Municipality, m.code)
+        row = municipalities.get(m.code)
         if row is None:
             out.added.append(("municipality", m.code))
         elif row.name != m.name:
             out.changed.append(("municipality", m.code, ["name"]))
     for s in region.schools:
-        school = session.get(School, s.id)
+        school = schools.get(s.id)
         want = {
             "name": s.name,
             "type": str(s.type),
@@ -75,11 +79,11 @@ def region_changes(session: Session, region: Region) -> Changes:
         elif differ := [k for k, v in want.items() if getattr(school, k) != v]:
             out.changed.append(("school", s.id, differ))
     in_file = {p.id for p in region.people}
-    for existing in session.exec(select(Person).order_by(Person.id)).all():
+    for existing in people.values():
         if existing.id not in in_file and existing.active:
             out.deactivated.append(("person", existing.id))
     for p in region.people:
-        person = session.get(Person, p.id)
+        person = people.get(p.id)
         if person is None:
             out.added.append(("person", p.id))
             continue

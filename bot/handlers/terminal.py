@@ -34,6 +34,7 @@ from bot.core.replies import Button, Reply
 from bot.core.vocab import role_labels
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_of
+from bot.handlers.plain import render
 from bot.logs import log_failure
 from bot.store.db import session_scope
 from bot.store.queries import active_people
@@ -41,36 +42,6 @@ from bot.store.queries import active_people
 log = logging.getLogger(__name__)
 TRANSPORT = "terminal"
 PRIVATE = True  # the terminal is the private chat of the person one acts as
-
-
-def render(
-    reply: Reply,
-    first_button: int = 1,
-    image_path: Path | None = None,
-    file_path: Path | None = None,
-) -> str:
-    """Plain text with numbered buttons. Nothing to escape: the terminal has no markup.
-
-    A chart or a file is shown by the path it was saved to, or else by its size."""
-    out: list[str] = []
-    if reply.title:
-        out.append(f"── {reply.title} ──")
-    if reply.text:
-        out.append(("! " if reply.error else "") + reply.text)
-    out += [f"  {item.label}: {item.value}" for item in reply.fields]
-    out += [f"  • {line}" for line in reply.lines]
-    if reply.image_png is not None and image_path is not None:
-        out.append(f"  [{reply.image_title or 'chart'}: {image_path}]")
-    elif reply.image_png is not None:
-        out.append(f"  [{reply.image_title or 'chart'}: PNG, {len(reply.image_png)} bytes]")
-    if reply.file is not None:
-        out.append(f"  [{file_path or reply.file_name}: {len(reply.file)} bytes]")
-    if reply.buttons:
-        out.append(
-            "  "
-            + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(reply.buttons, start=first_button))
-        )
-    return "\n".join(out)
 
 
 def default_chart_dir(database_url: str) -> Path:

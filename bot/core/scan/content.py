@@ -127,7 +127,7 @@ def _message(kind: str, error: Any, root: yaml.Node, path: RegionPath) -> str:
     got = describe_value(value)
     if kind == "string_type":
         node = locate_node(root, path)[1]
-        if isinstance(node, yaml.ScalarNode) and node.style is None:
+        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain, not quoted
             return f"expected text, got {node.value} (YAML does not read it as text; quote it)"
         return f"expected text, got {got}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
