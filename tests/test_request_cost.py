@@ -1,7 +1,8 @@
 """What one request costs the database, whatever the caseload (issue 16): a list asks the same
 few queries for 3 cases as for a full page, whoever owns them; it decrypts no personal column
 it does not show; a claim reads its case once; replay records arriving together are written
-together. No timings: counts of statements, which a slower machine does not change."""
+together; the delivery loop's look when nothing is due is one question. No timings: counts
+of statements, which a slower machine does not change."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from sqlmodel import col
 
 from bot.core import clock
 from bot.core.app import Core
+from bot.core.messaging.delivery import deliver_pending
+from bot.core.messaging.outbox import enqueue
+from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Role
 from bot.handlers.common.dedupe import Dedupe, SeenEvents, SharedSeenEvents
 from bot.store import crypto, queries
@@ -150,3 +154,31 @@ def test_replay_records_arriving_together_are_written_together(engine: Engine) -
     assert asyncio.run(ask(there, [*ids[:5], "request:new"])) == [False] * 5 + [True]
     # the same id asked twice at once on one instance: only one of the two takes it
     assert sorted(asyncio.run(ask(there, ["request:twice", "request:twice"]))) == [False, True]
+
+
+def test_a_look_for_due_messages_when_none_are_due_reads_nobody_and_writes_nothing(
+    core: Core,
+) -> None:
+    """The delivery loop looks every two seconds: with nothing due it asks one question, and
+    neither reads the directory nor takes the write lock; with a message due, it sends it."""
+    sent: list[tuple[str, str]] = []
+
+    async def send(address: str, reply: Reply) -> None:
+        sent.append((address, reply.text))
+
+    def look() -> int:
+        return asyncio.run(
+            deliver_pending(core.engine, via="test", address_of=lambda p: p.id, send=send)
+        )
+
+    look()  # whatever the fixtures queued
+    sent.clear()
+    with statements(core.engine) as seen:
+        assert look() == 0
+    assert len(seen) <= 3  # (SQLite: BEGIN DEFERRED and the question; a COMMIT)
+    assert not [s for s in seen if "FROM person" in s]
+    assert not [s for s in seen if s.split()[0] in ("UPDATE", "INSERT", "DELETE")]
+    assert "BEGIN IMMEDIATE" not in seen
+    with session_scope(core.engine) as session:
+        enqueue(session, person_id="wim", kind="test", reply=Reply(text="Er is nieuws"))
+    assert look() == 1 and sent == [("wim", "Er is nieuws")]

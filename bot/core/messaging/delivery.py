@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.core.messaging import attempts
+from bot.core.messaging import attempts, leases
 from bot.core.messaging.attempts import (
     EDIT_WAIT,
     MAX_BACKOFF,
@@ -143,9 +143,13 @@ class Courier:
         if room <= 0:
             self._crowded = True
             return 0
-        busy = set(self.workers)
-        addresses = await asyncio.to_thread(attempts.reachable, self.engine, self.address_of)
-        free = {p: a for p, a in addresses.items() if p not in busy}
+        # who waits, then only their addresses: nothing else is read, and no write lock
+        # taken, when nobody does
+        waiting = await asyncio.to_thread(leases.waiting, self.engine, besides=list(self.workers))
+        if not waiting:
+            self._crowded = False
+            return 0
+        free = await asyncio.to_thread(attempts.reachable, self.engine, self.address_of, waiting)
         leased = await asyncio.to_thread(
             attempts.lease,
             self.engine,

@@ -89,6 +89,26 @@ def lease_pending(
     )
 
 
+def waiting(engine: Engine, *, besides: Sequence[str] = ()) -> list[str]:
+    """The people with messages due now that no sender holds (but those `besides`), the
+    longest waiting first; a read, which never waits for a writer. A sender asks this before
+    it reads anyone's address or takes the write lock: most of the time nobody waits."""
+    first = func.min(col(OutboxMessage.id))
+    with session_scope(engine, write=False) as session:
+        due = _due(clock.now(), None)
+        if besides:
+            due.append(col(OutboxMessage.person_id).not_in(list(besides)))
+        return [
+            p
+            for p, _ in session.exec(
+                select(col(OutboxMessage.person_id), first)
+                .where(*due)
+                .group_by(col(OutboxMessage.person_id))
+                .order_by(first)
+            ).all()
+        ]
+
+
 def _due(now: datetime, person_ids: Sequence[str] | None) -> list[ColumnElement[bool]]:
     """Unsent and due, of a person no sender holds, and not behind an earlier message of
     theirs that failed and waits to be tried again."""
