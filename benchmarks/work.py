@@ -230,19 +230,29 @@ def _sweep(url: str, w: builder.World) -> tuple[int, float]:
     return ran, took
 
 
-def sweep_figures(db: Databases) -> list[Figure]:
-    with db.empty() as url:
-        _due_forecasts(url, db.w, 1000, 20)
-        ran, took = _sweep(url, db.w)
-        engine = make_engine(url)
-        with engine.connect() as conn:
-            pending = conn.execute(
-                text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-            ).scalar()
-        engine.dispose()
-    assert ran == 1000, ran
+def sweep_figures(db: Databases, tries: int = 3) -> list[Figure]:
+    """The median of `tries` sweeps, each on a database of its own (a database server's
+    background work after the benchmark before moves a single figure by half a second)."""
+    took_s = []
+    for _ in range(tries):
+        with db.empty() as url:
+            _due_forecasts(url, db.w, 1000, 20)
+            ran, took = _sweep(url, db.w)
+            engine = make_engine(url)
+            with engine.connect() as conn:
+                pending = conn.execute(
+                    text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+                ).scalar()
+            engine.dispose()
+        assert ran == 1000, ran
+        took_s.append(took)
+    took = statistics.median(took_s)
     f = Figure(
-        db.name, f"sweep of 1,000 due tasks ({pending} pings queued)", took, "s", target="< 2 s"
+        db.name,
+        f"sweep of 1,000 due tasks ({pending} pings queued; median of {tries})",
+        took,
+        "s",
+        target="< 2 s",
     )
     reason = (
         "window_open tasks run 50 at once in a few statements (one UPDATE, bulk inserts);"

@@ -131,7 +131,9 @@ def make_engine(url: str) -> Engine:
                 raise ReaderWrote(statement.split(None, 1)[0])
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Up to one connection per worker thread of the server (32) without opening and closing
+    # one for every request when twenty arrive at once (SQLAlchemy keeps 5 by default).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=22)
 
 
 def _writes(statement: str) -> bool:
