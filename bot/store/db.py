@@ -113,6 +113,9 @@ def make_engine(url: str) -> Engine:
                 gate.leave(conn.info)
                 raise
 
+        # (SQLAlchemy tells of a commit or rollback just before it runs it: a writer let
+        # through then may meet SQLite's lock for that moment, and its busy handler's first
+        # try, a millisecond later, finds it free)
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
         def _ended(conn):  # type: ignore[no-untyped-def]
