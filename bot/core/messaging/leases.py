@@ -41,18 +41,9 @@ def lease_pending(
     order. The ids whose earlier lease ran out (whoever held it stopped half-way, perhaps
     after sending) are added to `leased_before`."""
     now = clock.now()
-    due = _due(now, person_ids)
-    first = func.min(col(OutboxMessage.id))
-    people = [
-        p
-        for p, _ in session.exec(
-            select(col(OutboxMessage.person_id), first)
-            .where(*due)
-            .group_by(col(OutboxMessage.person_id))
-            .order_by(first)
-            .limit(limit if of_people is None else of_people)
-        ).all()
-    ]
+    people = _longest_waiting(
+        session, _due(now, person_ids), limit=limit if of_people is None else of_people
+    )
     if people and session.get_bind().dialect.name == "postgresql":
         # One instance at a time leases a person's messages: the others skip the person.
         # (SQLite's writers are serialised by BEGIN IMMEDIATE already.)
@@ -93,20 +84,27 @@ def waiting(engine: Engine, *, besides: Sequence[str] = ()) -> list[str]:
     """The people with messages due now that no sender holds (but those `besides`), the
     longest waiting first; a read, which never waits for a writer. A sender asks this before
     it reads anyone's address or takes the write lock: most of the time nobody waits."""
-    first = func.min(col(OutboxMessage.id))
     with session_scope(engine, write=False) as session:
         due = _due(clock.now(), None)
         if besides:
             due.append(col(OutboxMessage.person_id).not_in(list(besides)))
-        return [
-            p
-            for p, _ in session.exec(
-                select(col(OutboxMessage.person_id), first)
-                .where(*due)
-                .group_by(col(OutboxMessage.person_id))
-                .order_by(first)
-            ).all()
-        ]
+        return _longest_waiting(session, due)
+
+
+def _longest_waiting(
+    session: Session, due: list[ColumnElement[bool]], *, limit: int | None = None
+) -> list[str]:
+    """The people with messages that are `due`, whose oldest such message is oldest first."""
+    first = func.min(col(OutboxMessage.id))
+    query = (
+        select(col(OutboxMessage.person_id), first)
+        .where(*due)
+        .group_by(col(OutboxMessage.person_id))
+        .order_by(first)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [p for p, _ in session.exec(query).all()]
 
 
 def _due(now: datetime, person_ids: Sequence[str] | None) -> list[ColumnElement[bool]]:
