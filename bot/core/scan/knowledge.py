@@ -3,7 +3,7 @@
 A factor is asked by its quality norm (the ideal situation the region compares itself with)
 and the scale's question and anchors. The knowledge base's practices are shown once, when a
 theme's weakest factors are proposed as improvement points: one message per factor, one line
-per practice ("Werkboeren — Friesland: what it does (source: ...)").
+per practice ("Werkboeren — Friesland: what it does. Source: ...").
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def warmup_text(content: ScanContent) -> str:
 def practice_line(t: Translator, practice: Practice) -> str:
     """One practice on one line: title, region, what it does, and where it comes from."""
     return t(
-        "{title} — {region}: {line} (source: {source})",
+        "{title} — {region}: {line} Source: {source}.",
         title=practice.title,
         region=practice.region,
         line=practice.line,
