@@ -414,7 +414,7 @@ def test_the_figures_count_handovers_with_their_n(
         f"Days between leaving school and a later takeover: median {waited} days (1 case)",
         "Left school and not yet taken over: 33% (1 of 3)",
         "Cases that kept one owner after the claim: 50% (1 of 2)",
-        "Transferred to another broker or municipality: 1 time, cases concerned: 33% (1 of 3)",
+        "Transfers to another broker or municipality: 1, cases concerned: 33% (1 of 3)",
         f"Days from due to claimed: median {49 / 2:g} days (2 cases)",
     ]
 

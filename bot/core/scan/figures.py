@@ -162,15 +162,13 @@ def figure_lines(
             )
         elif figure is ScanFigure.transfers:
             due_in_year = {ref for ref, at in seen.due.items() if at >= since}
-            moved = {ref for ref in seen.transfers if ref in due_in_year}
+            moved = set(seen.transfers)
+            due_in_year |= moved
             n = sum(len(v) for v in seen.transfers.values())
             lines.append(
-                t.tn(
-                    "Transferred to another broker or municipality: {n} time, "
-                    "cases concerned: {share}",
-                    "Transferred to another broker or municipality: {n} times, "
-                    "cases concerned: {share}",
-                    n,
+                t(
+                    "Transfers to another broker or municipality: {n}, cases concerned: {share}",
+                    n=n,
                     share=_share(t, len(moved), len(due_in_year)),
                 )
             )
