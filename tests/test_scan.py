@@ -6,7 +6,7 @@ import csv
 import io
 import os
 import statistics
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -15,9 +15,9 @@ from sqlmodel import select
 from bot.core.app import Core
 from bot.core.replies import Reply
 from bot.core.sweeps import run_sweep
+from bot.handlers import plain
 from bot.store.db import session_scope
 from bot.store.models import ScanAction, ScanVote
-from bot.handlers import plain
 from tests.factories import case, inbox, make_leaver, say, text_of
 
 PLACE = "slack:C0SCAN"
@@ -291,7 +291,9 @@ def test_practices_are_a_clean_list_under_each_point_shown_once(core: Core) -> N
         "Good practices for 2. Professional relationship with employers",
         "Good practices for 3. Proactive cooperation in guidance to work",
     ]
-    assert titles.index(shown[-1].title or "") < titles.index("Improvement points: Focus on work and talent")
+    assert titles.index(shown[-1].title or "") < titles.index(
+        "Improvement points: Focus on work and talent"
+    )
     plaatsingsbonus = (
         "Placement bonus Noord-Holland Noord — Noord-Holland Noord: An employer who hires a young "
         "person receives a contribution of at most € 2,000. Source: Participatiescan "
@@ -300,7 +302,9 @@ def test_practices_are_a_clean_list_under_each_point_shown_once(core: Core) -> N
     assert plaatsingsbonus in shown[0].lines
     for reply in shown:
         for line in reply.lines:
-            assert line[0].isalnum() and "–" not in line[:3] and "((" not in line and "))" not in line
+            assert (
+                line[0].isalnum() and "–" not in line[:3] and "((" not in line and "))" not in line
+            )
         assert "  • " + reply.lines[0] in plain.render(reply)
     # a point vote shows the points again, not the practices
     after = vote(core, "wim", "sp:1:4")
@@ -408,7 +412,7 @@ def test_the_figures_count_handovers_with_their_n(
     with session_scope(core.engine) as session:
         lines = figures.figure_lines(session, core.region, translator("en"), tuple(ScanFigure))
     exit_day = case(core, later.ref).expected_exit
-    waited = (datetime(2027, 1, 11).date() - exit_day).days
+    waited = (date(2027, 1, 11) - exit_day).days
     assert lines == [
         "Taken over by a broker before leaving school: 33% (1 of 3)",
         f"Days between leaving school and a later takeover: median {waited} days (1 case)",

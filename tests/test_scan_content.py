@@ -332,7 +332,9 @@ BROKEN = [
         id="two themes",
     ),
     pytest.param(
-        NL_SOURCE.replace("    factors: [4]\n    line: Een werkgever", "    factors: [16]\n    line: E"),
+        NL_SOURCE.replace(
+            "    factors: [4]\n    line: Een werkgever", "    factors: [16]\n    line: E"
+        ),
         "    factors: [16]",
         "practice plaatsingsbonus_nhn: there is no factor 16",
         id="a practice on a factor that is not there",
@@ -395,7 +397,10 @@ def test_languages_that_differ_are_refused_with_the_english_line(tmp_path: Path)
         f"here but 'casemanagement' in {CONTENT_DIR / 'scan_nl.yaml'}"
     )
 
-    moved = EN_SOURCE.replace("    factors: [4]\n    line: >-\n      An employer", "    factors: [5]\n    line: >-\n      A")
+    moved = EN_SOURCE.replace(
+        "    factors: [4]\n    line: >-\n      An employer",
+        "    factors: [5]\n    line: >-\n      A",
+    )
     path.write_text(moved, encoding="utf-8")
     with pytest.raises(
         ScanContentError, match=r"practice plaatsingsbonus_nhn: factors is \[5\] here but \[4\]"
