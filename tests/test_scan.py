@@ -6,7 +6,7 @@ import csv
 import io
 import os
 import statistics
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -15,9 +15,10 @@ from sqlmodel import select
 from bot.core.app import Core
 from bot.core.replies import Reply
 from bot.core.sweeps import run_sweep
+from bot.handlers import plain
 from bot.store.db import session_scope
 from bot.store.models import ScanAction, ScanVote
-from tests.factories import inbox, text_of
+from tests.factories import case, inbox, make_leaver, say, text_of
 
 PLACE = "slack:C0SCAN"
 VOTERS = ("wim", "fatima", "bram", "lotte", "sara")
@@ -151,8 +152,7 @@ def test_a_theme_ends_with_results_weakest_points_and_a_chart(core: Core) -> Non
         assert f"average {avg:.1f} · spread {spread:.1f} · 5 votes" in line, line
     points = next(r for r in end if (r.title or "").startswith("Improvement points"))
     # lowest average first; on the tie at 5.0 the widest spread first: 4, then 2, then 3
-    assert [line[:2] for line in points.lines if not line.startswith(" ")] == ["4.", "2.", "3."]
-    assert any("–" in line for line in points.lines)  # the knowledge base's practices
+    assert [line[:2] for line in points.lines] == ["4.", "2.", "3."]
     # participants vote on points; pressing again takes the vote back
     vote(core, "wim", "sp:1:4")
     vote(core, "bram", "sp:1:4")
@@ -270,19 +270,157 @@ def test_a_scan_exports_as_markdown_and_csv(
     assert missing.exit_code == 1 and "99" in missing.stderr
 
 
-def test_the_regions_own_figures_stand_beside_continuity_in_guidance(core: Core) -> None:
-    scan(core, "anna", "/scan start")
-    for _ in range(5):
-        scan(core, "anna", "/scan next")
-    scan(core, "anna", "/scan next")  # theme 1 ends (no votes: no points)
-    shown = [scan(core, "anna", "/scan next") for _ in range(5)]
-    factor_10 = voting(shown[-1])
-    assert "Factor 10 of 15" in (factor_10.title or "")
-    assert any(
-        line.startswith("Our figures: in view before leaving school") for line in factor_10.lines
+def test_a_factor_is_asked_by_its_norm_with_the_scales_anchors(core: Core) -> None:
+    opened = voting(scan(core, "anna", "/scan start"))
+    assert opened.text.endswith("(1 = very poor, 10 = perfect)")
+    first = voting(scan(core, "anna", "/scan next"))
+    assert first.text.startswith("Focus on work and talent\n\nThe norm: Our schools work by")
+    assert first.text.endswith("How well does our region meet this? (1 = very poor, 10 = perfect)")
+    dutch = Core(engine=core.engine, region=core.region, default_language="nl")
+    scan(dutch, "anna", "/scan start", place="slack:C0NL")
+    in_dutch = voting(scan(dutch, "anna", "/scan next", place="slack:C0NL"))
+    assert "Hoe goed voldoet onze regio hieraan? (1 = heel slecht, 10 = perfect)" in in_dutch.text
+
+
+def test_practices_are_a_clean_list_under_each_point_shown_once(core: Core) -> None:
+    end = run_theme_1(core)
+    titles = [r.title or "" for r in end]
+    shown = [r for r in end if (r.title or "").startswith("Good practices for")]
+    assert [r.title for r in shown] == [
+        "Good practices for 4. Professionally unburdening employers",
+        "Good practices for 2. Professional relationship with employers",
+        "Good practices for 3. Proactive cooperation in guidance to work",
+    ]
+    assert titles.index(shown[-1].title or "") < titles.index(
+        "Improvement points: Focus on work and talent"
     )
-    factor_9 = voting(shown[-2])
-    assert not any(line.startswith("Our figures") for line in factor_9.lines)
+    plaatsingsbonus = (
+        "Placement bonus Noord-Holland Noord — Noord-Holland Noord: An employer who hires a young "
+        "person receives a contribution of at most € 2,000. Source: Participatiescan "
+        "kennisbank; Samen voor de klant."
+    )
+    assert plaatsingsbonus in shown[0].lines
+    for reply in shown:
+        for line in reply.lines:
+            assert (
+                line[0].isalnum() and "–" not in line[:3] and "((" not in line and "))" not in line
+            )
+        assert "  • " + reply.lines[0] in plain.render(reply)
+    # a point vote shows the points again, not the practices
+    after = vote(core, "wim", "sp:1:4")
+    assert not any((r.title or "").startswith("Good practices") for r in after)
+    assert "Noord-Holland Noord" not in all_text(after)
+
+
+def test_the_theme_chart_has_the_scale_a_title_votes_the_weakest_and_the_previous_scan(
+    core: Core,
+) -> None:
+    from bot.core.i18n import translator
+    from bot.core.scan.results import Result, figure
+
+    shown = [
+        ("1. Werkend leren", Result(1, 7.0, 0.6, 5)),
+        ("2. Professionele relatie met werkgevers", Result(2, 4.0, 0.9, 4)),
+    ]
+    fig = figure(
+        translator("en"),
+        shown,
+        title="Results: Focus on work and talent",
+        weakest={2},
+        previous={1: Result(1, 6.0, 1.0, 3)},
+    )
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Results: Focus on work and talent"
+    assert ax.get_xlim() == (1.0, 10.0)
+    assert [tick for tick in ax.get_xticks()] == list(range(1, 11))
+    assert [a.get_text() for a in ax.texts] == ["5 votes", "4 votes"]
+    bars = ax.patches
+    assert len(bars) == 3  # two factors, one previous mark (factor 2 was not scanned before)
+    this_scan, weak, before = bars
+    assert weak.get_facecolor() != this_scan.get_facecolor()
+    assert before.get_width() == 5.0 and before.get_x() == 1.0  # from 1 up to the previous 6.0
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["weakest: proposed improvement point", "previous scan"]
+    # the scan's chart is drawn with the proposed points marked
+    end = run_theme_1(core)
+    results = next(r for r in end if (r.title or "").startswith("Results"))
+    assert results.image_png is not None and results.image_png.startswith(b"\x89PNG")
+
+
+def _factor(core: Core, number: int) -> list[list[Reply]]:
+    """Open the scan and go to factor `number` without votes; every step's replies."""
+    steps = [scan(core, "anna", "/scan start")]
+    while True:
+        steps.append(scan(core, "anna", "/scan next"))
+        found = [r for r in steps[-1] if f"Factor {number} of 15" in (r.title or "")]
+        if found:
+            return steps
+
+
+def test_the_regions_own_figures_stand_beside_factors_10_and_13_once(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core.scan import figures
+
+    computed: list[int] = []
+    real = figures.figure_lines
+
+    def counted(*args: object, **kwargs: object) -> list[str]:
+        computed.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(figures, "figure_lines", counted)
+    steps = _factor(core, 10)
+    heading = "Figures from Vangnet for this region, last 12 months"
+    opened = steps[-1]
+    shown = next(r for r in opened if r.title == heading)
+    assert shown.text == "For factor 10: Continuity of guidance"
+    assert shown.lines == [
+        "Taken over by a broker before leaving school: no data yet",
+        "Days between leaving school and a later takeover: no data yet",
+        "Left school and not yet taken over: no data yet",
+    ]
+    assert opened.index(shown) < opened.index(voting(opened))
+    assert not any(r.title == heading for step in steps[:-1] for r in step)  # only factor 10
+    message = voting(opened)
+    for person in VOTERS:
+        after = vote(core, person, mark(message, 6))
+        assert not any(r.title == heading for r in after)
+    assert computed == [1]  # once, when the factor opened; never on a vote
+    for _ in range(3):
+        assert not any(r.title == heading for r in scan(core, "anna", "/scan next"))
+    factor_13 = scan(core, "anna", "/scan next")
+    shown = next(r for r in factor_13 if r.title == heading)
+    assert shown.text == "For factor 13: Effective case management"
+    assert len(shown.lines) == 3 and computed == [1, 1]
+
+
+def test_the_figures_count_handovers_with_their_n(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    from bot.core.i18n import translator
+    from bot.core.scan import figures
+    from bot.core.scan.model import ScanFigure
+
+    on_time, later, waiting = (make_leaver(core, expected_exit="2026-12") for _ in range(3))
+    say(core, "wim", f"/claim {on_time.ref}")
+    frozen.move_to("2027-01-11 09:00:00+00:00")
+    say(core, "wim", f"/claim {later.ref}")
+    say(core, "wim", f"/transfer {on_time.ref} Kampen")
+    say(core, "bram", f"/claim {on_time.ref}")
+    assert waiting.ref
+    with session_scope(core.engine) as session:
+        lines = figures.figure_lines(session, core.region, translator("en"), tuple(ScanFigure))
+    exit_day = case(core, later.ref).expected_exit
+    waited = (date(2027, 1, 11) - exit_day).days
+    assert lines == [
+        "Taken over by a broker before leaving school: 33% (1 of 3)",
+        f"Days between leaving school and a later takeover: median {waited} days (1 case)",
+        "Left school and not yet taken over: 33% (1 of 3)",
+        "Cases that kept one owner after the claim: 50% (1 of 2)",
+        "Transfers to another broker or municipality: 1, cases concerned: 33% (1 of 3)",
+        f"Days from due to claimed: median {49 / 2:g} days (2 cases)",
+    ]
 
 
 # --- marking ahead: /scan start async DAYS ------------------------------------------------------

@@ -3,16 +3,20 @@ broken one."""
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from bot.__main__ import app
 from bot.core.scan import content as scan_content
 from bot.core.scan.content import (
     CONTENT_DIR,
+    Origin,
     ScanContentError,
     ScanFigure,
     check_languages_agree,
@@ -28,7 +32,7 @@ DUTCH_TITLES = {
     3: "Proactieve samenwerking bij arbeidstoeleiding",
     4: "Professioneel ontzorgen van werkgevers",
     5: "Voldoende geschikte bedrijven",
-    6: "Jongeren gestimuleerd en empowered",
+    6: "Jongeren worden gestimuleerd en empowered",
     7: "Begeleiding van de jongere",
     8: "Signalering en diagnose",
     9: "Betrokkenheid ouders",
@@ -88,14 +92,38 @@ def test_the_english_file_speaks_english() -> None:
     assert en.scale.warmup != nl.scale.warmup and "report mark" in en.scale.warmup
 
 
-def test_every_factor_has_a_description_and_two_to_four_practices() -> None:
+def test_every_factor_has_its_norm_a_description_and_practices() -> None:
     for language in ("nl", "en"):
-        for factor in load_scan_content(language).factors:
+        content = load_scan_content(language)
+        for factor in content.factors:
+            assert factor.norm and factor.norm != factor.description, (language, factor.number)
             assert len(factor.description.split(". ")) >= 2, (language, factor.number)
-            assert 2 <= len(factor.practices) <= 4, (language, factor.number)
-            for practice in factor.practices:
-                assert practice.title and practice.source and practice.line
-                assert "\n" not in practice.line and "http" not in practice.line
+            assert len(content.practices_of(factor)) >= 3, (language, factor.number)
+        for practice in content.knowledge_base:
+            assert practice.title and practice.region and practice.source and practice.line
+            assert "\n" not in practice.line and "http" not in practice.line
+
+
+def test_the_dutch_norms_keep_the_originals_points_and_add_no_claims() -> None:
+    nl = load_scan_content("nl")
+    everything = NL_SOURCE.casefold()
+    # claims the original does not make
+    for claim in ("liefdadigheid", "één contactpersoon en snelle antwoorden", "learning by doing"):
+        assert claim not in everything, claim
+    # the original's points that must not get lost
+    ten, seven = nl.factor(10), nl.factor(7)
+    assert ten is not None and "vroege rol voor de gemeente" in ten.norm
+    assert "nazorg door de school" in ten.norm
+    assert seven is not None and "toerusting" in seven.description
+    assert "organisatie" in seven.description
+    described = [f.number for f in nl.factors if "licht verstandelijke beperking" in f.description]
+    assert described == [1, 5, 11]
+    assert (nl.scale.question, nl.scale.anchors) == (
+        "Hoe goed voldoet onze regio hieraan?",
+        "1 = heel slecht, 10 = perfect",
+    )
+    en = load_scan_content("en")
+    assert en.scale.anchors == "1 = very poor, 10 = perfect"
 
 
 def test_only_continuity_and_case_management_show_the_regions_figures() -> None:
@@ -104,9 +132,67 @@ def test_only_continuity_and_case_management_show_the_regions_figures() -> None:
             f.number: f.figures for f in load_scan_content(language).factors if f.figures
         }
         assert with_figures == {
-            10: tuple(ScanFigure),
-            13: tuple(ScanFigure),
+            10: (ScanFigure.handover_on_time, ScanFigure.waiting_days),
+            13: (ScanFigure.one_owner, ScanFigure.transfers, ScanFigure.time_to_claim),
         }
+
+
+# -- the knowledge base is the Participatiescan's ---------------------------------------------
+
+ORIGINAL = yaml.safe_load(
+    (Path(__file__).parent / "fixtures" / "participatiescan_kennisbank.yaml").read_text("utf-8")
+)
+
+
+def _similar(ours: str, theirs: str) -> bool:
+    """A title of ours names the original's entry: one of its words is (nearly) in theirs."""
+    words = [w for w in re.findall(r"\w+", theirs.casefold()) if len(w) > 3]
+    return any(
+        difflib.get_close_matches(word, words, n=1, cutoff=0.8)
+        for word in re.findall(r"\w+", ours.casefold())
+        if len(word) > 3
+    )
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_entry_of_the_originals_kennisbank_is_there_once(language: str) -> None:
+    content = load_scan_content(language)
+    by_ref = {ref: p for p in content.knowledge_base for ref in p.ref}
+    refs = [ref for p in content.knowledge_base for ref in p.ref]
+    assert len(refs) == len(set(refs))  # no entry of the original twice
+    original = {f"{e['file']}#{e['id']}": e for e in ORIGINAL["entries"]}
+    assert set(by_ref) == set(original)  # every one, and nothing else claims to be from it
+    for ref, entry in original.items():
+        practice = by_ref[ref]
+        assert practice.origin is Origin.kennisbank
+        assert "Participatiescan" in practice.source
+        assert practice.url in {original[r]["address"] for r in practice.ref}, ref
+        if language == "nl":  # the English file translates some titles
+            assert _similar(practice.title, entry["title"]), (practice.title, entry["title"])
+            for region in entry.get("regions", []):
+                assert region in practice.region, (ref, region, practice.region)
+
+
+def test_only_the_kennisbank_is_attributed_to_the_participatiescan() -> None:
+    for language in ("nl", "en"):
+        for practice in load_scan_content(language).knowledge_base:
+            named = "participatiescan" in (practice.source + practice.line).casefold()
+            assert named == (practice.origin is Origin.kennisbank), practice.id
+    nl = load_scan_content("nl")
+    interviewed = {p.id: p for p in nl.knowledge_base if p.origin is Origin.interview}
+    assert set(interviewed) == {"jobhunting_zeeland", "doorlopende_begeleiding_assen"}
+    assert all("interview 24 januari 2018" in p.source for p in interviewed.values())
+
+
+def test_each_practice_is_listed_once_and_regionaal_werkbedrijf_is_the_platform() -> None:
+    nl = load_scan_content("nl")
+    titles = [p.title.casefold() for p in nl.knowledge_base]
+    assert len(titles) == len(set(titles))
+    werkbedrijf = [p for p in nl.knowledge_base if "regionaal werkbedrijf" in p.title.casefold()]
+    assert len(werkbedrijf) == 1 and werkbedrijf[0].region == "elke arbeidsmarktregio"
+    assert "arbeidsmarktregio" in werkbedrijf[0].line
+    for name in ("Zeeuwse Stichting Maatwerk", "Project SEARCH", "Convenant BAANWIJS", "STEUR"):
+        assert sum(name in p.title for p in nl.knowledge_base) == 1, name
 
 
 def test_scale_groups_follow_up_and_improvement_points() -> None:
@@ -221,33 +307,49 @@ BROKEN = [
         id="follow-up too late",
     ),
     pytest.param(
-        NL_SOURCE.replace("dropouts]", "uitvallers]", 1),
-        "        figures: [handover_claimed_in_time, in_view, structural_place, uitvallers]",
-        "factor 10: figures[3]: unknown figure 'uitvallers' (known: handover_claimed_in_time, "
-        "in_view, structural_place, dropouts)",
+        NL_SOURCE.replace("waiting_days]", "wachtdagen]", 1),
+        "        figures: [handover_on_time, wachtdagen]",
+        "factor 10: figures[1]: unknown figure 'wachtdagen' (known: handover_on_time, "
+        "waiting_days, one_owner, transfers, time_to_claim)",
         id="unknown figure",
     ),
     pytest.param(
-        NL_SOURCE.replace(
-            "            line: Legt per leerling", "            regel: Legt per leerling"
-        ),
-        "          - title: Ontwikkelingsperspectiefplan",
-        "factor 8, practice 1: line is missing",
+        NL_SOURCE.replace("    line: Een werkgever die", "    regel: Een werkgever die"),
+        "  - id: plaatsingsbonus_nhn",
+        "practice plaatsingsbonus_nhn: line is missing",
         id="practice without its line",
     ),
     pytest.param(
-        NL_SOURCE.replace(
-            "            line: Legt per leerling", "            line:\n            x: Legt"
-        ),
-        "            line:\n",
-        "factor 8, practice 1: line is empty",
+        NL_SOURCE.replace("    line: Een werkgever die", "    line:\n    x: Een werkgever die"),
+        "    line:\n    x:",
+        "practice plaatsingsbonus_nhn: line is empty",
         id="practice with an empty line",
     ),
     pytest.param(
-        NL_SOURCE[: NL_SOURCE.index("  - id: samenwerking\n")],
+        without(NL_SOURCE, "  - id: samenwerking\n", "knowledge_base:"),
         "themes:",
         "the scan has 3 themes, found 2",
         id="two themes",
+    ),
+    pytest.param(
+        NL_SOURCE.replace(
+            "    factors: [4]\n    line: Een werkgever", "    factors: [16]\n    line: E"
+        ),
+        "    factors: [16]",
+        "practice plaatsingsbonus_nhn: there is no factor 16",
+        id="a practice on a factor that is not there",
+    ),
+    pytest.param(
+        NL_SOURCE.replace("  - id: immens\n    title: IMMENS", "  - id: immens\n    title: Boris"),
+        "    title: Boris\n    region: landelijk",
+        "practice boris: 'Boris' is listed twice",
+        id="a practice listed twice",
+    ),
+    pytest.param(
+        NL_SOURCE.replace("    ref: [praktijkvoorbeelds.csv#11]\n", ""),
+        "  - id: immens",
+        "practice immens: an entry of the kennisbank names the original's entry (ref)",
+        id="a kennisbank entry without its ref",
     ),
     pytest.param(
         NL_SOURCE.replace("language: nl", "language: en"),
@@ -295,9 +397,14 @@ def test_languages_that_differ_are_refused_with_the_english_line(tmp_path: Path)
         f"here but 'casemanagement' in {CONTENT_DIR / 'scan_nl.yaml'}"
     )
 
-    fewer = without(EN_SOURCE, "          - title: Trial placement", "\n      - number: 5\n")
-    path.write_text(fewer, encoding="utf-8")
-    with pytest.raises(ScanContentError, match="factor 4: the number of practices is 3 here but 4"):
+    moved = EN_SOURCE.replace(
+        "    factors: [4]\n    line: >-\n      An employer",
+        "    factors: [5]\n    line: >-\n      A",
+    )
+    path.write_text(moved, encoding="utf-8")
+    with pytest.raises(
+        ScanContentError, match=r"practice plaatsingsbonus_nhn: factors is \[5\] here but \[4\]"
+    ):
         check_languages_agree(nl, load_scan_file(path, "en"))
 
 

@@ -19,7 +19,7 @@ from bot.core.errors import Refused
 from bot.core.i18n import Translator
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
-from bot.core.scan import results, votes
+from bot.core.scan import knowledge, results, votes
 from bot.core.scan.content import load_scan_content
 from bot.core.scan.model import ScanContent
 from bot.store import queries
@@ -87,18 +87,17 @@ def question(t: Translator, ctx: Ctx, scan: ScanSession, number: int) -> Reply:
     content = load_scan_content(t.language)
     total = len(questions(content))
     if number == 0:
-        title, text = t("Warm-up question"), content.scale.warmup
+        title, text = t("Warm-up question"), knowledge.warmup_text(content)
     else:
         factor = content.factor(number)
         assert factor is not None
-        theme = content.theme_of(factor)
         title = t(
             "Factor {n} of {total}: {title}",
             n=factor.number,
             total=len(content.factors),
             title=factor.title,
         )
-        text = f"{theme.title if theme else ''}\n{factor.description}\n\n{content.scale.question}"
+        text = knowledge.question_text(t, content, factor)
     return Reply(
         title=title,
         text=text,

@@ -28,6 +28,7 @@ from bot.core.scan.model import (
     ContentProblem,
     Factor,
     Group,
+    Origin,
     Practice,
     Scale,
     ScanContent,
@@ -44,6 +45,7 @@ __all__ = [
     "THEMES",
     "Factor",
     "Group",
+    "Origin",
     "Practice",
     "Scale",
     "ScanContent",
@@ -100,8 +102,8 @@ def _factor_label(data: Any, path: RegionPath, t: int, f: int) -> str:
 def _entry_and_field(data: Any, path: RegionPath) -> tuple[str, RegionPath]:
     """The entry a path is in (``factor 7``) and the rest of the path inside that entry."""
     match path:
-        case ("themes", int(t), "factors", int(f), "practices", int(p), *rest):
-            return f"{_factor_label(data, path, t, f)}, practice {p + 1}", tuple(rest)
+        case ("knowledge_base", int(p), *rest):
+            return _label(data, path[:2], "practice") or f"practice {p + 1}", tuple(rest)
         case ("themes", int(t), "factors", int(f), *rest):
             return _factor_label(data, path, t, f), tuple(rest)
         case ("themes", int(t), *rest):
@@ -274,8 +276,15 @@ def _differences(nl: ScanContent, en: ScanContent) -> Iterator[tuple[RegionPath,
             figures_en = tuple(figure.value for figure in f_en.figures)
             figures_nl = tuple(figure.value for figure in f_nl.figures)
             yield (*path, "figures"), "figures", figures_en, figures_nl
-            n_en, n_nl = len(f_en.practices), len(f_nl.practices)
-            yield (*path, "practices"), "the number of practices", n_en, n_nl
+    n_en, n_nl = len(en.knowledge_base), len(nl.knowledge_base)
+    yield ("knowledge_base",), "the number of practices", n_en, n_nl
+    for p, (p_en, p_nl) in enumerate(zip(en.knowledge_base, nl.knowledge_base, strict=False)):
+        at: RegionPath = ("knowledge_base", p)
+        yield (*at, "id"), "id", p_en.id, p_nl.id
+        yield (*at, "origin"), "origin", p_en.origin.value, p_nl.origin.value
+        yield (*at, "ref"), "ref", p_en.ref, p_nl.ref
+        yield (*at, "url"), "url", p_en.url, p_nl.url
+        yield (*at, "factors"), "factors", p_en.factors, p_nl.factors
 
 
 def check_languages_agree(nl: ScanContent, en: ScanContent) -> None:

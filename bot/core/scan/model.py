@@ -25,12 +25,19 @@ MAX_MARKS = 11
 
 
 class ScanFigure(StrEnum):
-    """A figure of the region's own that speaks to a factor (shown next to its results)."""
+    """A figure of the region's own, from Vangnet's cases, that speaks to a factor (shown when
+    the factor opens; computed by :mod:`bot.core.scan.figures`)."""
 
-    handover_claimed_in_time = "handover_claimed_in_time"
-    in_view = "in_view"
-    structural_place = "structural_place"
-    dropouts = "dropouts"
+    handover_on_time = "handover_on_time"
+    """Continuity: leavers of the last year claimed by a broker before their exit date."""
+    waiting_days = "waiting_days"
+    """Continuity: days between leaving school and being claimed, for those claimed later."""
+    one_owner = "one_owner"
+    """Case management: cases claimed in the last year that kept one owner."""
+    transfers = "transfers"
+    """Case management: transfers in the last year, and how many cases they concern."""
+    time_to_claim = "time_to_claim"
+    """Case management: days from due to claimed."""
 
 
 class ScanContentError(RegionFileError):
@@ -70,7 +77,9 @@ class Scale(_Entry):
     warmup: Text
     """The warm-up question: one overall mark for the region's joint approach."""
     question: Text
-    """What a participant answers with a mark, for every factor."""
+    """What a participant answers with a mark, for every factor's norm."""
+    anchors: Text
+    """What the ends of the scale mean ("1 = heel slecht, 10 = perfect")."""
 
     @model_validator(mode="after")
     def _check_range(self) -> Scale:
@@ -95,28 +104,53 @@ class Group(_Entry):
     label: Text
 
 
-class Practice(_Entry):
-    """A good practice or programme in the knowledge base of a factor."""
+class Origin(StrEnum):
+    """Where a practice of the knowledge base comes from."""
 
+    kennisbank = "kennisbank"
+    """The Participatiescan's own knowledge base (its practices and programmes)."""
+    interview = "interview"
+    """Named by the Participatiescan's national programme manager in an interview (2018)."""
+    region = "region"
+    """Another region's practice, from a published article."""
+    national = "national"
+    """A national arrangement or organisation (a law, UWV, SBB ...)."""
+
+
+class Practice(_Entry):
+    """A good practice, programme or instrument of the knowledge base, once, with the
+    factors it helps with."""
+
+    id: Id
     title: Text
+    region: Text
+    """Where it runs: a labour-market region, a place, or "landelijk"."""
     source: Text
-    """The region or organisation it comes from."""
+    """Who runs it or where it is described (shown with it)."""
+    url: Text | None = None
+    """Where it is described (the original's address for the kennisbank's entries)."""
+    origin: Origin
+    ref: tuple[Text, ...] = ()
+    """The entries of the original this one stands for ("praktijkvoorbeelds.csv#8");
+    only for the kennisbank's."""
     line: Text
-    """One line on what it does."""
+    """What it does, in one or two sentences."""
+    factors: tuple[Whole, ...] = Field(min_length=1)
+    """The numbers of the factors it helps with."""
 
 
 class Factor(_Entry):
-    """One of the fifteen quality norms that the participants mark."""
+    """One of the fifteen success factors, with the quality norm the participants mark."""
 
     number: Whole
     id: Id
     title: Text
+    norm: Text
+    """The quality norm: the ideal situation the region compares itself with."""
     description: Text
-    """What good looks like, in the project's own words."""
+    """What the factor covers, in the project's own words after the original."""
     figures: tuple[ScanFigure, ...] = ()
     """The region's own figures that speak to this factor (most factors have none)."""
-    practices: tuple[Practice, ...] = Field(min_length=1)
-    """The knowledge base: good practices and programmes."""
 
 
 class Theme(_Entry):
@@ -139,6 +173,8 @@ class ScanContent(_Entry):
     """How many of the weakest factors a theme's results propose as improvement points."""
     groups: tuple[Group, ...] = Field(min_length=1)
     themes: tuple[Theme, ...]
+    knowledge_base: tuple[Practice, ...] = Field(min_length=1)
+    """The practices, programmes and instruments, each once, mapped to their factors."""
 
     _file: str | None = PrivateAttr(default=None)
     _root: yaml.Node | None = PrivateAttr(default=None)
@@ -186,6 +222,35 @@ class ScanContent(_Entry):
                 numbers.add(factor.number)
                 ids.add(factor.id)
                 expected = factor.number + 1
+        yield from self._knowledge_problems(numbers)
+
+    def _knowledge_problems(self, numbers: set[int]) -> Iterator[ContentProblem]:
+        """Each practice once, on factors that exist; each factor with a practice."""
+        ids: set[str] = set()
+        titles: set[str] = set()
+        helped: set[int] = set()
+        for index, practice in enumerate(self.knowledge_base):
+            path: RegionPath = ("knowledge_base", index)
+            if practice.id in ids:
+                yield ContentProblem((*path, "id"), f"id '{practice.id}' is used twice")
+            if practice.title.casefold() in titles:
+                yield ContentProblem((*path, "title"), f"'{practice.title}' is listed twice")
+            ids.add(practice.id)
+            titles.add(practice.title.casefold())
+            for f_index, number in enumerate(practice.factors):
+                if number not in numbers:
+                    yield ContentProblem(
+                        (*path, "factors", f_index), f"there is no factor {number}"
+                    )
+            if practice.origin == Origin.kennisbank and not practice.ref:
+                yield ContentProblem(
+                    (*path, "ref"), "an entry of the kennisbank names the original's entry (ref)"
+                )
+            if practice.origin != Origin.kennisbank and practice.ref:
+                yield ContentProblem((*path, "ref"), "only the kennisbank's entries have a ref")
+            helped.update(practice.factors)
+        for number in sorted(numbers - helped):
+            yield ContentProblem(("knowledge_base",), f"no practice helps with factor {number}")
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -201,6 +266,11 @@ class ScanContent(_Entry):
         if isinstance(number_or_id, int):
             return next((f for f in self.factors if f.number == number_or_id), None)
         return next((f for f in self.factors if f.id == number_or_id), None)
+
+    def practices_of(self, factor: Factor | int) -> tuple[Practice, ...]:
+        """The knowledge base's practices that help with a factor, in the order of the file."""
+        number = factor.number if isinstance(factor, Factor) else factor
+        return tuple(p for p in self.knowledge_base if number in p.factors)
 
     def theme(self, theme_id: str) -> Theme | None:
         """The theme with id ``theme_id``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from bot.core.i18n import Translator
 from bot.core.replies import Reply
 from bot.core.scan.model import ScanContent
-from bot.store.models import ScanSession, ScanVote
+from bot.store.models import ScanPoint, ScanSession, ScanVote
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def results_reply(
     results = results_of(session, scan.id)
     previous = previous_scan(session, scan)
     before = results_of(session, previous.id) if previous and previous.id else {}
+    proposed = set(
+        session.exec(select(ScanPoint.factor).where(ScanPoint.session_id == scan.id)).all()
+    )
     lines: list[str] = []
     shown: list[tuple[str, Result]] = []
     for number in factors:
@@ -116,7 +120,9 @@ def results_reply(
         title=title,
         text=t("Spread is the standard deviation of the marks: 0 means everyone agrees."),
         lines=lines,
-        image_png=chart(t, shown) if shown else None,
+        image_png=chart(t, shown, title=title, weakest=proposed, previous=before)
+        if shown
+        else None,
         image_title=title,
         to_place=True,
         updates=key,
@@ -128,34 +134,102 @@ def _factor_title(content: ScanContent, number: int) -> str:
     return f"{number}. {factor.title}" if factor else str(number)
 
 
-def figure(t: Translator, shown: list[tuple[str, Result]]) -> Any:
-    """Horizontal bars of the averages with the spread as error bars, scale 1 to 10."""
+PALETTE = {"bar": "#4C78A8", "weak": "#E45756", "previous": "#BBBBBB", "line": "#333333"}
+
+
+def _wrapped(name: str, width: int = 34) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name, width)) or name
+
+
+def figure(
+    t: Translator,
+    shown: Sequence[tuple[str, Result]],
+    *,
+    title: str,
+    weakest: Collection[int] = (),
+    previous: Mapping[int, Result] | None = None,
+) -> Any:
+    """Horizontal bars of the averages on the scale 1 to 10, the spread as a line, the number
+    of votes beside each bar, the weakest factors (the proposed points) in red, and, when there
+    is a previous scan, its average as a thin grey bar under each factor's."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
-    fig = Figure(figsize=(9, 0.5 * len(shown) + 1.8), dpi=100, layout="constrained")
+    before = previous or {}
+    with_previous = any(r.factor in before for _, r in shown)
+    fig = Figure(figsize=(9, 0.65 * len(shown) + 2.0), dpi=100, layout="constrained")
     ax = fig.subplots()
     positions = list(range(len(shown)))
+    height = 0.45 if with_previous else 0.6
+    colours = [PALETTE["weak"] if r.factor in weakest else PALETTE["bar"] for _, r in shown]
     ax.barh(
-        positions,
-        [r.average for _, r in shown],
+        [p - (0.12 if with_previous else 0) for p in positions],
+        [r.average - 1 for _, r in shown],
+        left=1,
+        height=height,
         xerr=[r.spread for _, r in shown],
-        color="#4C78A8",
-        ecolor="#333333",
+        color=colours,
+        ecolor=PALETTE["line"],
         capsize=4,
     )
-    ax.set_yticks(positions, [name for name, _ in shown])
+    if with_previous:
+        rows = [
+            (p, before[r.factor])
+            for p, (_, r) in zip(positions, shown, strict=True)
+            if r.factor in before
+        ]
+        ax.barh(
+            [p + 0.3 for p, _ in rows],
+            [b.average - 1 for _, b in rows],
+            left=1,
+            height=0.2,
+            color=PALETTE["previous"],
+        )
+    for position, (_, result) in zip(positions, shown, strict=True):
+        ax.annotate(
+            t.tn("{n} vote", "{n} votes", result.votes),
+            xy=(1.0, position),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
+    ax.set_yticks(positions, [_wrapped(name) for name, _ in shown])
     ax.invert_yaxis()
-    ax.set_xlim(0, 10)
-    ax.set_xlabel(t("average mark (the line: spread)"))
+    ax.set_xlim(1, 10)
+    ax.set_xticks(range(1, 11))
+    ax.set_xlabel(t("average mark from 1 (very poor) to 10 (perfect); the line is the spread"))
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
+    legend = []
+    if any(r.factor in weakest for _, r in shown):
+        legend.append(Patch(color=PALETTE["weak"], label=t("weakest: proposed improvement point")))
+    if with_previous:
+        legend.append(Patch(color=PALETTE["previous"], label=t("previous scan")))
+    if legend:
+        fig.legend(handles=legend, loc="outside lower center", ncols=len(legend), frameon=False)
     return fig
 
 
-def chart(t: Translator, shown: list[tuple[str, Result]]) -> bytes:
+def chart(
+    t: Translator,
+    shown: Sequence[tuple[str, Result]],
+    *,
+    title: str,
+    weakest: Collection[int] = (),
+    previous: Mapping[int, Result] | None = None,
+) -> bytes:
+    """The chart as PNG: ``shown`` is (label, result) per factor, in order; ``weakest`` the
+    factor numbers to mark; ``previous`` the previous scan's results by factor number."""
     buf = io.BytesIO()
-    figure(t, shown).savefig(buf, format="png", bbox_inches="tight")
+    figure(t, shown, title=title, weakest=weakest, previous=previous).savefig(
+        buf, format="png", bbox_inches="tight"
+    )
     return buf.getvalue()

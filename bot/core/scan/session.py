@@ -20,7 +20,7 @@ from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
-from bot.core.scan import agenda, ahead, results, votes
+from bot.core.scan import agenda, ahead, figures, knowledge, results, votes
 from bot.core.scan.model import ScanContent
 from bot.core.vocab import Role
 from bot.store import queries
@@ -263,7 +263,7 @@ def next_step(ctx: Ctx, scan: ScanSession) -> list[Reply]:
     scan.factor += 1
     scan.stage = "vote"
     ctx.session.add(scan)
-    return [*replies, votes.voting_message(ctx, scan)]
+    return [*replies, *figures.replies(ctx, scan), votes.voting_message(ctx, scan)]
 
 
 def _theme_end(ctx: Ctx, scan: ScanSession, content: ScanContent, theme_id: str) -> list[Reply]:
@@ -291,7 +291,9 @@ def _theme_end(ctx: Ctx, scan: ScanSession, content: ScanContent, theme_id: str)
         numbers,
         title=t("Results: {theme}", theme=theme.title),
     )
-    return [shown, votes.points_message(ctx, scan, theme_id)]
+    proposed = [p.factor for p in votes.points_of(ctx.session, scan.id, numbers)]
+    practices = knowledge.practices_replies(t, content, proposed)
+    return [shown, *practices, votes.points_message(ctx, scan, theme_id)]
 
 
 def choose(ctx: Ctx, scan: ScanSession, number: str) -> list[Reply]:

@@ -14,8 +14,9 @@ from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Button, Reply
+from bot.core.scan import knowledge
 from bot.core.scan.content import load_scan_content
-from bot.core.scan.model import Factor, ScanContent
+from bot.core.scan.model import ScanContent
 from bot.store.models import ScanPoint, ScanPointVote, ScanSession, ScanVote
 from bot.store.rows import insert_once
 
@@ -41,38 +42,6 @@ def message_key(scan: ScanSession, factor: int) -> str:
     return f"scan:{scan.id}:f{factor}"
 
 
-def figures_lines(ctx: Ctx, t: Translator, factor: Factor) -> list[str]:
-    """The region's own figures that speak to this factor, from the digest's data."""
-    if not factor.figures:
-        return []
-    from bot.core.digest.weekly import compute
-
-    figures = compute(ctx.session, ctx.region)
-    lines: list[str] = []
-    for figure in factor.figures:
-        if figure.value == "in_view":
-            pct = _pct(figures.share(figures.in_view))
-            lines.append(t("Our figures: in view before leaving school: {pct}", pct=pct))
-        elif figure.value == "structural_place":
-            pct = _pct(figures.share(figures.structural))
-            lines.append(t("Our figures: with a structural place: {pct}", pct=pct))
-        elif figure.value == "dropouts":
-            lines.append(t("Our figures: dropped out this week: {n}", n=len(figures.dropouts)))
-        elif figure.value == "handover_claimed_in_time":
-            lines.append(
-                t(
-                    "Our figures: handovers waiting {days}+ working days: {n}",
-                    days=ctx.region.schedule.remind_after_workdays,
-                    n=len(figures.unclaimed),
-                )
-            )
-    return lines
-
-
-def _pct(value: int | None) -> str:
-    return "-" if value is None else f"{value}%"
-
-
 def voting_message(ctx: Ctx, scan: ScanSession) -> Reply:
     """The message everyone votes in: the question, the marks as buttons, how many voted."""
     assert scan.id is not None
@@ -82,20 +51,18 @@ def voting_message(ctx: Ctx, scan: ScanSession) -> Reply:
     is_open = scan.state == "open" and scan.stage == "vote"
     if scan.factor == 0:
         title = t("Warm-up question")
-        text = content.scale.warmup
-        lines: list[str] = []
+        text = knowledge.warmup_text(content)
     else:
         factor = content.factor(scan.factor)
         assert factor is not None
-        theme = content.theme_of(factor)
         title = t(
             "Factor {n} of {total}: {title}",
             n=factor.number,
             total=len(content.factors),
             title=factor.title,
         )
-        text = f"{theme.title if theme else ''}\n{factor.description}\n\n{content.scale.question}"
-        lines = figures_lines(ctx, t, factor)
+        text = knowledge.question_text(t, content, factor)
+    lines: list[str] = []
     if is_open:
         lines.append(
             t("Votes so far: {n}. You can change your mark until the factor is closed.", n=n)
@@ -206,7 +173,6 @@ def points_message(ctx: Ctx, scan: ScanSession, theme_id: str) -> Reply:
             )
             + chosen
         )
-        lines += [f"   – {p.title} ({p.source}): {p.line}" for p in factor.practices]
         if scan.state == "open" and scan.stage == "points":
             buttons.append(
                 Button(label=t("Vote {n}", n=factor.number), action=f"sp:{scan.id}:{factor.number}")
