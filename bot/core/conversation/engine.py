@@ -323,7 +323,14 @@ def _question(
         text += "\n" + t("Now: {value}", value=_shown(ctx, spec, conv.answers[spec.name]))
     if note:
         text = note + "\n" + text
-    return Reply(title=t(form.title), text=text, buttons=buttons, error=error, personal=True)
+    return Reply(
+        title=t(form.title),
+        text=text,
+        buttons=buttons,
+        error=error,
+        personal=True,
+        asks_text=not spec.choices,
+    )
 
 
 def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
