@@ -173,3 +173,29 @@ def test_a_whole_form_is_checked_at_once_as_a_modal_would_send_it(core: Core) ->
         )
     assert values == {"destination": "moved_away"}  # organisation is not asked when moved away
     assert list(errors) == ["start"]
+
+
+def test_confirm_of_an_earlier_summary_shows_the_answers_as_they_are_now(core: Core) -> None:
+    """A Confirm pressed on a summary that is no longer true (an answer was changed after it)
+    saves nothing: the summary is shown again as it is now, to be confirmed from there."""
+    say(core, "sara", "/leaver")
+    say(core, "sara", "AB12")
+    say(core, "sara", "Kampen")
+    answers(core, "sara", "pro", "nee", "juni 2027", "skip", "skip")
+    first = one(say(core, "sara", "skip"))  # the summary
+    (old,) = [b.action for b in first.buttons if b.action.startswith("form:confirm")]
+    press(core, "sara", "form:edit:home_municipality")
+    changed = one(say(core, "sara", "Zwolle"))
+    assert "Zwolle" in text_of(changed)
+    again = one(press(core, "sara", old))
+    assert cases_of(core, "brug") == []
+    assert "changed after that summary" in again.text
+    assert "Zwolle" in text_of(again) and "Kampen" not in text_of(again)
+    (current,) = [b.action for b in again.buttons if b.action.startswith("form:confirm")]
+    assert current != old
+    done = one(press(core, "sara", current))
+    (ref,) = cases_of(core, "brug")
+    assert ref in done.text
+    with session_scope(core.engine) as session:
+        case = queries.case_by_ref(session, ref=ref)
+        assert case is not None and case.home_municipality_code == "GM0193"  # Zwolle

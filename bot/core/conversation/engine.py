@@ -23,6 +23,8 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -195,7 +197,18 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
         if arg not in {f.name for f in form.fields}:
             raise Refused(ctx.t("That button no longer works. Type /help."))
         return _ask(ctx, form, conv, arg)
+    if kind == "confirm" and arg and conv.step == SUMMARY and arg != _version(conv):
+        # the Confirm of an earlier summary: the answers changed since, so they are shown
+        # as they are now and confirmed only from there
+        note = ctx.t("The answers changed after that summary. This is what would be saved now:")
+        return [_summary(ctx, form, conv, note=note)]
     return _control(ctx, form, conv, kind)
+
+
+def _version(conv: Conversation) -> str:
+    """A short fingerprint of the answers a summary shows, carried by its Confirm button."""
+    kept = json.dumps([conv.form, conv.answers], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(kept.encode()).hexdigest()[:12]
 
 
 def _control(ctx: Ctx, form: Form, conv: Conversation, action: str) -> list[Reply]:
@@ -353,7 +366,7 @@ def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
         text=text,
         fields=fields,
         buttons=[
-            Button(label=t(CONFIRM), action="form:confirm", style="primary"),
+            Button(label=t(CONFIRM), action=f"form:confirm:{_version(conv)}", style="primary"),
             Button(label=t(EDIT), action="form:edit"),
             Button(label=t(BACK), action="form:back"),
             Button(label=t(CANCEL), action="form:cancel", style="danger"),
