@@ -199,3 +199,27 @@ def test_confirm_of_an_earlier_summary_shows_the_answers_as_they_are_now(core: C
     with session_scope(core.engine) as session:
         case = queries.case_by_ref(session, ref=ref)
         assert case is not None and case.home_municipality_code == "GM0193"  # Zwolle
+
+
+def test_summaries_show_the_whole_date_that_will_be_saved(core: Core) -> None:
+    """'1 June 2027', never 'June 2027': in the intake, the placement and a correction."""
+    from tests.factories import make_leaver
+
+    say(core, "sara", "/leaver")
+    summary = answers(core, "sara", "AB12", "Kampen", "pro", "nee", "15 juni 2027", "skip")
+    summary = answers(core, "sara", "skip", "skip")
+    assert "Expected exit: 15 June 2027" in summary
+    press(core, "sara", "form:cancel")
+
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    say(core, "wim", f"/claim {c.ref}")
+    say(core, "wim", f"/placed {c.ref}")
+    summary = answers(core, "wim", "work_with_support", "Groenbedrijf Zwolle", "2026-12-01")
+    assert "Start date: 1 December 2026" in summary
+
+    later = make_leaver(core, expected_exit="2027-06")
+    say(core, "sara", f"/edit {later.ref}")
+    press(core, "sara", "form:edit:expected_exit")
+    summary = text_of(one(say(core, "sara", "2027-07-15")))
+    assert "1 June 2027 → 15 July 2027" in summary  # what the correction changes
+    assert "Expected exit: 15 July 2027" in summary

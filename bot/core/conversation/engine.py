@@ -33,7 +33,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import clock
-from bot.core.cases.cards import month
+from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
 from bot.core.conversation.form import (
     AGAIN,
@@ -342,7 +342,8 @@ def _question(
         buttons=buttons,
         error=error,
         personal=True,
-        asks_text=not spec.choices,
+        # a number typed is the answer, unless there are choices (or suggestions) to press
+        asks_text=not spec.choices and not extra,
     )
 
 
@@ -384,7 +385,7 @@ def _shown(ctx: Ctx, spec: FormField, raw: str) -> str:
         m = ctx.session.get(Municipality, raw)
         return m.name if m else raw
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        return month(ctx.t, date.fromisoformat(raw))
+        return full_date(ctx.t, date.fromisoformat(raw))
     if raw in ("yes", "no"):
         return ctx.t("yes") if raw == "yes" else ctx.t("no")
     if spec.choices:

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from bot.core import conversation
-from bot.core.cases.cards import month
+from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
@@ -122,7 +122,7 @@ def _value(ctx: Ctx, value: Any) -> str:
     if isinstance(value, bool):
         return ctx.t("yes") if value else ctx.t("no")
     if isinstance(value, date):
-        return month(ctx.t, value)
+        return full_date(ctx.t, value)
     if isinstance(value, str) and re.fullmatch(r"GM\d{4}", value):
         return queries.municipality_name(ctx.session, code=value)
     return label(ctx.t, str(value))
