@@ -249,9 +249,7 @@ class TerminalChat:
             owner = self.buttons[n][0]
             if n in current or owner not in (None, self.who.id if self.who else None):
                 return n  # pressed, or said to be someone else's
-            return self.t(
-                "Button {n} belongs to an earlier message: type #{n} to press it.", n=n
-            )
+            return self.t("Button {n} belongs to an earlier message: type #{n} to press it.", n=n)
         if text.startswith("/"):
             return None
         word = text.casefold()
