@@ -206,8 +206,11 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
 
 
 def _version(conv: Conversation) -> str:
-    """A short fingerprint of the answers a summary shows, carried by its Confirm button."""
-    kept = json.dumps([conv.form, conv.answers], sort_keys=True, ensure_ascii=False)
+    """A short fingerprint of the answers a summary shows (and what they are about: the case
+    of a correction), carried by its Confirm button."""
+    kept = json.dumps(
+        [conv.form, conv.answers, _own_context(conv)], sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(kept.encode()).hexdigest()[:12]
 
 
