@@ -20,6 +20,7 @@ from bot.store.db import session_scope
 from bot.store.models import AuditEvent, Person, School
 from tests.conftest import TEST_KEY
 from tests.factories import one, press, say
+from tests.test_cli import vangnet
 
 REGION = """\
 region: Testregio
@@ -85,7 +86,7 @@ def test_an_empty_database_is_seeded_and_admin_changes_survive_a_restart(
 
 
 def test_vangnet_run_says_in_one_line_what_applying_the_file_would_undo(
-    database_url: str, region_file: Path
+    database_url: str, region_file: Path, tmp_path: Path
 ) -> None:
     """In the region's language, by name, once at `vangnet run`; no other command says it."""
     core = start(database_url, region_file)
@@ -99,22 +100,21 @@ def test_vangnet_run_says_in_one_line_what_applying_the_file_would_undo(
     one(press(core, "anna", "form:confirm"))
     core.engine.dispose()
     region_file.write_text(REGION.replace("language: en", "language: nl"), encoding="utf-8")
-    runner = CliRunner()
     env = {
         "DATABASE_URL": database_url,
         "VANGNET_SECRET_KEY": TEST_KEY.decode(),
         "VANGNET_REGION_FILE": str(region_file),
     }
-    run = runner.invoke(app, ["run"], env=env, input="/quit\n")
-    assert run.exit_code == 0, run.output
+    run = vangnet("run", env=env, cwd=tmp_path, stdin="/quit\n")
+    assert run.returncode == 0, run.stderr
     (line,) = [x for x in run.stderr.splitlines() if "regiobestand" in x]
     assert line == (
         "Het regiobestand wijkt af van het adresboek, dat blijft zoals het is: als je het "
         "bestand toepast (vangnet region apply), gaat de adresboekwijziging van Bram Bakker "
         "verloren en wordt Karin de Boer gedeactiveerd."
     )
-    digest = runner.invoke(app, ["digest"], env=env)
-    assert digest.exit_code == 0, digest.output
+    digest = vangnet("digest", env=env, cwd=tmp_path)
+    assert digest.returncode == 0, digest.stderr
     assert "regiobestand" not in digest.stderr and "region file" not in digest.stderr
 
 
