@@ -29,7 +29,9 @@ from bot.cli_support import (
     engine_or_exit,
     fail,
     load_settings,
+    region_notice,
     reported,
+    say,
 )
 from bot.config import Settings
 from bot.logs import quiet_platform_loggers
@@ -105,6 +107,9 @@ def run() -> None:
     except ScanContentError as exc:
         raise fail(t("Scan content refused: {problem}", problem=str(exc)), code=1) from None
     core = core_or_exit(settings)
+    notice = region_notice(core, t)
+    if notice:
+        say(notice)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(core, settings))
 
@@ -147,11 +152,13 @@ def digest(
     region_file: RegionFileOption = None,
 ) -> None:
     """Print the digest now (never names, only references)."""
+    from bot.core import democlock
     from bot.core.digest import on_demand
     from bot.handlers.plain import render
 
     settings = load_settings(region_file)
     core = core_or_exit(settings)
+    democlock.restore(core.engine)  # the terminal demo's moved clock, as /digest there
     reply = as_system(
         core, lambda ctx: on_demand(ctx.session, ctx.region, ctx.t, with_chart=chart is not None)
     )

@@ -135,6 +135,57 @@ def as_system(core: Core, work: Callable[[Ctx], T]) -> T:
         return work(core.ctx(session, system_person(), transport="cli", private=True))
 
 
+def region_notice(core: Core, t: Translator) -> str | None:
+    """At `vangnet run`, when the region file and the directory in the database differ (the
+    database is kept): one line saying what applying the file would do, by name ("the
+    directory change of Karin de Boer would be lost"); None when they agree."""
+    from babel.lists import format_list
+    from sqlmodel import select
+
+    from bot.core.directory import region_changes
+    from bot.store.db import session_scope
+    from bot.store.models import Municipality, Person, School
+
+    region = core.region
+    with session_scope(core.engine) as session:
+        changes = region_changes(session, region)
+        if not changes:
+            return None
+        names = {
+            **{("municipality", m.code): m.name for m in region.municipalities},
+            **{("school", s.id): s.name for s in region.schools},
+            **{("person", p.id): p.name for p in region.people},
+        }
+        # the directory's own names, as people know them
+        names |= {("municipality", m.code): m.name for m in session.exec(select(Municipality))}
+        names |= {("school", s.id): s.name for s in session.exec(select(School))}
+        names |= {("person", p.id): p.name for p in session.exec(select(Person))}
+    effects = [
+        t("{name} would be active again", name=names[(kind, ident)])
+        if kind == "person" and "active" in fields
+        else t("the directory change of {name} would be lost", name=names[(kind, ident)])
+        for kind, ident, fields in changes.changed
+    ]
+    effects += [
+        t("{name} would be deactivated", name=names[(kind, ident)])
+        for kind, ident in changes.deactivated
+    ]
+    effects += [
+        t("{name} would be added", name=names[(kind, ident)]) for kind, ident in changes.added
+    ]
+    shown = effects[:3]
+    if len(effects) > 3:
+        more = len(effects) - 3
+        shown.append(
+            t.tn("there would be {n} more change", "there would be {n} more changes", more)
+        )
+    return t(
+        "The region file differs from the directory, which stays as it is: if you applied the "
+        "file (vangnet region apply), {effects}.",
+        effects=format_list(shown, locale=t.language),
+    )
+
+
 def change_lines(t: Translator, changes: Changes) -> list[str]:
     """What applying a region file changes (or would change), one line each, by id."""
     from bot.core.i18n import N_

@@ -70,16 +70,10 @@ def build_core(
     region = load_configured_region(settings)
     engine = open_database(settings, t, say, migrate=migrate)
     core = Core(engine=engine, region=region, default_language=default_language(settings, region))
+    # the database is the truth once seeded: a restart never undoes changes made in chat
+    # (`vangnet run` says what applying the file would undo: bot.cli_support.region_notice)
     with session_scope(engine) as session:
-        differs = seed_or_compare(session, region)
-    if differs:
-        # the database is the truth once seeded: a restart never undoes changes made in chat
-        log.warning(
-            "the region file differs from the directory in the database (%s); the database "
-            "is kept. To apply the file: vangnet region apply FILE --dry-run, then without "
-            "--dry-run",
-            differs.counts(),
-        )
+        seed_or_compare(session, region)
     if settings.uses_demo_region:
         with session_scope(engine) as session:
             added = load_demo_leavers(session, region, default_language=core.default_language)

@@ -183,6 +183,30 @@ def test_digest_with_a_region_file(cli: CliRunner, tmp_path: Path) -> None:
     assert refused.stderr.strip().count("\n") == 0
 
 
+def test_digest_follows_the_demo_clock_like_slash_digest(cli: CliRunner, tmp_path: Path) -> None:
+    """After `/clock +3w` in the terminal demo, `vangnet digest` is the digest of that week."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.core import democlock
+    from bot.store.models import BotSetting
+
+    def week(ahead: timedelta) -> str:
+        year, number, _ = (
+            (datetime.now(UTC) + ahead).astimezone(ZoneInfo("Europe/Amsterdam")).isocalendar()
+        )
+        return f"{year}-W{number:02d}"
+
+    assert week(timedelta(0)) in cli.invoke(app, ["digest"]).stdout
+    engine = make_engine(f"sqlite:///{tmp_path}/v.db")
+    with session_scope(engine) as session:  # as the terminal's /clock +3w leaves it
+        session.add(BotSetting(key=democlock.SETTING, value=str(21 * 24 * 3600)))
+    engine.dispose()
+    done = cli.invoke(app, ["digest"])
+    assert done.exit_code == 0, done.output
+    assert week(timedelta(days=21)) in done.stdout
+
+
 def _jesse(tmp_path: Path) -> str:
     """The reference of the demo leaver with personal details (the demo loads on first use)."""
     with session_scope(make_engine(f"sqlite:///{tmp_path}/v.db")) as session:

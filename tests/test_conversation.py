@@ -173,3 +173,53 @@ def test_a_whole_form_is_checked_at_once_as_a_modal_would_send_it(core: Core) ->
         )
     assert values == {"destination": "moved_away"}  # organisation is not asked when moved away
     assert list(errors) == ["start"]
+
+
+def test_confirm_of_an_earlier_summary_shows_the_answers_as_they_are_now(core: Core) -> None:
+    """A Confirm pressed on a summary that is no longer true (an answer was changed after it)
+    saves nothing: the summary is shown again as it is now, to be confirmed from there."""
+    say(core, "sara", "/leaver")
+    say(core, "sara", "AB12")
+    say(core, "sara", "Kampen")
+    answers(core, "sara", "pro", "nee", "juni 2027", "skip", "skip")
+    first = one(say(core, "sara", "skip"))  # the summary
+    (old,) = [b.action for b in first.buttons if b.action.startswith("form:confirm")]
+    press(core, "sara", "form:edit:home_municipality")
+    changed = one(say(core, "sara", "Zwolle"))
+    assert "Zwolle" in text_of(changed)
+    again = one(press(core, "sara", old))
+    assert cases_of(core, "brug") == []
+    assert "changed after that summary" in again.text
+    assert "Zwolle" in text_of(again) and "Kampen" not in text_of(again)
+    (current,) = [b.action for b in again.buttons if b.action.startswith("form:confirm")]
+    assert current != old
+    done = one(press(core, "sara", current))
+    (ref,) = cases_of(core, "brug")
+    assert ref in done.text
+    with session_scope(core.engine) as session:
+        case = queries.case_by_ref(session, ref=ref)
+        assert case is not None and case.home_municipality_code == "GM0193"  # Zwolle
+
+
+def test_summaries_show_the_whole_date_that_will_be_saved(core: Core) -> None:
+    """'1 June 2027', never 'June 2027': in the intake, the placement and a correction."""
+    from tests.factories import make_leaver
+
+    say(core, "sara", "/leaver")
+    summary = answers(core, "sara", "AB12", "Kampen", "pro", "nee", "15 juni 2027", "skip")
+    summary = answers(core, "sara", "skip", "skip")
+    assert "Expected exit: 15 June 2027" in summary
+    press(core, "sara", "form:cancel")
+
+    c = make_leaver(core, early_leaver="yes", expected_exit="2026-11")
+    say(core, "wim", f"/claim {c.ref}")
+    say(core, "wim", f"/placed {c.ref}")
+    summary = answers(core, "wim", "work_with_support", "Groenbedrijf Zwolle", "2026-12-01")
+    assert "Start date: 1 December 2026" in summary
+
+    later = make_leaver(core, expected_exit="2027-06")
+    say(core, "sara", f"/edit {later.ref}")
+    press(core, "sara", "form:edit:expected_exit")
+    summary = text_of(one(say(core, "sara", "2027-07-15")))
+    assert "1 June 2027 → 15 July 2027" in summary  # what the correction changes
+    assert "Expected exit: 15 July 2027" in summary

@@ -185,7 +185,7 @@ def test_the_agenda_goes_to_owners_and_is_followed_up(
     for answer in ("Werkgevers één loket geven", "wim", "2027-03-01", "confirm"):
         core.handle_text(person_id="anna", text=answer, transport="test")
     agenda = all_text(scan(core, "bram", "/scan agenda"))
-    assert "Werkgevers één loket geven — owner Wim Jansen" in agenda
+    assert "Werkgevers één loket geven — owner Wim Jansen, by 1 March 2027" in agenda
     end = scan(core, "anna", "/scan stop")
     assert "Improvement agenda" in all_text(end)
     assert "1 owner got their actions" in all_text(end)

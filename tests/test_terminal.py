@@ -99,13 +99,52 @@ def test_buttons_of_an_earlier_message_can_still_be_pressed(
     terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
     out = chat(core, "/as sara\n", terminal)
     complete = number(out, "My list is complete")
-    out = chat(core, "/leavers\n/help\n", terminal)  # newer messages, newer buttons
+    out = chat(core, "/leaver\nAB1\nZwolle\n", terminal)  # newer questions, newer buttons
     assert f"[{complete}]" not in out  # numbers are not given twice
-    out = chat(core, complete + "\n", terminal)
+    out = chat(core, complete + "\n", terminal)  # a bare number: the current question's only
+    assert f"type #{complete} to press it" in out and "your list is complete" not in out
+    out = chat(core, f"#{complete}\n", terminal)
     assert "your list is complete" in out
     frozen.move_to(datetime(2027, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam")))
     run_rounds(core)
     assert inbox(core, "sara", kind="round_reminder") == []  # the press counted
+
+
+def test_a_number_typed_for_a_question_that_waits_for_text_is_the_answer(core: Core) -> None:
+    """A student number or a year of birth that happens to be the number of an earlier button
+    (after a scan session there are hundreds) is the answer, not a press of that button."""
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = chat(core, "/as sara\n/leaver\n", terminal)
+    cancel = number(out, "Cancel")  # the first question's Cancel: a button shown now
+    out = chat(core, f"{cancel}\nZwolle\n", terminal)  # student number {cancel}
+    assert "Stopped" not in out and "Which programme" in out
+    out = chat(core, f"{number(out, 'Praktijkonderwijs')}\n", terminal)
+    assert "Is this an early leaver" in out  # a question with choices: the number presses
+    out = chat(core, f"{number(out, 'No')}\n2027-06\n", terminal)
+    assert "year of birth" in out
+    terminal.next_button = 2009  # a long session: the next buttons are [2009] and on
+    out = chat(core, "/help\n/leaver\n", terminal)
+    out = chat(core, f"{number(out, 'Continue where I was')}\n", terminal)
+    assert "[2009]" in terminal.stdout.getvalue() and "year of birth" in out
+    out = chat(core, "2009\n", terminal)
+    assert "What does the young person want after school?" in out
+    out = chat(core, "#2009\n", terminal)  # a prefixed number is a button, even now
+    assert "Continue where I was" not in out
+
+
+def test_typing_a_buttons_label_presses_it(core: Core) -> None:
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    chat(core, "/as sara\n/leaver\nAB1\nZwolle\nPraktijkonderwijs\nno\n2027-06\n", terminal)
+    out = chat(core, "skip\nskip\nnot asked\n", terminal)
+    assert "Is this right?" in out
+    out = chat(core, "Edit\n", terminal)
+    assert "Which answer do you want to change?" in out
+    out = chat(core, "home municipality\n", terminal)  # a field's label, as its button says
+    assert "In which municipality does the young person live?" in out
+    out = chat(core, "Kampen\n", terminal)
+    assert "Kampen" in out and "Is this right?" in out
+    out = chat(core, "Confirm\n", terminal)
+    assert "is registered as case" in out
 
 
 def test_a_button_shown_to_someone_else_is_not_pressed_as_oneself(core: Core) -> None:

@@ -20,7 +20,7 @@ from bot.core.sweeps import run_sweep
 from bot.core.vocab import role_labels
 from bot.region import Region
 from bot.store.db import session_scope
-from tests.factories import inbox, make_leaver, one, press, say
+from tests.factories import inbox, make_leaver, one, press, say, text_of
 from tests.test_schedule import place
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -153,3 +153,39 @@ def test_a_file_that_is_neither_utf8_nor_windows_1252_names_the_dutch_excel_file
         'Deze regel is geen UTF-8- of Windows-1252-tekst. Kies in Excel "Opslaan als" met het '
         'bestandstype "CSV UTF-8 (door komma\'s gescheiden)" en probeer het opnieuw.'
     )
+
+
+def test_every_button_starts_with_a_capital_and_the_first_question_says_it_once(
+    nl: Core,
+) -> None:
+    """'Ja', 'Nee', 'Gegeven' beside 'Terug' and 'Annuleren' (never 'ja' beside 'Terug');
+    the intake's first question has no hint that repeats it."""
+    first = one(say(nl, "sara", "/leaver"))
+    assert first.text == (
+        "Wat is het eigen kenmerk van de school voor deze leerling? Initialen of een "
+        "leerlingnummer, niet de volledige naam."
+    )
+    shown = [first]
+    for answer in ("AB12", "Zwolle", "pro", "nee", "juni 2027", "2009", "werk"):
+        shown.append(one(say(nl, "sara", answer)))
+    labels = [b.label for reply in shown for b in reply.buttons]
+    assert {"Ja", "Nee", "Gegeven", "Geweigerd", "Werk", "Terug", "Annuleren"} <= set(labels)
+    assert all(label[:1].isupper() for label in labels), labels
+    assert "Entree (mbo)" in labels  # not "mbo Entree", nor "Mbo Entree"
+
+
+def test_one_new_person_is_spoken_of_as_this_person(nl: Core) -> None:
+    say(nl, "anna", "/admin add")
+    for answer in ("Karin de Boer", "schakelmakelaar", "Zwolle"):
+        say(nl, "anna", answer)
+    question = one(say(nl, "anna", "nl")).text
+    assert "Het Slack-lid-ID van deze persoon" in question and "noem deze persoon met @" in question
+    assert "Hun " not in question and " ze " not in question
+    say(nl, "anna", "skip")
+    link = "\n".join(text_of(r) for r in say(nl, "anna", "bevestigen"))
+    assert "De Telegram-bot draait nog niet" in link and "ik weet de link niet" not in link
+
+
+def test_too_long_to_look_for_reads_without_a_trailing_please(nl: Core) -> None:
+    reply = one(say(nl, "sara", "/find " + "x" * 101))
+    assert reply.text == "Dat is te lang om op te zoeken: gebruik hooguit 100 tekens."

@@ -33,12 +33,6 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.deactivated)
 
-    def counts(self) -> str:
-        return (
-            f"{len(self.added)} added, {len(self.changed)} changed, "
-            f"{len(self.deactivated)} deactivated"
-        )
-
 
 def is_empty(session: Session) -> bool:
     """A new installation: nothing in the directory yet."""

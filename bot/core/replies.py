@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Button(BaseModel):
+    """A button. Its label starts with a capital in every language: a word of the vocabulary
+    that is lowercase in a sentence ("ja", "klaar", "gegeven") is "Ja", "Klaar", "Gegeven" on
+    a button, beside "Terug" and "Annuleren"."""
+
     model_config = ConfigDict(frozen=True)
 
     label: str
     # A compact action string ("claim:K7F2"); it must fit Telegram's 64-byte callback data.
     action: str = Field(max_length=64)
     style: Literal["primary", "danger"] | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _capitalised(cls, label: str) -> str:
+        return label[:1].upper() + label[1:]
 
 
 class Item(BaseModel):
@@ -45,6 +54,10 @@ class Reply(BaseModel):
     ("scan:12:f3"): a later reply with the same name is the same message changed (a new
     count of votes), which a transport that can edit its messages shows by editing the one it
     posted under that name (chat.update, editMessageText), and any other shows again.
+
+    `asks_text` is set on a question that waits for typed text (a form question with no
+    choices to press: a student number, a year of birth): a transport that presses buttons
+    by typed numbers takes a number typed now as the answer.
     """
 
     # Images travel through the outbox as JSON: base64 both ways.
@@ -64,3 +77,4 @@ class Reply(BaseModel):
     file_name: str | None = None
     to_place: bool = False
     updates: str | None = Field(default=None, max_length=64)
+    asks_text: bool = False

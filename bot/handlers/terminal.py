@@ -5,10 +5,14 @@ or Telegram, press buttons by typing their number, and see messages the bot sent
 person one is acting as — including the ones it sent while one was someone else. Works with
 piped standard input, so it can be scripted and tested.
 
-Every button gets its own number for the whole session, so a button of an earlier message (a
-follow-up question, "My list is complete") can still be pressed after newer messages came;
-the core decides whether it still applies. A button belongs to the person it was shown to.
-A chart is saved as a PNG file and its path printed.
+Every button gets its own number for the whole session. A bare number presses a button of the
+current question only — the last message(s) shown with buttons, and the place's own last
+question (a scan's vote) — and only when that question does not wait for typed text: there a
+number is the answer (a student number, a year of birth). A button of an earlier message (a
+follow-up question, "My list is complete") is pressed with # before its number (`#12`); the
+core decides whether it still applies. Typing a current button's label ("Bevestigen")
+presses it too. A button belongs to the person it was shown to. A chart is saved as a PNG
+file and its path printed.
 
 It uses the shared transport layer (`bot.handlers.common`): who one is acting as is a `Who`,
 and what is shown obeys the privacy rule, for which the terminal is always a private place
@@ -73,6 +77,14 @@ class TerminalChat:
         # number -> (the id of the person it was shown to, or None for anyone; the button)
         self.buttons: dict[int, tuple[str | None, Button]] = {}
         self.next_button = 1
+        # The current question: the buttons of the last output that had buttons (a bare
+        # number presses these), whether it waits for typed text (then a number is the
+        # answer), and the buttons of the place's last question (for everyone there).
+        self.current: list[int] = []
+        self.asks_text = False
+        self.place_current: list[int] = []
+        self.fresh = True  # a line was typed: the next buttons shown are the current ones
+        self.updated: dict[str, list[int]] = {}  # a message's name -> its buttons' numbers
         self.charts = 0
 
     # --- output ---------------------------------------------------------------------------
@@ -82,19 +94,33 @@ class TerminalChat:
         self.stdout.flush()
 
     def show(self, replies: list[Reply], *, owner: str | None = None) -> None:
-        """Print replies; their buttons get the next numbers and stay pressable."""
+        """Print replies; their buttons get numbers and stay pressable. A message shown again
+        changed (a vote's new count, `updates`) keeps the numbers of its same buttons."""
         for reply in place(replies, private_here=PRIVATE, t=self.translator()).here:
+            numbers = self.updated.get(reply.updates or "", [])
+            if [self.buttons[n][1] for n in numbers] != reply.buttons:
+                numbers = list(range(self.next_button, self.next_button + len(reply.buttons)))
+                self.next_button += len(reply.buttons)
             self.say(
                 render(
                     reply,
-                    first_button=self.next_button,
+                    first_button=numbers[0] if numbers else self.next_button,
                     image_path=self.save(reply),
                     file_path=self.save_file(reply),
                 )
             )
-            for button in reply.buttons:
-                self.buttons[self.next_button] = (None if reply.to_place else owner, button)
-                self.next_button += 1
+            if not reply.buttons:
+                continue
+            if reply.updates:
+                self.updated[reply.updates] = numbers
+            if self.fresh:
+                self.current, self.asks_text, self.fresh = [], False, False
+            for n, button in zip(numbers, reply.buttons, strict=True):
+                self.buttons[n] = (None if reply.to_place else owner, button)
+            self.current += numbers
+            self.asks_text = self.asks_text or reply.asks_text
+            if reply.to_place:
+                self.place_current = numbers
 
     def save(self, reply: Reply) -> Path | None:
         """Write a reply's chart to a PNG file; None when there is none or it cannot be written."""
@@ -159,8 +185,9 @@ class TerminalChat:
         self.say(self.t("Act as someone with /as followed by an id or a name; /quit leaves."))
         self.say(
             self.t(
-                "Press a button by typing its number; buttons of earlier messages keep "
-                "their numbers."
+                "Press a button of the last question by typing its number or its name; a "
+                "button of an earlier message with # before its number (#12). While a "
+                "question waits for text, a number you type is your answer."
             )
         )
         self.say(
@@ -186,6 +213,7 @@ class TerminalChat:
             return True
         if text in ("/quit", "/exit"):
             return False
+        self.fresh = True  # what this line shows with buttons is the current question
         if text.startswith("/as"):
             self.switch(text[3:].strip())
             return True
@@ -193,30 +221,69 @@ class TerminalChat:
             return self.upload(text[len("/upload") :].strip())
         if text.split(" ", 1)[0] == "/clock":
             return self.move_clock(text[len("/clock") :].strip())
-        # The number of a button shown presses it; any other number is an answer (a year, say).
-        if text.isdigit() and int(text) in self.buttons:
-            owner, button = self.buttons[int(text)]
-            action = button.action
-            if action.startswith("as:"):
-                self.switch(action[3:])
-                return True
-            if self.who is not None and owner not in (None, self.who.id):
-                self.say(
-                    self.t(
-                        "Button {n} was shown to someone else: first /as {person}.",
-                        n=int(text),
-                        person=owner,
-                    )
-                )
-                return True
-            return self.act(
-                lambda pid: self.core.handle_action(
-                    person_id=pid, action=action, transport=TRANSPORT, place=TRANSPORT
-                )
-            )
+        pressed = self.button_of(text)
+        if isinstance(pressed, str):  # not a press after all: why, in one line
+            self.say(pressed)
+            return True
+        if pressed is not None:
+            return self.press(pressed)
         return self.act(
             lambda pid: self.core.handle_text(
                 person_id=pid, text=text, transport=TRANSPORT, place=TRANSPORT
+            )
+        )
+
+    def button_of(self, text: str) -> int | str | None:
+        """The number of the button `text` presses; None when it is text for the core; a
+        line to show when it names a button that cannot be pressed this way."""
+        if m := re.fullmatch(r"#\s*(\d+)", text):
+            n = int(m[1])
+            if n in self.buttons:
+                return n
+            return self.t("There is no button #{n}.", n=n)
+        current = self.current + [n for n in self.place_current if n not in self.current]
+        if text.isdigit():
+            n = int(text)
+            if self.asks_text or n not in self.buttons:
+                return None  # an answer: a year, a student number
+            owner = self.buttons[n][0]
+            if n in current or owner not in (None, self.who.id if self.who else None):
+                return n  # pressed, or said to be someone else's
+            return self.t("Button {n} belongs to an earlier message: type #{n} to press it.", n=n)
+        if text.startswith("/"):
+            return None
+        word = text.casefold()
+        mine = (None, self.who.id if self.who else None)
+        named = {
+            self.buttons[n][1].action: n
+            for n in current
+            if self.buttons[n][1].label.casefold() == word and self.buttons[n][0] in mine
+        }
+        if len(named) > 1:
+            return self.t(
+                'Several buttons are called "{label}": type the number of the one you mean.',
+                label=text,
+            )
+        return next(iter(named.values()), None)
+
+    def press(self, n: int) -> bool:
+        owner, button = self.buttons[n]
+        action = button.action
+        if action.startswith("as:"):
+            self.switch(action[3:])
+            return True
+        if self.who is not None and owner not in (None, self.who.id):
+            self.say(
+                self.t(
+                    "Button {n} was shown to someone else: first /as {person}.",
+                    n=n,
+                    person=owner,
+                )
+            )
+            return True
+        return self.act(
+            lambda pid: self.core.handle_action(
+                person_id=pid, action=action, transport=TRANSPORT, place=TRANSPORT
             )
         )
 
@@ -301,6 +368,8 @@ class TerminalChat:
             )
             return
         self.who = chosen = found[0]
+        # the question of the person one was is not this person's: only the place's stays
+        self.current, self.asks_text, self.fresh = list(self.place_current), False, True
         self.say(
             self.t(
                 "You are now {name} ({roles}).",

@@ -65,6 +65,12 @@ def buttons_of(call: Call) -> dict[str, str]:
     }
 
 
+def confirm_of(call: Call) -> tuple[str, str]:
+    """The value and action_id of a posted summary's Confirm button (its value names the
+    answers it confirms: "form:confirm:<fingerprint>")."""
+    return next((v, a) for v, a in buttons_of(call).items() if v.startswith("form:confirm:"))
+
+
 def cases(core: Core) -> list[Case]:
     with session_scope(core.engine) as session:
         return list(session.exec(select(Case)).all())

@@ -29,6 +29,7 @@ from tests.slack.scenario import (
     buttons_of,
     case_row,
     cases,
+    confirm_of,
     early_leaver,
     month,
     nl,
@@ -469,10 +470,10 @@ async def test_the_guided_intake_in_a_direct_message(slack: SlackRig) -> None:
     summary = slack.fake.posted("D01TIM")[-1]
     await slack.post(
         make_block_action(
-            "form:confirm",
+            confirm_of(summary)[0],
             user="U01TIM",
             channel="D01TIM",
-            action_id=buttons_of(summary)["form:confirm"],
+            action_id=confirm_of(summary)[1],
         )
     )
     await eventually(lambda: len(cases(slack.core)) == 1)
@@ -561,10 +562,10 @@ async def test_a_placement_started_in_a_channel_continues_in_the_direct_message(
     summary = next(c for c in slack.fake.posted("D01BRAM") if "Is this right?" in text_of(c))
     await slack.post(
         make_block_action(
-            "form:confirm",
+            confirm_of(summary)[0],
             user="U01BRAM",
             channel="D01BRAM",
-            action_id=buttons_of(summary)["form:confirm"],
+            action_id=confirm_of(summary)[1],
         )
     )
     await eventually(lambda: case_row(slack.core, case.ref).state == "placed")

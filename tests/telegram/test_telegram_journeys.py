@@ -59,11 +59,11 @@ async def test_the_guided_intake_with_typed_answers_and_buttons_survives_a_resta
     )
     try:
         async with running(restarted, telegram_settings(fake), fake):
-            await press(fake, SARA, "nee")
+            await press(fake, SARA, "Nee")
             await answer(fake, SARA, "juni 2027", "geboortejaar")
             await press(fake, SARA, "Overslaan")
-            await press(fake, SARA, "werk")
-            await press(fake, SARA, "geweigerd")
+            await press(fake, SARA, "Werk")
+            await press(fake, SARA, "Geweigerd")
             summary = last_with_buttons(fake, SARA)
             assert "AB12" in summary.text and "Zwolle" in summary.text
             await press(fake, SARA, "Bevestigen")
@@ -160,4 +160,39 @@ async def test_sixty_leavers_come_in_pages_each_ref_once_and_more_pages_by_butto
     shown = "\n".join(m.text for m in pages)
     assert all(shown.count(f"{ref} · ") == 1 for ref in refs)
     assert all(shown.count(s.strip()) == 1 for s in student_refs)  # literally, escaped
+    assert not refused(fake)
+
+
+async def test_bevestigen_on_an_old_summary_shows_the_changed_answers_and_saves_nothing(
+    live_core: Core, fake_telegram: FakeTelegram
+) -> None:
+    fake = fake_telegram
+    async with running(live_core, telegram_settings(fake), fake):
+        await answer(fake, SARA, "/leaver", "eigen kenmerk")
+        await answer(fake, SARA, "AB12", "In welke gemeente")
+        await answer(fake, SARA, "Zwolle", "Welk onderwijs")
+        await press(fake, SARA, "Praktijkonderwijs")
+        await press(fake, SARA, "Nee")
+        await answer(fake, SARA, "juni 2027", "geboortejaar")
+        await press(fake, SARA, "Overslaan")
+        await press(fake, SARA, "Werk")
+        await press(fake, SARA, "Geweigerd")
+        old = last_with_buttons(fake, SARA)
+        assert "Zwolle" in old.text
+        await press(fake, SARA, "Wijzigen")
+        await press(fake, SARA, "Woongemeente")
+        await answer(fake, SARA, "Kampen", "Klopt dit?")
+        answered = len(fake.callback_answers())
+        data = old.button("Bevestigen")["callback_data"]
+        fake.push_update(tg.callback_query(SARA, data, message=old.message))
+        await eventually(lambda: len(fake.callback_answers()) > answered)
+        again = await bot_said(fake, SARA, "na die samenvatting")
+        assert "Kampen" in again
+        with session_scope(live_core.engine) as session:
+            assert session.exec(select(Case)).all() == []
+        await press(fake, SARA, "Bevestigen")
+        await bot_said(fake, SARA, "aangemeld als casus")
+        with session_scope(live_core.engine) as session:
+            (case,) = session.exec(select(Case)).all()
+            assert case.home_municipality_code == "GM0166"  # Kampen
     assert not refused(fake)

@@ -23,6 +23,8 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -31,7 +33,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import clock
-from bot.core.cases.cards import month
+from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
 from bot.core.conversation.form import (
     AGAIN,
@@ -195,7 +197,21 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
         if arg not in {f.name for f in form.fields}:
             raise Refused(ctx.t("That button no longer works. Type /help."))
         return _ask(ctx, form, conv, arg)
+    if kind == "confirm" and arg and conv.step == SUMMARY and arg != _version(conv):
+        # the Confirm of an earlier summary: the answers changed since, so they are shown
+        # as they are now and confirmed only from there
+        note = ctx.t("The answers changed after that summary. This is what would be saved now:")
+        return [_summary(ctx, form, conv, note=note)]
     return _control(ctx, form, conv, kind)
+
+
+def _version(conv: Conversation) -> str:
+    """A short fingerprint of the answers a summary shows (and what they are about: the case
+    of a correction), carried by its Confirm button."""
+    kept = json.dumps(
+        [conv.form, conv.answers, _own_context(conv)], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(kept.encode()).hexdigest()[:12]
 
 
 def _control(ctx: Ctx, form: Form, conv: Conversation, action: str) -> list[Reply]:
@@ -323,7 +339,15 @@ def _question(
         text += "\n" + t("Now: {value}", value=_shown(ctx, spec, conv.answers[spec.name]))
     if note:
         text = note + "\n" + text
-    return Reply(title=t(form.title), text=text, buttons=buttons, error=error, personal=True)
+    return Reply(
+        title=t(form.title),
+        text=text,
+        buttons=buttons,
+        error=error,
+        personal=True,
+        # a number typed is the answer, unless there are choices (or suggestions) to press
+        asks_text=not spec.choices and not extra,
+    )
 
 
 def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
@@ -346,7 +370,7 @@ def _summary(ctx: Ctx, form: Form, conv: Conversation, note: str = "") -> Reply:
         text=text,
         fields=fields,
         buttons=[
-            Button(label=t(CONFIRM), action="form:confirm", style="primary"),
+            Button(label=t(CONFIRM), action=f"form:confirm:{_version(conv)}", style="primary"),
             Button(label=t(EDIT), action="form:edit"),
             Button(label=t(BACK), action="form:back"),
             Button(label=t(CANCEL), action="form:cancel", style="danger"),
@@ -364,7 +388,7 @@ def _shown(ctx: Ctx, spec: FormField, raw: str) -> str:
         m = ctx.session.get(Municipality, raw)
         return m.name if m else raw
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        return month(ctx.t, date.fromisoformat(raw))
+        return full_date(ctx.t, date.fromisoformat(raw))
     if raw in ("yes", "no"):
         return ctx.t("yes") if raw == "yes" else ctx.t("no")
     if spec.choices:

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from bot.core import conversation
-from bot.core.cases.cards import month
+from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
@@ -43,6 +43,8 @@ from bot.store.models import Case
 
 
 def _f(name: str, question: str, **kw: Any) -> conversation.FormField:
+    """A leaver field asked with `question`, and the field's help below it unless the
+    question says it already (help="")."""
     spec = FIELDS_BY_NAME[name]
     return conversation.FormField(
         name=name,
@@ -51,8 +53,7 @@ def _f(name: str, question: str, **kw: Any) -> conversation.FormField:
         parse=spec.parse,
         required=spec.required,
         choices=spec.choices,
-        help=spec.help,
-        **kw,
+        **{"help": spec.help, **kw},
     )
 
 
@@ -122,7 +123,7 @@ def _value(ctx: Ctx, value: Any) -> str:
     if isinstance(value, bool):
         return ctx.t("yes") if value else ctx.t("no")
     if isinstance(value, date):
-        return month(ctx.t, value)
+        return full_date(ctx.t, value)
     if isinstance(value, str) and re.fullmatch(r"GM\d{4}", value):
         return queries.municipality_name(ctx.session, code=value)
     return label(ctx.t, str(value))
@@ -175,9 +176,10 @@ LEAVER_FORM = conversation.register(
             _f(
                 "student_ref",
                 N_(
-                    "What is the school's own reference for this student (initials or student "
-                    "number)? Not the full name."
+                    "What is the school's own reference for this student? Initials or a "
+                    "student number, not the full name."
                 ),
+                help="",  # the question says it
             ),
             _f("home_municipality", N_("In which municipality does the young person live?")),
             _f("programme", N_("Which programme does the young person follow?")),

@@ -155,7 +155,7 @@ def action_line(session: Session, t: Translator, content: ScanContent, action: S
         factor=f"{action.factor}. {factor.title}" if factor else str(action.factor),
         action=action.text,
         owner=owner.name if owner else action.owner_id,
-        date=format_date(action.due, locale=t.language),
+        date=format_date(action.due, "d MMMM yyyy", locale=t.language),
         status=t(STATUS_LABELS.get(action.status, action.status)),
     ) + (f" — {action.note}" if action.note else "")
 
