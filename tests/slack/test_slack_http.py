@@ -657,3 +657,37 @@ async def test_a_replayed_signed_request_is_processed_once(slack: SlackRig) -> N
     await eventually(lambda: len(slack.fake.responses("replayed")) == 1)
     transfers = [e for e in trail(slack.core, case.ref) if e.action == "transfer"]
     assert len(transfers) == 1
+
+
+async def test_slacks_ssl_check_is_answered_200(slack: SlackRig) -> None:
+    """Issue 24 item 5: Slack checks the certificate with an unsigned form post."""
+    response = await slack.http.post(
+        f"{slack.url}/slack/events",
+        content=b"ssl_check=1&token=abc",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"type": "event_callback", "event": "message"}', "application/json"),
+        (b'{"type": "event_callback", "event": ["message"]}', "application/json"),
+        (
+            b"payload=" + json.dumps({"type": "view_submission", "user": {"id": "U01TIM"}}).encode(),
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+async def test_signed_bodies_of_the_wrong_shape_are_400_not_500(
+    slack: SlackRig, body: bytes, content_type: str
+) -> None:
+    """Issue 24 item 5: an `event` that is not an object, a modal's submission without its
+    view."""
+    response = await slack.http.post(
+        f"{slack.url}/slack/events",
+        content=body,
+        headers={"Content-Type": content_type, **_signed_bytes(body)},
+    )
+    assert response.status_code == 400

@@ -52,18 +52,40 @@ SIGNATURE_MAX_AGE = 60 * 5  # seconds: older signed requests may be replays
 
 
 def well_formed(body: bytes, content_type: str) -> bool:
-    """UTF-8, and an object where Slack sends one: a JSON object (events), a form whose
-    `payload` (if any) is a JSON object (interactivity), or a plain form (slash commands)."""
+    """UTF-8, and an object where Slack sends one: a JSON object (events) whose `event`, if
+    any, is an object; a form whose `payload` (if any) is a JSON object (interactivity), a
+    modal's submission with its `view`; or a plain form (slash commands)."""
     try:
         text = body.decode("utf-8")
         if content_type == "application/json":
-            return isinstance(json.loads(text), dict)
+            envelope = json.loads(text)
+            return isinstance(envelope, dict) and isinstance(envelope.get("event", {}), dict)
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
         if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
+            payload = json.loads(form["payload"][0])
+            if not isinstance(payload, dict):
+                return False
+            if payload.get("type") in VIEW_PAYLOADS:
+                return isinstance(payload.get("view"), dict)
+            return True
         return bool(form)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return False
+
+
+VIEW_PAYLOADS = frozenset({"view_submission", "view_closed"})
+
+
+def is_ssl_check(body: bytes, content_type: str) -> bool:
+    """Slack's check of the certificate (`ssl_check=1`): unsigned, answered 200 at once, as
+    bolt does before it verifies a request."""
+    if content_type == "application/json":
+        return False
+    try:
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    except ValueError:
+        return False
+    return form.get("ssl_check") == ["1"]
 
 
 def form_kind(body: bytes) -> str | None:
@@ -112,6 +134,8 @@ def events_route(bot: SlackBot) -> web.RouteDef:
         body = await request.read()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
+        if is_ssl_check(body, request.content_type):
+            return web.Response(status=200, text="")
         if not signed(
             bot.signing_secret or "", body, timestamp, signature
         ):  # before anything is parsed
