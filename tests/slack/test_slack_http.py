@@ -675,7 +675,7 @@ async def test_slacks_ssl_check_is_answered_200(slack: SlackRig) -> None:
         (b'{"type": "event_callback", "event": "message"}', "application/json"),
         (b'{"type": "event_callback", "event": ["message"]}', "application/json"),
         (
-            b"payload=" + json.dumps({"type": "view_submission", "user": {"id": "U01TIM"}}).encode(),
+            b"payload=" + json.dumps({"type": "view_submission", "user": {"id": "U1"}}).encode(),
             "application/x-www-form-urlencoded",
         ),
     ],

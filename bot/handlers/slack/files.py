@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import httpx
-
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
