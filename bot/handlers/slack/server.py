@@ -39,8 +39,9 @@ from bot.config import Settings
 from bot.core.app import Core
 from bot.handlers.common.dedupe import REPLAY_KEY
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
-from bot.handlers.common.reach import SLACK, address_on
+from bot.handlers.common.reach import SLACK, address_on, reach_of
 from bot.handlers.http import database_ok
+from bot.handlers.slack import failures
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
 from bot.logs import log_failure
@@ -195,8 +196,10 @@ class SlackTransport:
         metrics: Metrics,
         running: frozenset[str],
         delivery_seconds: float = DELIVERY_SECONDS,
+        health: dict[str, str] | None = None,
     ) -> None:
         self.core = core
+        self.health = {} if health is None else health  # shared with /healthz
         self.settings = settings
         self.metrics = metrics
         self.running = running
@@ -237,6 +240,7 @@ class SlackTransport:
             edit=self.bot.edit,
             find_sent=self.bot.find_sent,
             interval=self.delivery_seconds,
+            reach=reach_of(self.core, self.running, failures.judge, self.health),
         )
 
     async def stop(self) -> None:
