@@ -691,3 +691,26 @@ async def test_signed_bodies_of_the_wrong_shape_are_400_not_500(
         headers={"Content-Type": content_type, **_signed_bytes(body)},
     )
     assert response.status_code == 400
+
+
+async def test_an_instance_on_the_old_key_after_a_rotation_says_so_not_something_went_wrong(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24 item 7: the data was rotated to a new key; this process still has the old."""
+    from cryptography.fernet import Fernet
+
+    from bot.store import crypto
+
+    case = early_leaver(slack.core, school="vlinder", by="mila", name="Jesse", consent="given")
+    crypto.use_keys([Fernet.generate_key()])  # what `vangnet keys rotate` leaves it with
+    url = slack.fake.response_url("old-key")
+    with caplog.at_level(logging.ERROR):
+        await slack.post(make_slash_command(f"/case {case.ref}", user="U01ANNA", response_url=url))
+        await eventually(lambda: len(slack.fake.responses("old-key")) == 1)
+    (answer,) = slack.fake.responses("old-key")
+    assert nl("Something went wrong. Please try again later.") not in text_of(answer)
+    assert nl(
+        "Vangnet cannot read its data with the key it runs on: the key was changed. Ask whoever "
+        "runs Vangnet to restart it with the new key."
+    ) in text_of(answer)
+    assert any("vangnet keys rotate" in r.getMessage() for r in caplog.records)

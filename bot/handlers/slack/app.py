@@ -52,7 +52,7 @@ from bot.core.vocab import Role
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
-from bot.handlers.common.failures import FAILED, UNAVAILABLE, tell_failure, unavailable
+from bot.handlers.common.failures import failure_text, tell_failure
 from bot.handlers.common.places import for_the_place
 from bot.handlers.common.who import Who, who_by_slack
 from bot.handlers.slack import inbound, modals
@@ -297,7 +297,7 @@ class SlackBot:
             who = await self.who(event.user)
         except Exception as exc:  # the modal stays open and says so
             log_failure(log, "slack: %s form: the directory could not be read", form, exc=exc)
-            problem = self._t(None)(UNAVAILABLE if unavailable(exc) else FAILED)
+            problem = self._t(None)(failure_text(exc))
             first = next(iter(event.values), form)
             await ack(response_action="errors", errors={first: problem})
             return
@@ -310,7 +310,7 @@ class SlackBot:
         except Exception as exc:
             log_failure(log, "slack: %s form failed", form, exc=exc)
             first = next(iter(event.values), form)
-            problem = self._t(who)(UNAVAILABLE if unavailable(exc) else FAILED)
+            problem = self._t(who)(failure_text(exc))
             await ack(response_action="errors", errors={first: problem})
             return
         if outcome.errors:
