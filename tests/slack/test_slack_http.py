@@ -714,3 +714,38 @@ async def test_an_instance_on_the_old_key_after_a_rotation_says_so_not_something
         "runs Vangnet to restart it with the new key."
     ) in text_of(answer)
     assert any("vangnet keys rotate" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_retired_button_acknowledged_early_is_told_not_silent(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24 item 4: no listener answers an old message's button any more."""
+    url = slack.fake.response_url("retired")
+    with caplog.at_level(logging.WARNING):
+        response = await slack.post(
+            make_block_action(
+                "claim:K7F2", user="U01WIM", channel="D01WIM", response_url=url, action_id="old"
+            )
+        )
+        assert response.status_code == 200
+        await eventually(lambda: len(slack.fake.responses("retired")) == 1)
+    (answer,) = slack.fake.responses("retired")
+    expected = "That button or command is no longer in use. Type /help to see what you can do."
+    assert nl(expected) in text_of(answer)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "no listener" in caplog.text
+
+
+async def test_slacks_sign_in_failing_after_the_acknowledgement_is_told(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24 item 4: bolt's authorization (auth.test) fails after the route acked."""
+    slack.fake.fail("auth.test", 500, times=20)
+    url = slack.fake.response_url("signin")
+    with caplog.at_level(logging.ERROR):
+        await slack.post(make_slash_command("/help", user="U01WIM", response_url=url))
+        await eventually(lambda: len(slack.fake.responses("signin")) == 1)
+    (answer,) = slack.fake.responses("signin")
+    said = nl("Vangnet could not sign in to Slack just now. Please try again in a minute.")
+    assert said in text_of(answer)
+    assert caplog.records

@@ -97,6 +97,8 @@ class SlackBot:
             raise ValueError("SLACK_SIGNING_SECRET is required when Slack runs in HTTP mode")
         self.core = core
         self.services = services or SlackServices()
+        # the listeners of commands and buttons still at work after their acknowledgement
+        self.working: set[asyncio.Task[Any]] = set()
         self.dedupe = Dedupe(self.services.seen, SharedSeenEvents(core.engine))
         token = settings.slack_bot_token.get_secret_value()
         self.client = AsyncWebClient(
@@ -187,7 +189,16 @@ class SlackBot:
 
     # --- listeners ------------------------------------------------------------------------
 
+    def _at_work(self) -> None:
+        """Count the running listener (bolt runs it in a task of its own, on after the
+        acknowledgement) as work a stop waits for (`server.AfterAck.finish`)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.working.add(task)
+            task.add_done_callback(self.working.discard)
+
     async def on_command(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
+        self._at_work()
         await ack()
         event = inbound.translate(body)
         # (a replay that another instance processed already is skipped)
@@ -225,6 +236,7 @@ class SlackBot:
         await tell(replies)
 
     async def on_action(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
+        self._at_work()
         await ack()
         event = inbound.translate(body)
         # (a replay that another instance processed already is skipped)

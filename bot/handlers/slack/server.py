@@ -28,15 +28,18 @@ import hmac
 import json
 import logging
 import time
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.response import BoltResponse
+from slack_bolt.request.async_request import AsyncBoltRequest as BoltRequest
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.core.app import Core
+from bot.core.i18n import N_, translator
 from bot.handlers.common.dedupe import REPLAY_KEY
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import SLACK, address_on, reach_of
@@ -128,8 +131,83 @@ def signed(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
-def events_route(bot: SlackBot) -> web.RouteDef:
+class AfterAck:
+    """The work behind the requests acknowledged before bolt ran (`ACKED_HERE`): kept until
+    done, so that a stop finishes it before the process exits (`finish`), and watched, so
+    that a failure of bolt's own dispatch after the acknowledgement (a button no listener
+    answers any more, Slack's auth.test failing) is told to the person and logged."""
+
+    def __init__(self, bot: SlackBot) -> None:
+        self.bot = bot
+        self.pending: set[asyncio.Task[Any]] = set()
+
+    def start(self, request: BoltRequest, response_url: str | None) -> None:
+        task = asyncio.ensure_future(self._dispatch(request, response_url))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def _dispatch(self, request: BoltRequest, response_url: str | None) -> None:
+        try:
+            response = await self.bot.app.async_dispatch(request)
+        except Exception as exc:
+            log_failure(log, "slack: failed while dispatching a request", exc=exc)
+            await self._tell(response_url, FAILED)
+            return
+        if response.status == 404:  # no listener: an old message's retired button, say
+            log.warning("slack: a request no listener answers was acknowledged")
+            await self._tell(response_url, NO_LONGER)
+        elif response.status >= 400 or response.body:  # bolt's own answer: authorization
+            log.error(
+                "slack: bolt refused a request after it was acknowledged (%d)", response.status
+            )
+            await self._tell(response_url, NOT_SIGNED_IN)
+
+    async def _tell(self, response_url: str | None, message: str) -> None:
+        """Only the person sees it, through the request's response_url (from a signed
+        request: Slack's own address for the answer)."""
+        session = self.bot.services.session
+        if response_url is None or session is None or session.closed:
+            return
+        text = "⚠ " + translator(self.bot.core.default_language)(message)
+        try:
+            await AsyncWebhookClient(url=response_url, session=session).send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+        except Exception as exc:
+            log.error("slack: could not tell about a failed request: %s", type(exc).__name__)
+
+    async def finish(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) for the work behind every acknowledgement."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (busy := self.pending | self.bot.working) and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(list(busy), timeout=left)
+        if busy:
+            log.warning(
+                "slack: %d acknowledged requests were not finished before the stop", len(busy)
+            )
+
+
+NO_LONGER = N_("That button or command is no longer in use. Type /help to see what you can do.")
+NOT_SIGNED_IN = N_("Vangnet could not sign in to Slack just now. Please try again in a minute.")
+FAILED = N_("Something went wrong. Please try again later.")
+# how long a stop waits for the work behind acknowledged requests
+AFTER_ACK_SECONDS = 20.0
+
+
+def response_url_of(body: bytes) -> str | None:
+    """The response_url of a (well-formed, signed) slash command or interaction."""
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" in form:
+        url = json.loads(form["payload"][0]).get("response_url")
+    else:
+        url = next(iter(form.get("response_url", [])), None)
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteDef:
     """`POST /slack/events`: events, slash commands and interactivity, signature first."""
+    behind = after_ack or AfterAck(bot)
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
@@ -164,21 +242,10 @@ def events_route(bot: SlackBot) -> web.RouteDef:
         if key is not None:
             bolt_request.context[REPLAY_KEY] = key
         if kind in ACKED_HERE:
-            dispatching = asyncio.ensure_future(bot.app.async_dispatch(bolt_request))
-            after_ack.add(dispatching)
-            dispatching.add_done_callback(dispatched)
+            behind.start(bolt_request, response_url_of(body))
             return web.Response(status=200, text="")
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
-
-    after_ack: set[asyncio.Future[BoltResponse]] = set()  # kept until done (not collected)
-
-    def dispatched(dispatching: asyncio.Future[BoltResponse]) -> None:
-        after_ack.discard(dispatching)
-        if dispatching.cancelled():
-            return
-        if (exc := dispatching.exception()) is not None:
-            log_failure(log, "slack: failed while dispatching a request", exc=exc)
 
     return web.post(EVENTS_PATH, events)
 
@@ -206,6 +273,7 @@ class SlackTransport:
         self.delivery_seconds = delivery_seconds
         self.services: SlackServices | None = None
         self.bot: SlackBot | None = None
+        self.after_ack: AfterAck | None = None
         self.socket: AsyncSocketModeHandler | None = None
         self.delivery = Delivery(TRANSPORT)
 
@@ -217,6 +285,7 @@ class SlackTransport:
         self.services = await SlackServices.open()
         self.services.metrics = self.metrics
         self.bot = SlackBot(self.core, self.settings, services=self.services)
+        self.after_ack = AfterAck(self.bot)
         if not self.http_mode:
             assert self.settings.slack_app_token is not None
             self.socket = AsyncSocketModeHandler(
@@ -227,7 +296,7 @@ class SlackTransport:
 
     def routes(self) -> list[web.RouteDef]:
         assert self.bot is not None
-        return [events_route(self.bot)] if self.http_mode else []
+        return [events_route(self.bot, self.after_ack)] if self.http_mode else []
 
     async def go_live(self) -> None:
         assert self.bot is not None
@@ -244,6 +313,8 @@ class SlackTransport:
         )
 
     async def stop(self) -> None:
+        if self.after_ack is not None:  # what was acknowledged is done before the exit
+            await self.after_ack.finish(AFTER_ACK_SECONDS)
         await self.delivery.stop()
         if self.bot is not None:
             await self.bot.sender.flush()  # the edits still waiting for their turn
