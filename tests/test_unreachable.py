@@ -22,7 +22,7 @@ from bot.handlers.common.who import who_by_telegram
 from bot.handlers.telegram import failures
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
-from tests.factories import make_leaver, one, say, text_of
+from tests.factories import make_leaver, one, press, say, text_of
 
 HENK = "1004"  # the only broker of Hardenberg, on Telegram only
 ANNA = "1001"  # the coordinator
@@ -145,3 +145,25 @@ def test_a_passing_failure_that_lasts_a_day_is_told_to_the_coordinator_once(
     told = [t for t in telegram.to(ANNA) if "Henk Mulder" in t and "has not gone out" in t]
     assert len(told) == 1
     assert henk(core).unreachable is None  # passing: not marked
+
+
+def test_while_marked_a_new_case_goes_to_someone_else_and_an_admin_change_takes_the_mark_away(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    due_for_henk(core)
+    telegram, health = Telegram(), {}
+    telegram.refuse[HENK] = Forbidden("Forbidden: bot was blocked by the user")
+    deliver(core, telegram, health)
+    later = due_for_henk(core)  # recorded for Henk while nobody reaches him
+    deliver(core, telegram, health)
+    deliver(core, telegram, health)
+    assert [t for t in telegram.to(ANNA) if f"case {later} comes to you" in t]
+    assert telegram.tried.count(HENK) == 1
+
+    # the coordinator changes Henk (his new Telegram account is linked, say): tried again
+    one(say(core, "anna", "/admin change henk"))
+    assert one(press(core, "anna", "form:confirm")).text == "Henk Mulder is changed."
+    assert henk(core).unreachable is None
+    del telegram.refuse[HENK]
+    deliver(core, telegram, health)
+    assert any(later in t for t in telegram.to(HENK))

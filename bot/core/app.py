@@ -260,10 +260,19 @@ class Core:
     def hold_unreached(self, person_ids: list[str], reached: Callable[[Person], bool]) -> int:
         """Of these people with messages waiting, hold those of the marked ones whom no
         running transport reaches (`reached`) and send their cases on; how many were."""
+
+        def marked(session: Session) -> list[Person]:
+            query = select(Person).where(
+                col(Person.id).in_(person_ids), col(Person.unreachable).is_not(None)
+            )
+            return [p for p in session.exec(query).all() if p.unreachable and not reached(p)]
+
+        with session_scope(self.engine, write=False) as session:  # mostly nobody: no write
+            if not marked(session):
+                return 0
         with session_scope(self.engine) as session:
             ctx = self.ctx(session, system_person(), transport="scheduler", private=True)
-            people = session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()
-            held = [p for p in people if p.unreachable and not reached(p)]
+            held = marked(session)
             for person in held:
                 unreachable.hold(ctx, person)
             return len(held)
