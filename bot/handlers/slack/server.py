@@ -1,11 +1,15 @@
 """Running the Slack app: HTTP mode or Socket Mode, and the outbox delivery loop.
 
 HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
-- `POST /slack/events` — events, slash commands and interactivity: the signature is checked
-  first (401 for a missing or bad one, or a timestamp older than 5 minutes); a slash command
-  or a button is acknowledged at once and handed to bolt (`ACKED_HERE`), everything else goes
+- `POST /slack/events` — events, slash commands and interactivity: Slack's `ssl_check` is
+  answered 200 at once (unsigned, as bolt does); then the signature is checked (401 for a
+  missing or bad one, or a timestamp older than 5 minutes) and the body's shape (400); a
+  slash command or a button is acknowledged at once and handed to bolt (`ACKED_HERE`): the
+  work behind it is finished before a stop ends the process, and a failure of bolt's own
+  dispatch after the acknowledgement is told to the person (`AfterAck`); everything else goes
   through bolt for its answer;
-- `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise;
+- `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise ("degraded"
+  while Slack refuses the token: `bot.handlers.http`);
 - `GET /metrics` — Prometheus: handled commands and sent messages, served by
   prometheus-client's own aiohttp handler (content negotiation, OpenMetrics, compression).
 
