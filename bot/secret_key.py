@@ -14,7 +14,6 @@ A key that does not open the database's data is refused before anything is read
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from contextlib import closing
@@ -26,8 +25,6 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.core.i18n import Translator
 from bot.store import crypto
-
-log = logging.getLogger(__name__)
 
 
 class KeyRefused(Exception):
@@ -100,7 +97,6 @@ def load(settings: Settings, t: Translator) -> tuple[list[bytes], str | None]:
     if path.exists():
         keys = parse(path.read_text(encoding="ascii", errors="replace"), t, str(path))
         if path.stat().st_mode & 0o077:
-            log.warning("the key file %s can be read by others than its owner", path)
             return keys, t(
                 "Warning: the key file {path} can be read by others than you. Make it yours "
                 "alone: chmod 600 {path}",
