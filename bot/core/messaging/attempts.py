@@ -174,10 +174,13 @@ def record_failure(
     *,
     counts: bool = True,
     reason: str | None = None,
+    patient: bool = False,
 ) -> bool:
     """Back off; `counts=False` for a probe of a platform that could not be reached, which
-    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage.
-    True when the message has failed long enough to tell someone (`verdicts.lasting`)."""
+    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage;
+    `patient` for a message nobody could send (a refused token), which waits the longest
+    back-off, unless it is the probe that finds out when sending works again. True when the
+    message has failed long enough to tell someone (`verdicts.lasting`)."""
     with session_scope(engine) as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
@@ -186,6 +189,8 @@ def record_failure(
         # the type only: an exception's text may quote the message, and so personal data
         message.last_error = (reason or type(exc).__name__)[:300]
         wait = max(backoff(message.attempts), retry_after(exc) or timedelta(0))
+        if patient:  # nothing gets through (a refused token): the probe tells when it does
+            wait = MAX_BACKOFF
         message.not_before = clock.now() + wait
         message.leased_until = None
         session.add(message)

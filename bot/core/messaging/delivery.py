@@ -154,7 +154,12 @@ class Courier:
         free = await asyncio.to_thread(attempts.reachable, self.engine, self.address_of, waiting)
         unreached = [p for p in waiting if p not in free]
         if unreached and self.reach is not None:  # marked unreachable: hold, send cases on
-            await asyncio.to_thread(self.reach.hold, unreached)
+            try:
+                await asyncio.to_thread(self.reach.hold, unreached)
+            except Exception as exc:  # the others' messages go on; looked at next time
+                log_failure(
+                    log, "%s: holding messages of unreachable people failed", self.via, exc=exc
+                )
         leased = await asyncio.to_thread(
             attempts.lease,
             self.engine,
@@ -288,6 +293,7 @@ class Courier:
                 exc,
                 counts=message_id != self._probe and not revoked,
                 reason=failure.reason,
+                patient=revoked and message_id != self._probe,
             )
         if lasting and self.reach is not None:
             with contextlib.suppress(Exception):  # told at a later failure
