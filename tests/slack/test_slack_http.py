@@ -719,21 +719,25 @@ async def test_an_instance_on_the_old_key_after_a_rotation_says_so_not_something
 async def test_a_retired_button_acknowledged_early_is_told_not_silent(
     slack: SlackRig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 24 item 4: no listener answers an old message's button any more."""
+    """Issue 24 item 4: no listener answers an old message's button any more. Told in the
+    person's language (Bram reads English), ephemerally, or in the DM from the App Home."""
     url = slack.fake.response_url("retired")
     with caplog.at_level(logging.WARNING):
         response = await slack.post(
             make_block_action(
-                "claim:K7F2", user="U01WIM", channel="D01WIM", response_url=url, action_id="old"
+                "claim:K7F2", user="U01BRAM", channel="D01BRAM", response_url=url, action_id="old"
             )
         )
         assert response.status_code == 200
         await eventually(lambda: len(slack.fake.responses("retired")) == 1)
     (answer,) = slack.fake.responses("retired")
     expected = "That button or command is no longer in use. Type /help to see what you can do."
-    assert nl(expected) in text_of(answer)
+    assert expected in text_of(answer)
     assert answer.body["response_type"] == "ephemeral"
     assert "no listener" in caplog.text
+    await slack.post(make_block_action("claim:K7F2", user="U01WIM", action_id="old"))  # Home
+    await eventually(lambda: len(slack.fake.posted("D01WIM")) == 1)
+    assert nl(expected) in text_of(slack.fake.posted("D01WIM")[0])
 
 
 async def test_slacks_sign_in_failing_after_the_acknowledgement_is_told(

@@ -32,7 +32,7 @@ import hmac
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -44,6 +44,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.i18n import N_, translator
+from bot.core.replies import Reply
 from bot.handlers.common.dedupe import REPLAY_KEY
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import SLACK, address_on, reach_of
@@ -145,38 +146,44 @@ class AfterAck:
         self.bot = bot
         self.pending: set[asyncio.Task[Any]] = set()
 
-    def start(self, request: BoltRequest, response_url: str | None) -> None:
-        task = asyncio.ensure_future(self._dispatch(request, response_url))
+    def start(self, request: BoltRequest, asker: Asker) -> None:
+        task = asyncio.ensure_future(self._dispatch(request, asker))
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
 
-    async def _dispatch(self, request: BoltRequest, response_url: str | None) -> None:
+    async def _dispatch(self, request: BoltRequest, asker: Asker) -> None:
         try:
             response = await self.bot.app.async_dispatch(request)
         except Exception as exc:
             log_failure(log, "slack: failed while dispatching a request", exc=exc)
-            await self._tell(response_url, FAILED)
+            await self._tell(asker, FAILED)
             return
         if response.status == 404:  # no listener: an old message's retired button, say
             log.warning("slack: a request no listener answers was acknowledged")
-            await self._tell(response_url, NO_LONGER)
+            await self._tell(asker, NO_LONGER)
         elif response.status >= 400 or response.body:  # bolt's own answer: authorization
             log.error(
                 "slack: bolt refused a request after it was acknowledged (%d)", response.status
             )
-            await self._tell(response_url, NOT_SIGNED_IN)
+            await self._tell(asker, NOT_SIGNED_IN)
 
-    async def _tell(self, response_url: str | None, message: str) -> None:
-        """Only the person sees it, through the request's response_url (from a signed
-        request: Slack's own address for the answer)."""
-        session = self.bot.services.session
-        if response_url is None or session is None or session.closed:
-            return
-        text = "⚠ " + translator(self.bot.core.default_language)(message)
+    async def _tell(self, asker: Asker, message: str) -> None:
+        """Only the person sees it, in their language: through the request's response_url
+        (from a signed request: Slack's own address for the answer), or in their direct
+        message when the request has none (a button in the App Home)."""
         try:
-            await AsyncWebhookClient(url=response_url, session=session).send(
-                text=text, response_type="ephemeral", replace_original=False
-            )
+            who = await self.bot.who(asker.user) if asker.user else None
+        except Exception:  # the directory cannot be read: the region's language
+            who = None
+        t = who.t if who else translator(self.bot.core.default_language)
+        session = self.bot.services.session
+        try:
+            if asker.response_url is not None and session is not None and not session.closed:
+                await AsyncWebhookClient(url=asker.response_url, session=session).send(
+                    text="⚠ " + t(message), response_type="ephemeral", replace_original=False
+                )
+            elif asker.user is not None:
+                await self.bot.sender.send_all(asker.user, [Reply(text=t(message), error=True)])
         except Exception as exc:
             log.error("slack: could not tell about a failed request: %s", type(exc).__name__)
 
@@ -199,14 +206,30 @@ FAILED = N_("Something went wrong. Please try again later.")
 AFTER_ACK_SECONDS = 20.0
 
 
-def response_url_of(body: bytes) -> str | None:
-    """The response_url of a (well-formed, signed) slash command or interaction."""
+class Asker(NamedTuple):
+    """Who sent an acknowledged request, and where an answer to it goes."""
+
+    response_url: str | None
+    user: str | None
+
+
+def asker_of(body: bytes) -> Asker:
+    """The response_url and the user of a (well-formed, signed) slash command or interaction."""
     form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
     if "payload" in form:
-        url = json.loads(form["payload"][0]).get("response_url")
+        payload = json.loads(form["payload"][0])
+        person = payload.get("user")
+        url, user = (
+            payload.get("response_url"),
+            person.get("id") if isinstance(person, dict) else None,
+        )
     else:
         url = next(iter(form.get("response_url", [])), None)
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+        user = next(iter(form.get("user_id", [])), None)
+    return Asker(
+        url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
+        user if isinstance(user, str) and user else None,
+    )
 
 
 def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteDef:
@@ -246,7 +269,7 @@ def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteD
         if key is not None:
             bolt_request.context[REPLAY_KEY] = key
         if kind in ACKED_HERE:
-            behind.start(bolt_request, response_url_of(body))
+            behind.start(bolt_request, asker_of(body))
             return web.Response(status=200, text="")
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
