@@ -16,7 +16,7 @@ from bot.core.i18n import Translator
 from bot.region import Region
 from bot.region_file import load_demo_region, load_region
 from bot.store import crypto
-from bot.store.db import make_engine, session_scope, upgrade
+from bot.store.db import hold_start_lock, make_engine, session_scope, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,11 @@ def build_core(
     # the database is the truth once seeded: a restart never undoes changes made in chat
     # (`vangnet run` says what applying the file would undo: bot.cli_support.region_notice)
     with session_scope(engine) as session:
+        hold_start_lock(session)  # instances starting together seed one after the other
         seed_or_compare(session, region)
     if settings.uses_demo_region:
         with session_scope(engine) as session:
+            hold_start_lock(session)
             added = load_demo_leavers(session, region, default_language=core.default_language)
         if added:
             log.info("demo region: %d fictional leavers loaded", added)

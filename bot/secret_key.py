@@ -3,7 +3,9 @@
 - VANGNET_SECRET_KEY set: one or more Fernet keys, comma-separated, newest first.
 - Not set, on the embedded default only (SQLite, no Slack or Telegram): the key in a file
   beside the database (`vangnet.key` next to `vangnet.db`, readable by its owner only), made
-  the first time with a line saying so. The terminal chat works on a fresh machine.
+  the first time with a line saying so. The terminal chat works on a fresh machine. A
+  database that holds encrypted data but whose key file is gone is refused (a new key would
+  not open it); a key file others can read gets a warning.
 - Not set on a platform deployment or PostgreSQL: refused, saying how to make a key.
 
 A key that does not open the database's data is refused before anything is read
@@ -13,6 +15,8 @@ A key that does not open the database's data is refused before anything is read
 from __future__ import annotations
 
 import os
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -91,7 +95,26 @@ def load(settings: Settings, t: Translator) -> tuple[list[bytes], str | None]:
     path = key_file(settings.database_url)
     assert path is not None  # check() refused the rest
     if path.exists():
-        return parse(path.read_text(encoding="ascii", errors="replace"), t, str(path)), None
+        keys = parse(path.read_text(encoding="ascii", errors="replace"), t, str(path))
+        if path.stat().st_mode & 0o077:
+            return keys, t(
+                "Warning: the key file {path} can be read by others than you. Make it yours "
+                "alone: chmod 600 {path}",
+                path=path,
+            )
+        return keys, None
+    database = make_url(settings.database_url).database
+    if database and database != ":memory:" and holds_encrypted_data(Path(database)):
+        # a new key would not open what is there, and would be left behind for the next start
+        raise KeyRefused(
+            t(
+                "The key file {path} is missing: the personal data in {database} was "
+                "encrypted with the key that was in it. Put the key file back beside the "
+                "database (or set VANGNET_SECRET_KEY to that key).",
+                path=path,
+                database=database,
+            )
+        )
     key = generate()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
@@ -102,6 +125,21 @@ def load(settings: Settings, t: Translator) -> tuple[list[bytes], str | None]:
         path=path,
     )
     return [key.encode("ascii")], notice
+
+
+def holds_encrypted_data(database: Path) -> bool:
+    """Whether a SQLite file holds data encrypted with a key (its canary: `crypto`); read
+    only, so that nothing is written to a database about to be refused."""
+    if not database.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM bot_setting WHERE key = ?", (crypto.CANARY_KEY,)
+            ).fetchone()
+    except sqlite3.Error:  # no such table (a new database), or not a database at all
+        return False
+    return found is not None
 
 
 def install(settings: Settings, t: Translator) -> str | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import col, select
 
+from bot.core import clock
 from bot.core.directory import sync_region
 from bot.core.messaging.outbox import enqueue
 from bot.core.replies import Reply
@@ -33,6 +34,7 @@ from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.models import OutboxMessage, Person
 from tests.conftest import TEST_KEY as KEY  # the tests' databases are made with it
 from tests.slack.fake_slack import FakeSlack
+from tests.telegram.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "chaos-signing-secret"
@@ -150,6 +152,51 @@ def prepare(url: str, messages: int) -> list[int]:
         engine.dispose()
 
 
+def prepare_cards(url: str, *, due: dict[str, int]) -> list[str]:
+    """Migrate, load the demo region, and register early leavers (due at once: their cards
+    go out) living in these municipalities (name → how many): their references."""
+    from bot.core.app import Core
+    from tests.factories import make_leaver
+
+    crypto.use_keys([KEY])
+    engine = make_engine(url)
+    region = load_demo_region()
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            sync_region(session, region)
+        core = Core(engine=engine, region=region, default_language="nl")
+        this_month = clock.today(region.tz).strftime("%Y-%m")
+        return [
+            make_leaver(
+                core, home_municipality=place, early_leaver="yes", expected_exit=this_month
+            ).ref
+            for place, n in due.items()
+            for _ in range(n)
+        ]
+    finally:
+        engine.dispose()
+
+
+def stranded(url: str, refs: list[str]) -> list[str]:
+    """The cases whose card reached nobody: none of their case cards was sent."""
+    engine = make_engine(url)
+    try:
+        with session_scope(engine, write=False) as session:
+            reached = set(
+                session.exec(
+                    select(OutboxMessage.case_ref).where(
+                        col(OutboxMessage.case_ref).in_(refs),
+                        col(OutboxMessage.kind) == "due",
+                        col(OutboxMessage.sent_at).is_not(None),
+                    )
+                ).all()
+            )
+        return [r for r in refs if r not in reached]
+    finally:
+        engine.dispose()
+
+
 @dataclass
 class Tally:
     """What Slack shows of the outbox ids we care about."""
@@ -215,9 +262,17 @@ def unsent(url: str, ids: list[int]) -> int:
 
 
 class Vangnet:
-    """`vangnet run` in HTTP mode against the fake Slack, as its own process."""
+    """`vangnet run` in HTTP mode against the fake Slack, as its own process (`telegram`: and
+    against the fake Telegram, by long polling)."""
 
-    def __init__(self, database_url: str, fake: FakeSlack, workdir: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        fake: FakeSlack,
+        workdir: Path,
+        *,
+        telegram: FakeTelegram | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -234,6 +289,11 @@ class Vangnet:
             "PORT": str(self.port),
             "PYTHONPATH": str(ROOT),
         }
+        if telegram is not None:
+            self.env |= {
+                "TELEGRAM_BOT_TOKEN": telegram.token,
+                "TELEGRAM_API_URL": telegram.api_root,
+            }
         self.workdir = workdir
         self.proc: asyncio.subprocess.Process | None = None
 

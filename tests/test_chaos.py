@@ -17,8 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos import Vangnet, have_postgres_server, own_postgres, prepare, tally, unsent_leased
+from tests.chaos import (
+    Vangnet,
+    have_postgres_server,
+    own_postgres,
+    prepare,
+    prepare_cards,
+    stranded,
+    tally,
+    unsent_leased,
+)
 from tests.slack.fake_slack import FakeSlack, eventually
+from tests.telegram.fake_telegram import FakeTelegram
 
 LEASE_AND_MORE = 200.0  # seconds: a message leased by a killed process waits out its lease
 
@@ -121,3 +131,63 @@ async def test_killing_one_of_two_instances_again_and_again_sends_each_message_o
             for vangnet in instances:
                 await vangnet.terminate()
     assert tally(slow_slack, ids).doubled == 0
+
+
+@pytest.mark.chaos
+async def test_a_blocked_telegram_user_and_a_deactivated_slack_account_strand_nothing(
+    database_url: str, slow_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Issue 24: cards go out to a broker whose Slack account is deactivated (Bram, Kampen's
+    only broker) and one who blocked the bot on Telegram (Henk, Hardenberg's): each is tried
+    once, the coordinator is told once by name, and every case reaches someone."""
+    refs = prepare_cards(database_url, due={"Kampen": 3, "Hardenberg": 3, "Zwolle": 6})
+    telegram = await FakeTelegram().start()
+    for user in (1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009):
+        telegram.add_private_chat(user)
+    telegram.block(1004)  # Henk
+    slow_slack.deactivated.add("U01BRAM")
+    vangnet = await started(Vangnet(database_url, slow_slack, tmp_path, telegram=telegram))
+
+    def told_of(name: str) -> int:
+        return sum(
+            1
+            for c in slow_slack.posted("D01ANNA")
+            if f"{name} is niet bereikbaar via" in str(c.body.get("text"))
+        )
+
+    try:
+        await eventually(lambda: not stranded(database_url, refs), timeout=90)
+        await eventually(lambda: told_of("Bram Bakker") > 0 < told_of("Henk Mulder"), timeout=30)
+        await asyncio.sleep(5)  # more rounds of delivery: nobody told twice, nobody tried again
+    finally:
+        await vangnet.terminate()
+        await telegram.stop()
+    assert (told_of("Bram Bakker"), told_of("Henk Mulder")) == (1, 1)
+    to_bram = [
+        c
+        for c in slow_slack.calls_to("chat.postMessage", ok_only=False)
+        if c.body.get("channel") == "D01BRAM"
+    ]
+    to_henk = [
+        c
+        for c in telegram.calls
+        if c.method == "sendMessage" and str(c.params.get("chat_id")) == "1004"
+    ]
+    assert (len(to_bram), len(to_henk)) == (1, 1)
+
+
+@pytest.mark.chaos
+@needs_postgres_server
+async def test_two_instances_starting_together_on_a_new_database_both_start(
+    slow_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Issue 24 item 2: the migrations and the directory seeding, one instance at a time."""
+    with own_postgres() as pg:
+        pair = [Vangnet(pg.url, slow_slack, tmp_path), Vangnet(pg.url, slow_slack, tmp_path)]
+        await asyncio.gather(*(v.start() for v in pair))
+        try:
+            for vangnet in pair:
+                await eventually(vangnet.healthy, timeout=60)
+        finally:
+            codes = [await v.terminate() for v in pair]
+    assert codes == [0, 0]

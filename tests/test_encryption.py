@@ -362,3 +362,28 @@ def test_the_migration_encrypts_in_place_and_may_run_twice(
     payloads = [v for (v,) in raw(fresh_engine, "SELECT payload FROM outbox")]
     assert payloads and all(str(v).startswith("gAAAAA") for v in payloads)
     crypto.check_key(fresh_engine)
+
+
+def test_a_database_whose_key_file_is_missing_is_refused_and_nothing_is_written(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    """Issue 24 item 7: no new (wrong) key file is made beside data it cannot open."""
+    assert cli.invoke(app, ["db", "upgrade"]).exit_code == 0
+    key_file, database = tmp_path / "v.key", tmp_path / "v.db"
+    key_file.unlink()
+    before = database.read_bytes()
+    refused = cli.invoke(app, ["export", "QQQQ"])
+    assert refused.exit_code == 1
+    assert f"Het sleutelbestand {key_file} ontbreekt" in refused.stderr
+    assert not key_file.exists()
+    assert database.read_bytes() == before
+
+
+def test_a_key_file_others_can_read_gets_a_warning(cli: CliRunner, tmp_path: Path) -> None:
+    assert cli.invoke(app, ["db", "upgrade"]).exit_code == 0
+    key_file = tmp_path / "v.key"
+    key_file.chmod(0o644)
+    warned = cli.invoke(app, ["export", "QQQQ"])
+    assert f"het sleutelbestand {key_file} kan ook door anderen" in warned.stderr
+    key_file.chmod(0o600)
+    assert "kan ook door anderen" not in cli.invoke(app, ["export", "QQQQ"]).stderr

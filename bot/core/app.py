@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core import clock, conversation
+from bot.core.cases import unreachable
 from bot.core.commands import action_writes, answer_text, may_use, run_action, run_command
 from bot.core.commands import writes as command_writes
-from bot.core.context import Ctx
+from bot.core.context import Ctx, system_person
 from bot.core.errors import Refused
 from bot.core.i18n import translator
 from bot.core.intake.columns import sheet_named
@@ -249,6 +250,37 @@ class Core:
                     return FormOutcome(replies=form.on_confirm(ctx, parsed, own))
             except Refused as refusal:
                 return FormOutcome(replies=[Reply(text=refusal.message, error=True)])
+
+    def unreachable(self, person_id: str, via: str, reason: str) -> bool:
+        """A transport cannot reach `person_id` for good (`cases.unreachable`)."""
+        with session_scope(self.engine) as session:
+            ctx = self.ctx(session, system_person(), transport=via, private=True)
+            return unreachable.person_unreachable(ctx, person_id=person_id, via=via, reason=reason)
+
+    def hold_unreached(self, person_ids: list[str], reached: Callable[[Person], bool]) -> int:
+        """Of these people with messages waiting, hold those of the marked ones whom no
+        running transport reaches (`reached`) and send their cases on; how many were."""
+
+        def marked(session: Session) -> list[Person]:
+            query = select(Person).where(
+                col(Person.id).in_(person_ids), col(Person.unreachable).is_not(None)
+            )
+            return [p for p in session.exec(query).all() if p.unreachable and not reached(p)]
+
+        with session_scope(self.engine, write=False) as session:  # mostly nobody: no write
+            if not marked(session):
+                return 0
+        with session_scope(self.engine) as session:
+            ctx = self.ctx(session, system_person(), transport="scheduler", private=True)
+            held = marked(session)
+            for person in held:
+                unreachable.hold(ctx, person)
+            return len(held)
+
+    def lasting_failure(self, message_id: int, via: str) -> None:
+        with session_scope(self.engine) as session:
+            ctx = self.ctx(session, system_person(), transport=via, private=True)
+            unreachable.lasting_failure(ctx, message_id=message_id, via=via)
 
     def deliver(self, *, person_id: str, via: str, send: Callable[[Reply], bool]) -> int:
         """Hand the person's pending messages to `send`; mark those it confirmed as sent."""

@@ -54,6 +54,7 @@ async def serve(
     )
     running = running_transports(slack=settings.slack_enabled, telegram=settings.telegram_enabled)
     registry = CollectorRegistry()
+    health: dict[str, str] = {}  # transport → why nothing can be sent there (/healthz)
     transports: list[Transport] = []
     runner: web.AppRunner | None = None
     try:
@@ -68,6 +69,7 @@ async def serve(
                     metrics=Metrics(registry),
                     running=running,
                     delivery_seconds=delivery_seconds,
+                    health=health,
                 )
             )
         if settings.telegram_enabled:
@@ -80,13 +82,14 @@ async def serve(
                     running=running,
                     delivery_seconds=delivery_seconds,
                     poll_timeout=POLL_TIMEOUT if poll_timeout is None else poll_timeout,
+                    health=health,
                 )
             )
         for transport in transports:
             await transport.start()
         routes = [route for transport in transports for route in transport.routes()]
         if routes or TELEGRAM in running:
-            app = base_app(core.engine, registry)
+            app = base_app(core.engine, registry, health)
             app.add_routes(routes)
             runner = web.AppRunner(app)
             await runner.setup()

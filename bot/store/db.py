@@ -168,6 +168,15 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(alembic_config(conn), "head")
 
 
+def hold_start_lock(session: Session) -> None:
+    """Hold the migrations' lock until `session`'s unit of work ends (PostgreSQL): instances
+    starting together on a new database seed the directory one after the other, so the
+    second finds it seeded instead of inserting the same rows. (SQLite's writers are one at
+    a time already.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         from alembic.runtime.migration import MigrationContext

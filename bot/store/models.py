@@ -40,6 +40,11 @@ class Person(SQLModel, table=True):
     telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     language: str | None = Field(default=None, max_length=2)
     active: bool = True
+    # the transports that refused to reach them for good (an account deactivated, the bot
+    # blocked): transport → {"reason": the platform's word, "since": ISO time}; None: none
+    unreachable: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
 
 
 class Case(SQLModel, table=True):

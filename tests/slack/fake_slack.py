@@ -89,6 +89,11 @@ class FakeSlack:
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel → messages posted there
         # channels the bot was not invited to: posting there answers not_in_channel
         self.not_member: set[str] = set()
+        # users whose account was deactivated: posting in their direct message answers
+        # account_inactive
+        self.deactivated: set[str] = set()
+        # the bot token was revoked: every method answers token_revoked
+        self.revoked = False
         self._failures: dict[str, list[int]] = {}
         # seconds chat.postMessage takes to answer after the message is posted: a sender that
         # dies meanwhile has sent it without learning so (a crash between send and "sent")
@@ -192,6 +197,13 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "invalid_blocks"})
         if method in MESSAGE_METHODS and call.body.get("channel") in self.foreign_dms:
             call.error = "channel_not_found"
+            return web.json_response({"ok": False, "error": call.error})
+        if self.revoked:
+            call.error = "token_revoked"
+            return web.json_response({"ok": False, "error": call.error})
+        channel = str(call.body.get("channel") or "")
+        if method in MESSAGE_METHODS and "U" + channel[1:] in self.deactivated:
+            call.error = "account_inactive"
             return web.json_response({"ok": False, "error": call.error})
         if method in MESSAGE_METHODS and call.body.get("channel") in self.not_member:
             call.error = "not_in_channel"

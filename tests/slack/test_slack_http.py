@@ -658,3 +658,99 @@ async def test_a_replayed_signed_request_is_processed_once(slack: SlackRig) -> N
     await eventually(lambda: len(slack.fake.responses("replayed")) == 1)
     transfers = [e for e in trail(slack.core, case.ref) if e.action == "transfer"]
     assert len(transfers) == 1
+
+
+async def test_slacks_ssl_check_is_answered_200(slack: SlackRig) -> None:
+    """Issue 24 item 5: Slack checks the certificate with an unsigned form post."""
+    response = await slack.http.post(
+        f"{slack.url}/slack/events",
+        content=b"ssl_check=1&token=abc",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"type": "event_callback", "event": "message"}', "application/json"),
+        (b'{"type": "event_callback", "event": ["message"]}', "application/json"),
+        (
+            b"payload=" + json.dumps({"type": "view_submission", "user": {"id": "U1"}}).encode(),
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+async def test_signed_bodies_of_the_wrong_shape_are_400_not_500(
+    slack: SlackRig, body: bytes, content_type: str
+) -> None:
+    """Issue 24 item 5: an `event` that is not an object, a modal's submission without its
+    view."""
+    response = await slack.http.post(
+        f"{slack.url}/slack/events",
+        content=body,
+        headers={"Content-Type": content_type, **_signed_bytes(body)},
+    )
+    assert response.status_code == 400
+
+
+async def test_an_instance_on_the_old_key_after_a_rotation_says_so_not_something_went_wrong(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24 item 7: the data was rotated to a new key; this process still has the old."""
+    from cryptography.fernet import Fernet
+
+    from bot.store import crypto
+
+    case = early_leaver(slack.core, school="vlinder", by="mila", name="Jesse", consent="given")
+    crypto.use_keys([Fernet.generate_key()])  # what `vangnet keys rotate` leaves it with
+    url = slack.fake.response_url("old-key")
+    with caplog.at_level(logging.ERROR):
+        await slack.post(make_slash_command(f"/case {case.ref}", user="U01ANNA", response_url=url))
+        await eventually(lambda: len(slack.fake.responses("old-key")) == 1)
+    (answer,) = slack.fake.responses("old-key")
+    assert nl("Something went wrong. Please try again later.") not in text_of(answer)
+    assert nl(
+        "Vangnet cannot read its data with the key it runs on: the key was changed. Ask whoever "
+        "runs Vangnet to restart it with the new key."
+    ) in text_of(answer)
+    assert any("vangnet keys rotate" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_retired_button_acknowledged_early_is_told_not_silent(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24 item 4: no listener answers an old message's button any more. Told in the
+    person's language (Bram reads English), ephemerally, or in the DM from the App Home."""
+    url = slack.fake.response_url("retired")
+    with caplog.at_level(logging.WARNING):
+        response = await slack.post(
+            make_block_action(
+                "claim:K7F2", user="U01BRAM", channel="D01BRAM", response_url=url, action_id="old"
+            )
+        )
+        assert response.status_code == 200
+        await eventually(lambda: len(slack.fake.responses("retired")) == 1)
+    (answer,) = slack.fake.responses("retired")
+    expected = "That button or command is no longer in use. Type /help to see what you can do."
+    assert expected in text_of(answer)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "no listener" in caplog.text
+    await slack.post(make_block_action("claim:K7F2", user="U01WIM", action_id="old"))  # Home
+    await eventually(lambda: len(slack.fake.posted("D01WIM")) == 1)
+    assert nl(expected) in text_of(slack.fake.posted("D01WIM")[0])
+
+
+async def test_slacks_sign_in_failing_after_the_acknowledgement_is_told(
+    slack: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24 item 4: bolt's authorization (auth.test) fails after the route acked."""
+    slack.fake.fail("auth.test", 500, times=20)
+    url = slack.fake.response_url("signin")
+    with caplog.at_level(logging.ERROR):
+        await slack.post(make_slash_command("/help", user="U01WIM", response_url=url))
+        await eventually(lambda: len(slack.fake.responses("signin")) == 1)
+    (answer,) = slack.fake.responses("signin")
+    said = nl("Vangnet could not sign in to Slack just now. Please try again in a minute.")
+    assert said in text_of(answer)
+    assert caplog.records

@@ -38,6 +38,7 @@ from tests.slack.factories import (
     make_connect_file_dm,
     make_dm,
     make_file_dm,
+    make_slash_command,
     signed_request,
 )
 from tests.slack.fake_slack import FakeSlack, eventually
@@ -380,3 +381,31 @@ async def test_a_message_sent_just_before_a_crash_is_found_in_the_dm_not_sent_ag
         assert row.platform_ref is not None and row.platform_ref.startswith("D01BRAM:")
     metadata = fake.posted("D01BRAM")[0].body["metadata"]
     assert metadata == {"event_type": "vangnet_outbox", "event_payload": {"outbox_id": message_id}}
+
+
+async def test_a_stop_finishes_the_work_behind_an_acknowledged_command(
+    live_core: Core, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24 item 3: a command acknowledged just before a deploy's SIGTERM is answered
+    before the process exits (Slack's retry of it would be refused as a replay)."""
+    handle_text = live_core.handle_text
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow(**kwargs: Any) -> list[Reply]:
+        loop.call_soon_threadsafe(started.set)
+        time.sleep(1.0)  # the command's work, under way when the stop comes
+        return handle_text(**kwargs)
+
+    monkeypatch.setattr(live_core, "handle_text", slow)
+    url = fake.response_url("deploy")
+    async with (
+        running_slack(live_core, slack_settings(fake)) as base,
+        httpx.AsyncClient(timeout=10.0) as http,
+    ):
+        rig = SlackRig(core=live_core, fake=fake, url=base, http=http)
+        response = await rig.post(make_slash_command("/help", user="U01WIM", response_url=url))
+        assert response.status_code == 200
+        await asyncio.wait_for(started.wait(), timeout=5)
+    # the server has stopped: the answer went out before it did
+    assert len(fake.responses("deploy")) == 1

@@ -1,14 +1,17 @@
 """`/admin people [ROLE|MUNICIPALITY|SCHOOL] [page]`: who is in the directory, with their
-roles, municipality or school, and which chat they are linked to; paged."""
+roles, municipality or school, which chat they are linked to, and where they cannot be
+reached (`messaging.verdicts`); paged."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
 from bot.core.admin.fields import ROLE_CHOICES
+from bot.core.cases.unreachable import PLATFORMS
 from bot.core.context import Ctx
 from bot.core.directory import match_municipality
 from bot.core.errors import Refused
+from bot.core.messaging import verdicts
 from bot.core.replies import Button, Reply
 from bot.core.vocab import label, role_labels
 from bot.store import queries
@@ -80,4 +83,12 @@ def _person_line(ctx: Ctx, person: Person) -> str:
         name for name, on in (("Slack", person.slack_id), ("Telegram", person.telegram_id)) if on
     ]
     parts.append(", ".join(linked) if linked else t("not linked to a chat yet"))
+    for via, reason in verdicts.unreachable_on(person).items():
+        parts.append(
+            t(
+                "cannot be reached on {platform} ({reason})",
+                platform=PLATFORMS.get(via, via),
+                reason=reason,
+            )
+        )
     return " · ".join(parts)

@@ -34,12 +34,14 @@ from bot.core.admin.fields import (
     parse_slack,
     roles_of,
 )
+from bot.core.cases import unreachable
 from bot.core.cases.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import parse_text
+from bot.core.messaging import verdicts
 from bot.core.replies import Reply
 from bot.core.vocab import Role, role_labels
 from bot.store import queries
@@ -214,6 +216,9 @@ def _confirm_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -
     fields = _fill(person, values)
     if was_coordinator and Role.coordinator.value not in person.roles:
         keep_a_coordinator(ctx, person)
+    if verdicts.clear(person):  # changed by the coordinator: tried again on every transport
+        unreachable.release(ctx.session, person)
+        fields.append("unreachable")
     if not fields:
         return [Reply(text=ctx.t("Nothing changed."))]
     ctx.session.add(person)

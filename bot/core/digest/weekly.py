@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
+from bot.core.cases.unreachable import PLATFORMS
 from bot.core.digest import elsewhere
 from bot.core.digest.chart import ACTIONS, STATES, chart
 from bot.core.i18n import Translator
@@ -28,6 +29,7 @@ from bot.store.models import (
     Case,
     DigestSnapshot,
     Municipality,
+    Person,
     RoundRequest,
     ScanAction,
     School,
@@ -56,6 +58,8 @@ class Figures:
     # handed over to their own region
     outside_region: int = 0
     handed_over: int = 0
+    # people of the directory a chat cannot reach ("niet bereikbaar"): name (platforms)
+    unreachable: list[str] = field(default_factory=list)
 
     def share(self, part: int) -> int | None:
         return round(100 * part / self.left) if self.left else None
@@ -194,6 +198,13 @@ def compute(session: Session, region: Region) -> Figures:
     figures.open_actions = session.exec(
         select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
     ).one()
+    figures.unreachable = [
+        f"{p.name} ({', '.join(PLATFORMS.get(v, v) for v in sorted(p.unreachable))})"
+        for p in session.exec(
+            select(Person).where(col(Person.active), col(Person.unreachable).is_not(None))
+        ).all()
+        if p.unreachable
+    ]
     return figures
 
 
@@ -271,6 +282,8 @@ def render(
         ),
     ]
     lines += elsewhere.lines(t, figures.outside_region, figures.handed_over)
+    if figures.unreachable:
+        lines.append(t("Cannot be reached: {people}", people=", ".join(figures.unreachable)))
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,

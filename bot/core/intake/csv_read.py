@@ -135,6 +135,20 @@ def not_a_table(t: Translator, filename: str) -> str:
     )
 
 
+# What a platform may call a file that can be a table when its name has no suffix
+TABLE_HINTS = frozenset({"", "auto", "binary", "text", "csv", "tsv", "xls", "xlsx", "xlsm"})
+
+
+def may_be_a_table(filename: str, hint: str = "") -> bool:
+    """Whether a file can be a CSV file or a workbook, judged from what a platform says of it
+    before it is fetched: its name, else the platform's word for its type (`hint`: Slack's
+    filetype). A picture or a video is refused without fetching it (`not_a_table`)."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix:
+        return suffix in TEXT_SUFFIXES or suffix in WORKBOOK_SUFFIXES or suffix == ".xls"
+    return hint.lower() in TABLE_HINTS
+
+
 def whole_file(message: str) -> RowProblem:
     return RowProblem(0, "", message)
 

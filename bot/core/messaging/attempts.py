@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.core import clock
+from bot.core.messaging import verdicts
 from bot.core.messaging.leases import lease_pending
 from bot.core.messaging.outbox import drop, reply_of
 from bot.core.replies import Reply
@@ -166,17 +167,31 @@ def settle_edit(engine: Engine, message_id: int, *, wait: bool) -> None:
             drop(session, message)
 
 
-def record_failure(engine: Engine, message_id: int, exc: Exception, *, counts: bool = True) -> None:
+def record_failure(
+    engine: Engine,
+    message_id: int,
+    exc: Exception,
+    *,
+    counts: bool = True,
+    reason: str | None = None,
+    patient: bool = False,
+) -> bool:
     """Back off; `counts=False` for a probe of a platform that could not be reached, which
-    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage."""
+    keeps its place in its person's order (`ORDER_PATIENCE`) however long the outage;
+    `patient` for a message nobody could send (a refused token), which waits the longest
+    back-off, unless it is the probe that finds out when sending works again. True when the
+    message has failed long enough to tell someone (`verdicts.lasting`)."""
     with session_scope(engine) as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
-            return
+            return False
         message.attempts += 1 if counts else 0
         # the type only: an exception's text may quote the message, and so personal data
-        message.last_error = type(exc).__name__
+        message.last_error = (reason or type(exc).__name__)[:300]
         wait = max(backoff(message.attempts), retry_after(exc) or timedelta(0))
+        if patient:  # nothing gets through (a refused token): the probe tells when it does
+            wait = MAX_BACKOFF
         message.not_before = clock.now() + wait
         message.leased_until = None
         session.add(message)
+        return counts and verdicts.lasting(message.attempts, message.created_at)

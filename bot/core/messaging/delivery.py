@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.core.messaging import attempts, leases
+from bot.core.messaging import attempts, leases, verdicts
 from bot.core.messaging.attempts import (
     EDIT_WAIT,
     MAX_BACKOFF,
@@ -101,8 +101,10 @@ class Courier:
         stop: asyncio.Event | None = None,
         unconfirmed: dict[int, str | None] | None = None,
         stalled: set[int] | None = None,
+        reach: verdicts.Reach | None = None,
     ) -> None:
         self.engine = engine
+        self.reach = reach
         self.via = via
         self.address_of = address_of
         self.send = send
@@ -150,6 +152,14 @@ class Courier:
             self._crowded = False
             return 0
         free = await asyncio.to_thread(attempts.reachable, self.engine, self.address_of, waiting)
+        unreached = [p for p in waiting if p not in free]
+        if unreached and self.reach is not None:  # marked unreachable: hold, send cases on
+            try:
+                await asyncio.to_thread(self.reach.hold, unreached)
+            except Exception as exc:  # the others' messages go on; looked at next time
+                log_failure(
+                    log, "%s: holding messages of unreachable people failed", self.via, exc=exc
+                )
         leased = await asyncio.to_thread(
             attempts.lease,
             self.engine,
@@ -227,9 +237,11 @@ class Courier:
                     item, address, self.send, self.edit, self.find_sent
                 )
             except Exception as exc:  # the platform said no, or did not answer: later
-                await self._failed(item.id, exc)
+                await self._failed(item, exc)
                 await self._release([m.id for m in queue[index + 1 :]])
                 return False
+            if self.reach is not None and self.reach.health.pop(self.via, None) is not None:
+                log.info("%s: the platform accepts the bot's token again", self.via)
             self.sent += 1
             self._sent_since += 1
             try:
@@ -240,20 +252,52 @@ class Courier:
                 self.unconfirmed[item.id] = platform_ref
         return True
 
-    async def _failed(self, message_id: int, exc: Exception) -> None:
+    async def _failed(self, item: Leased, exc: Exception) -> None:
+        """Sort the failure (`verdicts`): a person who cannot be reached is marked and their
+        messages held; a refused token leaves every message waiting; anything else is tried
+        again later, and told to the coordinators once when it lasts."""
+        message_id = item.id
+        failure = verdicts.passing(exc) if self.reach is None else self.reach.judge(exc)
         log.warning(
-            "send failed via %s for outbox %s: %s", self.via, message_id, type(exc).__name__
+            "send failed via %s for outbox %s: %s (%s)",
+            self.via,
+            message_id,
+            type(exc).__name__,
+            failure.reason,
         )
+        if failure.verdict == "unreachable" and self.reach is not None:
+            try:
+                await asyncio.to_thread(
+                    self.reach.unreachable, item.person_id, self.via, failure.reason
+                )
+                return
+            except Exception as again:  # the database away: tried (and judged) again later
+                log_failure(log, "%s: marking someone unreachable failed", self.via, exc=again)
+        revoked = failure.verdict == "revoked" and self.reach is not None
+        if revoked and self.reach is not None and self.via not in self.reach.health:
+            log.error(
+                "%s: the platform refuses the bot's token (%s): nothing can be sent until it "
+                "is replaced; the messages wait",
+                self.via,
+                failure.reason,
+            )
+            self.reach.health[self.via] = failure.reason
         if retry_after(exc) is None:
             self._unreachable.append(message_id)
+        lasting = False
         with contextlib.suppress(Exception):  # the database away: the lease runs out
-            await asyncio.to_thread(
+            lasting = await asyncio.to_thread(
                 attempts.record_failure,
                 self.engine,
                 message_id,
                 exc,
-                counts=message_id != self._probe,
+                counts=message_id != self._probe and not revoked,
+                reason=failure.reason,
+                patient=revoked and message_id != self._probe,
             )
+        if lasting and self.reach is not None:
+            with contextlib.suppress(Exception):  # told at a later failure
+                await asyncio.to_thread(self.reach.lasting, message_id, self.via)
 
     async def _release(self, message_ids: list[int]) -> None:
         if message_ids:
@@ -288,6 +332,7 @@ async def deliver_pending(
     stalled: set[int] | None = None,
     stop: asyncio.Event | None = None,
     find_sent: FindSent | None = None,
+    reach: verdicts.Reach | None = None,
 ) -> int:
     """One pass: a worker for each person with due messages (up to `PEOPLE_AT_ONCE` at once,
     the next starting as one ends), each sending all that is due for its person; returns
@@ -311,6 +356,7 @@ async def deliver_pending(
         stop=stop,
         unconfirmed=unconfirmed,
         stalled=stalled,
+        reach=reach,
     )
     await courier.dispatch()
     await courier.drain(refill=True)

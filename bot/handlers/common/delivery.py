@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from bot.core.messaging.delivery import Courier, Edit, FindSent, Send
+from bot.core.messaging.verdicts import Reach
 from bot.logs import log_failure
 from bot.store.models import Person
 
@@ -33,6 +34,7 @@ async def delivery_loop(
     find_sent: FindSent | None = None,
     stop: asyncio.Event,
     interval: float = DELIVERY_SECONDS,
+    reach: Reach | None = None,
 ) -> None:
     """Send what the outbox holds for the people `address_of` finds on `via`, until `stop`.
 
@@ -49,6 +51,7 @@ async def delivery_loop(
         find_sent=find_sent,
         stop=stop,
         stalled=set(),  # failed while the platform could not be reached
+        reach=reach,
     )
     while not stop.is_set():
         courier.room.clear()
@@ -88,6 +91,7 @@ class Delivery:
         edit: Edit | None = None,
         find_sent: FindSent | None = None,
         interval: float = DELIVERY_SECONDS,
+        reach: Reach | None = None,
     ) -> None:
         self.task = asyncio.create_task(
             delivery_loop(
@@ -99,6 +103,7 @@ class Delivery:
                 find_sent=find_sent,
                 stop=self.finished,
                 interval=interval,
+                reach=reach,
             )
         )
 

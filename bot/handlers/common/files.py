@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.intake.csv_read import MAX_FILE_BYTES, too_large
+from bot.core.intake.csv_read import MAX_FILE_BYTES, may_be_a_table, not_a_table, too_large
 
 MAX_CSV_BYTES = MAX_FILE_BYTES
 
-__all__ = ["MAX_CSV_BYTES", "too_large"]
+__all__ = ["MAX_CSV_BYTES", "may_be_a_table", "not_a_table", "too_large"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from bot.core.app import Core
+from bot.core.messaging.verdicts import Judge, Reach
 from bot.store.models import Person
 
 SLACK = "slack"
@@ -17,12 +19,26 @@ TELEGRAM = "telegram"
 
 
 def transport_of(person: Person, running: Collection[str]) -> str | None:
-    """The one transport `person` is reached on, of those `running` (None: none of them)."""
-    if SLACK in running and person.slack_id:
+    """The one transport `person` is reached on, of those `running` (None: none of them).
+    A transport that found them unreachable (`messaging.verdicts`) is passed over."""
+    marked = person.unreachable or {}
+    if SLACK in running and person.slack_id and SLACK not in marked:
         return SLACK
-    if TELEGRAM in running and person.telegram_id is not None:
+    if TELEGRAM in running and person.telegram_id is not None and TELEGRAM not in marked:
         return TELEGRAM
     return None
+
+
+def reach_of(core: Core, running: Collection[str], judge: Judge, health: dict[str, str]) -> Reach:
+    """What a transport's courier does about failures (`verdicts.Reach`), with the core."""
+    chosen = frozenset(running)
+    return Reach(
+        judge=judge,
+        unreachable=core.unreachable,
+        hold=lambda ids: core.hold_unreached(ids, lambda p: transport_of(p, chosen) is not None),
+        lasting=core.lasting_failure,
+        health=health,
+    )
 
 
 def address_on(transport: str, running: Collection[str]) -> Callable[[Person], str | None]:

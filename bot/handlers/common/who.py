@@ -13,9 +13,12 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.core.cases import unreachable
 from bot.core.commands import COMMANDS, may_use
 from bot.core.directory import person_by_slack, person_by_telegram
 from bot.core.i18n import Translator, translator
+from bot.core.messaging import verdicts
+from bot.handlers.common.reach import SLACK, TELEGRAM
 from bot.store import queries
 from bot.store.db import session_scope
 from bot.store.models import Person
@@ -58,21 +61,32 @@ def who_by(
     find: Callable[[Session, K], Person | None],
     platform_id: K,
     default_language: str,
+    via: str | None = None,
 ) -> Who | None:
-    """The active person `find` gives for `platform_id`, or None when nobody in the directory."""
+    """The active person `find` gives for `platform_id`, or None when nobody in the directory.
+    Someone marked unreachable on `via` who writes there is reachable again: the mark goes
+    and what was held for them is sent (`cases.unreachable`)."""
     with session_scope(engine, write=False) as session:
         person = find(session, platform_id)
         if person is None or not person.active:
             return None
-        return who_of(person, default_language)
+        who = who_of(person, default_language)
+        marked = via is not None and via in (person.unreachable or {})
+    if marked:
+        with session_scope(engine) as session:
+            person = find(session, platform_id)
+            if person is not None and verdicts.clear(person, via):
+                session.add(person)
+                unreachable.release(session, person)
+    return who
 
 
 def who_by_slack(engine: Engine, slack_id: str, default_language: str) -> Who | None:
-    return who_by(engine, person_by_slack, slack_id, default_language)
+    return who_by(engine, person_by_slack, slack_id, default_language, SLACK)
 
 
 def who_by_telegram(engine: Engine, telegram_id: int, default_language: str) -> Who | None:
-    return who_by(engine, person_by_telegram, telegram_id, default_language)
+    return who_by(engine, person_by_telegram, telegram_id, default_language, TELEGRAM)
 
 
 def who_by_id(engine: Engine, person_id: str, default_language: str) -> Who | None:

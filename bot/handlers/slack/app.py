@@ -52,7 +52,7 @@ from bot.core.vocab import Role
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
-from bot.handlers.common.failures import FAILED, UNAVAILABLE, tell_failure, unavailable
+from bot.handlers.common.failures import failure_text, tell_failure
 from bot.handlers.common.places import for_the_place
 from bot.handlers.common.who import Who, who_by_slack
 from bot.handlers.slack import inbound, modals
@@ -97,6 +97,8 @@ class SlackBot:
             raise ValueError("SLACK_SIGNING_SECRET is required when Slack runs in HTTP mode")
         self.core = core
         self.services = services or SlackServices()
+        # the listeners of commands and buttons still at work after their acknowledgement
+        self.working: set[asyncio.Task[Any]] = set()
         self.dedupe = Dedupe(self.services.seen, SharedSeenEvents(core.engine))
         token = settings.slack_bot_token.get_secret_value()
         self.client = AsyncWebClient(
@@ -187,7 +189,16 @@ class SlackBot:
 
     # --- listeners ------------------------------------------------------------------------
 
+    def _at_work(self) -> None:
+        """Count the running listener (bolt runs it in a task of its own, on after the
+        acknowledgement) as work a stop waits for (`server.AfterAck.finish`)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.working.add(task)
+            task.add_done_callback(self.working.discard)
+
     async def on_command(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
+        self._at_work()
         await ack()
         event = inbound.translate(body)
         # (a replay that another instance processed already is skipped)
@@ -225,6 +236,7 @@ class SlackBot:
         await tell(replies)
 
     async def on_action(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
+        self._at_work()
         await ack()
         event = inbound.translate(body)
         # (a replay that another instance processed already is skipped)
@@ -297,7 +309,7 @@ class SlackBot:
             who = await self.who(event.user)
         except Exception as exc:  # the modal stays open and says so
             log_failure(log, "slack: %s form: the directory could not be read", form, exc=exc)
-            problem = self._t(None)(UNAVAILABLE if unavailable(exc) else FAILED)
+            problem = self._t(None)(failure_text(exc))
             first = next(iter(event.values), form)
             await ack(response_action="errors", errors={first: problem})
             return
@@ -310,7 +322,7 @@ class SlackBot:
         except Exception as exc:
             log_failure(log, "slack: %s form failed", form, exc=exc)
             first = next(iter(event.values), form)
-            problem = self._t(who)(UNAVAILABLE if unavailable(exc) else FAILED)
+            problem = self._t(who)(failure_text(exc))
             await ack(response_action="errors", errors={first: problem})
             return
         if outcome.errors:

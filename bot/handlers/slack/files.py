@@ -16,12 +16,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.app import Core
 from bot.core.replies import Reply
-from bot.handlers.common.files import MAX_CSV_BYTES, too_large
+from bot.handlers.common.files import MAX_CSV_BYTES, may_be_a_table, not_a_table, too_large
 from bot.handlers.common.who import Who
 from bot.handlers.slack import inbound
 from bot.handlers.slack.inbound import DirectMessage, SharedFile
@@ -75,7 +76,18 @@ class SlackFiles:
             only = t("I can only read files stored in Slack. Send the file itself, here.")
             await tell([Reply(text=only, error=True)])
             return
-        data = await self.download(shared)
+        # judged by what Slack says of it first: a picture, a video or a file over the
+        # limit is refused without fetching it
+        if not may_be_a_table(shared.name, shared.filetype):
+            await tell([Reply(text=not_a_table(t, shared.name), error=True)])
+            return
+        try:
+            data = await self.download(shared)
+        except httpx.HTTPError as exc:
+            log.warning("slack: fetching a shared file failed: %s", type(exc).__name__)
+            again = t("I could not fetch that file from Slack. Please send it again.")
+            await tell([Reply(text=again, error=True)])
+            return
         if data is None:
             await tell([Reply(text=too_large(t), error=True)])
             return

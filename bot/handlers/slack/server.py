@@ -1,11 +1,15 @@
 """Running the Slack app: HTTP mode or Socket Mode, and the outbox delivery loop.
 
 HTTP mode (no SLACK_APP_TOKEN): an aiohttp server on PORT with
-- `POST /slack/events` — events, slash commands and interactivity: the signature is checked
-  first (401 for a missing or bad one, or a timestamp older than 5 minutes); a slash command
-  or a button is acknowledged at once and handed to bolt (`ACKED_HERE`), everything else goes
+- `POST /slack/events` — events, slash commands and interactivity: Slack's `ssl_check` is
+  answered 200 at once (unsigned, as bolt does); then the signature is checked (401 for a
+  missing or bad one, or a timestamp older than 5 minutes) and the body's shape (400); a
+  slash command or a button is acknowledged at once and handed to bolt (`ACKED_HERE`): the
+  work behind it is finished before a stop ends the process, and a failure of bolt's own
+  dispatch after the acknowledgement is told to the person (`AfterAck`); everything else goes
   through bolt for its answer;
-- `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise;
+- `GET /healthz` — 200 "ok" when the database answers `SELECT 1`, 503 otherwise ("degraded"
+  while Slack refuses the token: `bot.handlers.http`);
 - `GET /metrics` — Prometheus: handled commands and sent messages, served by
   prometheus-client's own aiohttp handler (content negotiation, OpenMetrics, compression).
 
@@ -28,19 +32,24 @@ import hmac
 import json
 import logging
 import time
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.response import BoltResponse
+from slack_bolt.request.async_request import AsyncBoltRequest as BoltRequest
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.core.app import Core
+from bot.core.i18n import N_, translator
+from bot.core.replies import Reply
 from bot.handlers.common.dedupe import REPLAY_KEY
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
-from bot.handlers.common.reach import SLACK, address_on
+from bot.handlers.common.reach import SLACK, address_on, reach_of
 from bot.handlers.http import database_ok
+from bot.handlers.slack import failures
 from bot.handlers.slack.app import TRANSPORT, SlackBot
 from bot.handlers.slack.services import Metrics, SlackServices
 from bot.logs import log_failure
@@ -52,18 +61,40 @@ SIGNATURE_MAX_AGE = 60 * 5  # seconds: older signed requests may be replays
 
 
 def well_formed(body: bytes, content_type: str) -> bool:
-    """UTF-8, and an object where Slack sends one: a JSON object (events), a form whose
-    `payload` (if any) is a JSON object (interactivity), or a plain form (slash commands)."""
+    """UTF-8, and an object where Slack sends one: a JSON object (events) whose `event`, if
+    any, is an object; a form whose `payload` (if any) is a JSON object (interactivity), a
+    modal's submission with its `view`; or a plain form (slash commands)."""
     try:
         text = body.decode("utf-8")
         if content_type == "application/json":
-            return isinstance(json.loads(text), dict)
+            envelope = json.loads(text)
+            return isinstance(envelope, dict) and isinstance(envelope.get("event", {}), dict)
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
         if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
+            payload = json.loads(form["payload"][0])
+            if not isinstance(payload, dict):
+                return False
+            if payload.get("type") in VIEW_PAYLOADS:
+                return isinstance(payload.get("view"), dict)
+            return True
         return bool(form)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return False
+
+
+VIEW_PAYLOADS = frozenset({"view_submission", "view_closed"})
+
+
+def is_ssl_check(body: bytes, content_type: str) -> bool:
+    """Slack's check of the certificate (`ssl_check=1`): unsigned, answered 200 at once, as
+    bolt does before it verifies a request."""
+    if content_type == "application/json":
+        return False
+    try:
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    except ValueError:
+        return False
+    return form.get("ssl_check") == ["1"]
 
 
 def form_kind(body: bytes) -> str | None:
@@ -105,13 +136,112 @@ def signed(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
-def events_route(bot: SlackBot) -> web.RouteDef:
+class AfterAck:
+    """The work behind the requests acknowledged before bolt ran (`ACKED_HERE`): kept until
+    done, so that a stop finishes it before the process exits (`finish`), and watched, so
+    that a failure of bolt's own dispatch after the acknowledgement (a button no listener
+    answers any more, Slack's auth.test failing) is told to the person and logged."""
+
+    def __init__(self, bot: SlackBot) -> None:
+        self.bot = bot
+        self.pending: set[asyncio.Task[Any]] = set()
+
+    def start(self, request: BoltRequest, asker: Asker) -> None:
+        task = asyncio.ensure_future(self._dispatch(request, asker))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def _dispatch(self, request: BoltRequest, asker: Asker) -> None:
+        try:
+            response = await self.bot.app.async_dispatch(request)
+        except Exception as exc:
+            log_failure(log, "slack: failed while dispatching a request", exc=exc)
+            await self._tell(asker, FAILED)
+            return
+        if response.status == 404:  # no listener: an old message's retired button, say
+            log.warning("slack: a request no listener answers was acknowledged")
+            await self._tell(asker, NO_LONGER)
+        elif response.status >= 400 or response.body:  # bolt's own answer: authorization
+            log.error(
+                "slack: bolt refused a request after it was acknowledged (%d)", response.status
+            )
+            await self._tell(asker, NOT_SIGNED_IN)
+
+    async def _tell(self, asker: Asker, message: str) -> None:
+        """Only the person sees it, in their language: through the request's response_url
+        (from a signed request: Slack's own address for the answer), or in their direct
+        message when the request has none (a button in the App Home)."""
+        try:
+            who = await self.bot.who(asker.user) if asker.user else None
+        except Exception:  # the directory cannot be read: the region's language
+            who = None
+        t = who.t if who else translator(self.bot.core.default_language)
+        session = self.bot.services.session
+        try:
+            if asker.response_url is not None and session is not None and not session.closed:
+                await AsyncWebhookClient(url=asker.response_url, session=session).send(
+                    text="⚠ " + t(message), response_type="ephemeral", replace_original=False
+                )
+            elif asker.user is not None:
+                await self.bot.sender.send_all(asker.user, [Reply(text=t(message), error=True)])
+        except Exception as exc:
+            log.error("slack: could not tell about a failed request: %s", type(exc).__name__)
+
+    async def finish(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) for the work behind every acknowledgement."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (busy := self.pending | self.bot.working) and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(list(busy), timeout=left)
+        if busy:
+            log.warning(
+                "slack: %d acknowledged requests were not finished before the stop", len(busy)
+            )
+
+
+NO_LONGER = N_("That button or command is no longer in use. Type /help to see what you can do.")
+NOT_SIGNED_IN = N_("Vangnet could not sign in to Slack just now. Please try again in a minute.")
+FAILED = N_("Something went wrong. Please try again later.")
+# how long a stop waits for the work behind acknowledged requests
+AFTER_ACK_SECONDS = 20.0
+
+
+class Asker(NamedTuple):
+    """Who sent an acknowledged request, and where an answer to it goes."""
+
+    response_url: str | None
+    user: str | None
+
+
+def asker_of(body: bytes) -> Asker:
+    """The response_url and the user of a (well-formed, signed) slash command or interaction."""
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" in form:
+        payload = json.loads(form["payload"][0])
+        person = payload.get("user")
+        url, user = (
+            payload.get("response_url"),
+            person.get("id") if isinstance(person, dict) else None,
+        )
+    else:
+        url = next(iter(form.get("response_url", [])), None)
+        user = next(iter(form.get("user_id", [])), None)
+    return Asker(
+        url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
+        user if isinstance(user, str) and user else None,
+    )
+
+
+def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteDef:
     """`POST /slack/events`: events, slash commands and interactivity, signature first."""
+    behind = after_ack or AfterAck(bot)
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
+        if is_ssl_check(body, request.content_type):
+            return web.Response(status=200, text="")
         if not signed(
             bot.signing_secret or "", body, timestamp, signature
         ):  # before anything is parsed
@@ -139,21 +269,10 @@ def events_route(bot: SlackBot) -> web.RouteDef:
         if key is not None:
             bolt_request.context[REPLAY_KEY] = key
         if kind in ACKED_HERE:
-            dispatching = asyncio.ensure_future(bot.app.async_dispatch(bolt_request))
-            after_ack.add(dispatching)
-            dispatching.add_done_callback(dispatched)
+            behind.start(bolt_request, asker_of(body))
             return web.Response(status=200, text="")
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
-
-    after_ack: set[asyncio.Future[BoltResponse]] = set()  # kept until done (not collected)
-
-    def dispatched(dispatching: asyncio.Future[BoltResponse]) -> None:
-        after_ack.discard(dispatching)
-        if dispatching.cancelled():
-            return
-        if (exc := dispatching.exception()) is not None:
-            log_failure(log, "slack: failed while dispatching a request", exc=exc)
 
     return web.post(EVENTS_PATH, events)
 
@@ -171,14 +290,17 @@ class SlackTransport:
         metrics: Metrics,
         running: frozenset[str],
         delivery_seconds: float = DELIVERY_SECONDS,
+        health: dict[str, str] | None = None,
     ) -> None:
         self.core = core
+        self.health = {} if health is None else health  # shared with /healthz
         self.settings = settings
         self.metrics = metrics
         self.running = running
         self.delivery_seconds = delivery_seconds
         self.services: SlackServices | None = None
         self.bot: SlackBot | None = None
+        self.after_ack: AfterAck | None = None
         self.socket: AsyncSocketModeHandler | None = None
         self.delivery = Delivery(TRANSPORT)
 
@@ -190,6 +312,7 @@ class SlackTransport:
         self.services = await SlackServices.open()
         self.services.metrics = self.metrics
         self.bot = SlackBot(self.core, self.settings, services=self.services)
+        self.after_ack = AfterAck(self.bot)
         if not self.http_mode:
             assert self.settings.slack_app_token is not None
             self.socket = AsyncSocketModeHandler(
@@ -200,7 +323,7 @@ class SlackTransport:
 
     def routes(self) -> list[web.RouteDef]:
         assert self.bot is not None
-        return [events_route(self.bot)] if self.http_mode else []
+        return [events_route(self.bot, self.after_ack)] if self.http_mode else []
 
     async def go_live(self) -> None:
         assert self.bot is not None
@@ -213,9 +336,12 @@ class SlackTransport:
             edit=self.bot.edit,
             find_sent=self.bot.find_sent,
             interval=self.delivery_seconds,
+            reach=reach_of(self.core, self.running, failures.judge, self.health),
         )
 
     async def stop(self) -> None:
+        if self.after_ack is not None:  # what was acknowledged is done before the exit
+            await self.after_ack.finish(AFTER_ACK_SECONDS)
         await self.delivery.stop()
         if self.bot is not None:
             await self.bot.sender.flush()  # the edits still waiting for their turn

@@ -39,6 +39,7 @@ from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SeenEvents, SharedSeenEvents
+from bot.handlers.common.failures import failure_text
 from bot.handlers.common.places import for_the_place
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_telegram
@@ -141,7 +142,7 @@ class TelegramBot:
             await self._route(event, who)
         except Exception as exc:
             log_failure(log, "telegram: %s failed", type(event).__name__, exc=exc)
-            text = self._t(who)("Something went wrong. Please try again later.")
+            text = self._t(who)(failure_text(exc))
             await self.sender.post(chat_id, [Reply(text=text, error=True)])
 
     async def _route(
@@ -221,7 +222,7 @@ class TelegramBot:
             answer = await self._pressed(event, who)
         except Exception as exc:
             log_failure(log, "telegram: a button failed", exc=exc)
-            answer = self._t(who)("Something went wrong. Please try again later.")
+            answer = self._t(who)(failure_text(exc))
         finally:
             await self.app.bot.answer_callback_query(
                 event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None

@@ -27,7 +27,8 @@ from bot.config import Settings
 from bot.core.app import Core
 from bot.core.invites import remember_bot_username
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
-from bot.handlers.common.reach import TELEGRAM, address_on
+from bot.handlers.common.reach import TELEGRAM, address_on, reach_of
+from bot.handlers.telegram import failures
 from bot.handlers.telegram.app import TRANSPORT, TelegramBot
 from bot.handlers.telegram.commands import command_lists
 
@@ -69,6 +70,7 @@ class TelegramTransport:
         running: frozenset[str],
         delivery_seconds: float = DELIVERY_SECONDS,
         poll_timeout: float = POLL_TIMEOUT,
+        health: dict[str, str] | None = None,
     ) -> None:
         if settings.telegram_webhook_url and settings.telegram_webhook_secret is None:
             raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
@@ -79,6 +81,7 @@ class TelegramTransport:
         self.poll_timeout = poll_timeout
         self.bot = TelegramBot(core, settings)
         self.delivery = Delivery(TRANSPORT)
+        self.health = {} if health is None else health  # shared with /healthz
         self.started = False
 
     @property
@@ -121,6 +124,7 @@ class TelegramTransport:
             send=self.bot.send,
             edit=self.bot.edit,
             interval=self.delivery_seconds,
+            reach=reach_of(self.core, self.running, failures.judge, self.health),
         )
 
     async def stop(self) -> None:
