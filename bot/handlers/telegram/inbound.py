@@ -43,6 +43,9 @@ CONTENT_KINDS = (
     "new_chat_title",
     "pinned_message",
 )
+# the user Telegram names as the sender of an anonymous group admin's messages (the group
+# itself is their sender_chat; before Bot API 5.0 this user was all there was)
+GROUP_ANONYMOUS_BOT = 1087968824
 # what a person may send in the private chat that the bot cannot read: they get a hint
 MEDIA_KINDS = ("photo", "sticker", "voice", "video", "video_note", "audio", "animation")
 
@@ -232,9 +235,12 @@ def message(update: Payload, bot_username: str) -> Inbound:
     if msg.get("is_automatic_forward"):
         return Unsupported("message", "an automatic forward from a linked channel")
     on_behalf = msg.get("sender_chat")
-    if isinstance(on_behalf, Mapping):
-        if on_behalf.get("id") != chat_id:
-            return Unsupported("message", "sent on behalf of a channel")
+    sender = msg.get("from")
+    if isinstance(on_behalf, Mapping) and on_behalf.get("id") != chat_id:
+        return Unsupported("message", "sent on behalf of a channel")
+    if isinstance(on_behalf, Mapping) or (
+        isinstance(sender, Mapping) and sender.get("id") == GROUP_ANONYMOUS_BOT
+    ):
         typed = (_opt(msg, "text") or "").strip()
         if not typed.startswith("/"):
             return Unsupported("message", "an anonymous admin's message, not a command")
@@ -242,7 +248,6 @@ def message(update: Payload, bot_username: str) -> Inbound:
         if command is None:
             return Unsupported("message", "a command for another bot")
         return AnonymousAdmin(chat_id=chat_id, text=command, thread_id=_topic(msg))
-    sender = msg.get("from")
     if not isinstance(sender, Mapping):
         return Unsupported("message", "no sender")
     if sender.get("is_bot"):

@@ -175,7 +175,12 @@ class TelegramSender:
             shown_chat, message_id = parse_ref(ref)
 
             async def update() -> None:
-                await self.edit_message(shown_chat, message_id, reply)
+                try:
+                    await self.edit_message(shown_chat, message_id, reply)
+                except ChatMigrated as moved:  # shown in the group it was before: post anew
+                    new_chat_id = int(moved.new_chat_id)
+                    await self.moved(shown_chat, new_chat_id)
+                    await self._show_updated(new_chat_id, key, reply, thread_id)
 
             self._edits.show(key, shown_chat, update)
             return
