@@ -64,6 +64,9 @@ from bot.store.db import session_scope
 log = logging.getLogger(__name__)
 
 TRANSPORT = "telegram"
+SEND_READ_TIMEOUT = (
+    5.0  # seconds a call waits for Telegram's answer (python-telegram-bot's default)
+)
 RATE_LIMIT_RETRIES = 3  # RetryAfter waited out this often; after that the outbox retries later
 MAX_ANSWER = 200  # characters of answerCallbackQuery's text
 CLAIM = "claim"
@@ -78,7 +81,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         settings.telegram_bot_token.get_secret_value(),
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
-        request=HTTPXRequest(connection_pool_size=256),
+        request=HTTPXRequest(connection_pool_size=256, read_timeout=SEND_READ_TIMEOUT),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
     )

@@ -34,12 +34,8 @@ from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 
-OUTAGE_WAITS = (
-    0.25,
-    0.5,
-    1.0,
-    2.0,
-)  # seconds between tries while the Bot API is away; the last repeats
+# seconds between tries while the Bot API is away; the last repeats
+OUTAGE_WAITS = (0.25, 0.5, 1.0, 2.0)
 RECORD_RETRY = 1.0  # seconds between tries to record a batch while the database is away
 
 Record = Callable[[Sequence[Mapping[str, Any]]], Awaitable[None]]
