@@ -57,7 +57,7 @@ def remember(engine: Engine, key: str, place: str, platform_ref: str) -> None:
 def move(engine: Engine, old: str, new: str) -> None:
     """Everything of place `old` (and of the places within it, `old:…`) is `new`'s now: its
     scan sessions, open or closed, and its remembered messages. Doing it twice is harmless."""
-    within = old.replace("%", "").replace("_", "") + ":%"
+    within = old.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
     with session_scope(engine) as session:
         for table, column in (
             (ScanSession, ScanSession.place),
@@ -66,6 +66,6 @@ def move(engine: Engine, old: str, new: str) -> None:
         ):
             session.execute(
                 update(table)
-                .where(or_(col(column) == old, col(column).like(within)))
+                .where(or_(col(column) == old, col(column).like(within, escape="\\")))
                 .values({column: literal(new, String) + func.substr(col(column), len(old) + 1)})
             )
