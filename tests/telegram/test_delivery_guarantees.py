@@ -109,3 +109,30 @@ async def test_long_polling_is_back_soon_after_the_bot_api_is(polling: FakeTeleg
     fake.outage = False
     fake.push_update(tg.private_message(ANNA, "/help"))
     await eventually(lambda: any("/leavers" in t for t in texts(fake, ANNA)), timeout=4)
+
+
+async def test_the_webhook_answers_503_while_the_update_cannot_be_recorded(
+    live_core: Core, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without its record an update is not acknowledged: Telegram sends it again, and it is
+    handled once the database takes it."""
+    from tests.telegram.test_real_groups import webhook_settings
+
+    fake = fake_telegram
+    failures = [RuntimeError("database away")] * 2
+    record = inbox.record
+
+    def flaky(engine: object, updates: object) -> None:
+        if failures:
+            raise failures.pop()
+        record(engine, updates)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inbox, "record", flaky)
+    async with running(live_core, webhook_settings(fake), fake):
+        update = fake.push_update(tg.private_message(ANNA, "/help"))
+        await bot_said(fake, ANNA, "/leavers")
+    statuses = [
+        status for update_id, status in fake.webhook_deliveries if update_id == update["update_id"]
+    ]
+    assert statuses == [503, 503, 200]
+    assert sum(1 for t in texts(fake, ANNA) if "/leavers" in t) == 1

@@ -61,7 +61,11 @@ def webhook_route(bot: TelegramBot, secret: str) -> web.RouteDef:
             return web.Response(status=400, text="malformed update")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="malformed update")
-        await bot.process(data)
+        try:
+            await bot.process(data)  # recorded before the 200: Telegram never sends it again
+        except Exception as exc:  # the database is away: Telegram sends it again later
+            log_failure(log, "telegram: an update could not be recorded yet", exc=exc)
+            return web.Response(status=503, text="try again")
         return web.Response(text="")
 
     return web.post(WEBHOOK_PATH, webhook)
