@@ -136,3 +136,30 @@ async def test_the_webhook_answers_503_while_the_update_cannot_be_recorded(
     ]
     assert statuses == [503, 503, 200]
     assert sum(1 for t in texts(fake, ANNA) if "/leavers" in t) == 1
+
+
+async def test_updates_are_handled_at_once_each_chats_in_order(
+    live_core: Core, polling: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anna's command is slow (a big import, say): Sara is answered meanwhile, and Anna's
+    next command waits for her first, so her answers come in the order she asked."""
+    import threading
+
+    fake = polling
+    gate = threading.Event()
+    handle_text = live_core.handle_text
+
+    def slow_for_anna(**kwargs: object) -> list[Reply]:
+        if kwargs.get("person_id") == "anna" and kwargs.get("text") == "/help":
+            gate.wait(20)
+        return handle_text(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live_core, "handle_text", slow_for_anna)
+    fake.push_update(tg.private_message(ANNA, "/help"))
+    fake.push_update(tg.private_message(ANNA, "/digest"))
+    fake.push_update(tg.private_message(SARA, "/help"))
+    await bot_said(fake, SARA, "/leavers")
+    assert texts(fake, ANNA) == []  # still busy with her first
+    gate.set()
+    await eventually(lambda: len(texts(fake, ANNA)) >= 2)
+    assert "/leavers" in texts(fake, ANNA)[0]  # her /help first, then the digest

@@ -1,8 +1,9 @@
 """The Telegram bot: python-telegram-bot's Application with one handler around the core.
 
-Every update is translated (`inbound`), deduplicated by its update_id (a webhook delivers an
-update again when it was not acknowledged in time; `common.dedupe`, namespace "telegram:"),
-and routed:
+Every update is recorded before Telegram is told it arrived and taken once by its update_id
+(`inbox`: a webhook delivers an update again when it was not acknowledged in time), handled
+concurrently with other chats' and in order within its chat (`updates.InOrderPerChat`),
+translated (`inbound`) and routed:
 
 - a line typed in the private chat (a command or a conversation's answer) → the core, and its
   replies to that chat; `/start` without an invite → a welcome and /help;
@@ -17,7 +18,13 @@ and routed:
   and one that updates a message (the count of votes) edits it (`sending.in_group`); a button
   of the scan pressed there is answered to the presser alone in the callback query's answer
   (their mark), never in the group;
-- a CSV document in the private chat → `files`, then the core's import.
+- a CSV document in the private chat → `files`, then the core's import; a photo, sticker,
+  voice message or video there → a short note of what the bot reads;
+- in a forum supergroup, a command or button in a topic is answered in that topic, which is
+  a place of its own (`sending.telegram_place`);
+- a group that became a supergroup → its places move to the new chat id (`sending.moved`);
+- a command of an anonymous admin (posting as the group) → asked to turn that off or write
+  privately; channel posts in a discussion group are not for the bot.
 
 Anyone not in the directory gets the polite refusal and nothing else.
 """
@@ -57,7 +64,7 @@ from bot.handlers.telegram.inbound import (
     Unsupported,
 )
 from bot.handlers.telegram.sending import TelegramSender, telegram_place
-from bot.handlers.telegram.updates import RecordingBot, parse
+from bot.handlers.telegram.updates import InOrderPerChat, RecordingBot, parse
 from bot.logs import log_failure
 from bot.store.db import session_scope
 
@@ -85,7 +92,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
     )
-    return Application.builder().bot(bot).build()
+    return Application.builder().bot(bot).concurrent_updates(InOrderPerChat()).build()
 
 
 class TelegramBot:

@@ -13,6 +13,8 @@ offset moves, and come back quickly after an outage.
 - An outage of the Bot API (refused connections, 5xx) is waited out here, trying every
   `OUTAGE_WAITS` seconds (at most two): the Updater's own loop waits 1.5 times longer after
   each failure, up to 30 s, so the bot came back up to half a minute after Telegram did.
+- `InOrderPerChat`: updates are handled concurrently, each chat's in the order they came
+  (python-telegram-bot handled one at a time, so everyone waited behind a slow command).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from telegram import Bot, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.ext import ExtBot
+from telegram.ext import BaseUpdateProcessor, ExtBot
 
 from bot.handlers.telegram.inbound import kind_of
 from bot.logs import log_failure
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # seconds between tries while the Bot API is away; the last repeats
 OUTAGE_WAITS = (0.25, 0.5, 1.0, 2.0)
+UPDATES_AT_ONCE = 16  # updates handled at the same time (each chat's one at a time, in order)
 RECORD_RETRY = 1.0  # seconds between tries to record a batch while the database is away
 
 Record = Callable[[Sequence[Mapping[str, Any]]], Awaitable[None]]
@@ -133,3 +136,50 @@ class RecordingBot(ExtBot[int]):
                     log, "telegram: %d updates could not be recorded yet", len(raw), exc=exc
                 )
                 await asyncio.sleep(RECORD_RETRY)
+
+
+class InOrderPerChat(BaseUpdateProcessor):
+    """Updates handled concurrently (at most `at_once` at a time), one chat's in the order
+    they came: one chat's long import or claim no longer holds up everybody else's.
+
+    python-telegram-bot starts a task per update in the order they arrive; each takes its
+    chat's turn (an asyncio.Lock, whose waiters go first come, first served) before a place
+    among the `at_once`, so a chat with many updates waiting holds one place, not all."""
+
+    def __init__(self, at_once: int = UPDATES_AT_ONCE) -> None:
+        # python-telegram-bot's own bound is only a backstop: the places are counted here
+        super().__init__(max_concurrent_updates=10 * at_once)
+        self._places = asyncio.Semaphore(at_once)
+        self._turns: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}  # chat → updates holding or waiting for its turn
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = _chat_of(update)
+        if chat is None:
+            async with self._places:
+                await coroutine
+            return
+        turn = self._turns.setdefault(chat, asyncio.Lock())
+        self._waiting[chat] = self._waiting.get(chat, 0) + 1
+        try:
+            async with turn, self._places:
+                await coroutine
+        finally:
+            self._waiting[chat] -= 1
+            if not self._waiting[chat]:
+                del self._waiting[chat], self._turns[chat]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _chat_of(update: object) -> int | None:
+    """The chat whose order an update keeps (the person's, when there is no chat)."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return int(update.effective_chat.id)
+    return int(update.effective_user.id) if update.effective_user is not None else None
