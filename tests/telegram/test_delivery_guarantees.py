@@ -163,3 +163,26 @@ async def test_updates_are_handled_at_once_each_chats_in_order(
     gate.set()
     await eventually(lambda: len(texts(fake, ANNA)) >= 2)
     assert "/leavers" in texts(fake, ANNA)[0]  # her /help first, then the digest
+
+
+async def test_a_pressed_button_is_answered_before_the_work_is_done(
+    live_core: Core, polling: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The presser's button stops spinning at once; what the work says follows."""
+    import threading
+
+    fake = polling
+    gate = threading.Event()
+    handle_action = live_core.handle_action
+
+    def slow(**kwargs: object) -> list[Reply]:
+        gate.wait(20)
+        return handle_action(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live_core, "handle_action", slow)
+    fake.add_private_chat(ANNA)
+    fake.push_update(tg.callback_query(ANNA, "help"))
+    await eventually(lambda: len(fake.callback_answers()) == 1)
+    assert texts(fake, ANNA) == []  # answered while the work had not even started
+    gate.set()
+    await eventually(lambda: bool(texts(fake, ANNA)))

@@ -271,19 +271,34 @@ class TelegramBot:
         await self.sender.in_group(chat_id, placed.here, thread_id)
 
     async def _press(self, event: CallbackPress, who: Who | None) -> None:
+        """A button pressed. Its callback query is answered first, before the work, whenever
+        the answer needs nothing the work says: the presser's button stops spinning at once,
+        and what the work says is posted (a failure too). Only a button of the place (a mark
+        in a scan) is answered after, as its answer is the presser's own mark."""
+        waiting = [True]  # the callback query still waits for its answer
         answer: str | None = None
         try:
-            answer = await self._pressed(event, who)
+            answer = await self._pressed(event, who, waiting)
         except Exception as exc:
             log_failure(log, "telegram: a button failed", exc=exc)
             answer = self._t(who)("Something went wrong. Please try again later.")
+            if not waiting[0] and event.in_private:
+                await self.sender.post(event.chat_id, [Reply(text=answer, error=True)])
         finally:
-            await self.app.bot.answer_callback_query(
-                event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None
-            )
+            if waiting[0]:
+                await self.app.bot.answer_callback_query(
+                    event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None
+                )
 
-    async def _pressed(self, event: CallbackPress, who: Who | None) -> str | None:
-        """Do what the button says; the callback query's answer text (None: nothing to say)."""
+    async def _answer_first(self, event: CallbackPress, waiting: list[bool]) -> None:
+        waiting[0] = False
+        await self.app.bot.answer_callback_query(event.callback_query_id)
+
+    async def _pressed(
+        self, event: CallbackPress, who: Who | None, waiting: list[bool]
+    ) -> str | None:
+        """Do what the button says; the callback query's answer text (None: nothing to say),
+        unless it was answered first (`waiting` says)."""
         if who is None:
             refusal = self.core.not_registered()
             await self.sender.post(event.chat_id, [refusal], event.thread_id)
@@ -291,6 +306,8 @@ class TelegramBot:
         action = await asyncio.to_thread(self._action_of, event.data)
         if action is None:
             return who.t("That button no longer works. Type /help.")
+        if event.in_private or not for_the_place(action=action):
+            await self._answer_first(event, waiting)
         place_name = None if event.in_private else telegram_place(event.chat_id, event.thread_id)
         replies = await asyncio.to_thread(
             self.core.handle_action,
