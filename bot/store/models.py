@@ -242,17 +242,17 @@ class TelegramUpdate(SQLModel, table=True):
     webhook's 200, or the next getUpdates offset), so that a process killed right after
     cannot lose it: a start handles what is recorded and not taken.
 
-    `payload` is the update as Telegram sent it (it may quote what someone typed, so it is
-    encrypted) until it is handled, then emptied. `taken_until`: the instance handling it
-    holds it until then (a lease, so two instances never handle the same update, and one that
-    died mid-way leaves it to another); `handled_at` once it is done. Rows handled more than
-    a day ago are pruned; until then the update_id also keeps a resent update from being
-    handled twice.
+    `id` is Telegram's update_id. `payload` is the update as Telegram sent it (it may quote
+    what someone typed, so it is encrypted) until it is handled, then emptied.
+    `taken_until`: the instance handling it holds it until then (a lease, so two instances
+    never handle the same update, and one that died mid-way leaves it to another);
+    `handled_at` once it is done. Rows handled more than a day ago are pruned; until then the
+    id also keeps a resent update from being handled twice.
     """
 
     __tablename__ = "telegram_update"
 
-    update_id: int = Field(
+    id: int = Field(  # Telegram's update_id
         primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
     )
     payload: str | None = Field(default=None, sa_type=EncryptedText)

@@ -25,7 +25,7 @@ ANNA, SARA, HENK = 1001, 1003, 1004
 def recorded(core: Core, update_ids: list[int]) -> bool:
     with session_scope(core.engine, write=False) as session:
         found = session.exec(
-            select(TelegramUpdate.update_id).where(TelegramUpdate.update_id.in_(update_ids))  # type: ignore[attr-defined]
+            select(TelegramUpdate.id).where(TelegramUpdate.id.in_(update_ids))  # type: ignore[attr-defined]
         ).all()
     return sorted(found) == sorted(update_ids)
 

@@ -285,5 +285,5 @@ async def test_the_webhook_records_before_it_answers(
         await eventually(lambda: bool(texts(fake_telegram, ANNA)))
     with session_scope(live_core.engine, write=False) as session:
         rows = session.exec(select(TelegramUpdate)).all()
-    assert [r.update_id for r in rows] == [update["update_id"]]
+    assert [r.id for r in rows] == [update["update_id"]]
     assert rows[0].handled_at is not None and rows[0].payload is None

@@ -49,7 +49,7 @@ def record(engine: Engine, updates: Sequence[Mapping[str, Any]]) -> None:
     (Telegram sent it again) is left as it is."""
     now = clock.now()
     rows = [
-        {"update_id": u["update_id"], "payload": json.dumps(u), "received_at": now}
+        {"id": u["update_id"], "payload": json.dumps(u), "received_at": now}
         for u in updates
         if isinstance(u.get("update_id"), int)
     ]
@@ -60,9 +60,7 @@ def record(engine: Engine, updates: Sequence[Mapping[str, Any]]) -> None:
         if dialect in ("sqlite", "postgresql"):
             make = sqlite.insert if dialect == "sqlite" else postgresql.insert
             conn.execute(
-                make(TelegramUpdate)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["update_id"])
+                make(TelegramUpdate).values(rows).on_conflict_do_nothing(index_elements=["id"])
             )
             return
         for row in rows:
@@ -81,7 +79,7 @@ def take(engine: Engine, update_id: int) -> bool:
         result = conn.execute(
             update(TelegramUpdate)
             .where(
-                col(TelegramUpdate.update_id) == update_id,
+                col(TelegramUpdate.id) == update_id,
                 col(TelegramUpdate.handled_at).is_(None),
                 or_(
                     col(TelegramUpdate.taken_until).is_(None),
@@ -98,7 +96,7 @@ def done(engine: Engine, update_id: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(TelegramUpdate)
-            .where(col(TelegramUpdate.update_id) == update_id)
+            .where(col(TelegramUpdate.id) == update_id)
             .values(handled_at=clock.now(), payload=None, taken_until=None)
         )
 
@@ -118,7 +116,7 @@ def waiting(engine: Engine, *, recorded_before: datetime) -> list[dict[str, Any]
                     col(TelegramUpdate.taken_until) < now,
                 ),
             )
-            .order_by(col(TelegramUpdate.update_id))
+            .order_by(col(TelegramUpdate.id))
             .limit(BATCH)
         ).scalars()
         found = []

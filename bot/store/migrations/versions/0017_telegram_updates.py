@@ -21,12 +21,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "telegram_update",
-        sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("payload", bot.store.types.EncryptedText(), nullable=True),
         sa.Column("received_at", bot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("taken_until", bot.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("handled_at", bot.store.types.UTCDateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("update_id"),
+        sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("telegram_update") as batch:
         batch.create_index("ix_telegram_update_handled_at", ["handled_at"], unique=False)
