@@ -71,9 +71,8 @@ from bot.store.db import session_scope
 log = logging.getLogger(__name__)
 
 TRANSPORT = "telegram"
-SEND_READ_TIMEOUT = (
-    5.0  # seconds a call waits for Telegram's answer (python-telegram-bot's default)
-)
+# seconds a call waits for Telegram's answer (python-telegram-bot's default)
+SEND_READ_TIMEOUT = 5.0
 RATE_LIMIT_RETRIES = 3  # RetryAfter waited out this often; after that the outbox retries later
 MAX_ANSWER = 200  # characters of answerCallbackQuery's text
 CLAIM = "claim"
