@@ -26,6 +26,7 @@ from bot.core.context import system_person
 from bot.core.directory import sync_region
 from bot.core.privacy import erase_case, export_case
 from bot.core.privacy_report import FIELDS
+from bot.handlers.telegram import inbox
 from bot.region import Region
 from bot.store import crypto
 from bot.store.db import alembic_config, make_engine, session_scope, upgrade
@@ -72,6 +73,9 @@ def fill_every_personal_field(core: Core) -> list[str]:
         core, **personal(home_municipality="Amsterdam", early_leaver="yes", expected_exit="2026-11")
     )  # handed over to the region where the leaver lives, the contact there noted
     say(core, "anna", f"/transfer {elsewhere.ref} outside Jeugdteam Jesse, 020-1234567")
+    # a Telegram message recorded and not handled yet (as a kill -9 right after leaves it)
+    typed = {"message_id": 7, "chat": {"id": 1003, "type": "private"}, "text": "/find Jesse"}
+    inbox.record(core.engine, [{"update_id": 900_000_001, "message": typed}])
     return [due.ref, withdrawn.ref, pending.ref, elsewhere.ref]
 
 

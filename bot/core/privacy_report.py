@@ -66,6 +66,11 @@ FIELDS: dict[tuple[str, str], tuple[str, str, str]] = {
         N_("the direct message to the person it is for; blanked when the case is erased"),
         ADDRESSEE,
     ),
+    ("telegram_update", "payload"): (
+        N_("a Telegram message as it arrived (what someone typed), until it is handled"),
+        N_("nowhere: emptied as soon as the message is handled"),
+        AUTHOR,
+    ),
 }
 
 

@@ -242,6 +242,30 @@ class TelegramCallback(SQLModel, table=True):
     issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
+class TelegramUpdate(SQLModel, table=True):
+    """An update Telegram delivered, recorded before Telegram was told it arrived (the
+    webhook's 200, or the next getUpdates offset), so that a process killed right after
+    cannot lose it: a start handles what is recorded and not taken.
+
+    `id` is Telegram's update_id. `payload` is the update as Telegram sent it (it may quote
+    what someone typed, so it is encrypted) until it is handled, then emptied.
+    `taken_until`: the instance handling it holds it until then (a lease, so two instances
+    never handle the same update, and one that died mid-way leaves it to another);
+    `handled_at` once it is done. Rows handled more than a day ago are pruned; until then the
+    id also keeps a resent update from being handled twice.
+    """
+
+    __tablename__ = "telegram_update"
+
+    id: int = Field(  # Telegram's update_id
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    payload: str | None = Field(default=None, sa_type=EncryptedText)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    taken_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
 class PlaceMessage(SQLModel, table=True):
     """Which message on a platform shows a reply that is updated in place (`Reply.updates`).
 

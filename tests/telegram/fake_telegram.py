@@ -503,6 +503,11 @@ class FakeTelegram:
         self._allowed_updates: set[str] = set(DEFAULT_UPDATE_TYPES)
         self._open_queries: set[str] = set()
         self._failures: dict[str, list[Failure]] = {}
+        self._slow: dict[str, list[float]] = {}  # method → seconds each next answer is late
+        self.outage = False  # while True every call is answered 502 Bad Gateway
+        self.migrated: dict[int, int] = {}  # a group that became a supergroup → its new id
+        # called with the update_ids a getUpdates offset confirms, before they are forgotten
+        self.on_confirm: Callable[[list[int]], None] | None = None
         self._file_ids = itertools.count(1)
         self._wake = asyncio.Event()
         self._poll_generation = 0
@@ -555,6 +560,17 @@ class FakeTelegram:
         errors; 0 drops the connection without an answer.
         """
         self._failures.setdefault(method, []).extend([Failure(status, retry_after)] * times)
+
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """Do the next `times` calls of `method` at once but answer each `seconds` late, as
+        Telegram does when it is slow: a client that stops waiting never learns it worked."""
+        self._slow.setdefault(method, []).extend([seconds] * times)
+
+    def migrate(self, old_chat_id: int, new_chat_id: int, title: str = "Netwerk") -> None:
+        """The group `old_chat_id` became the supergroup `new_chat_id`: sending to the old id
+        fails with Telegram's 400 naming the new one."""
+        self.migrated[old_chat_id] = new_chat_id
+        self._learn_chat({"id": new_chat_id, "title": title, "type": "supergroup"})
 
     def add_private_chat(
         self, user_id: int, first_name: str = "Test", *, username: str | None = None
@@ -703,6 +719,12 @@ class FakeTelegram:
                         403, "Forbidden: bot can't initiate conversation with a user"
                     )
                 raise bad_request("chat not found")
+        elif chat_id in self.migrated:
+            raise TelegramError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self.migrated[chat_id]},
+            )
         elif chat is None:
             raise bad_request("chat not found")
         params["chat_id"] = chat_id
@@ -740,6 +762,8 @@ class FakeTelegram:
             call.params, call.files = await _read_params(request)
             if request.match_info["token"] != self.token:
                 raise TelegramError(401, "Unauthorized")
+            if self.outage:
+                raise TelegramError(502, "Bad Gateway")
             failure = self._take_failure(method)
             if failure is not None and failure.status == 0:
                 call.status, call.description = 0, "connection dropped"
@@ -763,6 +787,9 @@ class FakeTelegram:
             result = handler(call.params, call.files)
             if isinstance(result, Awaitable):
                 result = await result
+            late = self._slow.get(method)
+            if late:
+                await asyncio.sleep(late.pop(0))
         except TelegramError as error:
             call.status, call.description = error.code, error.description
             return web.json_response(error.answer(), status=error.code)
@@ -887,6 +914,9 @@ class FakeTelegram:
         if params.get("allowed_updates") is not None:
             self._allowed_updates = set(params["allowed_updates"]) or set(DEFAULT_UPDATE_TYPES)
         if offset > 0:
+            confirmed = [u["update_id"] for u in self._updates if u["update_id"] < offset]
+            if confirmed and self.on_confirm is not None:
+                self.on_confirm(confirmed)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
@@ -927,6 +957,9 @@ class FakeTelegram:
             "date": int(time.time()),
             **extra,
         }
+        if params.get("message_thread_id"):  # posted in a forum's topic
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = True
         if markup:
             message["reply_markup"] = markup
         shown = Shown(

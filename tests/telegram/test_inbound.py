@@ -151,9 +151,7 @@ def test_ptb_update_to_dict_translates_like_the_raw_json() -> None:
             "edited_message",
         ),
         (
-            update(
-                message=message_in({"id": USER, "type": "private"}, user(USER), None, sticker={})
-            ),
+            update(message=message_in(group_chat(GROUP), user(USER), None, sticker={})),
             "message",
         ),
         (update(message=message_in({"id": USER, "type": "private"}, BOT, "/help")), "message"),

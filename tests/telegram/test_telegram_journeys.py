@@ -23,13 +23,20 @@ def last_with_buttons(fake: FakeTelegram, chat_id: int) -> Shown:
 
 
 async def press(fake: FakeTelegram, chat_id: int, label: str) -> None:
-    """The user presses the button labelled `label` on the bot's latest message with buttons,
-    and Telegram answers the callback query."""
+    """The user presses the button labelled `label` on the bot's latest message with buttons;
+    Telegram answers the callback query (at once, before the work), and the bot says what
+    the press did."""
     shown = last_with_buttons(fake, chat_id)
     data = shown.button(label)["callback_data"]
     answered = len(fake.callback_answers())
+
+    def said() -> int:
+        return len(fake.sent_messages(chat_id)) + len(fake.edits(chat_id))
+
+    before = said()
     fake.push_update(tg.callback_query(chat_id, data, message=shown.message))
     await eventually(lambda: len(fake.callback_answers()) > answered)
+    await eventually(lambda: said() > before)
 
 
 async def answer(fake: FakeTelegram, chat_id: int, text: str, then: str) -> None:

@@ -1,10 +1,11 @@
 """Dedupe of a platform's retried deliveries: each event is processed once.
 
 Platforms deliver an event again when they think it was not received (Slack retries with the
-same event_id; a Telegram webhook resends the same update_id). The first instance to record
-the id in the database processes the event; every other delivery of it, on this instance or
-another behind the same load balancer, is acknowledged and skipped. The ids this instance saw
-lately are also kept in memory, so a retry reaching the same instance spares the database.
+same event_id; Telegram's updates keep a record of their own, `telegram/inbox`). The first
+instance to record the id in the database processes the event; every other delivery of it,
+on this instance or another behind the same load balancer, is acknowledged and skipped. The
+ids this instance saw lately are also kept in memory, so a retry reaching the same instance
+spares the database.
 
 An acknowledgement never waits long for the record: when the database is busy with a long
 write (an import holding SQLite's write lock), after `SHARED_WAIT` the table is read instead

@@ -10,15 +10,19 @@ A reply with `updates` ("scan:12:f3") is one message that changes (a count of vo
 first time it is posted, and where it was posted is kept here (the `place_message` table),
 so that later replies with the same key edit that message, also after a restart and on
 another instance.
+
+A place can move (a Telegram group that became a supergroup has a new chat id): `move` takes
+its scan sessions and its remembered messages along, and the places within it (a topic).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, String, func, literal, or_, update
+from sqlmodel import col
 
 from bot.core import clock
 from bot.store.db import session_scope
-from bot.store.models import PlaceMessage
+from bot.store.models import PlaceMessage, ScanSession
 
 PLACE_COMMANDS = frozenset({"scan"})  # commands whose replies are for the place
 PLACE_BUTTONS = frozenset({"sv", "sp", "sc"})  # a mark, a point vote, a point chosen
@@ -48,3 +52,20 @@ def remember(engine: Engine, key: str, place: str, platform_ref: str) -> None:
             )
         row.place, row.platform_ref, row.updated_at = place, platform_ref, clock.now()
         session.add(row)
+
+
+def move(engine: Engine, old: str, new: str) -> None:
+    """Everything of place `old` (and of the places within it, `old:…`) is `new`'s now: its
+    scan sessions, open or closed, and its remembered messages. Doing it twice is harmless."""
+    within = old.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
+    with session_scope(engine) as session:
+        for table, column in (
+            (ScanSession, ScanSession.place),
+            (ScanSession, ScanSession.open_place),
+            (PlaceMessage, PlaceMessage.place),
+        ):
+            session.execute(
+                update(table)
+                .where(or_(col(column) == old, col(column).like(within, escape="\\")))
+                .values({column: literal(new, String) + func.substr(col(column), len(old) + 1)})
+            )

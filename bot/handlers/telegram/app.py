@@ -1,8 +1,9 @@
 """The Telegram bot: python-telegram-bot's Application with one handler around the core.
 
-Every update is translated (`inbound`), deduplicated by its update_id (a webhook delivers an
-update again when it was not acknowledged in time; `common.dedupe`, namespace "telegram:"),
-and routed:
+Every update is recorded before Telegram is told it arrived and taken once by its update_id
+(`inbox`: a webhook delivers an update again when it was not acknowledged in time), handled
+concurrently with other chats' and in order within its chat (`updates.InOrderPerChat`),
+translated (`inbound`) and routed:
 
 - a line typed in the private chat (a command or a conversation's answer) → the core, and its
   replies to that chat; `/start` without an invite → a welcome and /help;
@@ -17,7 +18,13 @@ and routed:
   and one that updates a message (the count of votes) edits it (`sending.in_group`); a button
   of the scan pressed there is answered to the presser alone in the callback query's answer
   (their mark), never in the group;
-- a CSV document in the private chat → `files`, then the core's import.
+- a CSV document in the private chat → `files`, then the core's import; a photo, sticker,
+  voice message or video there → a short note of what the bot reads;
+- in a forum supergroup, a command or button in a topic is answered in that topic, which is
+  a place of its own (`sending.telegram_place`);
+- a group that became a supergroup → its places move to the new chat id (`sending.moved`);
+- a command of an anonymous admin (posting as the group) → asked to turn that off or write
+  privately; channel posts in a discussion group are not for the bot.
 
 Anyone not in the directory gets the polite refusal and nothing else.
 """
@@ -26,11 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from telegram import Update
 from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.core.app import Core
@@ -38,29 +47,33 @@ from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
-from bot.handlers.common.dedupe import Dedupe, SeenEvents, SharedSeenEvents
 from bot.handlers.common.failures import failure_text
 from bot.handlers.common.places import for_the_place
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_telegram
-from bot.handlers.telegram import callbacks, inbound
+from bot.handlers.telegram import callbacks, inbound, inbox
 from bot.handlers.telegram.files import receive_document
 from bot.handlers.telegram.inbound import (
+    AnonymousAdmin,
     CallbackPress,
     DocumentShared,
     GroupMessage,
+    GroupMigrated,
+    MediaShared,
     PrivateMessage,
     StartWithPayload,
     Unsupported,
 )
 from bot.handlers.telegram.sending import TelegramSender, telegram_place
+from bot.handlers.telegram.updates import InOrderPerChat, RecordingBot, parse
 from bot.logs import log_failure
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
 TRANSPORT = "telegram"
-DEDUPE_NAMESPACE = "telegram:"
+# seconds a call waits for Telegram's answer (python-telegram-bot's default)
+SEND_READ_TIMEOUT = 5.0
 RATE_LIMIT_RETRIES = 3  # RetryAfter waited out this often; after that the outbox retries later
 MAX_ANSWER = 200  # characters of answerCallbackQuery's text
 CLAIM = "claim"
@@ -71,14 +84,15 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     root = settings.telegram_api_url.rstrip("/")
-    return (
-        Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .build()
+    bot = RecordingBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        request=HTTPXRequest(connection_pool_size=256, read_timeout=SEND_READ_TIMEOUT),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
     )
+    return Application.builder().bot(bot).concurrent_updates(InOrderPerChat()).build()
 
 
 class TelegramBot:
@@ -86,9 +100,6 @@ class TelegramBot:
         self.core = core
         self.app = build_application(settings)
         self.sender = TelegramSender(self.app.bot, core.engine)
-        self.dedupe = Dedupe(
-            SeenEvents(), SharedSeenEvents(core.engine, namespace=DEDUPE_NAMESPACE)
-        )
         self.app.add_handler(TypeHandler(Update, self.on_update))
         self.app.add_error_handler(self.on_error)
 
@@ -118,20 +129,43 @@ class TelegramBot:
         error = context.error or RuntimeError("unknown")
         log_failure(log, "telegram: failed while handling an update", exc=error)
 
-    async def process(self, data: dict[str, object]) -> None:
-        """One update as Telegram sends it (a webhook's body): into the Application."""
-        await self.app.update_queue.put(Update.de_json(data, self.app.bot))
+    async def record(self, updates: Sequence[Mapping[str, Any]]) -> None:
+        """Write updates to the database before Telegram is told they arrived (`inbox`)."""
+        await asyncio.to_thread(inbox.record, self.core.engine, updates)
+
+    async def process(self, data: Mapping[str, Any]) -> None:
+        """One update as Telegram sends it (a webhook's body): recorded, then into the
+        Application (one python-telegram-bot cannot read becomes a bare update: skipped)."""
+        await self.record([data])
+        await self.hand_on(data)
+
+    async def hand_on(self, data: Mapping[str, Any]) -> None:
+        """A recorded update into the Application's queue."""
+        await self.app.update_queue.put(parse(data, self.app.bot))
 
     # --- the handler --------------------------------------------------------------------
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.dedupe.first_time(str(update.update_id)):
+        engine = self.core.engine
+        if not await asyncio.to_thread(inbox.take, engine, update.update_id):
             log.info("telegram: update %s delivered again; not processed twice", update.update_id)
             return
+        try:
+            await self._handle(update)
+        finally:
+            await asyncio.to_thread(inbox.done, engine, update.update_id)
+
+    async def _handle(self, update: Update) -> None:
         event = inbound.translate(update.to_dict(), bot_username=self.username)
         if isinstance(event, Unsupported):
             if event.callback_query_id is not None:
                 await self.app.bot.answer_callback_query(event.callback_query_id)
+            return
+        if isinstance(event, GroupMigrated):
+            await self.sender.moved(event.old_chat_id, event.new_chat_id)
+            return
+        if isinstance(event, AnonymousAdmin):
+            await self._anonymous(event)
             return
         who = await self.who(event.user_id)
         if isinstance(event, CallbackPress):
@@ -143,21 +177,37 @@ class TelegramBot:
         except Exception as exc:
             log_failure(log, "telegram: %s failed", type(event).__name__, exc=exc)
             text = self._t(who)(failure_text(exc))
-            await self.sender.post(chat_id, [Reply(text=text, error=True)])
+            await self.sender.post(chat_id, [Reply(text=text, error=True)], _thread(event))
+
+    async def _anonymous(self, event: AnonymousAdmin) -> None:
+        """A command of an admin who posts as the group: whose it is cannot be known, so it is
+        not run; they are told how to go on (in the group's language, as nobody is known)."""
+        t = translator(self.core.default_language)
+        text = t(
+            "I cannot tell who you are while you write as the group's anonymous admin: "
+            "turn anonymous admin off or write to me privately."
+        )
+        await self.sender.in_group(event.chat_id, [Reply(text=text)], event.thread_id)
 
     async def _route(
         self,
-        event: PrivateMessage | GroupMessage | StartWithPayload | DocumentShared,
+        event: PrivateMessage | GroupMessage | StartWithPayload | DocumentShared | MediaShared,
         who: Who | None,
     ) -> None:
         if isinstance(event, StartWithPayload):
             await self._invite(event, who)
             return
         if who is None:
-            await self.sender.post(event.chat_id, [self.core.not_registered()])
+            await self.sender.post(event.chat_id, [self.core.not_registered()], _thread(event))
             return
         if isinstance(event, DocumentShared):
             await receive_document(self, event, who)
+        elif isinstance(event, MediaShared):
+            hint = who.t(
+                "I read text, and files of leavers as CSV or Excel (.xlsx); a photo, sticker, "
+                "voice message or video I cannot read. Type /help to see what I can do."
+            )
+            await self.sender.post(event.chat_id, [Reply(text=hint)])
         elif isinstance(event, GroupMessage):
             await self._group(event, who)
         elif event.command == "start":
@@ -188,10 +238,12 @@ class TelegramBot:
             text=event.text,
             transport=TRANSPORT,
             private=False,
-            place=telegram_place(event.chat_id),
+            place=telegram_place(event.chat_id, event.thread_id),
         )
         conversation = starts_conversation(event.command) and event.command in who.commands
-        await self.answer_in_group(event.chat_id, event.user_id, who, replies, conversation)
+        await self.answer_in_group(
+            event.chat_id, event.user_id, who, replies, conversation, event.thread_id
+        )
 
     async def answer_in_group(
         self,
@@ -200,10 +252,12 @@ class TelegramBot:
         who: Who,
         replies: Sequence[Reply],
         all_private: bool = False,
+        thread_id: int | None = None,
     ) -> None:
-        """Replies to something done in a group, by the privacy rule: what is personal (or,
-        with `all_private`, everything: a conversation) goes to the person's private chat,
-        with a note in the group; a note asking them to start one when the bot cannot."""
+        """Replies to something done in a group (in its topic `thread_id`), by the privacy
+        rule: what is personal (or, with `all_private`, everything: a conversation) goes to
+        the person's private chat, with a note in the group; a note asking them to start one
+        when the bot cannot."""
         t = who.t
         if all_private and not any(r.error for r in replies):
             replies = [r.model_copy(update={"personal": True}) for r in replies]
@@ -214,30 +268,47 @@ class TelegramBot:
             except Forbidden:  # they never started a chat with the bot, or blocked it
                 log.info("telegram: cannot write privately to a person; asked to start a chat")
                 placed = place(replies, private_here=False, t=t, can_write_privately=False)
-        await self.sender.in_group(chat_id, placed.here)
+        await self.sender.in_group(chat_id, placed.here, thread_id)
 
     async def _press(self, event: CallbackPress, who: Who | None) -> None:
+        """A button pressed. Its callback query is answered first, before the work, whenever
+        the answer needs nothing the work says: the presser's button stops spinning at once,
+        and what the work says is posted (a failure too). Only a button of the place (a mark
+        in a scan) is answered after, as its answer is the presser's own mark."""
+        waiting = [True]  # the callback query still waits for its answer
         answer: str | None = None
         try:
-            answer = await self._pressed(event, who)
+            answer = await self._pressed(event, who, waiting)
         except Exception as exc:
             log_failure(log, "telegram: a button failed", exc=exc)
             answer = self._t(who)(failure_text(exc))
+            if not waiting[0] and event.in_private:
+                await self.sender.post(event.chat_id, [Reply(text=answer, error=True)])
         finally:
-            await self.app.bot.answer_callback_query(
-                event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None
-            )
+            if waiting[0]:
+                await self.app.bot.answer_callback_query(
+                    event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None
+                )
 
-    async def _pressed(self, event: CallbackPress, who: Who | None) -> str | None:
-        """Do what the button says; the callback query's answer text (None: nothing to say)."""
+    async def _answer_first(self, event: CallbackPress, waiting: list[bool]) -> None:
+        waiting[0] = False
+        await self.app.bot.answer_callback_query(event.callback_query_id)
+
+    async def _pressed(
+        self, event: CallbackPress, who: Who | None, waiting: list[bool]
+    ) -> str | None:
+        """Do what the button says; the callback query's answer text (None: nothing to say),
+        unless it was answered first (`waiting` says)."""
         if who is None:
             refusal = self.core.not_registered()
-            await self.sender.post(event.chat_id, [refusal])
+            await self.sender.post(event.chat_id, [refusal], event.thread_id)
             return refusal.text
         action = await asyncio.to_thread(self._action_of, event.data)
         if action is None:
             return who.t("That button no longer works. Type /help.")
-        place_name = None if event.in_private else telegram_place(event.chat_id)
+        if event.in_private or not for_the_place(action=action):
+            await self._answer_first(event, waiting)
+        place_name = None if event.in_private else telegram_place(event.chat_id, event.thread_id)
         replies = await asyncio.to_thread(
             self.core.handle_action,
             person_id=who.id,
@@ -255,7 +326,12 @@ class TelegramBot:
             return await self._pressed_for_the_place(event, who, replies)
         else:
             await self.answer_in_group(
-                event.chat_id, event.user_id, who, replies, continues_in_private(action)
+                event.chat_id,
+                event.user_id,
+                who,
+                replies,
+                continues_in_private(action),
+                event.thread_id,
             )
         return failed.text if failed is not None else None
 
@@ -267,14 +343,20 @@ class TelegramBot:
         or, when it does not fit one, goes to their private chat."""
         own = [r for r in replies if not r.to_place]
         await self.answer_in_group(
-            event.chat_id, event.user_id, who, [r for r in replies if r.to_place]
+            event.chat_id,
+            event.user_id,
+            who,
+            [r for r in replies if r.to_place],
+            thread_id=event.thread_id,
         )
         if not own:
             return None
         answer = "\n".join(r.text for r in own)
         if len(answer) <= MAX_ANSWER and all(_only_text(r) for r in own):
             return answer
-        await self.answer_in_group(event.chat_id, event.user_id, who, own, all_private=True)
+        await self.answer_in_group(
+            event.chat_id, event.user_id, who, own, all_private=True, thread_id=event.thread_id
+        )
         return None
 
     async def _refresh_card(self, event: CallbackPress, who: Who, ref: str) -> None:
@@ -286,6 +368,11 @@ class TelegramBot:
     def _action_of(self, data: str) -> str | None:
         with session_scope(self.core.engine, write=False) as session:
             return callbacks.action_of(session, data)
+
+
+def _thread(event: object) -> int | None:
+    """The forum topic an event happened in (None: not in a topic)."""
+    return event.thread_id if isinstance(event, GroupMessage | CallbackPress) else None
 
 
 def _only_text(reply: Reply) -> bool:

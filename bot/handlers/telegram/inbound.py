@@ -6,7 +6,12 @@ below, or `Unsupported` with the reason (and logs it). Nothing is dropped silent
 unsupported callback query carries its id, because every callback query must be answered.
 
 Who the sender is in the directory is not decided here: a stranger's update translates like
-anyone's, and the layer above refuses them politely.
+anyone's, and the layer above refuses them politely. Who sent a message is: a post a linked
+channel forwards into its discussion group (`is_automatic_forward`) and a message sent on
+behalf of a channel (`sender_chat`, another chat) are nobody's and unsupported; a group's
+anonymous admin (`sender_chat` is the group itself) is `AnonymousAdmin`, to be told that the
+bot cannot tell who they are. In a forum supergroup a message typed in a topic carries the
+topic (`thread_id`), so the answer goes there.
 """
 
 from __future__ import annotations
@@ -27,13 +32,6 @@ Payload = Mapping[str, Any]
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # what a message holds instead of text, to say in the log what was not understood
 CONTENT_KINDS = (
-    "photo",
-    "sticker",
-    "voice",
-    "video",
-    "video_note",
-    "audio",
-    "animation",
     "contact",
     "location",
     "venue",
@@ -44,8 +42,12 @@ CONTENT_KINDS = (
     "left_chat_member",
     "new_chat_title",
     "pinned_message",
-    "migrate_to_chat_id",
 )
+# the user Telegram names as the sender of an anonymous group admin's messages (the group
+# itself is their sender_chat; before Bot API 5.0 this user was all there was)
+GROUP_ANONYMOUS_BOT = 1087968824
+# what a person may send in the private chat that the bot cannot read: they get a hint
+MEDIA_KINDS = ("photo", "sticker", "voice", "video", "video_note", "audio", "animation")
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,41 @@ class GroupMessage:
     chat_type: str  # "group" or "supergroup"
     text: str  # the @botname suffix removed: "/help"
     language_code: str | None = None
+    thread_id: int | None = None  # the forum topic it was typed in
 
     @property
     def command(self) -> str:
         return split_command(self.text)[0]
+
+
+@dataclass(frozen=True)
+class AnonymousAdmin:
+    """A command typed by a group's admin who posts anonymously (as the group itself): the
+    bot cannot tell who they are."""
+
+    chat_id: int
+    text: str
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupMigrated:
+    """A group became a supergroup: its chat id changed from `old_chat_id` to `new_chat_id`
+    (Telegram says so in both chats: `migrate_to_chat_id` in the old, `migrate_from_chat_id`
+    in the new)."""
+
+    old_chat_id: int
+    new_chat_id: int
+
+
+@dataclass(frozen=True)
+class MediaShared:
+    """A photo, sticker, voice message, video … sent in the private chat: not for the bot."""
+
+    user_id: int
+    chat_id: int
+    kind: str
+    language_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +132,7 @@ class CallbackPress:
     callback_query_id: str
     in_private: bool
     language_code: str | None = None
+    thread_id: int | None = None  # the forum topic of the message the button is on
 
 
 @dataclass(frozen=True)
@@ -124,7 +158,15 @@ class Unsupported:
 
 
 Inbound = (
-    PrivateMessage | GroupMessage | StartWithPayload | CallbackPress | DocumentShared | Unsupported
+    PrivateMessage
+    | GroupMessage
+    | StartWithPayload
+    | CallbackPress
+    | DocumentShared
+    | MediaShared
+    | AnonymousAdmin
+    | GroupMigrated
+    | Unsupported
 )
 
 
@@ -174,16 +216,44 @@ def _command_text(text: str, bot_username: str) -> str | None:
 # --- one function per kind --------------------------------------------------------------------
 
 
+def _topic(msg: Payload) -> int | None:
+    """The forum topic a message belongs to (None: not in a forum's topic)."""
+    thread = msg.get("message_thread_id")
+    if msg.get("is_topic_message") is True and isinstance(thread, int) and thread > 0:
+        return thread
+    return None
+
+
 def message(update: Payload, bot_username: str) -> Inbound:
     msg: Payload = _get(update, "message")
+    chat_id = _int(msg, "chat", "id")
+    for key in ("migrate_to_chat_id", "migrate_from_chat_id"):
+        other = msg.get(key)
+        if isinstance(other, int) and not isinstance(other, bool):
+            old, new = (chat_id, other) if key == "migrate_to_chat_id" else (other, chat_id)
+            return GroupMigrated(old_chat_id=old, new_chat_id=new)
+    if msg.get("is_automatic_forward"):
+        return Unsupported("message", "an automatic forward from a linked channel")
+    on_behalf = msg.get("sender_chat")
     sender = msg.get("from")
+    if isinstance(on_behalf, Mapping) and on_behalf.get("id") != chat_id:
+        return Unsupported("message", "sent on behalf of a channel")
+    if isinstance(on_behalf, Mapping) or (
+        isinstance(sender, Mapping) and sender.get("id") == GROUP_ANONYMOUS_BOT
+    ):
+        typed = (_opt(msg, "text") or "").strip()
+        if not typed.startswith("/"):
+            return Unsupported("message", "an anonymous admin's message, not a command")
+        command = _command_text(typed, bot_username)
+        if command is None:
+            return Unsupported("message", "a command for another bot")
+        return AnonymousAdmin(chat_id=chat_id, text=command, thread_id=_topic(msg))
     if not isinstance(sender, Mapping):
-        return Unsupported("message", "no sender (a channel or an anonymous admin)")
+        return Unsupported("message", "no sender")
     if sender.get("is_bot"):
         return Unsupported("message", "from a bot")
     user_id = _int(sender, "id")
     language = _opt(sender, "language_code")
-    chat_id = _int(msg, "chat", "id")
     chat_type = _str(msg, "chat", "type")
     private = chat_type == "private"
     if "document" in msg:
@@ -203,7 +273,10 @@ def message(update: Payload, bot_username: str) -> Inbound:
         )
     text = _opt(msg, "text")
     if text is None:
-        what = next((kind for kind in CONTENT_KINDS if kind in msg), "no text")
+        media = next((kind for kind in MEDIA_KINDS if kind in msg), None)
+        if private and media is not None:
+            return MediaShared(user_id=user_id, chat_id=chat_id, kind=media, language_code=language)
+        what = next((kind for kind in (*MEDIA_KINDS, *CONTENT_KINDS) if kind in msg), "no text")
         return Unsupported("message", f"{what}, not text")
     text = text.strip()
     if text.startswith("/"):
@@ -223,7 +296,12 @@ def message(update: Payload, bot_username: str) -> Inbound:
     if not text.startswith("/"):
         return Unsupported("message", "not a command, in a group")
     return GroupMessage(
-        user_id=user_id, chat_id=chat_id, chat_type=chat_type, text=text, language_code=language
+        user_id=user_id,
+        chat_id=chat_id,
+        chat_type=chat_type,
+        text=text,
+        language_code=language,
+        thread_id=_topic(msg),
     )
 
 
@@ -244,6 +322,7 @@ def callback_query(update: Payload, bot_username: str) -> Inbound:
         callback_query_id=query_id,
         in_private=_opt(on, "chat", "type") == "private",
         language_code=_opt(query, "from", "language_code"),
+        thread_id=_topic(on),
     )
 
 

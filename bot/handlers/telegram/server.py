@@ -11,32 +11,42 @@ At start: getMe (the Application's initialize), setMyCommands with every list of
   before it is read, and changes nothing.
 
 Every two seconds the outbox is delivered to the people Telegram reaches (`common.reach`).
+Every update is recorded before Telegram is told it arrived (`inbox`); what is recorded and
+not handled (the process was killed right after) is handed on again: at start, and every
+`REPLAY_SECONDS` what another instance left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
+import time
 from datetime import timedelta
 
 from aiohttp import web
 
 from bot.config import Settings
+from bot.core import clock
 from bot.core.app import Core
 from bot.core.invites import remember_bot_username
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import TELEGRAM, address_on, reach_of
-from bot.handlers.telegram import failures
+from bot.handlers.telegram import failures, inbox
 from bot.handlers.telegram.app import TRANSPORT, TelegramBot
 from bot.handlers.telegram.commands import command_lists
+from bot.handlers.telegram.updates import RecordingBot
+from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POLL_TIMEOUT = 10.0  # seconds a getUpdates waits on Telegram's side
+REPLAY_SECONDS = 5.0  # how often recorded updates nobody handled are looked for
+PRUNE_SECONDS = 3600.0  # how often handled updates older than a day are forgotten
 
 
 def webhook_route(bot: TelegramBot, secret: str) -> web.RouteDef:
@@ -51,7 +61,11 @@ def webhook_route(bot: TelegramBot, secret: str) -> web.RouteDef:
             return web.Response(status=400, text="malformed update")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="malformed update")
-        await bot.process(data)
+        try:
+            await bot.process(data)  # recorded before the 200: Telegram never sends it again
+        except Exception as exc:  # the database is away: Telegram sends it again later
+            log_failure(log, "telegram: an update could not be recorded yet", exc=exc)
+            return web.Response(status=503, text="try again")
         return web.Response(text="")
 
     return web.post(WEBHOOK_PATH, webhook)
@@ -83,6 +97,8 @@ class TelegramTransport:
         self.delivery = Delivery(TRANSPORT)
         self.health = {} if health is None else health  # shared with /healthz
         self.started = False
+        self.began = clock.now()  # updates recorded before this were left by an earlier process
+        self.replaying: asyncio.Task[None] | None = None
 
     @property
     def secret(self) -> str | None:
@@ -113,6 +129,8 @@ class TelegramTransport:
             log.info("telegram: webhook set")
         else:
             assert app.updater is not None
+            if isinstance(app.bot, RecordingBot):
+                app.bot.record_with(self.bot.record)
             await app.bot.delete_webhook()
             await app.updater.start_polling(
                 timeout=timedelta(seconds=self.poll_timeout), poll_interval=0.0
@@ -126,8 +144,35 @@ class TelegramTransport:
             interval=self.delivery_seconds,
             reach=reach_of(self.core, self.running, failures.judge, self.health),
         )
+        self.replaying = asyncio.create_task(self._replay(), name="telegram:replay")
+
+    async def _replay(self) -> None:
+        """Hand on again what is recorded and not handled: at once what an earlier process
+        left, then every REPLAY_SECONDS what was left longer than `inbox.GRACE`."""
+        recorded_before = self.began
+        next_prune = 0.0
+        while True:
+            try:
+                left = await asyncio.to_thread(
+                    inbox.waiting, self.core.engine, recorded_before=recorded_before
+                )
+                if left:
+                    log.info("telegram: %d recorded updates handed on again", len(left))
+                for data in left:
+                    await self.bot.hand_on(data)
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_SECONDS
+                    await asyncio.to_thread(inbox.prune, self.core.engine)
+            except Exception as exc:  # the database is away: the next round tries again
+                log_failure(log, "telegram: looking for recorded updates failed", exc=exc)
+            await asyncio.sleep(REPLAY_SECONDS)
+            recorded_before = clock.now() - inbox.GRACE
 
     async def stop(self) -> None:
+        if self.replaying is not None:
+            self.replaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.replaying
         await self.delivery.stop()
         await self.bot.sender.flush()  # the edits still waiting for their turn
         app = self.bot.app
