@@ -242,7 +242,8 @@ def import_file(
     2: unknown school or unreadable file.
     """
     from bot.core.errors import Refused
-    from bot.core.intake.csv_import import ImportResult, import_csv, result_reply
+    from bot.core.intake.csv_import import ImportResult, import_csv
+    from bot.core.intake.import_reply import result_reply
     from bot.core.replies import Reply
 
     settings = load_settings(region_file)

@@ -33,7 +33,9 @@ SEPARATOR_NAMES: dict[str, str] = {
 }
 # What the chat transports fetch: a school's list is a few hundred rows, far less.
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 100_000  # of a workbook: its size on disk says little about its size unpacked
+MAX_ROWS = 100_000
+# How far down a file its header is looked for (title rows above it are common)
+HEADER_SEARCH = 20  # of a workbook: its size on disk says little about its size unpacked
 TEXT_SUFFIXES = frozenset({"", ".csv", ".txt", ".tsv"})
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 UTF8 = "UTF-8"
@@ -92,6 +94,8 @@ def read_table(
     """The file as a table. `filename` (as the user's computer named it) helps to tell what
     kind of file it is; `sheet` names a workbook's sheet; `is_known` says whether a header
     cell is a known column name (it decides between separators)."""
+    if len(data) > MAX_FILE_BYTES:
+        return Table(problem=whole_file(too_large(t)))
     kind = file_kind(data, filename)
     if kind == "xlsx":
         return _read_workbook(t, data, sheet)
@@ -105,7 +109,7 @@ def read_table(
             )
         )
     if kind != "csv":
-        return Table(problem=whole_file(not_a_table(t, filename)))
+        return Table(problem=whole_file(not_a_table(t, filename, kind)))
     if sheet:
         return Table(
             problem=whole_file(
@@ -125,13 +129,27 @@ def too_large(t: Translator) -> str:
     )
 
 
-def not_a_table(t: Translator, filename: str) -> str:
+def not_a_table(t: Translator, filename: str, kind: str = "other") -> str:
+    """What is said of a file that is no table: what it is (a Word document, even when its
+    name ends in .csv), and what to send instead."""
     suffix = PurePath(filename).suffix.lower()
-    kind = t(" (this is a {suffix} file)", suffix=suffix) if suffix else ""
+    advice = t(
+        "I can read a CSV file or an Excel workbook (.xlsx) of leavers. In Excel, choose Save "
+        'As with the file type "CSV UTF-8" or "Excel Workbook".'
+    )
+    if kind in KIND_NAMES:
+        what = t(KIND_NAMES[kind])
+        if suffix in TEXT_SUFFIXES | WORKBOOK_SUFFIXES | {".xls"} and suffix:
+            said = t(
+                "This file is {what}, although its name ends in {suffix}.", what=what, suffix=suffix
+            )
+        else:
+            said = t("This file is {what}.", what=what)
+        return said + " " + advice
     return t(
         "I can read a CSV file or an Excel workbook (.xlsx) of leavers{kind}. In Excel, choose "
         'Save As with the file type "CSV UTF-8" or "Excel Workbook".',
-        kind=kind,
+        kind=t(" (this is a {suffix} file)", suffix=suffix) if suffix else "",
     )
 
 
@@ -140,21 +158,77 @@ def whole_file(message: str) -> RowProblem:
 
 
 def file_kind(data: bytes, filename: str = "") -> str:
-    """'csv', 'xlsx', 'xls' (Excel 97-2003) or 'other', from the bytes and the file's name."""
+    """What the file is, from its bytes (its name only breaks a tie): 'csv' (text), 'xlsx',
+    'xls' (Excel 97-2003), or what it is instead: one of KIND_NAMES, or 'other'.
+
+    A file is what its bytes say, whatever its name: a Word document named .csv is a Word
+    document, a workbook named .csv a workbook, and text named .xlsx the CSV text it is."""
     suffix = PurePath(filename).suffix.lower()
     if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, ValueError):
-            return "other"
-        return "xlsx" if "xl/workbook.xml" in names else "other"
+        return _zip_kind(data)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file
-        return "xls" if suffix in ("", ".xls") else "other"
-    if data.startswith(b"%PDF") or b"\x00" in data[:4096] or suffix in WORKBOOK_SUFFIXES:
+        return _compound_kind(data, suffix)
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
+        return "html" if not head.startswith(b"<?xml") else "other"
+    if b"\x00" in data[:4096]:
         return "other"
-    # some administrations save CSV text under an .xls name: it is read as what it is
-    return "csv" if suffix in TEXT_SUFFIXES or suffix == ".xls" else "other"
+    # text: what it is called does not change what it holds
+    return "csv" if suffix in TEXT_SUFFIXES | WORKBOOK_SUFFIXES | {".xls"} else "other"
+
+
+# What a file is instead of a table, as the answer names it.
+KIND_NAMES: dict[str, str] = {
+    "docx": N_("a Word document"),
+    "doc": N_("a Word document"),
+    "pptx": N_("a PowerPoint presentation"),
+    "ods": N_("an OpenDocument spreadsheet (LibreOffice)"),
+    "odt": N_("an OpenDocument text (LibreOffice)"),
+    "zip": N_("a zip archive"),
+    "pdf": N_("a PDF file"),
+    "image": N_("an image"),
+    "rtf": N_("a text document (RTF)"),
+    "html": N_("a web page (HTML)"),
+}
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF8", "image"),
+    (b"{\\rtf", "rtf"),
+)
+
+
+def _zip_kind(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError):
+        return "other"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "ods"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
+        return "odt"
+    return "zip"
+
+
+def _compound_kind(data: bytes, suffix: str) -> str:
+    """An old Office file: its streams name what it is (in UTF-16 in the directory)."""
+    if "WordDocument".encode("utf-16-le") in data:
+        return "doc"
+    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+        return "xls"
+    return "xls" if suffix in ("", ".xls") else "other"
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -169,10 +243,10 @@ def read_records(
     if problem is not None:
         return [], problem, None
     lines = _physical_lines(text)
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
+    filled = [line for line in lines if line.strip()][:HEADER_SEARCH]
+    if not filled:
         return [], None, None
-    separator = _sniff(first, is_known)
+    separator = _sniff(filled, is_known)
     records, problem = _records(t, lines, separator)
     return records, problem, Source("csv", encoding=encoding, separator=separator)
 
@@ -207,24 +281,30 @@ def _physical_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def _sniff(header: str, is_known: Callable[[str], bool]) -> str:
-    """The separator of the header line: the one that splits it into the most known column
-    names; when none names a known column, the one it has most of outside quotes (a tie, as
-    with one column, is a comma)."""
+def _sniff(lines: list[str], is_known: Callable[[str], bool]) -> str:
+    """The separator of the header line: the one that splits a line near the top (the header,
+    which may follow a title) into the most known column names; when none names two known
+    columns, the one the first line has most of outside quotes (a tie, as with one column, is
+    a comma)."""
 
-    def cells(separator: str) -> list[str]:
+    def cells(line: str, separator: str) -> list[str]:
         try:
-            return next(csv.reader([header], delimiter=separator, quotechar='"'), [])
+            return next(csv.reader([line], delimiter=separator, quotechar='"'), [])
         except csv.Error:
             return []
 
-    known = {s: sum(1 for c in cells(s) if c.strip() and is_known(c)) for s in SEPARATORS}
-    best = max(SEPARATORS, key=lambda s: known[s])
-    if known[best] >= 2:  # two names: not a coincidence of one name that holds a separator
+    def known(line: str, separator: str) -> int:
+        return sum(1 for c in cells(line, separator) if c.strip() and is_known(c))
+
+    most, best = max(
+        ((known(line, s), -at, s) for at, line in enumerate(lines) for s in SEPARATORS),
+        key=lambda found: found[:2],
+    )[0::2]
+    if most >= 2:  # two names: not a coincidence of one name that holds a separator
         return best
     counts = dict.fromkeys(SEPARATORS, 0)
     quoted = False
-    for char in header:
+    for char in lines[0]:
         if char == '"':
             quoted = not quoted
         elif not quoted and char in counts:
