@@ -245,11 +245,12 @@ def import_file(
     from bot.core.intake.csv_import import ImportResult, import_csv
     from bot.core.intake.import_reply import result_reply
     from bot.core.replies import Reply
+    from bot.handlers.common.files import read_upload
 
     settings = load_settings(region_file)
     t = cli_translator(settings)
     try:
-        data = file.read_bytes()
+        data = read_upload(file)
     except OSError as exc:
         raise fail(
             t(

@@ -231,12 +231,12 @@ def test_a_file_of_another_kind_gets_a_clear_message(
     assert cases_of(core) == {}
 
 
-def test_a_word_document_named_csv_is_called_a_word_document_in_dutch(core: Core) -> None:
-    result = run_import(core, _zip("word/document.xml"), filename="uitstroom.csv")
+def test_a_word_document_named_csv_is_called_a_word_document_in_dutch(nl: Core) -> None:
+    result = run_import(nl, _zip("word/document.xml"), filename="uitstroom.csv")
     reply = result_reply(translator("nl"), result)
-    assert reply.text.startswith(
-        "Dit bestand is een Word-document, al eindigt de naam op .csv."
-    ), reply.text
+    assert reply.text.startswith("Dit bestand is een Word-document, al eindigt de naam op .csv."), (
+        reply.text
+    )
 
 
 def test_file_kinds_from_bytes_and_name() -> None:
@@ -250,7 +250,8 @@ def test_file_kinds_from_bytes_and_name() -> None:
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     assert file_kind(ole + "WordDocument".encode("utf-16-le"), "a.csv") == "doc"
     assert file_kind(b"a;b\n1;2\n", "export.xls") == "csv"  # CSV text an administration named .xls
-    assert file_kind(b"<html>", "verslag.html") == "other"
+    assert file_kind(b"<html>", "verslag.html") == "html"
+    assert file_kind(b"just some text", "notities.md") == "other"
 
 
 @pytest.mark.parametrize(

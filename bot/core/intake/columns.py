@@ -88,14 +88,15 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "expected_exit",
 )
 # Columns that may hold the programme but say it less plainly than "Onderwijs": an export may
-# have several ("Opleiding" and "Leerweg"); the plainest is read, the others are ignored.
+# have several ("Opleiding" and "Leerweg"); the plainest is read, the others are set aside.
+# "Leerweg" comes last: in an MBO export it holds BOL or BBL, not the programme.
 # Column -> how plainly it says it (0, the plainest, for every other known column).
 GIVES_WAY: dict[str, int] = {
     "onderwijstype": 1,
     "onderwijsvorm": 1,
-    "leerweg": 2,
-    "opleiding": 3,
-    "opleidingsnaam": 4,
+    "opleiding": 2,
+    "opleidingsnaam": 3,
+    "leerweg": 4,
 }
 # A required column the file lacks, as the answer describes it: what it holds, and a name an
 # export would give it (besides the product's own name).

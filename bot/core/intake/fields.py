@@ -292,6 +292,8 @@ def programme_and_profile(raw: str, env: ParseEnv) -> tuple[str, str | None]:
     if words[:1] == ["mbo"]:
         words = words[1:]
     programme = _PROGRAMME_WORDS.get(words[0]) if words else None
+    if programme is None and {"entree", "entreeopleiding"} & set(words):
+        programme = "entree"  # "Assistent logistiek (Entree)"
     if programme is None:
         raise problem
     if programme == "vso" and len(words) > 1:

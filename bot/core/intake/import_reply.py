@@ -38,13 +38,14 @@ def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Rep
     rest = sum(len(lines) for lines, _ in groups[limit:])
     if rest > 0:
         lines.append(t.tn("… and {n} more problem.", "… and {n} more problems.", rest))
+    shown = number(t, len(result.problems))
     return Reply(
         title=t("Nothing was imported"),
         text=t.tn(
-            "The file has {n} problem. Correct it and import the whole file again.",
+            "The file has {shown} problem. Correct it and import the whole file again.",
             "The file has {shown} problems. Correct them and import the whole file again.",
             len(result.problems),
-            shown=number(t, len(result.problems)),
+            shown=shown,
         ),
         lines=lines + about,
         error=True,
@@ -144,14 +145,12 @@ def _problem_line(t: Translator, lines: list[int], problem: RowProblem) -> str:
     if problem.line == 0:  # the file as a whole
         return problem.message
     if len(lines) == 1:
-        where = t("line {line}", line=number(t, problem.line))
+        line = number(t, problem.line)
+        where = t("line {line}", line=line)
     else:
+        shown, runs = number(t, len(lines)), lines_text(t, lines)
         where = t.tn(
-            "{n} line ({lines})",
-            "{shown} lines ({lines})",
-            len(lines),
-            shown=number(t, len(lines)),
-            lines=lines_text(t, lines),
+            "{shown} line ({lines})", "{shown} lines ({lines})", len(lines), shown=shown, lines=runs
         )
     if problem.column:
         return t(
