@@ -105,7 +105,7 @@ def _one_of(
         return None
     if len(codes) == 1:
         return _home(places[0], region)
-    names = [_name(code, region) for code in codes]
+    names = sorted((_name(code, region) for code in codes), key=str.casefold)
     place = places[0].name if len({p.name for p in places}) == 1 else text
     raise FieldError(
         env.t(

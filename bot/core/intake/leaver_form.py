@@ -179,7 +179,10 @@ LEAVER_FORM = conversation.register(
                     "number)? Not the full name."
                 ),
             ),
-            _f("home_municipality", N_("In which municipality does the young person live?")),
+            _f(
+                "home_municipality",
+                N_("In which municipality or place (woonplaats) does the young person live?"),
+            ),
             _f("programme", N_("Which programme does the young person follow?")),
             _f(
                 "vso_profile",
