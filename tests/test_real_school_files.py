@@ -156,6 +156,9 @@ def test_title_rows_above_the_header_of_a_csv_and_a_workbook(nl: Core) -> None:
         ["Leerlingnummer", "Woonplaats", "Onderwijs", "Profiel", "Einddatum"],
         ["T-3", "Kampen", "vso", "arbeid", "31-7-2027"],
     ]
+    comma_title = "Uitstroom, schooljaar 2026-2027\n" + data.split("\n", 2)[2]
+    assert where(run_import(nl, comma_title).problems) == [(4, "Onderwijs")]  # ; not ,
+
     book = run_import(nl, workbook(("Blad1", rows)), school="vlinder")
     assert book.ok, book.problems
     assert book.header_line == 3
