@@ -23,7 +23,7 @@ from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.core.i18n import translator
 from bot.core.intake.columns import sheet_named
-from bot.core.intake.csv_read import file_kind
+from bot.core.intake.file_kinds import file_kind
 from bot.core.intake.import_reply import result_reply
 from bot.region import Region
 from bot.store.db import session_scope

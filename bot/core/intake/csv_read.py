@@ -3,27 +3,28 @@ had: a CSV file or an Excel workbook.
 
 What a CSV file may look like: UTF-8 with or without a byte order mark, or Windows-1252 (what
 Excel's "CSV (puntkomma gescheiden)" writes on a Dutch Windows); comma, semicolon or tab
-separated (decided from the header line: the separator that splits it into the most known
-column names, else the one it has most of outside quotes); empty lines skipped; a quoted
-value may span lines. An Excel workbook (.xlsx) is read with openpyxl: the first sheet, or the
-one named. Anything else (a PDF, a Word file, an old .xls) is refused with what to do instead.
+separated (decided from the lines near the top: the separator that splits one of them, the
+header, perhaps below a title, into the most known column names, else the one the first line
+has most of outside quotes); empty lines skipped; a quoted value may span lines. An Excel
+workbook (.xlsx) is read with openpyxl: the first sheet, or the one named. Anything else (a
+PDF, a Word file, an old .xls: see `file_kinds`) and a file over 5 MB are refused with what
+to do instead.
 
-What is wrong with the file is told as a `RowProblem` with its physical line (the header is
-line 1; in a workbook, the sheet's row number); line 0 is the file as a whole. Checking the
-cells is `csv_import`'s business.
+What is wrong with the file is told as a `RowProblem` with its physical line (the first line
+is 1; in a workbook, the sheet's row number); line 0 is the file as a whole. Which record is
+the header, and checking the cells, is `csv_import`'s business.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import PurePath
 
 from bot.core.i18n import N_, Translator
+from bot.core.intake.file_kinds import file_kind, not_a_table
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
 SEPARATOR_NAMES: dict[str, str] = {
@@ -36,8 +37,6 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
 # How far down a file its header is looked for (title rows above it are common)
 HEADER_SEARCH = 20  # of a workbook: its size on disk says little about its size unpacked
-TEXT_SUFFIXES = frozenset({"", ".csv", ".txt", ".tsv"})
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 UTF8 = "UTF-8"
 WINDOWS_1252 = "Windows-1252"
 
@@ -129,106 +128,8 @@ def too_large(t: Translator) -> str:
     )
 
 
-def not_a_table(t: Translator, filename: str, kind: str = "other") -> str:
-    """What is said of a file that is no table: what it is (a Word document, even when its
-    name ends in .csv), and what to send instead."""
-    suffix = PurePath(filename).suffix.lower()
-    advice = t(
-        "I can read a CSV file or an Excel workbook (.xlsx) of leavers. In Excel, choose Save "
-        'As with the file type "CSV UTF-8" or "Excel Workbook".'
-    )
-    if kind in KIND_NAMES:
-        what = t(KIND_NAMES[kind])
-        if suffix in TEXT_SUFFIXES | WORKBOOK_SUFFIXES | {".xls"} and suffix:
-            said = t(
-                "This file is {what}, although its name ends in {suffix}.", what=what, suffix=suffix
-            )
-        else:
-            said = t("This file is {what}.", what=what)
-        return said + " " + advice
-    return t(
-        "I can read a CSV file or an Excel workbook (.xlsx) of leavers{kind}. In Excel, choose "
-        'Save As with the file type "CSV UTF-8" or "Excel Workbook".',
-        kind=t(" (this is a {suffix} file)", suffix=suffix) if suffix else "",
-    )
-
-
 def whole_file(message: str) -> RowProblem:
     return RowProblem(0, "", message)
-
-
-def file_kind(data: bytes, filename: str = "") -> str:
-    """What the file is, from its bytes (its name only breaks a tie): 'csv' (text), 'xlsx',
-    'xls' (Excel 97-2003), or what it is instead: one of KIND_NAMES, or 'other'.
-
-    A file is what its bytes say, whatever its name: a Word document named .csv is a Word
-    document, a workbook named .csv a workbook, and text named .xlsx the CSV text it is."""
-    suffix = PurePath(filename).suffix.lower()
-    if data.startswith(b"PK\x03\x04"):
-        return _zip_kind(data)
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file
-        return _compound_kind(data, suffix)
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            return kind
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
-        return "html" if not head.startswith(b"<?xml") else "other"
-    if b"\x00" in data[:4096]:
-        return "other"
-    # text: what it is called does not change what it holds
-    return "csv" if suffix in TEXT_SUFFIXES | WORKBOOK_SUFFIXES | {".xls"} else "other"
-
-
-# What a file is instead of a table, as the answer names it.
-KIND_NAMES: dict[str, str] = {
-    "docx": N_("a Word document"),
-    "doc": N_("a Word document"),
-    "pptx": N_("a PowerPoint presentation"),
-    "ods": N_("an OpenDocument spreadsheet (LibreOffice)"),
-    "odt": N_("an OpenDocument text (LibreOffice)"),
-    "zip": N_("a zip archive"),
-    "pdf": N_("a PDF file"),
-    "image": N_("an image"),
-    "rtf": N_("a text document (RTF)"),
-    "html": N_("a web page (HTML)"),
-}
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image"),
-    (b"\xff\xd8\xff", "image"),
-    (b"GIF8", "image"),
-    (b"{\\rtf", "rtf"),
-)
-
-
-def _zip_kind(data: bytes) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            mimetype = archive.read("mimetype") if "mimetype" in names else b""
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError):
-        return "other"
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    if "word/document.xml" in names:
-        return "docx"
-    if "ppt/presentation.xml" in names:
-        return "pptx"
-    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-        return "ods"
-    if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
-        return "odt"
-    return "zip"
-
-
-def _compound_kind(data: bytes, suffix: str) -> str:
-    """An old Office file: its streams name what it is (in UTF-16 in the directory)."""
-    if "WordDocument".encode("utf-16-le") in data:
-        return "doc"
-    if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-        return "xls"
-    return "xls" if suffix in ("", ".xls") else "other"
 
 
 # --- CSV -------------------------------------------------------------------------------------
