@@ -197,3 +197,16 @@ def test_a_place_in_two_municipalities_is_a_row_error_naming_both(nl: Core) -> N
         'Zwartewaterland. Welke bedoel je? Schrijf bijvoorbeeld "Mastenbroek (Kampen)".'
     )
     assert cases_of(nl) == {}  # all or nothing
+
+
+def test_a_column_of_unknown_names_is_answered_without_ranking_every_row(nl: Core) -> None:
+    """A shifted column has a new unknown name on every row: close names are looked for in
+    the first hundred only (ranking 2,502 places takes milliseconds a name)."""
+    rows = "".join(f"U-{n};Nieuwleuse {n};pro;31-7-2027\n" for n in range(1, 103))
+    result = run_import(nl, "Leerlingnummer;Woonplaats;Onderwijs;Einddatum\n" + rows)
+    assert len(result.problems) == 102
+    assert result.problems[0].message.endswith("Bedoel je: Nieuwleusen?")
+    assert result.problems[101].message == (
+        "Nieuwleuse 102 ken ik niet als Nederlandse gemeente of woonplaats. Geef de gemeente of "
+        "de woonplaats waar de jongere woont."
+    )

@@ -285,19 +285,28 @@ def parse_birth_date(raw: str, env: ParseEnv) -> int:
 
 
 class _Municipalities:
-    """`home.resolve_home`, remembered per spelling for the length of one import."""
+    """`home.resolve_home`, remembered per spelling for the length of one import.
+
+    Close names are suggested for the first SUGGESTED unknown spellings only: a file whose
+    column holds something else (street names, a shifted column) has a new one on every row,
+    and ranking the country's places for each would take minutes."""
+
+    SUGGESTED = 100
 
     def __init__(self, env: ParseEnv) -> None:
         self.env = env
         self.known: dict[str, Home | FieldError] = {}
+        self.unknown = 0
 
     def parse(self, text: str) -> Home | FieldError:
         key = text.strip()
         if key not in self.known:
             try:
-                self.known[key] = resolve_home(key, self.env)
+                suggest = self.unknown < self.SUGGESTED
+                self.known[key] = resolve_home(key, self.env, suggest=suggest)
             except FieldError as exc:
                 self.known[key] = exc
+                self.unknown += 1
         return self.known[key]
 
 

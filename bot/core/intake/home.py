@@ -35,9 +35,9 @@ class Home:
     municipality: str = ""  # the municipality's name (the region's spelling if it is one)
 
 
-def resolve_home(raw: str, env: ParseEnv) -> Home:
+def resolve_home(raw: str, env: ParseEnv, *, suggest: bool = True) -> Home:
     """The home municipality `raw` names, or FieldError saying why not (with the names to
-    offer as buttons)."""
+    offer as buttons; none when not `suggest`: looking for them takes a few milliseconds)."""
     from bot.core.directory import match_municipality
 
     t = env.t
@@ -68,11 +68,12 @@ def resolve_home(raw: str, env: ParseEnv) -> Home:
     home = _one_of(places, text, env, region) or _with_municipality(text, env, region)
     if home is not None:
         return home
-    ours = nl_places.in_municipalities(region)
-    suggestions = close_region + nl_places.closest(text, ours)
-    if not suggestions:
-        suggestions = close_country + nl_places.closest(text, nl_places.all_places())
-    suggestions = list(dict.fromkeys(suggestions))[:4]
+    suggestions: list[str] = []
+    if suggest:
+        suggestions = close_region + nl_places.closest(text, nl_places.in_municipalities(region))
+        if not suggestions:
+            suggestions = close_country + nl_places.closest(text, nl_places.all_places())
+        suggestions = list(dict.fromkeys(suggestions))[:4]
     if suggestions:
         raise FieldError(
             t(
