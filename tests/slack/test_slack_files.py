@@ -113,3 +113,24 @@ async def test_a_file_over_the_limit_is_not_fetched_and_is_told_so(slack: SlackR
     )
     assert expected in answer(slack)
     assert slack.fake.calls_to("files.download") == []
+
+
+async def test_the_fixture_files_of_issue_22_sent_on_slack(slack: SlackRig) -> None:
+    """A Pro school's CSV with a title row and villages for municipalities imports unedited;
+    a Word document named .csv is called a Word document."""
+    from tests.test_real_school_files import BRUG_CSV, WORD_CSV
+
+    slack.fake.files["uitstroom.csv"] = WORD_CSV.read_bytes()
+    url = slack.fake.file_url("uitstroom.csv")
+    await slack.post(make_file_dm(url, user="U01TIM", name="uitstroom.csv"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    assert "Dit bestand is een Word-document, al eindigt de naam op .csv." in answer(slack)
+
+    slack.fake.files["brug.csv"] = BRUG_CSV.read_bytes()
+    url = slack.fake.file_url("brug.csv")
+    await slack.post(make_file_dm(url, user="U01TIM", name="brug.csv"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 2)
+    said = answer(slack)
+    assert "7 uitstromers toegevoegd" in said, said
+    assert "Nieuwleusen → Dalfsen" in said and "De kolomnamen staan op regel 3" in said
+    assert {c.programme for c in cases(slack.core)} == {"entree"}  # Tim's school is Entree
