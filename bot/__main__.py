@@ -249,13 +249,15 @@ def import_file(
     2: unknown school or unreadable file.
     """
     from bot.core.errors import Refused
-    from bot.core.intake.csv_import import ImportResult, import_csv, result_reply
+    from bot.core.intake.csv_import import ImportResult, import_csv
+    from bot.core.intake.import_reply import result_reply
     from bot.core.replies import Reply
+    from bot.handlers.common.files import read_upload
 
     settings = load_settings(region_file)
     t = cli_translator(settings)
     try:
-        data = file.read_bytes()
+        data = read_upload(file)
     except OSError as exc:
         raise fail(
             t(

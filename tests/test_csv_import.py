@@ -21,8 +21,9 @@ from sqlmodel import col, func, select
 from bot.core.app import Core
 from bot.core.errors import Refused
 from bot.core.i18n import translator
-from bot.core.intake.csv_import import ImportResult, import_csv, result_reply
+from bot.core.intake.csv_import import ImportResult, import_csv
 from bot.core.intake.csv_read import RowProblem
+from bot.core.intake.import_reply import result_reply
 from bot.store import queries
 from bot.store.db import make_engine, session_scope
 from bot.store.models import AuditEvent, Case
@@ -243,11 +244,11 @@ def test_the_same_student_twice_in_one_file(core: Core) -> None:
 
 def test_a_missing_required_column_is_told_on_the_header_line(core: Core) -> None:
     result = run_import(core, "student_ref,home_municipality,programme\nDB-1,Zwolle,pro\n")
-    assert where(result.problems) == [(1, "expected_exit")]
-    assert result.problems[0].message == "This column is missing."
-
-    dutch = run_import(core, "leerling;woongemeente;uitstroomdatum\nDB-1;Zwolle;2027-06\n")
-    assert where(dutch.problems) == [(1, "onderwijs")]
+    assert where(result.problems) == [(1, "")]
+    assert result.problems[0].message == (
+        "The column with the expected exit date is missing (for example 'expected_exit' or "
+        "'Einddatum')."
+    )
 
 
 def test_unknown_columns_are_ignored_and_named_doubled_ones_refused(core: Core) -> None:
@@ -263,7 +264,7 @@ def test_unknown_columns_are_ignored_and_named_doubled_ones_refused(core: Core) 
     typo = run_import(
         core, "leerling;woongemeete;onderwijs;uitstroomdatum\nDB-1;Zwolle;pro;2027-06\n"
     )
-    assert where(typo.problems) == [(1, "woongemeente")]
+    assert where(typo.problems) == [(1, "")]
     assert "Is it column woongemeete?" in typo.problems[0].message
     assert cases_of(core) == {}
 
@@ -354,18 +355,32 @@ def test_the_answer_for_a_good_file() -> None:
 
 def test_the_answer_lists_every_problem_up_to_a_limit() -> None:
     t = translator("en")
-    problems = [RowProblem(n, "expected_exit", "That month is in the past.") for n in range(2, 9)]
+    problems = [RowProblem(n, "Einddatum", "That month is in the past.") for n in range(2, 9)]
     problems.append(RowProblem(9, "", "This line has 3 values."))
+    problems += [RowProblem(n, "Woonplaats", f"Place {n} is unknown.") for n in range(10, 16)]
 
     reply = result_reply(t, ImportResult(problems=problems))
     assert reply.error and reply.title == "Nothing was imported"
-    assert reply.lines[0] == "line 2, expected_exit: That month is in the past."
-    assert reply.lines[-1] == "line 9: This line has 3 values."
-    assert "8 problems" in reply.text
+    assert reply.lines[0] == "7 lines (2–8), Einddatum: That month is in the past."
+    assert reply.lines[1] == "line 9: This line has 3 values."
+    assert reply.lines[2] == "line 10, Woonplaats: Place 10 is unknown."
+    assert "14 problems" in reply.text
 
     short = result_reply(t, ImportResult(problems=problems), limit=5)
     assert len(short.lines) == 6 and short.lines[-1] == "… and 3 more problems."
-    assert "line 6, expected_exit" in text_of(short)
+    assert "line 12, Woonplaats" in text_of(short)
+
+
+def test_identical_problems_of_thousands_of_lines_are_one_line_in_dutch() -> None:
+    """Issue 22 item 4: never 50 identical lines."""
+    t = translator("nl")
+    message = "Deze maand ligt in het verleden."
+    problems = [RowProblem(n, "Einddatum", message) for n in range(2, 25_787)]
+    problems += [RowProblem(n, "Klas", "Te lang.") for n in (30, 31, 32, 40, 50, 60, 70, 80, 90)]
+    reply = result_reply(t, ImportResult(problems=problems))
+    assert reply.lines[0] == f"25.785 regels (2–25.786), Einddatum: {message}"
+    assert reply.lines[1] == "9 regels (30–32, 40, 50, 60, 70, …), Klas: Te lang."
+    assert "25.794 fouten" in reply.text
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -447,10 +462,14 @@ def test_a_line_of_twenty_megabytes_is_called_too_long_not_a_quoting_problem(
     core: Core,
 ) -> None:
     """Issue 14 item 10."""
-    data = HEADER + "\nDB-1,,2009,Zwolle,pro,,2027-06,no,work,not_asked," + "x" * 20_000_000
+    data = HEADER + "\nDB-1,,2009,Zwolle,pro,,2027-06,no,work,not_asked," + "x" * 2_000_000
     result = run_import(core, data)
     (problem,) = result.problems
     assert problem.line == 2 and "too long" in problem.message and "quotes" not in problem.message
+
+    whole = run_import(core, data + "x" * 20_000_000)  # over 5 MB: refused as a whole
+    (problem,) = whole.problems
+    assert problem.line == 0 and "at most 5 MB" in problem.message
 
 
 # --- many rows at once -----------------------------------------------------------------------

@@ -104,7 +104,8 @@ def test_a_misspelt_municipality_is_never_guessed_but_suggested(env: ParseEnv) -
         parse_municipality("Brussel", env)
     assert problem.value.suggestions == []
     assert problem.value.message == (
-        "Brussel is not a Dutch municipality. Give the municipality where the young person lives."
+        "I don't know Brussel as a Dutch municipality or place. Give the municipality or the "
+        "place where the young person lives."
     )
 
 

@@ -137,9 +137,10 @@ def test_an_import_takes_a_dutch_municipality_and_refuses_an_unknown_one(core: C
     bad = run_import(core, data + "O-3;Amsterdm;pro;2027-06\nO-4;Brussel;pro;2027-06\n")
     assert where(bad.problems) == [(2, "woongemeente"), (3, "woongemeente")]
     assert (
-        bad.problems[0].message == "Amsterdm is not a Dutch municipality. Did you mean: Amsterdam?"
+        bad.problems[0].message
+        == "I don't know Amsterdm as a Dutch municipality or place. Did you mean: Amsterdam?"
     )
-    assert bad.problems[1].message.startswith("Brussel is not a Dutch municipality.")
+    assert bad.problems[1].message.startswith("I don't know Brussel as a Dutch municipality")
 
 
 def case_codes(core: Core) -> dict[str, str]:

@@ -23,8 +23,8 @@ from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.core.i18n import translator
 from bot.core.intake.columns import sheet_named
-from bot.core.intake.csv_import import result_reply
-from bot.core.intake.csv_read import file_kind
+from bot.core.intake.file_kinds import file_kind
+from bot.core.intake.import_reply import result_reply
 from bot.region import Region
 from bot.store.db import session_scope
 from tests.factories import text_of
@@ -166,7 +166,8 @@ def test_an_xlsx_workbook_first_sheet_or_the_one_named(core: Core) -> None:
     assert "Read the Excel sheet Leerlingen." in reply
 
     export = run_import(core, data, sheet="export")
-    assert where(export.problems) == [(1, "programme"), (1, "expected_exit")]  # missing
+    assert where(export.problems) == [(1, "")]  # no exit date; the programme is the school's
+    assert "expected exit date is missing" in export.problems[0].message
     assert "Read the Excel sheet Export." in text_of(result_reply(translator("en"), export))
 
     unknown = run_import(core, data, sheet="Blad3")
@@ -185,24 +186,43 @@ def test_a_date_of_birth_that_is_not_a_date(core: Core) -> None:
     assert result.problems[0].message == "31-2-2009 is not a date."
 
 
+def _zip(*names: str, mimetype: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        if mimetype:
+            archive.writestr("mimetype", mimetype)
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "filename", "expected"),
     [
-        (b"%PDF-1.7\n...", "leerlingen.pdf", "(this is a .pdf file)"),
+        (b"%PDF-1.7\n...", "leerlingen.pdf", "This file is a PDF file. I can read a CSV file"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "lijst.xls", "old Excel file (.xls)"),
-        (None, "verslag.docx", "(this is a .docx file)"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "foto.png", "(this is a .png file)"),
+        (_zip("word/document.xml"), "verslag.docx", "This file is a Word document. I can"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "foto.png", "This file is an image."),
+        (
+            _zip("word/document.xml"),
+            "uitstroom.csv",
+            "This file is a Word document, although its name ends in .csv.",
+        ),
+        (b"%PDF-1.4 ...", "export.xlsx", "a PDF file, although its name ends in .xlsx"),
+        (_zip("data/export.csv"), "uitstroom.csv", "a zip archive, although its name ends in .csv"),
+        (
+            _zip("content.xml", mimetype=b"application/vnd.oasis.opendocument.spreadsheet"),
+            "lijst.ods",
+            "an OpenDocument spreadsheet (LibreOffice)",
+        ),
+        (b"<html><table><tr><td>1</td></tr></table></html>", "export.xls", "a web page (HTML)"),
+        (b"\x00\x01binary", "lijst.dat", "(this is a .dat file)"),
     ],
-    ids=["pdf", "xls", "docx", "png"],
+    ids=["pdf", "xls", "docx", "png", "docx-as-csv", "pdf-as-xlsx", "zip", "ods", "html", "other"],
 )
 def test_a_file_of_another_kind_gets_a_clear_message(
-    core: Core, data: bytes | None, filename: str, expected: str
+    core: Core, data: bytes, filename: str, expected: str
 ) -> None:
-    if data is None:  # a Word file is a zip archive too, without a workbook in it
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("word/document.xml", "<w:document/>")
-        data = buffer.getvalue()
     result = run_import(core, data, filename=filename)
     (problem,) = result.problems
     assert problem.line == 0 and expected in problem.message
@@ -211,15 +231,27 @@ def test_a_file_of_another_kind_gets_a_clear_message(
     assert cases_of(core) == {}
 
 
+def test_a_word_document_named_csv_is_called_a_word_document_in_dutch(nl: Core) -> None:
+    result = run_import(nl, _zip("word/document.xml"), filename="uitstroom.csv")
+    reply = result_reply(translator("nl"), result)
+    assert reply.text.startswith("Dit bestand is een Word-document, al eindigt de naam op .csv."), (
+        reply.text
+    )
+
+
 def test_file_kinds_from_bytes_and_name() -> None:
     assert file_kind(b"a,b\n1,2\n", "") == "csv"
     assert file_kind(b"a,b\n1,2\n", "Leerlingen.CSV") == "csv"
     assert file_kind(b"a\tb\n", "export.txt") == "csv"
     assert file_kind(workbook(("Blad1", [["a"]])), "") == "xlsx"
     assert file_kind(workbook(("Blad1", [["a"]])), "export.xlsx") == "xlsx"
-    assert file_kind(b"a,b\n", "lijst.xlsx") == "other"  # a CSV renamed: say so, do not guess
+    assert file_kind(b"a,b\n", "lijst.xlsx") == "csv"  # what the bytes are, whatever the name
+    assert file_kind(workbook(("Blad1", [["a"]])), "lijst.csv") == "xlsx"
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    assert file_kind(ole + "WordDocument".encode("utf-16-le"), "a.csv") == "doc"
     assert file_kind(b"a;b\n1;2\n", "export.xls") == "csv"  # CSV text an administration named .xls
-    assert file_kind(b"<html>", "verslag.html") == "other"
+    assert file_kind(b"<html>", "verslag.html") == "html"
+    assert file_kind(b"just some text", "notities.md") == "other"
 
 
 @pytest.mark.parametrize(
@@ -259,7 +291,7 @@ def test_upload_in_the_terminal_reads_windows_1252_and_a_named_sheet(
     pdf = tmp_path / "lijst.pdf"
     pdf.write_bytes(b"%PDF-1.4 ...")
     out = chat(nl, f"/as sara\n/upload {pdf}\n")
-    assert "Ik kan een CSV-bestand of een Excel-werkmap (.xlsx)" in out and ".pdf" in out
+    assert "Dit bestand is een pdf-bestand. Ik kan een CSV-bestand of een Excel-werkmap" in out
 
 
 # --- the command line ----------------------------------------------------------------------

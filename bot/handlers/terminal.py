@@ -36,6 +36,7 @@ from bot.core.directory import find_person
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Button, Reply
 from bot.core.vocab import role_labels
+from bot.handlers.common.files import read_upload
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_of
 from bot.handlers.plain import render
@@ -312,7 +313,7 @@ class TerminalChat:
             )
             return True
         try:
-            data = Path(path).expanduser().read_bytes()
+            data = read_upload(Path(path).expanduser())
         except OSError:
             self.say(self.t("I cannot read the file {path}.", path=path))
             return True

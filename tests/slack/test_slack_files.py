@@ -95,12 +95,7 @@ async def test_a_file_of_another_kind_gets_a_clear_message(slack: SlackRig) -> N
     )
     await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
 
-    kind = nl(" (this is a {suffix} file)", suffix=".pdf")
-    expected = nl(
-        "I can read a CSV file or an Excel workbook (.xlsx) of leavers{kind}. In Excel, choose "
-        'Save As with the file type "CSV UTF-8" or "Excel Workbook".',
-        kind=kind,
-    )
+    expected = nl("This file is {what}.", what=nl("a PDF file"))
     assert expected in answer(slack)
     assert cases(slack.core) == []
 
@@ -145,3 +140,24 @@ async def test_a_file_that_cannot_be_fetched_is_told_as_such(slack: SlackRig) ->
     await slack.post(make_file_dm(slack.fake.file_url("weg.csv"), user="U01TIM", name="weg.csv"))
     await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
     assert nl("I could not fetch that file from Slack. Please send it again.") in answer(slack)
+
+
+async def test_the_fixture_files_of_issue_22_sent_on_slack(slack: SlackRig) -> None:
+    """A Pro school's CSV with a title row and villages for municipalities imports unedited;
+    a Word document named .csv is called a Word document."""
+    from tests.test_real_school_files import BRUG_CSV, WORD_CSV
+
+    slack.fake.files["uitstroom.csv"] = WORD_CSV.read_bytes()
+    url = slack.fake.file_url("uitstroom.csv")
+    await slack.post(make_file_dm(url, user="U01TIM", name="uitstroom.csv"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 1)
+    assert "Dit bestand is een Word-document, al eindigt de naam op .csv." in answer(slack)
+
+    slack.fake.files["brug.csv"] = BRUG_CSV.read_bytes()
+    url = slack.fake.file_url("brug.csv")
+    await slack.post(make_file_dm(url, user="U01TIM", name="brug.csv"))
+    await eventually(lambda: len(slack.fake.posted("D01TIM")) == 2)
+    said = answer(slack)
+    assert "7 uitstromers toegevoegd" in said, said
+    assert "Nieuwleusen → Dalfsen" in said and "De kolomnamen staan op regel 3" in said
+    assert {c.programme for c in cases(slack.core)} == {"entree"}  # Tim's school is Entree

@@ -95,7 +95,7 @@ async def test_the_intake_modal_shows_field_errors_then_saves(slack: SlackRig) -
     )
     assert unknown.json()["errors"] == {
         "home_municipality": nl(
-            "{text} is not a Dutch municipality. Did you mean: {names}?",
+            "I don't know {text} as a Dutch municipality or place. Did you mean: {names}?",
             text="Zwole",
             names="Zwolle",
         )

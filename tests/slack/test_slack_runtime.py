@@ -115,7 +115,8 @@ async def test_a_csv_file_with_a_bad_row_imports_nothing_and_says_where(slack: S
         'I don\'t understand "{text}" as a month. Try for example 2027-06, 06-2027 or June 2027.',
         text="13-2027",
     )
-    where = nl("line {line}, {column}: {message}", line=3, column="expected_exit", message=why)
+    line = nl("line {line}", line=3)
+    where = nl("{where}, {column}: {message}", where=line, column="expected_exit", message=why)
     assert json.dumps(where, ensure_ascii=False)[1:-1] in refused
 
 

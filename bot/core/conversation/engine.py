@@ -278,7 +278,11 @@ def _take(ctx: Ctx, form: Form, conv: Conversation, text: str) -> list[Reply]:
     conv.answers = {
         k: v for k, v in conv.answers.items() if form.field(k).ask_if(values) or k == spec.name
     }
-    return _advance(ctx, form, conv, after=spec.name)
+    replies = _advance(ctx, form, conv, after=spec.name)
+    if env.notes and replies:  # what the parser made of the answer: "Nieuwleusen is in Dalfsen"
+        first = replies[0]
+        replies[0] = first.model_copy(update={"text": "\n".join([*env.notes, first.text])})
+    return replies
 
 
 def _advance(ctx: Ctx, form: Form, conv: Conversation, *, after: str | None) -> list[Reply]:

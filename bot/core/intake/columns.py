@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from bot.core.i18n import Translator
-from bot.core.intake.csv_read import RowProblem
+from bot.core.i18n import N_, Translator
+from bot.core.intake.csv_read import HEADER_SEARCH, RowProblem
+from bot.core.intake.fields import FIELDS_BY_NAME
 
 # field name -> (English column, Dutch column, other accepted spellings). The other spellings
 # are those of the exports of student administration systems (see README, "Files schools
@@ -39,8 +40,21 @@ COLUMNS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "woongemeente",
         ("gemeente", "woonplaats", "plaats", "municipality"),
     ),
-    "programme": ("programme", "onderwijs", ("onderwijssoort", "schoolsoort", "program")),
-    "vso_profile": ("vso_profile", "profiel", ("uitstroomprofiel",)),
+    "programme": (
+        "programme",
+        "onderwijs",
+        (
+            "onderwijssoort",
+            "schoolsoort",
+            "program",
+            "onderwijstype",
+            "onderwijsvorm",
+            "leerweg",
+            "opleiding",
+            "opleidingsnaam",
+        ),
+    ),
+    "vso_profile": ("vso_profile", "profiel", ("uitstroomprofiel", "vso profiel")),
     "expected_exit": (
         "expected_exit",
         "uitstroomdatum",
@@ -73,6 +87,28 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "programme",
     "expected_exit",
 )
+# Columns that may hold the programme but say it less plainly than "Onderwijs": an export may
+# have several ("Opleiding" and "Leerweg"); the plainest is read, the others are set aside.
+# "Leerweg" comes last: in an MBO export it holds BOL or BBL, not the programme.
+# Column -> how plainly it says it (0, the plainest, for every other known column).
+GIVES_WAY: dict[str, int] = {
+    "onderwijstype": 1,
+    "onderwijsvorm": 1,
+    "opleiding": 2,
+    "opleidingsnaam": 3,
+    "leerweg": 4,
+}
+# A required column the file lacks, as the answer describes it: what it holds, and a name an
+# export would give it (besides the product's own name).
+MISSING: dict[str, tuple[str, str]] = {
+    "student_ref": (N_("the student number"), "Leerlingnummer"),
+    "home_municipality": (
+        N_("the place or municipality where the young person lives"),
+        "Woonplaats",
+    ),
+    "programme": (N_("the programme"), "Opleiding"),
+    "expected_exit": (N_("the expected exit date"), "Einddatum"),
+}
 
 
 def _norm(header: str) -> str:
@@ -92,6 +128,15 @@ for _part, _given in PARTS.items():
 
 def is_known_column(header: str) -> bool:
     return _norm(header) in _ALIASES
+
+
+def find_header(records: list[tuple[int, list[str]]]) -> int:
+    """Which of the first records is the header: the first that names two known columns
+    (title rows above it, "Verwachte uitstroom 2026-2027", are common); else the first."""
+    for index, (_, cells) in enumerate(records[:HEADER_SEARCH]):
+        if sum(1 for cell in cells if cell.strip() and is_known_column(cell)) >= 2:
+            return index
+    return 0
 
 
 def sheet_named(text: str) -> str | None:
@@ -114,6 +159,8 @@ class Header:
     width: int
     dutch: bool
     ignored: list[str] = field(default_factory=list)  # named columns the import does not know
+    # known columns not read: a programme column where a plainer one gives the programme
+    set_aside: list[str] = field(default_factory=list)
     unnamed: frozenset[int] = frozenset()  # cell indexes whose header cell is empty
 
     @property
@@ -129,17 +176,15 @@ class Header:
             found.setdefault(target, []).append(self.written[name])
         return [(" + ".join(columns), target) for target, columns in found.items()]
 
-    def column_of(self, name: str) -> str:
-        """The column of field `name` as written, or as it would be written when absent."""
+    def column_of(self, t: Translator, name: str) -> str:
+        """The column of field `name` as the file names it; the field's name in the reader's
+        language when the file has no such column (never the product's internal name)."""
         if name in self.written:
             return self.written[name]
         parts = [self.written[p] for p in PARTS if PARTS[p][0] == name and p in self.written]
         if parts:
             return " + ".join(parts)
-        if name not in COLUMNS:  # pragma: no cover - check_leaver only knows leaver fields
-            return name
-        en, nl, _ = COLUMNS[name]
-        return nl if self.dutch else en
+        return t(FIELDS_BY_NAME[name].label) if name in FIELDS_BY_NAME else name
 
     def order(self, name: str) -> int:
         for index, known in self.fields.items():
@@ -148,11 +193,16 @@ class Header:
         return self.width
 
 
-def read_header(t: Translator, line: int, cells: list[str]) -> tuple[Header, list[RowProblem]]:
+def read_header(
+    t: Translator, line: int, cells: list[str], *, optional: frozenset[str] = frozenset()
+) -> tuple[Header, list[RowProblem]]:
+    """The header row: which cell gives which field, and what is wrong with it. A required
+    column named in `optional` may be missing (the school's own programme stands in)."""
     problems: list[tuple[int, RowProblem]] = []  # by cell index, to tell them in file order
     fields: dict[int, str] = {}
     written: dict[str, str] = {}
     ignored: list[str] = []
+    set_aside: list[str] = []
     for index, cell in enumerate(cells):
         column = cell.strip()
         if not column:
@@ -162,6 +212,16 @@ def read_header(t: Translator, line: int, cells: list[str]) -> tuple[Header, lis
             ignored.append(column)
             continue
         other = _already_given(name, written)
+        if other is not None and _rank(other) != _rank(column):
+            if _rank(column) > _rank(other):  # "Leerweg" beside "Onderwijs": the plainer one
+                set_aside.append(column)
+                continue
+            del fields[next(i for i, n in fields.items() if n == name)]
+            set_aside.append(other)
+            other = None
+        elif other is not None and _rank(column) > 0:
+            set_aside.append(column)  # a second "Opleiding": the first one is read
+            continue
         if other is not None:
             message = t("Column {other} already gives this.", other=other)
             problems.append((index, RowProblem(line, column, message)))
@@ -170,7 +230,9 @@ def read_header(t: Translator, line: int, cells: list[str]) -> tuple[Header, lis
             written[name] = column
     dutch = sum(_norm(c) in _DUTCH for c in written.values()) * 2 > len(written)
     unnamed = frozenset(i for i, cell in enumerate(cells) if not cell.strip())
-    header = Header(line, fields, written, len(cells), dutch, ignored, unnamed)
+    header = Header(
+        line, fields, written, len(cells), dutch, ignored, set_aside=set_aside, unnamed=unnamed
+    )
     if "surname" not in written and any(p in written for p in ("first_name", "infix")):
         parts = ", ".join(written[p] for p in ("first_name", "infix") if p in written)
         problems.append(
@@ -184,17 +246,33 @@ def read_header(t: Translator, line: int, cells: list[str]) -> tuple[Header, lis
             )
         )
     for name in REQUIRED_COLUMNS:
-        if name not in written:
-            message = t("This column is missing.")
-            close = difflib.get_close_matches(
-                _norm(header.column_of(name)), [_norm(c) for c in ignored], n=1, cutoff=0.7
-            )
-            if close:
-                column = next(c for c in ignored if _norm(c) == close[0])
-                message += " " + t("Is it column {column}?", column=column)
-            problems.append((len(cells), RowProblem(line, header.column_of(name), message)))
+        if name not in written and name not in optional:
+            problems.append((len(cells), RowProblem(line, "", _missing(t, name, ignored))))
     problems.sort(key=lambda found: found[0])
     return header, [problem for _, problem in problems]
+
+
+def _rank(column: str) -> int:
+    return GIVES_WAY.get(_norm(column), 0)
+
+
+def _missing(t: Translator, name: str, ignored: list[str]) -> str:
+    """ "The column with the programme is missing (for example 'Opleiding' or 'onderwijs')",
+    and which column of the file might be meant."""
+    what, export = MISSING[name]
+    en, nl, more = COLUMNS[name]
+    examples = (en, export) if t.language == "en" else (export, nl)
+    message = t(
+        "The column with {what} is missing (for example {first} or {second}).",
+        what=t(what),
+        first=f"'{examples[0]}'",
+        second=f"'{examples[1]}'",
+    )
+    aliases = [_norm(alias) for alias in (en, nl, *more)]
+    for column in ignored:
+        if difflib.get_close_matches(_norm(column), aliases, n=1, cutoff=0.8):
+            return message + " " + t("Is it column {column}?", column=column)
+    return message
 
 
 def _already_given(name: str, written: dict[str, str]) -> str | None:

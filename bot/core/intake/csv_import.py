@@ -29,20 +29,24 @@ from bot.core import clock
 from bot.core.cases import audit
 from bot.core.context import Ctx
 from bot.core.errors import Refused
-from bot.core.i18n import Translator
 from bot.core.intake.bulk import save_leavers
-from bot.core.intake.columns import Header, assemble, is_known_column, read_header
+from bot.core.intake.columns import (
+    Header,
+    assemble,
+    find_header,
+    is_known_column,
+    read_header,
+)
 from bot.core.intake.csv_read import RowProblem, Source, read_table
 from bot.core.intake.fields import (
-    FIELDS_BY_NAME,
     FieldError,
     ParseEnv,
     parse_birth_year,
     parse_choice,
-    parse_municipality,
+    programme_and_profile,
 )
+from bot.core.intake.home import Home, resolve_home
 from bot.core.intake.register import Checked, check_leaver
-from bot.core.replies import Reply
 from bot.core.vocab import Consent
 from bot.store import queries
 from bot.store.models import School
@@ -56,8 +60,14 @@ class ImportResult:
     source: Source | None = None  # how the file was read
     mapping: list[tuple[str, str]] = field(default_factory=list)  # (columns, field name)
     ignored: list[str] = field(default_factory=list)  # columns the import does not know
+    set_aside: list[str] = field(default_factory=list)  # programme columns plainer ones beat
     # names an export gave (first name, surname) of leavers without consent: not stored
     names_left_out: int = 0
+    header_line: int = 0  # where the header was found, when title rows stood above it
+    # the school's programme, when the file gave none for some leavers (or had no column)
+    school_programme: str = ""
+    # places (woonplaatsen) read as their municipality: (place, municipality) -> rows
+    places: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -90,12 +100,14 @@ def import_csv(
         problem = unreadable or RowProblem(1, "", t("The file is empty."))
         return ImportResult(problems=[problem], source=table.source)
 
-    (header_line, header_cells), *body = records
-    header, problems = read_header(t, header_line, header_cells)
+    at = find_header(records)
+    (header_line, header_cells), body = records[at], records[at + 1 :]
+    header, problems = read_header(t, header_line, header_cells, optional=frozenset({"programme"}))
+    about = ImportResult(source=table.source, header_line=header_line if at else 0)
     if problems:
-        return _described(ImportResult(problems=problems), table.source, header)
+        return _described(about, header, problems=problems)
 
-    rows, problems, left_out = _check_rows(ctx, header, body)
+    rows, problems = _check_rows(ctx, header, body, school, about)
     if unreadable is not None:
         problems.append(unreadable)
     if not rows and not problems:
@@ -103,32 +115,43 @@ def import_csv(
             RowProblem(header.line, "", t("The file has a header but no leavers below it."))
         )
     if problems:
-        return _described(ImportResult(problems=problems), table.source, header)
-    result = _described(_save(ctx, school, rows), table.source, header)
-    result.names_left_out = left_out
-    return result
+        return _described(about, header, problems=problems)
+    saved = _save(ctx, school, rows)
+    about.added, about.updated = saved.added, saved.updated
+    return _described(about, header)
 
 
-def _described(result: ImportResult, source: Source | None, header: Header) -> ImportResult:
-    result.source, result.mapping, result.ignored = source, header.mapping(), header.ignored
+def _described(
+    result: ImportResult, header: Header, *, problems: list[RowProblem] | None = None
+) -> ImportResult:
+    result.mapping, result.ignored = header.mapping(), header.ignored
+    result.set_aside = header.set_aside
+    if problems is not None:
+        result.problems = problems
+        result.names_left_out = 0  # nothing was stored, nor left out
     return result
 
 
 def _check_rows(
-    ctx: Ctx, header: Header, records: list[tuple[int, list[str]]]
-) -> tuple[list[dict[str, Any]], list[RowProblem], int]:
-    """The checked values of every good row, the problems of the others, and how many names
-    in parts (an export's) were left out for want of consent.
+    ctx: Ctx,
+    header: Header,
+    records: list[tuple[int, list[str]]],
+    school: School,
+    about: ImportResult,
+) -> tuple[list[dict[str, Any]], list[RowProblem]]:
+    """The checked values of every good row and the problems of the others; `about` learns
+    how many names in parts (an export's) were left out for want of consent, which places
+    were read as their municipality, and whether the school's programme stood in.
 
     A name typed in a column of its own without consent is refused, as in the chat: someone
     wrote it on purpose. An export has every student's name, consent or not; those without
-    consent are imported without it, and the answer says how many."""
+    consent are imported without it, and the answer says how many. A row without a
+    programme takes the school's (every school has one type in the directory)."""
     t = ctx.t
     env = ParseEnv(t=t, today=clock.today(ctx.region.tz), session=ctx.session)
     municipalities = _Municipalities(env)
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
-    left_out = 0
     seen: dict[str, int] = {}  # student reference -> the line it was first on
     for line, cells in records:
         if len(cells) != header.width and (
@@ -161,8 +184,11 @@ def _check_rows(
         raw = assemble(header, cells)
         if header.name_in_parts and raw.get("name") and not _consented(raw, env):
             del raw["name"]
-            left_out += 1
-        checked = _check_leaver(raw, env, municipalities)
+            about.names_left_out += 1
+        if not raw.get("programme", "").strip():
+            raw["programme"] = school.type
+            about.school_programme = school.type
+        checked = _check_leaver(_with_profile(raw, env), env, municipalities, about)
         values, errors = checked.values, checked.errors
         ref = values.get("student_ref")
         if ref is not None:
@@ -173,10 +199,22 @@ def _check_rows(
             else:
                 seen[ref] = line
         for name in sorted(errors, key=header.order):
-            problems.append(RowProblem(line, header.column_of(name), errors[name].message))
+            problems.append(RowProblem(line, header.column_of(t, name), errors[name].message))
         if not errors and not stray:
             rows.append(values)
-    return rows, problems, left_out
+    return rows, problems
+
+
+def _with_profile(raw: dict[str, str], env: ParseEnv) -> dict[str, str]:
+    """The row with the VSO profile its programme names ("VSO arbeidsmarktgericht"), when
+    no profile column gives one."""
+    if raw.get("vso_profile", "").strip():
+        return raw
+    try:
+        _, profile = programme_and_profile(raw.get("programme", ""), env)
+    except FieldError:
+        return raw  # check_leaver tells what is wrong with it
+    return {**raw, "vso_profile": profile} if profile else raw
 
 
 def _consented(raw: dict[str, str], env: ParseEnv) -> bool:
@@ -186,13 +224,16 @@ def _consented(raw: dict[str, str], env: ParseEnv) -> bool:
         return False  # check_leaver tells what is wrong with it
 
 
-def _check_leaver(raw: dict[str, str], env: ParseEnv, municipalities: _Municipalities) -> Checked:
+def _check_leaver(
+    raw: dict[str, str], env: ParseEnv, municipalities: _Municipalities, about: ImportResult
+) -> Checked:
     """`intake.check_leaver`, with the home municipality looked up once per spelling.
 
     The directory lookup reads every municipality and, for a typo, ranks the close names;
     done for each of thousands of rows it would be most of an import's checking time. So
     the column is left out of `check_leaver` (which then only says it is required) and
-    parsed here with the same parser, its answer or error remembered for the next row.
+    resolved here as the parser does (`home.resolve_home`), its answer or error remembered
+    for the next row; a place read as its municipality is counted for the answer.
     """
     raw = dict(raw)
     born = raw.pop("birth_date", "")
@@ -208,7 +249,10 @@ def _check_leaver(raw: dict[str, str], env: ParseEnv, municipalities: _Municipal
         if isinstance(found, FieldError):
             errors["home_municipality"] = found
         else:
-            values["home_municipality"] = found
+            values["home_municipality"] = found.code
+            if found.place:
+                read_as = (found.place, found.municipality)
+                about.places[read_as] = about.places.get(read_as, 0) + 1
     if born.strip():
         try:
             values["birth_year"] = parse_birth_date(born, env)
@@ -241,19 +285,28 @@ def parse_birth_date(raw: str, env: ParseEnv) -> int:
 
 
 class _Municipalities:
-    """`fields.parse_municipality`, remembered per spelling for the length of one import."""
+    """`home.resolve_home`, remembered per spelling for the length of one import.
+
+    Close names are suggested for the first SUGGESTED unknown spellings only: a file whose
+    column holds something else (street names, a shifted column) has a new one on every row,
+    and ranking the country's places for each would take minutes."""
+
+    SUGGESTED = 100
 
     def __init__(self, env: ParseEnv) -> None:
         self.env = env
-        self.known: dict[str, str | FieldError] = {}
+        self.known: dict[str, Home | FieldError] = {}
+        self.unknown = 0
 
-    def parse(self, text: str) -> str | FieldError:
+    def parse(self, text: str) -> Home | FieldError:
         key = text.strip()
         if key not in self.known:
             try:
-                self.known[key] = parse_municipality(key, self.env)
+                suggest = self.unknown < self.SUGGESTED
+                self.known[key] = resolve_home(key, self.env, suggest=suggest)
             except FieldError as exc:
                 self.known[key] = exc
+                self.unknown += 1
         return self.known[key]
 
 
@@ -272,80 +325,3 @@ def _save(ctx: Ctx, school: School, rows: list[dict[str, Any]]) -> ImportResult:
             updated=updated,
         )
     return ImportResult(added=added, updated=updated)
-
-
-def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Reply:
-    """What the importer is told: the counts, or every problem (up to `limit` of them); and
-    how the file was read: its encoding or sheet, which column gave which field, and the
-    columns that were ignored."""
-    about = describe(t, result)
-    if result.ok:
-        return Reply(
-            text=t.tn(
-                "{n} leaver added, {updated} already known and updated.",
-                "{n} leavers added, {updated} already known and updated.",
-                result.added,
-                updated=result.updated,
-            ),
-            lines=about,
-        )
-    if len(result.problems) == 1 and result.problems[0].line == 0:  # the file as a whole
-        return Reply(title=t("Nothing was imported"), text=result.problems[0].message, error=True)
-    lines = [_problem_line(t, p) for p in result.problems[:limit]]
-    rest = len(result.problems) - len(lines)
-    if rest > 0:
-        lines.append(t.tn("… and {n} more problem.", "… and {n} more problems.", rest))
-    return Reply(
-        title=t("Nothing was imported"),
-        text=t.tn(
-            "The file has {n} problem. Correct it and import the whole file again.",
-            "The file has {n} problems. Correct them and import the whole file again.",
-            len(result.problems),
-        ),
-        lines=lines + about,
-        error=True,
-    )
-
-
-def describe(t: Translator, result: ImportResult) -> list[str]:
-    """How the file was read, as lines of the answer (nothing when it could not be read)."""
-    lines: list[str] = []
-    if result.source is not None:
-        lines.append(result.source.describe(t))
-    if result.mapping:
-        used = ", ".join(
-            t("{columns} → {field}", columns=columns, field=t(FIELDS_BY_NAME[name].label))
-            for columns, name in result.mapping
-        )
-        lines.append(t("Columns used: {mapping}.", mapping=used))
-    if result.names_left_out:
-        lines.append(
-            t.tn(
-                "{n} name was not stored: that leaver has no consent.",
-                "{n} names were not stored: those leavers have no consent.",
-                result.names_left_out,
-            )
-        )
-    if result.ignored:
-        lines.append(
-            t.tn(
-                "Ignored {n} column I do not know: {columns}.",
-                "Ignored {n} columns I do not know: {columns}.",
-                len(result.ignored),
-                columns=", ".join(result.ignored),
-            )
-        )
-    return lines
-
-
-def _problem_line(t: Translator, problem: RowProblem) -> str:
-    if problem.line == 0:  # the file as a whole
-        return problem.message
-    if problem.column:
-        return t(
-            "line {line}, {column}: {message}",
-            line=problem.line,
-            column=problem.column,
-            message=problem.message,
-        )
-    return t("line {line}: {message}", line=problem.line, message=problem.message)

@@ -3,27 +3,28 @@ had: a CSV file or an Excel workbook.
 
 What a CSV file may look like: UTF-8 with or without a byte order mark, or Windows-1252 (what
 Excel's "CSV (puntkomma gescheiden)" writes on a Dutch Windows); comma, semicolon or tab
-separated (decided from the header line: the separator that splits it into the most known
-column names, else the one it has most of outside quotes); empty lines skipped; a quoted
-value may span lines. An Excel workbook (.xlsx) is read with openpyxl: the first sheet, or the
-one named. Anything else (a PDF, a Word file, an old .xls) is refused with what to do instead.
+separated (decided from the lines near the top: the separator that splits one of them, the
+header, perhaps below a title, into the most known column names, else the one the first line
+has most of outside quotes); empty lines skipped; a quoted value may span lines. An Excel
+workbook (.xlsx) is read with openpyxl: the first sheet, or the one named. Anything else (a
+PDF, a Word file, an old .xls: see `file_kinds`) and a file over 5 MB are refused with what
+to do instead.
 
-What is wrong with the file is told as a `RowProblem` with its physical line (the header is
-line 1; in a workbook, the sheet's row number); line 0 is the file as a whole. Checking the
-cells is `csv_import`'s business.
+What is wrong with the file is told as a `RowProblem` with its physical line (the first line
+is 1; in a workbook, the sheet's row number); line 0 is the file as a whole. Which record is
+the header, and checking the cells, is `csv_import`'s business.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import PurePath
 
 from bot.core.i18n import N_, Translator
+from bot.core.intake.file_kinds import file_kind, not_a_table
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
 SEPARATOR_NAMES: dict[str, str] = {
@@ -33,9 +34,9 @@ SEPARATOR_NAMES: dict[str, str] = {
 }
 # What the chat transports fetch: a school's list is a few hundred rows, far less.
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 100_000  # of a workbook: its size on disk says little about its size unpacked
-TEXT_SUFFIXES = frozenset({"", ".csv", ".txt", ".tsv"})
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+MAX_ROWS = 100_000
+# How far down a file its header is looked for (title rows above it are common)
+HEADER_SEARCH = 20  # of a workbook: its size on disk says little about its size unpacked
 UTF8 = "UTF-8"
 WINDOWS_1252 = "Windows-1252"
 
@@ -92,6 +93,8 @@ def read_table(
     """The file as a table. `filename` (as the user's computer named it) helps to tell what
     kind of file it is; `sheet` names a workbook's sheet; `is_known` says whether a header
     cell is a known column name (it decides between separators)."""
+    if len(data) > MAX_FILE_BYTES:
+        return Table(problem=whole_file(too_large(t)))
     kind = file_kind(data, filename)
     if kind == "xlsx":
         return _read_workbook(t, data, sheet)
@@ -105,7 +108,7 @@ def read_table(
             )
         )
     if kind != "csv":
-        return Table(problem=whole_file(not_a_table(t, filename)))
+        return Table(problem=whole_file(not_a_table(t, filename, kind)))
     if sheet:
         return Table(
             problem=whole_file(
@@ -125,50 +128,8 @@ def too_large(t: Translator) -> str:
     )
 
 
-def not_a_table(t: Translator, filename: str) -> str:
-    suffix = PurePath(filename).suffix.lower()
-    kind = t(" (this is a {suffix} file)", suffix=suffix) if suffix else ""
-    return t(
-        "I can read a CSV file or an Excel workbook (.xlsx) of leavers{kind}. In Excel, choose "
-        'Save As with the file type "CSV UTF-8" or "Excel Workbook".',
-        kind=kind,
-    )
-
-
-# What a platform may call a file that can be a table when its name has no suffix
-TABLE_HINTS = frozenset({"", "auto", "binary", "text", "csv", "tsv", "xls", "xlsx", "xlsm"})
-
-
-def may_be_a_table(filename: str, hint: str = "") -> bool:
-    """Whether a file can be a CSV file or a workbook, judged from what a platform says of it
-    before it is fetched: its name, else the platform's word for its type (`hint`: Slack's
-    filetype). A picture or a video is refused without fetching it (`not_a_table`)."""
-    suffix = PurePath(filename).suffix.lower()
-    if suffix:
-        return suffix in TEXT_SUFFIXES or suffix in WORKBOOK_SUFFIXES or suffix == ".xls"
-    return hint.lower() in TABLE_HINTS
-
-
 def whole_file(message: str) -> RowProblem:
     return RowProblem(0, "", message)
-
-
-def file_kind(data: bytes, filename: str = "") -> str:
-    """'csv', 'xlsx', 'xls' (Excel 97-2003) or 'other', from the bytes and the file's name."""
-    suffix = PurePath(filename).suffix.lower()
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, ValueError):
-            return "other"
-        return "xlsx" if "xl/workbook.xml" in names else "other"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE2 compound file
-        return "xls" if suffix in ("", ".xls") else "other"
-    if data.startswith(b"%PDF") or b"\x00" in data[:4096] or suffix in WORKBOOK_SUFFIXES:
-        return "other"
-    # some administrations save CSV text under an .xls name: it is read as what it is
-    return "csv" if suffix in TEXT_SUFFIXES or suffix == ".xls" else "other"
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -183,10 +144,10 @@ def read_records(
     if problem is not None:
         return [], problem, None
     lines = _physical_lines(text)
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
+    filled = [line for line in lines if line.strip()][:HEADER_SEARCH]
+    if not filled:
         return [], None, None
-    separator = _sniff(first, is_known)
+    separator = _sniff(filled, is_known)
     records, problem = _records(t, lines, separator)
     return records, problem, Source("csv", encoding=encoding, separator=separator)
 
@@ -221,24 +182,30 @@ def _physical_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def _sniff(header: str, is_known: Callable[[str], bool]) -> str:
-    """The separator of the header line: the one that splits it into the most known column
-    names; when none names a known column, the one it has most of outside quotes (a tie, as
-    with one column, is a comma)."""
+def _sniff(lines: list[str], is_known: Callable[[str], bool]) -> str:
+    """The separator of the header line: the one that splits a line near the top (the header,
+    which may follow a title) into the most known column names; when none names two known
+    columns, the one the first line has most of outside quotes (a tie, as with one column, is
+    a comma)."""
 
-    def cells(separator: str) -> list[str]:
+    def cells(line: str, separator: str) -> list[str]:
         try:
-            return next(csv.reader([header], delimiter=separator, quotechar='"'), [])
+            return next(csv.reader([line], delimiter=separator, quotechar='"'), [])
         except csv.Error:
             return []
 
-    known = {s: sum(1 for c in cells(s) if c.strip() and is_known(c)) for s in SEPARATORS}
-    best = max(SEPARATORS, key=lambda s: known[s])
-    if known[best] >= 2:  # two names: not a coincidence of one name that holds a separator
+    def known(line: str, separator: str) -> int:
+        return sum(1 for c in cells(line, separator) if c.strip() and is_known(c))
+
+    most, best = max(
+        ((known(line, s), -at, s) for at, line in enumerate(lines) for s in SEPARATORS),
+        key=lambda found: found[:2],
+    )[0::2]
+    if most >= 2:  # two names: not a coincidence of one name that holds a separator
         return best
     counts = dict.fromkeys(SEPARATORS, 0)
     quoted = False
-    for char in header:
+    for char in lines[0]:
         if char == '"':
             quoted = not quoted
         elif not quoted and char in counts:

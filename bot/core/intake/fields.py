@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import get_month_names
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.core.i18n import LANGUAGES, N_, Translator
 from bot.core.text import clean, visible
@@ -44,6 +44,9 @@ class ParseEnv:
     # The region's municipalities, read when the first is named: a file names them in
     # thousands of rows (at most once per spelling, but a region has dozens).
     municipalities: list[Municipality] = field(default_factory=list)
+    # what a parser wants the person to know about an answer it took ("Nieuwleusen is in the
+    # municipality of Dalfsen"), shown with the next question
+    notes: list[str] = field(default_factory=list)
 
 
 # Month names people type, in the languages Vangnet speaks, from Babel's locale data (wide
@@ -135,48 +138,22 @@ def parse_birth_year(raw: str, env: ParseEnv) -> int:
 
 
 def parse_municipality(raw: str, env: ParseEnv) -> str:
-    """A home municipality: one of the region's, or any other Dutch municipality (its case
-    then goes to the coordinator to hand over to that region). A name that is neither is
-    refused, with the closest names of the region (else of the country) to choose from."""
-    from bot import nl_municipalities
-    from bot.core.directory import match_municipality
+    """A home municipality: one of the region's, any other Dutch municipality (its case then
+    goes to the coordinator to hand over to that region), or a place (woonplaats) in one, the
+    region's first; see `intake.home`. A place is noted in `env.notes` ("Nieuwleusen is in
+    the municipality of Dalfsen")."""
+    from bot.core.intake.home import resolve_home
 
-    t = env.t
-    if not env.municipalities:
-        env.municipalities.extend(env.session.exec(select(Municipality)))
-    found, suggestions = match_municipality(env.session, raw, among=env.municipalities)
-    if found is not None:
-        return found.code
-    elsewhere, close = nl_municipalities.match(raw)
-    if elsewhere is not None:
-        return elsewhere.code
-    same = nl_municipalities.same_name(raw)
-    if same:
-        raise FieldError(
-            t(
-                "There is more than one municipality called {text}: {names}. Which one?",
-                text=raw.strip(),
-                names=", ".join(same),
-            ),
-            same,
+    home = resolve_home(raw, env)
+    if home.place:
+        env.notes.append(
+            env.t(
+                "{place} is in the municipality of {municipality}.",
+                place=home.place,
+                municipality=home.municipality,
+            )
         )
-    suggestions = suggestions or close  # the region's own are the likelier typo
-    if suggestions:
-        raise FieldError(
-            t(
-                "{text} is not a Dutch municipality. Did you mean: {names}?",
-                text=raw.strip(),
-                names=", ".join(suggestions),
-            ),
-            suggestions,
-        )
-    raise FieldError(
-        t(
-            "{text} is not a Dutch municipality. Give the municipality where the young person "
-            "lives.",
-            text=raw.strip() or "-",
-        )
-    )
+    return home.code
 
 
 _ALIASES: dict[str, dict[str, str]] = {
@@ -189,13 +166,18 @@ _ALIASES: dict[str, dict[str, str]] = {
         "mbo entree": "entree",
         "entreeopleiding": "entree",
         "mbo-entree": "entree",
+        "mbo niveau 1": "entree",
+        "mbo 1": "entree",
     },
     "vso_profile": {
         "work": "work",
+        "arbeid": "work",
+        "werk": "work",
         "arbeidsmarkt": "work",
         "arbeidsmarktgericht": "work",
         "day_activities": "day_activities",
         "dagbesteding": "day_activities",
+        "arbeidsmatige dagbesteding": "day_activities",
         "further_education": "further_education",
         "vervolgonderwijs": "further_education",
     },
@@ -279,6 +261,69 @@ def parse_choice(kind: str, raw: str, env: ParseEnv) -> str:
     raise FieldError(env.t("Choose one of: {options}.", options=options))
 
 
+# The first word of a programme as exports write it ("Praktijkonderwijs", "PrO 4", "VSO
+# arbeidsmarktgericht", "Entree - Assistent logistiek", "MBO Entree"), and the words before a
+# VSO profile ("Uitstroomprofiel arbeid", "VSO dagbesteding").
+_PROGRAMME_WORDS = {
+    "pro": "pro",
+    "praktijkonderwijs": "pro",
+    "praktijkschool": "pro",
+    "vso": "vso",
+    "entree": "entree",
+    "entreeopleiding": "entree",
+}
+_PROFILE_PREFIXES = frozenset({"uitstroomprofiel", "profiel", "uitstroom", "vso"})
+
+
+def _words(raw: str) -> list[str]:
+    return re.sub(r"[-_/,:;().]+", " ", raw.casefold()).split()
+
+
+def programme_and_profile(raw: str, env: ParseEnv) -> tuple[str, str | None]:
+    """A programme as schools write it, with the VSO profile when the value names one:
+    "Praktijkonderwijs" is ("pro", None), "VSO arbeidsmarktgericht" ("vso", "work")."""
+    try:
+        return parse_choice("programme", raw, env), None
+    except FieldError as refused:
+        problem = refused
+    words = _words(raw)
+    if words[:3] == ["voortgezet", "speciaal", "onderwijs"]:
+        words = ["vso", *words[3:]]
+    if words[:1] == ["mbo"]:
+        words = words[1:]
+    programme = _PROGRAMME_WORDS.get(words[0]) if words else None
+    if programme is None and {"entree", "entreeopleiding"} & set(words):
+        programme = "entree"  # "Assistent logistiek (Entree)"
+    if programme is None:
+        raise problem
+    if programme == "vso" and len(words) > 1:
+        try:
+            return programme, parse_profile(" ".join(words[1:]), env)
+        except FieldError:  # "VSO cluster 4": no profile; its own column may give one
+            return programme, None
+    return programme, None
+
+
+def parse_programme(raw: str, env: ParseEnv) -> str:
+    return programme_and_profile(raw, env)[0]
+
+
+def parse_profile(raw: str, env: ParseEnv) -> str:
+    """A VSO profile as schools write it: "arbeid", "werk", "Uitstroomprofiel arbeid"."""
+    try:
+        return parse_choice("vso_profile", raw, env)
+    except FieldError as refused:
+        words = _words(raw)
+        while words and words[0] in _PROFILE_PREFIXES:
+            words = words[1:]
+        if not words:
+            raise
+        try:
+            return parse_choice("vso_profile", " ".join(words), env)
+        except FieldError:
+            raise refused from None
+
+
 def parse_yes_no(raw: str, env: ParseEnv) -> bool:
     text = raw.strip().casefold()
     if text in _ALIASES["yes_no"]:
@@ -330,14 +375,14 @@ LEAVER_FIELDS: tuple[LeaverField, ...] = (
     LeaverField("birth_year", N_("Year of birth"), False, False, parse_birth_year),
     LeaverField("home_municipality", N_("Home municipality"), True, False, parse_municipality),
     LeaverField(
-        "programme", N_("Programme"), True, False, _choice("programme"), tuple(CHOICES["programme"])
+        "programme", N_("Programme"), True, False, parse_programme, tuple(CHOICES["programme"])
     ),
     LeaverField(
         "vso_profile",
         N_("VSO profile"),
         False,
         False,
-        _choice("vso_profile"),
+        parse_profile,
         tuple(CHOICES["vso_profile"]),
     ),
     LeaverField("early_leaver", N_("Early leaver"), False, False, parse_yes_no),

@@ -181,7 +181,10 @@ LEAVER_FORM = conversation.register(
                 ),
                 help="",  # the question says it
             ),
-            _f("home_municipality", N_("In which municipality does the young person live?")),
+            _f(
+                "home_municipality",
+                N_("In which municipality or place (woonplaats) does the young person live?"),
+            ),
             _f("programme", N_("Which programme does the young person follow?")),
             _f(
                 "vso_profile",
