@@ -44,7 +44,7 @@ format: install
 # Re-extract translatable strings and merge them into the catalogues.
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k tn:1,2 -o bot/locale/messages.pot --no-location --omit-header --sort-output .
-	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching --ignore-obsolete --omit-header
 
 clean:
 	rm -rf $(VENV) vangnet.db .pytest_cache .mypy_cache .ruff_cache

@@ -140,7 +140,7 @@ def test_typing_a_buttons_label_presses_it(core: Core) -> None:
     out = chat(core, "Edit\n", terminal)
     assert "Which answer do you want to change?" in out
     out = chat(core, "home municipality\n", terminal)  # a field's label, as its button says
-    assert "In which municipality does the young person live?" in out
+    assert "In which municipality or place (woonplaats) does the young person live?" in out
     out = chat(core, "Kampen\n", terminal)
     assert "Kampen" in out and "Is this right?" in out
     out = chat(core, "Confirm\n", terminal)

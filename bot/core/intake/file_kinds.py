@@ -53,9 +53,18 @@ KIND_NAMES: dict[str, str] = {
     "zip": N_("a zip archive"),
     "pdf": N_("a PDF file"),
     "image": N_("an image"),
+    "video": N_("a video"),
     "rtf": N_("a text document (RTF)"),
     "html": N_("a web page (HTML)"),
 }
+# What a name says a file is, for a file judged before it is fetched (`may_be_a_table`)
+KIND_OF_SUFFIX: dict[str, str] = {
+    ".docx": "docx", ".doc": "doc", ".pptx": "pptx", ".ppt": "pptx", ".ods": "ods",
+    ".odt": "odt", ".zip": "zip", ".pdf": "pdf", ".rtf": "rtf", ".html": "html", ".htm": "html",
+    ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".heic": "image",
+    ".webp": "image", ".bmp": "image", ".tif": "image", ".tiff": "image", ".mp4": "video",
+    ".mov": "video", ".m4v": "video", ".avi": "video", ".webm": "video",
+}  # fmt: skip
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "pdf"),
     (b"\x89PNG\r\n\x1a\n", "image"),
@@ -98,6 +107,8 @@ def not_a_table(t: Translator, filename: str, kind: str = "other") -> str:
     """What is said of a file that is no table: what it is (a Word document, even when its
     name ends in .csv), and what to send instead."""
     suffix = PurePath(filename).suffix.lower()
+    if kind == "other":
+        kind = KIND_OF_SUFFIX.get(suffix, kind)
     advice = t(
         "I can read a CSV file or an Excel workbook (.xlsx) of leavers. In Excel, choose Save "
         'As with the file type "CSV UTF-8" or "Excel Workbook".'
