@@ -44,11 +44,12 @@ def results_of(session: Session, scan_id: int) -> dict[int, Result]:
 
 
 def previous_scan(session: Session, scan: ScanSession) -> ScanSession | None:
-    """The last scan closed before this one was opened."""
+    """The last scan in the same place closed before this one was opened."""
     return session.exec(
         select(ScanSession)
         .where(
             ScanSession.state == "closed",
+            ScanSession.place == scan.place,
             col(ScanSession.id) != scan.id,
             col(ScanSession.opened_at) <= scan.opened_at,
         )
@@ -63,13 +64,19 @@ def weakest(results: dict[int, Result], factors: list[int], how_many: int) -> li
     return [r.factor for r in voted[:how_many]]
 
 
-def _number(t: Translator, value: float) -> str:
+def number(t: Translator, value: float) -> str:
     text = f"{value:.1f}"
     return text.replace(".", ",") if t.language == "nl" else text
 
 
+def signed(t: Translator, change: float) -> str:
+    """+1,5 / −0,5 / ±0,0: a change of an average mark."""
+    sign = "+" if change > 0.05 else ("−" if change < -0.05 else "±")
+    return sign + number(t, abs(change))
+
+
 def result_line(t: Translator, result: Result, before: Result | None) -> str:
-    average, spread = _number(t, result.average), _number(t, result.spread)
+    average, spread = number(t, result.average), number(t, result.spread)
     line = t.tn(
         "average {avg} · spread {spread} · {n} vote",
         "average {avg} · spread {spread} · {n} votes",
@@ -78,10 +85,9 @@ def result_line(t: Translator, result: Result, before: Result | None) -> str:
         spread=spread,
     )
     if before is not None:
-        change = result.average - before.average
-        sign = "+" if change > 0 else ("−" if change < 0 else "±")
         line += " · " + t(
-            "change since the previous scan: {change}", change=sign + _number(t, abs(change))
+            "change since the previous scan: {change}",
+            change=signed(t, result.average - before.average),
         )
     return line
 
@@ -103,33 +109,38 @@ def results_reply(
     before = results_of(session, previous.id) if previous and previous.id else {}
     lines: list[str] = []
     shown: list[tuple[str, Result]] = []
-    for number in factors:
-        result = results.get(number)
-        name = t("Warm-up") if number == 0 else _factor_title(content, number)
+    marks_before: list[float | None] = []
+    for factor in factors:
+        result = results.get(factor)
+        name = t("Warm-up") if factor == 0 else factor_title(content, factor)
         if result is None:
             lines.append(f"{name}: " + t("no votes"))
             continue
-        lines.append(f"{name}: " + result_line(t, result, before.get(number)))
-        if number:
+        lines.append(f"{name}: " + result_line(t, result, before.get(factor)))
+        if factor:
             shown.append((name, result))
+            marks_before.append(before[factor].average if factor in before else None)
     return Reply(
         title=title,
         text=t("Spread is the standard deviation of the marks: 0 means everyone agrees."),
         lines=lines,
-        image_png=chart(t, shown) if shown else None,
+        image_png=chart(t, shown, before=marks_before if before else None) if shown else None,
         image_title=title,
         to_place=True,
         updates=key,
     )
 
 
-def _factor_title(content: ScanContent, number: int) -> str:
-    factor = content.factor(number)
-    return f"{number}. {factor.title}" if factor else str(number)
+def factor_title(content: ScanContent, n: int) -> str:
+    factor = content.factor(n)
+    return f"{n}. {factor.title}" if factor else str(n)
 
 
-def figure(t: Translator, shown: list[tuple[str, Result]]) -> Any:
-    """Horizontal bars of the averages with the spread as error bars, scale 1 to 10."""
+def figure(
+    t: Translator, shown: list[tuple[str, Result]], *, before: list[float | None] | None = None
+) -> Any:
+    """Horizontal bars of the averages with the spread as error bars, scale 1 to 10; with
+    `before`, the previous scan's average of each factor as a mark beside its bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -148,6 +159,17 @@ def figure(t: Translator, shown: list[tuple[str, Result]]) -> Any:
     )
     ax.set_yticks(positions, [name for name, _ in shown])
     ax.invert_yaxis()
+    if before is not None and any(b is not None for b in before):
+        marked = [(p, b) for p, b in zip(positions, before, strict=True) if b is not None]
+        ax.scatter(
+            [b for _, b in marked],
+            [p for p, _ in marked],
+            marker="D",
+            color="#E45756",
+            zorder=3,
+            label=t("previous scan"),
+        )
+        ax.legend(loc="lower right")
     ax.set_xlim(0, 10)
     ax.set_xlabel(t("average mark (the line: spread)"))
     ax.grid(axis="x", alpha=0.3)
@@ -155,7 +177,9 @@ def figure(t: Translator, shown: list[tuple[str, Result]]) -> Any:
     return fig
 
 
-def chart(t: Translator, shown: list[tuple[str, Result]]) -> bytes:
+def chart(
+    t: Translator, shown: list[tuple[str, Result]], *, before: list[float | None] | None = None
+) -> bytes:
     buf = io.BytesIO()
-    figure(t, shown).savefig(buf, format="png", bbox_inches="tight")
+    figure(t, shown, before=before).savefig(buf, format="png", bbox_inches="tight")
     return buf.getvalue()
