@@ -116,7 +116,9 @@ def compare(ctx: Ctx, args: str) -> list[Reply]:
     words = args.split()
     if len(words) != 2 or not all(w.isdigit() for w in words) or words[0] == words[1]:
         raise Refused(ctx.t("Use: /scan compare N M, with two scan numbers from /scan list."))
-    earlier, later = sorted((by_number(ctx, w) for w in words), key=lambda s: s.opened_at)
+    earlier, later = sorted(
+        (by_number(ctx, w) for w in words), key=lambda s: (s.opened_at, s.id or 0)
+    )
     return [comparison(ctx.session, votes.channel_t(later), later, earlier, ctx.region.tz)]
 
 

@@ -93,6 +93,8 @@ def plan(ctx: Ctx, args: str) -> list[Reply]:
             once=f"{scan.id}:{moment.isoformat()}",
         )
     t = votes.channel_t(scan)
+    moment_said = when(t, ctx.region, moment) + (", " + where if where else "")
+    day_said = agenda.long_date(t, agenda_at.astimezone(ctx.region.tz).date())
     return [
         Reply(
             title=t("Follow-up meeting"),
@@ -103,8 +105,8 @@ def plan(ctx: Ctx, args: str) -> list[Reply]:
                 "got an invitation; on {day} they get the agenda with how each action stands.",
                 len(table),
                 scan=scan.id,
-                when=when(t, ctx.region, moment) + (f", {where}" if where else ""),
-                day=agenda.long_date(t, agenda_at.astimezone(ctx.region.tz).date()),
+                when=moment_said,
+                day=day_said,
             ),
             to_place=True,
         )

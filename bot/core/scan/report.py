@@ -85,10 +85,10 @@ class _Document:
     def title(self, text: str, sub: str) -> None:
         self.pdf.set_font(FONT, "B", 20)
         self.pdf.set_text_color(*ACCENT)
-        self.pdf.multi_cell(0, 10, text, align="L")
+        self.pdf.multi_cell(0, 10, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_font(FONT, "", 11)
         self.pdf.set_text_color(*MUTED)
-        self.pdf.multi_cell(0, 6, sub, align="L")
+        self.pdf.multi_cell(0, 6, sub, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(3)
 
     def heading(self, text: str, *, size: int = 14) -> None:
@@ -97,40 +97,43 @@ class _Document:
         self.pdf.ln(3)
         self.pdf.set_font(FONT, "B", size)
         self.pdf.set_text_color(*ACCENT if size >= 14 else INK)
-        self.pdf.multi_cell(0, 8 if size >= 14 else 6.5, text, align="L")
+        self.pdf.multi_cell(
+            0, 8 if size >= 14 else 6.5, text, align="L", new_x="LMARGIN", new_y="NEXT"
+        )
         self.pdf.ln(1)
 
     def paragraph(self, text: str, *, size: int = 10, muted: bool = False) -> None:
         self.pdf.set_font(FONT, "", size)
         self.pdf.set_text_color(*(MUTED if muted else INK))
-        self.pdf.multi_cell(0, 5, text, align="L")
+        self.pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
 
     def bullet(self, first: str, rest: str = "") -> None:
         self.pdf.set_text_color(*INK)
         self.pdf.set_x(self.pdf.l_margin + 4)
         self.pdf.set_font(FONT, "B", 10)
-        self.pdf.multi_cell(0, 5, f"• {first}", align="L")
+        self.pdf.multi_cell(0, 5, f"• {first}", align="L", new_x="LMARGIN", new_y="NEXT")
         if rest:
             self.pdf.set_x(self.pdf.l_margin + 7)
             self.pdf.set_font(FONT, "", 9.5)
-            self.pdf.multi_cell(0, 4.6, rest, align="L")
+            self.pdf.multi_cell(0, 4.6, rest, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
 
-    def table(self, rows: list[list[str]], widths: tuple[float, ...]) -> None:
+    def table(
+        self, rows: list[list[str]], widths: tuple[float, ...], aligns: tuple[str, ...]
+    ) -> None:
         from fpdf.fonts import FontFace
 
         self.pdf.set_font(FONT, "", 9)
         self.pdf.set_text_color(*INK)
         heading = FontFace(emphasis="BOLD", fill_color=(232, 238, 246))
-        aligns = ["LEFT", *(["RIGHT"] * (len(widths) - 1))]
         with self.pdf.table(
             col_widths=widths,
             width=self.pdf.epw,
             headings_style=heading,
             line_height=5,
             padding=1.4,
-            text_align=tuple(aligns) if rows and len(rows[0]) == len(widths) else "LEFT",
+            text_align=aligns,
             borders_layout="HORIZONTAL_LINES",
         ) as table:
             for row in rows:
@@ -206,7 +209,8 @@ def pdf(session: Session, t: Translator, region: Region, scan: ScanSession) -> b
         if not numbers:
             continue
         doc.heading(theme.title, size=12)
-        doc.table(*_results_table(t, content, numbers, found, before))
+        rows, widths = _results_table(t, content, numbers, found, before)
+        doc.table(rows, widths, ("LEFT", *(["RIGHT"] * (len(widths) - 1))))
         shown = [(results.factor_title(content, n), found[n]) for n in numbers]
         marks = [before[n].average if n in before else None for n in numbers]
         doc.image(results.chart(t, shown, before=marks if before else None))
@@ -230,7 +234,7 @@ def pdf(session: Session, t: Translator, region: Region, scan: ScanSession) -> b
     doc.heading(t("Improvement agenda"))
     actions = agenda.actions_of(session, scan.id)
     if actions:
-        rows = [[t("Factor"), t("Action"), t("Action owner"), t("No later than"), t("Status")]]
+        rows = [["#", t("Action"), t("Action owner"), t("No later than"), t("Status")]]
         for action in actions:
             rows.append(
                 [
@@ -241,7 +245,7 @@ def pdf(session: Session, t: Translator, region: Region, scan: ScanSession) -> b
                     agenda.status_of(t, action),
                 ]
             )
-        doc.table(rows, (14, 76, 34, 28, 22))
+        doc.table(rows, (12, 74, 34, 30, 24), ("CENTER", "LEFT", "LEFT", "LEFT", "LEFT"))
     else:
         doc.paragraph(t("No actions on the agenda yet."), muted=True)
     return doc.bytes()
