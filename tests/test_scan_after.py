@@ -172,10 +172,10 @@ def test_the_follow_up_meeting_is_planned_for_the_whole_table(
         )
     (planned,) = scan(core, "anna", "/scan plan 15-1-2027 14:00 Stadhuis Zwolle, zaal 2")
     assert planned.to_place
-    assert (
+    assert planned.text == (
         "The follow-up meeting of scan 1 is on Friday 15 January 2027 at 14:00, Stadhuis "
         "Zwolle, zaal 2. 4 people at the table got an invitation; on 14 January 2027 they get "
-        "the agenda with how each action stands." == planned.text
+        "the agenda with how each action stands."
     )
     for person in ("anna", "wim", "fatima", "bram"):
         (invited,) = inbox(core, person, kind="scan_meeting")
