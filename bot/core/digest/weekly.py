@@ -225,8 +225,7 @@ def _agenda_lines(t: Translator, items: list[AgendaItem]) -> list[str]:
         if item.late:
             status += ", " + t("past its date")
         lines.append(
-            "  "
-            + t(
+            t(
                 "{status} · factor {factor}: {action} — {owner}, by {date}",
                 status=status,
                 factor=item.factor,
@@ -236,7 +235,7 @@ def _agenda_lines(t: Translator, items: list[AgendaItem]) -> list[str]:
             )
         )
     if len(items) > MAX_ACTIONS:
-        lines.append("  " + t("and {n} more", n=len(items) - MAX_ACTIONS))
+        lines.append(t("and {n} more", n=len(items) - MAX_ACTIONS))
     return lines
 
 

@@ -28,6 +28,7 @@ from bot.store import queries
 from bot.store.models import ScanParticipant, ScanPoint, ScanSession
 
 FONT = "DejaVu"
+THEME_HEIGHT = 118  # mm: a theme's heading, table of five factors and chart
 INK, MUTED, ACCENT = (33, 33, 33), (110, 110, 110), (76, 120, 168)
 
 
@@ -91,8 +92,9 @@ class _Document:
         self.pdf.multi_cell(0, 6, sub, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(3)
 
-    def heading(self, text: str, *, size: int = 14) -> None:
-        if self.pdf.get_y() > self.pdf.h - 50:  # never a heading alone at the foot of a page
+    def heading(self, text: str, *, size: int = 14, keep: float = 32) -> None:
+        """A heading, on a new page unless `keep` mm fit below it (what belongs with it)."""
+        if self.pdf.get_y() + keep > self.pdf.h - 18:
             self.pdf.add_page()
         self.pdf.ln(3)
         self.pdf.set_font(FONT, "B", size)
@@ -119,6 +121,16 @@ class _Document:
             self.pdf.multi_cell(0, 4.6, rest, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
 
+    def labelled(self, label: str, rest: str) -> None:
+        """'Label: rest' on one line (or more), the label in bold."""
+        self.pdf.set_x(self.pdf.l_margin + 4)
+        self.pdf.set_text_color(*INK)
+        self.pdf.set_font(FONT, "B", 10)
+        self.pdf.write(5.2, label + ": ")
+        self.pdf.set_font(FONT, "", 10)
+        self.pdf.write(5.2, rest)
+        self.pdf.ln(6)
+
     def table(
         self, rows: list[list[str]], widths: tuple[float, ...], aligns: tuple[str, ...]
     ) -> None:
@@ -143,12 +155,12 @@ class _Document:
     def image(self, png: bytes) -> None:
         from PIL import Image
 
-        width = self.pdf.epw
+        width = self.pdf.epw * 0.78
         with Image.open(io.BytesIO(png)) as shown:
             height = width * shown.height / shown.width
         if self.pdf.get_y() + height > self.pdf.h - 18:
             self.pdf.add_page()
-        self.pdf.image(io.BytesIO(png), w=width)
+        self.pdf.image(io.BytesIO(png), x=self.pdf.l_margin + (self.pdf.epw - width) / 2, w=width)
         self.pdf.ln(3)
 
     def bytes(self) -> bytes:
@@ -182,7 +194,7 @@ def pdf(session: Session, t: Translator, region: Region, scan: ScanSession) -> b
     doc.heading(t("Who was at the table"))
     seated = _seated(session, scan, content)
     for label, names in seated:
-        doc.bullet(label, ", ".join(names))
+        doc.labelled(label, ", ".join(names))
     if not seated:
         doc.paragraph(t("Nobody was seated for a group."), muted=True)
 
@@ -208,7 +220,7 @@ def pdf(session: Session, t: Translator, region: Region, scan: ScanSession) -> b
         numbers = [f.number for f in theme.factors if f.number in found]
         if not numbers:
             continue
-        doc.heading(theme.title, size=12)
+        doc.heading(theme.title, size=12, keep=THEME_HEIGHT)  # its table and chart together
         rows, widths = _results_table(t, content, numbers, found, before)
         doc.table(rows, widths, ("LEFT", *(["RIGHT"] * (len(widths) - 1))))
         shown = [(results.factor_title(content, n), found[n]) for n in numbers]
@@ -216,17 +228,22 @@ def pdf(session: Session, t: Translator, region: Region, scan: ScanSession) -> b
         doc.image(results.chart(t, shown, before=marks if before else None))
 
     points = _points(session, scan.id)
+    chosen = [n for n, was_chosen in points if was_chosen] or [n for n, _ in points]
     if points:
         doc.heading(t("The weakest factors and what helps"))
-        for number, chosen in points:
+        others = [results.factor_title(content, n) for n, _ in points if n not in chosen]
+        if others:
+            doc.paragraph(
+                t("Also proposed as improvement points: {factors}.", factors="; ".join(others)),
+                muted=True,
+            )
+        for number in chosen:
             factor = content.factor(number)
             if factor is None:
                 continue
             said = results.factor_title(content, number)
             if number in found:
                 said += " — " + t("average {avg}", avg=results.number(t, found[number].average))
-            if chosen:
-                said += " — " + t("chosen for the agenda")
             doc.heading(said, size=11)
             for practice in factor.practices:
                 doc.bullet(practice.title, f"{practice.line} ({practice.source})")
@@ -259,10 +276,10 @@ def _results_table(
     before: dict[int, results.Result],
 ) -> tuple[list[list[str]], tuple[float, ...]]:
     header = [t("Factor"), t("Average"), t("Spread"), t("Votes")]
-    widths: tuple[float, ...] = (96, 20, 20, 14)
+    widths: tuple[float, ...] = (104, 25, 23, 22)
     if before:
         header += [t("Previous"), t("Change")]
-        widths = (74, 18, 18, 14, 20, 18)
+        widths = (66, 26, 22, 20, 18, 22)
     rows = [header]
     for n in numbers:
         r = found[n]

@@ -169,7 +169,7 @@ def figure(
             zorder=3,
             label=t("previous scan"),
         )
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.2)
     ax.set_xlim(0, 10)
     ax.set_xlabel(t("average mark (the line: spread)"))
     ax.grid(axis="x", alpha=0.3)
