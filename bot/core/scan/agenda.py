@@ -363,6 +363,12 @@ def report(ctx: Ctx, rest: str) -> list[Reply]:
     ctx.session.add(action)
     ctx.session.flush()
     recorded = Reply(text=ctx.t("Recorded: {status}.", status=ctx.t(STATUS_LABELS[status])))
+    if status == "stuck":
+        recorded = Reply(
+            text=ctx.t(
+                "Recorded: stuck. Your note goes with it to the coordinator and the facilitator."
+            )
+        )
     return [recorded, *conversation.start(ctx, NOTE_FORM, {"action": action.id})]
 
 
