@@ -435,3 +435,46 @@ async def test_after_the_scan_its_list_report_and_the_owners_progress_buttons(
     question_call = next(p for p in fake.posted("D01WIM") if asked in text_of(p))
     assert button_labels(question_call) == ["Klaar", "Onderweg", "Vastgelopen"]
     assert fake.invalid == []
+
+
+async def test_a_second_scan_in_the_channel_offers_the_previous_table_and_compares(
+    slack: SlackRig,
+) -> None:
+    room = Room(slack)
+    fake = slack.fake
+    warmup = await start(room)
+    await room.command("/scan group wim scholen")
+    await room.vote(warmup, WIM, 4)
+    await room.command("/scan stop")
+    closed = nl("The scan is closed. There are no actions on the agenda.")
+    await eventually(lambda: any(closed in text_of(p) for p in room.posts()))
+
+    second = len(room.posts())
+    await room.command("/scan start")
+    await eventually(lambda: len(room.with_buttons("sv:")) == 2)
+    offer = next(p for p in room.posts()[second:] if buttons_of(p).keys() & {"st:2:same"})
+    assert nl("Last time at the table (scan {n})", n=1) in text_of(offer)
+    assert "Wim Jansen" in text_of(offer)
+    from babel.dates import format_date
+
+    today = format_date(clock.today(ZoneInfo("Europe/Amsterdam")), "d MMMM yyyy", locale="nl")
+    review = nl("Where the agenda of scan {n} ({date}) stands", n=1, date=today)
+    ended = nl("That scan ended without actions on its agenda.")
+    assert any(review in text_of(p) and ended in text_of(p) for p in room.posts()[second:])
+    await room.press("st:2:same", ANNA, answered=False)
+    same = nl("The same table as scan {n}.", n=1)
+    await eventually(lambda: same in text_of(room.shown(offer)))
+    assert buttons_of(room.shown(offer)) == {}  # the offer is answered in place
+    table = nl("Who is at the table")
+    await eventually(lambda: sum(table in text_of(p) for p in room.posts()[second:]) == 2)
+    assert "Wim Jansen" in text_of([p for p in room.posts() if table in text_of(p)][-1])
+
+    await room.vote(room.with_buttons("sv:")[-1], WIM, 8)
+    uploads = len(fake.calls_to("files.completeUploadExternal"))
+    await room.command("/scan compare 1 2")
+    title = "Scan 2 ("
+    await eventually(lambda: any(title in text_of(p) for p in room.posts()))
+    compared = next(p for p in room.posts() if title in text_of(p))
+    assert "4,0 → 8,0 (+4,0)" in text_of(compared)
+    assert len(fake.calls_to("files.completeUploadExternal")) == uploads  # no factor: no chart
+    assert fake.invalid == []
