@@ -369,3 +369,20 @@ def theme_1(core: Core, opened: list[Reply]) -> list[Reply]:
         for person, value in zip(VOTERS, THEME_1[number], strict=True):
             vote(core, person, mark(message, value))
     return scan(core, "anna", "/scan next")
+
+
+def test_the_previous_table_marking_ahead_gets_the_questions(core: Core) -> None:
+    scan(core, "anna", "/scan start")
+    scan(core, "anna", "/scan group wim schools")
+    scan(core, "anna", "/scan stop")
+    opened = scan(core, "anna", "/scan start async 3")
+    offer = next(r for r in opened if r.title == "Last time at the table (scan 1)")
+    assert inbox(core, "wim", kind="scan_ahead") == []
+    scan(core, "anna", "/scan start")  # already open: changes nothing
+    vote(core, "anna", next(b.action for b in offer.buttons if b.label == "Same table"))
+    sent = inbox(core, "wim", kind="scan_ahead")
+    assert "invites you to give your marks" in sent[0].payload["text"]
+    assert sent[1].payload["title"] == "Warm-up question"
+    again = vote(core, "anna", offer.buttons[0].action)  # pressed twice: seated once
+    assert again[1].lines == ["Schools (VSO, Pro, MBO): Wim Jansen"]
+    assert len(inbox(core, "wim", kind="scan_ahead")) == 2
