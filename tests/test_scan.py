@@ -261,10 +261,9 @@ def test_a_scan_exports_as_markdown_and_csv(
     assert markdown.exit_code == 0, markdown.output
     assert "- 4. " in markdown.stdout and "average 5.0 · spread 2.9 · 5 votes" in markdown.stdout
     assert "Werkgevers één loket geven — owner Wim Jansen" in markdown.stdout
-    rows = list(
-        csv.reader(io.StringIO(runner.invoke(app, ["scan", "export", "1", "--csv"]).stdout))
-    )
-    assert ["result", "4", rows[5][2], "5.00", "2.90", "5", ""] == rows[5]
+    exported = runner.invoke(app, ["scan", "export", "1", "--csv"]).stdout
+    rows = list(csv.reader(io.StringIO(exported.removeprefix("\ufeff")), delimiter=";"))
+    assert ["result", "4", rows[5][2], "5.00", "2.90", "5"] == rows[5]
     assert rows[-1][:5] == ["action", "4", "Werkgevers één loket geven", "Wim Jansen", "2027-03-01"]
     missing = runner.invoke(app, ["scan", "export", "99"])
     assert missing.exit_code == 1 and "99" in missing.stderr
@@ -442,7 +441,7 @@ def test_scan_start_async_refuses_bad_days_and_changes_nothing(core: Core) -> No
         refused = scan(core, "anna", f"/scan start {bad}")
         assert len(refused) == 1 and refused[0].error and not refused[0].to_place
         assert "/scan start async DAYS to mark ahead for 1 to 14 days" in refused[0].text
-    assert "No scan is open here" in scan(core, "anna", "/scan results")[0].text
+    assert "No scan has been held here yet" in scan(core, "anna", "/scan results")[0].text
 
 
 def test_marks_given_ahead_by_direct_message_count_in_the_meeting(

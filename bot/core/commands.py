@@ -26,6 +26,7 @@ from bot.core.followup import followups
 from bot.core.i18n import N_
 from bot.core.intake import correct, leaver_form, rounds
 from bot.core.replies import Reply
+from bot.core.scan import again as scan_again
 from bot.core.scan import agenda as scan_agenda
 from bot.core.scan import session as scan_session
 from bot.core.scan import votes as scan_votes
@@ -369,11 +370,11 @@ _TABLE = (
     ),
     Command(
         "scan",
-        N_("/scan start [async DAYS] | next | close | results | agenda | stop"),
+        N_("/scan start [async DAYS] | next | close | results | agenda | stop | list | report"),
         N_("the Participatiescan, run in a channel or group by its facilitator"),
         EVERYONE,
         scan_session.run,
-        buttons=("sv", "sp", "sc", "sa"),
+        buttons=("sv", "sp", "sc", "sa", "st"),
         in_groups=True,
     ),
 )
@@ -397,4 +398,5 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "sp": scan_votes.vote_point,  # a vote for an improvement point: sp:<session>:<factor>
     "sc": scan_session.press_choose,  # the facilitator chooses a point: sc:<session>:<factor>
     "sa": scan_agenda.report,  # an owner's progress: sa:<action>:done|underway|stuck
+    "st": scan_again.press,  # the previous seating again, or anew: st:<session>:same|new
 }

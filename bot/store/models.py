@@ -320,6 +320,9 @@ class ScanSession(SQLModel, table=True):
     deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     opened_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the follow-up meeting of the whole table, once the facilitator planned it (/scan plan)
+    meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    meeting_where: str | None = Field(default=None, max_length=200)
 
 
 class ScanParticipant(SQLModel, table=True):

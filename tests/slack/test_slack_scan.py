@@ -358,3 +358,123 @@ async def test_a_personal_reply_for_the_place_is_never_posted_in_the_channel(
     await sender.to_place(CHANNEL, [secret], user=ANNA, t=translator("nl"))
     assert not any("Sam de Vries" in text_of(p) for p in fake.posted(CHANNEL))
     assert any("Sam de Vries" in text_of(p) for p in fake.posted("D01ANNA"))
+
+
+def button_labels(call: Call) -> list[str]:
+    return [
+        e["text"]["text"]
+        for b in call.body.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+async def test_after_the_scan_its_list_report_and_the_owners_progress_buttons(
+    slack: SlackRig,
+) -> None:
+    """After /scan stop: /scan list to the asker, /scan report as a PDF in the channel, the
+    action's summary in the facilitator's words ("Trekker", "Uiterlijk: 1 maart 2027"), and
+    the owner's progress buttons capitalised."""
+    from babel.dates import format_date
+
+    from bot.core.sweeps import run_sweep
+    from bot.store.models import Task
+
+    room = Room(slack)
+    fake = slack.fake
+    await start(room)
+    factor_1 = await next_factor(room)
+    await room.vote(factor_1, WIM, 5)
+    for _ in range(4):
+        await next_factor(room)
+    await room.command("/scan next")  # theme 1 ends: factor 1, the only one marked, proposed
+    await eventually(lambda: bool(room.with_buttons("sp:")))
+    await room.command("/scan choose 1")
+    question = nl("What will be done about this point? One or two sentences.")
+    await eventually(lambda: any(question in text_of(p) for p in fake.posted("D01ANNA")))
+    due = clock.today(ZoneInfo("Europe/Amsterdam")) + timedelta(days=400)
+    for answer_text in ("Stageplekken bundelen", "wim", due.isoformat()):
+        seen = len(fake.posted("D01ANNA"))
+        await slack.post(make_dm(answer_text, user=ANNA))
+        await eventually(lambda n=seen: len(fake.posted("D01ANNA")) > n)  # type: ignore[misc]
+    summary = text_of(fake.posted("D01ANNA")[-1])
+    assert "Trekker" in summary and "Casushouder" not in summary
+    assert "Uiterlijk" in summary and format_date(due, "d MMMM yyyy", locale="nl") in summary
+    seen = len(fake.posted("D01ANNA"))
+    await slack.post(make_dm("confirm", user=ANNA))
+    await eventually(lambda: len(fake.posted("D01ANNA")) > seen)
+    await room.command("/scan stop")
+    await eventually(lambda: any(nl("Improvement agenda") in text_of(p) for p in room.posts()))
+
+    listed = await room.command("/scan list", user=SARA)
+    await eventually(lambda: bool(fake.responses(listed)))
+    shown = text_of(fake.responses(listed)[0])
+    assert nl("Participatiescans held here") in shown and "Scan 1 — " in shown
+    assert not any(nl("Participatiescans held here") in text_of(p) for p in room.posts())
+
+    await room.command("/scan report", user=SARA)
+    await eventually(
+        lambda: any(
+            str(c.body.get("filename", "")).endswith(".pdf")
+            for c in fake.calls_to("files.getUploadURLExternal")
+        )
+    )
+    await eventually(lambda: bool(fake.calls_to("files.completeUploadExternal")))
+    assert fake.calls_to("files.completeUploadExternal")[-1].body["channel_id"] == CHANNEL
+    said = nl("The report of scan {n} as a PDF, for the minutes and the board.", n=1)
+    await eventually(lambda: any(said in text_of(p) for p in room.posts()))
+
+    # the follow-up falls due: the owner's question has capitalised buttons
+    with session_scope(slack.core.engine) as session:
+        task = session.exec(select(Task).where(Task.kind == "scan_followup")).one()
+        task.due_at = clock.now()
+        session.add(task)
+    run_sweep(slack.core)
+    asked = nl("How is this action going?")
+    await eventually(lambda: any(asked in text_of(p) for p in fake.posted("D01WIM")))
+    question_call = next(p for p in fake.posted("D01WIM") if asked in text_of(p))
+    assert button_labels(question_call) == ["Klaar", "Onderweg", "Vastgelopen"]
+    assert fake.invalid == []
+
+
+async def test_a_second_scan_in_the_channel_offers_the_previous_table_and_compares(
+    slack: SlackRig,
+) -> None:
+    room = Room(slack)
+    fake = slack.fake
+    warmup = await start(room)
+    await room.command("/scan group wim scholen")
+    await room.vote(warmup, WIM, 4)
+    await room.command("/scan stop")
+    closed = nl("The scan is closed. There are no actions on the agenda.")
+    await eventually(lambda: any(closed in text_of(p) for p in room.posts()))
+
+    second = len(room.posts())
+    await room.command("/scan start")
+    await eventually(lambda: len(room.with_buttons("sv:")) == 2)
+    offer = next(p for p in room.posts()[second:] if buttons_of(p).keys() & {"st:2:same"})
+    assert nl("Last time at the table (scan {n})", n=1) in text_of(offer)
+    assert "Wim Jansen" in text_of(offer)
+    from babel.dates import format_date
+
+    today = format_date(clock.today(ZoneInfo("Europe/Amsterdam")), "d MMMM yyyy", locale="nl")
+    review = nl("Where the agenda of scan {n} ({date}) stands", n=1, date=today)
+    ended = nl("That scan ended without actions on its agenda.")
+    assert any(review in text_of(p) and ended in text_of(p) for p in room.posts()[second:])
+    await room.press("st:2:same", ANNA, answered=False)
+    same = nl("The same table as scan {n}.", n=1)
+    await eventually(lambda: same in text_of(room.shown(offer)))
+    assert buttons_of(room.shown(offer)) == {}  # the offer is answered in place
+    table = nl("Who is at the table")
+    await eventually(lambda: sum(table in text_of(p) for p in room.posts()[second:]) == 2)
+    assert "Wim Jansen" in text_of([p for p in room.posts() if table in text_of(p)][-1])
+
+    await room.vote(room.with_buttons("sv:")[-1], WIM, 8)
+    uploads = len(fake.calls_to("files.completeUploadExternal"))
+    await room.command("/scan compare 1 2")
+    title = "Scan 2 ("
+    await eventually(lambda: any(title in text_of(p) for p in room.posts()))
+    compared = next(p for p in room.posts() if title in text_of(p))
+    assert "4,0 → 8,0 (+4,0)" in text_of(compared)
+    assert len(fake.calls_to("files.completeUploadExternal")) == uploads  # no factor: no chart
+    assert fake.invalid == []

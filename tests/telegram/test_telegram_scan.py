@@ -192,3 +192,28 @@ async def test_many_counts_at_once_become_few_edits_showing_the_last(
     edits = fake_telegram.edits(GROUP)
     assert 1 <= len(edits) <= 2  # coalesced: not one edit per count
     assert in_group(fake_telegram)[0].text == "votes: 10"
+
+
+async def test_after_the_scan_its_agenda_and_its_pdf_report_come_in_the_group(
+    polling: FakeTelegram,
+) -> None:
+    fake = polling
+    warmup = await start(fake)
+    await vote(fake, SARA, warmup, 7)
+    await command(fake, "/scan stop")
+    closed = nl("The scan is closed. There are no actions on the agenda.")
+    await eventually(lambda: any(closed in m.text for m in in_group(fake)))
+    # ended: the agenda and the report are of the latest scan here
+    agendas = len([m for m in in_group(fake) if nl("Improvement agenda") in m.text])
+    await command(fake, "/scan agenda")
+    await eventually(
+        lambda: len([m for m in in_group(fake) if nl("Improvement agenda") in m.text]) > agendas
+    )
+    await command(fake, "/scan report")
+    await eventually(lambda: any(m.kind == "document" for m in in_group(fake)))
+    report = next(m for m in in_group(fake) if m.kind == "document")
+    assert report.message["document"]["file_name"].startswith("participatiescan-1-")
+    assert report.message["document"]["file_name"].endswith(".pdf")
+    said = nl("The report of scan {n} as a PDF, for the minutes and the board.", n=1)
+    assert any(said in m.text for m in in_group(fake))
+    assert fake.failed() == []

@@ -7,7 +7,7 @@ kept as a snapshot so the next digest can show the trend.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func
@@ -31,11 +31,23 @@ from bot.store.models import (
     Municipality,
     Person,
     RoundRequest,
-    ScanAction,
     School,
 )
 
 MAX_REFS = 30  # references listed per line; the rest is counted
+MAX_ACTIONS = 15  # open actions of the improvement agenda listed; the rest is counted
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """An open action of the improvement agenda, as the digest lists it."""
+
+    factor: int
+    text: str
+    owner: str
+    due: date
+    status: str
+    late: bool
 
 
 @dataclass
@@ -54,6 +66,7 @@ class Figures:
     in_view: int = 0
     structural: int = 0
     open_actions: int = 0  # of the Participatiescan's improvement agenda
+    agenda: list[AgendaItem] = field(default_factory=list)  # those actions, stuck first
     # leavers living elsewhere in the Netherlands (not withdrawn), and how many of them were
     # handed over to their own region
     outside_region: int = 0
@@ -195,9 +208,14 @@ def compute(session: Session, region: Region) -> Figures:
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
     figures.outside_region, figures.handed_over = elsewhere.counts(session)
-    figures.open_actions = session.exec(
-        select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
-    ).one()
+    from bot.core.scan import agenda
+
+    open_actions = agenda.open_actions(session, today)
+    figures.open_actions = len(open_actions)
+    figures.agenda = [
+        AgendaItem(a.factor, a.text, agenda.owner_name(session, a), a.due, a.status, a.due < today)
+        for a in open_actions
+    ]
     figures.unreachable = [
         f"{p.name} ({', '.join(PLATFORMS.get(v, v) for v in sorted(p.unreachable))})"
         for p in session.exec(
@@ -206,6 +224,30 @@ def compute(session: Session, region: Region) -> Figures:
         if p.unreachable
     ]
     return figures
+
+
+def _agenda_lines(t: Translator, items: list[AgendaItem]) -> list[str]:
+    """The open actions, stuck and overdue first: status, factor, action, owner, date."""
+    from bot.core.scan.agenda import STATUS_LABELS, long_date
+
+    lines = []
+    for item in items[:MAX_ACTIONS]:
+        status = t(STATUS_LABELS.get(item.status, item.status))
+        if item.late:
+            status += ", " + t("past its date")
+        lines.append(
+            t(
+                "{status} · factor {factor}: {action} — {owner}, by {date}",
+                status=status,
+                factor=item.factor,
+                action=item.text,
+                owner=item.owner,
+                date=long_date(t, item.due),
+            )
+        )
+    if len(items) > MAX_ACTIONS:
+        lines.append(t("and {n} more", n=len(items) - MAX_ACTIONS))
+    return lines
 
 
 def _refs(t: Translator, refs: list[str]) -> str:
@@ -280,6 +322,7 @@ def render(
             "Improvement agenda: {n} open actions",
             figures.open_actions,
         ),
+        *_agenda_lines(t, figures.agenda),
     ]
     lines += elsewhere.lines(t, figures.outside_region, figures.handed_over)
     if figures.unreachable:

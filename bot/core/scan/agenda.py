@@ -9,20 +9,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.core import clock, conversation, tasks
-from bot.core.calendar import WORKDAY_START, at_local
+from bot.core.calendar import WORKDAY_START, add_working_days, at_local, is_working_day
 from bot.core.context import Ctx
 from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
-from bot.core.intake.fields import FieldError, ParseEnv, parse_text
+from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_text
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.scan.content import load_scan_content
 from bot.core.scan.model import ScanContent
+from bot.core.vocab import Role
 from bot.store import queries
 from bot.store.models import ScanAction, ScanSession, Task
 
@@ -33,6 +33,9 @@ STATUS_LABELS = {
     "underway": N_("under way"),
     "stuck": N_("stuck"),
 }
+# the owner's progress buttons: capitalised, as every button label is
+BUTTON_LABELS = {"done": N_("Done"), "underway": N_("Under way"), "stuck": N_("Stuck")}
+MAX_YEARS_AHEAD = 2  # an action's date may lie up to two years ahead
 
 
 def parse_owner(raw: str, env: ParseEnv) -> str:
@@ -58,17 +61,38 @@ def owner_id(value: str) -> str:
     return m[1] if m else value
 
 
-def parse_due(raw: str, env: ParseEnv) -> date:
-    """A date from today to a year ahead: 2027-02-01, 1-2-2027, 1 februari 2027."""
-    from bot.core.followup.followups import parse_start
-
+def parse_day(raw: str) -> date | None:
+    """A day as people write it: 2027-03-01, 1-3-2027, 1 maart 2027, 1 March 2027."""
+    text = raw.strip().casefold()
+    numbers: tuple[str, str, str] | None = None
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+        numbers = (m[1], m[2], m[3])
+    elif m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text):
+        numbers = (m[3], m[2], m[1])
+    elif (m := re.fullmatch(r"(\d{1,2}) ([a-z]+)\.? (\d{4})", text)) and m[2] in MONTHS:
+        numbers = (m[3], str(MONTHS[m[2]]), m[1])
+    if numbers is None:
+        return None
     try:
-        found = parse_start(raw, env)
-    except FieldError:
-        raise FieldError(env.t("Give a date, for example 2027-02-01 or 1 February 2027.")) from None
-    if found < env.today:
-        raise FieldError(env.t("Give a date from today to a year from now."))
+        return date(int(numbers[0]), int(numbers[1]), int(numbers[2]))
+    except ValueError:
+        return None
+
+
+def parse_due(raw: str, env: ParseEnv) -> date:
+    """The date of an action: from today up to two years ahead."""
+    found = parse_day(raw)
+    if found is None:
+        raise FieldError(env.t("Give a date, for example 2027-03-01 or 1 March 2027."))
+    last = date(env.today.year + MAX_YEARS_AHEAD, env.today.month, min(env.today.day, 28))
+    if not env.today <= found <= last:
+        raise FieldError(env.t("Give a date from today to {date}.", date=long_date(env.t, last)))
     return found
+
+
+def long_date(t: Translator, day: date) -> str:
+    """'1 maart 2027': an action's date, a follow-up's, a meeting's day, in full."""
+    return format_date(day, "d MMMM yyyy", locale=t.language)
 
 
 def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
@@ -110,17 +134,18 @@ ACTION_FORM = conversation.register(
             ),
             conversation.FormField(
                 name="owner",
-                label=N_("Owner"),
+                label=N_("Action owner"),
                 question=N_("Who pulls it (the owner)? A name or id from the directory."),
                 parse=parse_owner,
                 required=True,
             ),
             conversation.FormField(
                 name="due",
-                label=N_("Date"),
+                label=N_("No later than"),
                 question=N_("By when?"),
                 parse=parse_due,
                 required=True,
+                show=lambda ctx, raw: long_date(ctx.t, date.fromisoformat(raw)),
             ),
         ),
         on_confirm=_confirm,
@@ -147,16 +172,24 @@ def actions_of(session: Session, scan_id: int) -> list[ScanAction]:
     )
 
 
+def owner_name(session: Session, action: ScanAction) -> str:
+    owner = queries.person_by_id(session, person_id=action.owner_id)
+    return owner.name if owner else action.owner_id
+
+
+def status_of(t: Translator, action: ScanAction) -> str:
+    return t(STATUS_LABELS.get(action.status, action.status))
+
+
 def action_line(session: Session, t: Translator, content: ScanContent, action: ScanAction) -> str:
     factor = content.factor(action.factor)
-    owner = queries.person_by_id(session, person_id=action.owner_id)
     return t(
         "{factor}: {action} — owner {owner}, by {date} ({status})",
         factor=f"{action.factor}. {factor.title}" if factor else str(action.factor),
         action=action.text,
-        owner=owner.name if owner else action.owner_id,
-        date=format_date(action.due, "d MMMM yyyy", locale=t.language),
-        status=t(STATUS_LABELS.get(action.status, action.status)),
+        owner=owner_name(session, action),
+        date=long_date(t, action.due),
+        status=status_of(t, action),
     ) + (f" — {action.note}" if action.note else "")
 
 
@@ -172,12 +205,16 @@ def agenda_reply(session: Session, t: Translator, scan: ScanSession) -> Reply:
     )
 
 
-def send_to_owners(ctx: Ctx, scan: ScanSession) -> int:
-    """Each owner gets their actions by direct message; returns how many owners."""
+def send_to_owners(ctx: Ctx, scan: ScanSession) -> tuple[int, date | None]:
+    """Each owner gets their actions by direct message, with the day they are asked about
+    their progress; returns how many owners, and that day (None without actions)."""
     assert scan.id is not None
     by_owner: dict[str, list[ScanAction]] = {}
     for action in actions_of(ctx.session, scan.id):
         by_owner.setdefault(action.owner_id, []).append(action)
+    if not by_owner:
+        return 0, None
+    day = schedule_followup(ctx, scan)
     for person_id, actions in by_owner.items():
         person = queries.person_by_id(ctx.session, person_id=person_id)
         if person is None:
@@ -190,17 +227,25 @@ def send_to_owners(ctx: Ctx, scan: ScanSession) -> int:
             kind="scan_agenda",
             reply=Reply(
                 title=t("Your actions from the Participatiescan"),
-                text=t("You are the owner of these actions. I will ask you how they are going."),
+                text=t(
+                    "You are the owner of these actions. On {date} I will ask you how they "
+                    "are going.",
+                    date=long_date(t, day),
+                ),
                 lines=[action_line(ctx.session, t, content, a) for a in actions],
             ),
             once=f"scan{scan.id}",
         )
-    return len(by_owner)
+    return len(by_owner), day
 
 
 def schedule_followup(ctx: Ctx, scan: ScanSession) -> date:
+    """The owners are asked at the reminder hour of a working day: the follow-up period
+    after today, or the first working day after it."""
     weeks = load_scan_content(scan.language).follow_up_weeks
     day = clock.today(ctx.region.tz) + timedelta(weeks=weeks)
+    if not is_working_day(day):
+        day = add_working_days(day, 1)
     tasks.schedule(
         ctx.session,
         kind="scan_followup",
@@ -231,7 +276,7 @@ def _followup(ctx: Ctx, task: Task) -> None:
                 title=t("How is this action going?"),
                 text=action_line(ctx.session, t, content, action),
                 buttons=[
-                    Button(label=t(STATUS_LABELS[s]), action=f"sa:{action.id}:{s}")
+                    Button(label=t(BUTTON_LABELS[s]), action=f"sa:{action.id}:{s}")
                     for s in STATUSES
                 ],
             ),
@@ -246,7 +291,46 @@ def _note_confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> 
     action.note = values.get("note") or None
     action.updated_at = clock.now()
     ctx.session.add(action)
+    told = tell_stuck(ctx, action) if action.status == "stuck" else 0
+    if told:
+        return [
+            Reply(
+                text=ctx.t(
+                    "Thank you; the note is recorded. The coordinator and the facilitator "
+                    "know the action is stuck."
+                )
+            )
+        ]
     return [Reply(text=ctx.t("Thank you; the note is recorded."))]
+
+
+def tell_stuck(ctx: Ctx, action: ScanAction) -> int:
+    """An action reported stuck, with the owner's note, to the coordinators and the scan's
+    facilitator at once; returns to how many people."""
+    scan = ctx.session.get(ScanSession, action.session_id)
+    to = {p.id: p for p in queries.people_with_role(ctx.session, role=Role.coordinator.value)}
+    facilitator = queries.person_by_id(ctx.session, person_id=scan.facilitator_id) if scan else None
+    if facilitator is not None and facilitator.active:
+        to[facilitator.id] = facilitator
+    to.pop(ctx.actor.id, None)  # the owner knows
+    for person in to.values():
+        t = ctx.translator_for(person)
+        content = load_scan_content(t.language)
+        outbox.enqueue(
+            ctx.session,
+            person_id=person.id,
+            kind="scan_stuck",
+            reply=Reply(
+                title=t("An action of the improvement agenda is stuck"),
+                text=t(
+                    "{owner} reports that this action is stuck:",
+                    owner=owner_name(ctx.session, action),
+                ),
+                lines=[action_line(ctx.session, t, content, action)],
+            ),
+            once=f"{action.id}:{action.updated_at.isoformat()}",
+        )
+    return len(to)
 
 
 NOTE_FORM = conversation.register(
@@ -279,80 +363,17 @@ def report(ctx: Ctx, rest: str) -> list[Reply]:
     ctx.session.add(action)
     ctx.session.flush()
     recorded = Reply(text=ctx.t("Recorded: {status}.", status=ctx.t(STATUS_LABELS[status])))
+    if status == "stuck":
+        recorded = Reply(
+            text=ctx.t(
+                "Recorded: stuck. Your note goes with it to the coordinator and the facilitator."
+            )
+        )
     return [recorded, *conversation.start(ctx, NOTE_FORM, {"action": action.id})]
 
 
-def open_actions(session: Session) -> int:
-    """Actions of any scan's agenda that are not done yet (for the weekly digest)."""
-    return session.exec(
-        select(func.count()).select_from(ScanAction).where(ScanAction.status != "done")
-    ).one()
-
-
-# --- export -----------------------------------------------------------------------------------
-
-
-def export_rows(session: Session, t: Translator, scan: ScanSession) -> list[list[str]]:
-    """The results and the agenda as rows: a header, then one row per factor or action."""
-    from bot.core.scan.results import results_of
-
-    assert scan.id is not None
-    content = load_scan_content(scan.language)
-    found = results_of(session, scan.id)
-    rows = [[t("part"), t("factor"), t("title"), t("average"), t("spread"), t("votes"), ""]]
-    titles = {0: t("Warm-up"), **{f.number: f.title for f in content.factors}}
-    for number, title in titles.items():
-        result = found.get(number)
-        if result is not None:
-            rows.append(
-                [
-                    "result",
-                    str(number),
-                    title,
-                    f"{result.average:.2f}",
-                    f"{result.spread:.2f}",
-                    str(result.votes),
-                    "",
-                ]
-            )
-    rows.append(
-        [t("part"), t("factor"), t("action"), t("owner"), t("date"), t("status"), t("note")]
-    )
-    for action in actions_of(session, scan.id):
-        owner = queries.person_by_id(session, person_id=action.owner_id)
-        rows.append(
-            [
-                "action",
-                str(action.factor),
-                action.text,
-                owner.name if owner else action.owner_id,
-                action.due.isoformat(),
-                action.status,
-                action.note or "",
-            ]
-        )
-    return rows
-
-
-def export_markdown(session: Session, t: Translator, scan: ScanSession) -> str:
-    from bot.core.scan.results import result_line, results_of
-
-    assert scan.id is not None
-    content = load_scan_content(scan.language)
-    found = results_of(session, scan.id)
-    out = [
-        "# " + t("Participatiescan {id} — {date}", id=scan.id, date=scan.opened_at.date()),
-        "",
-        "## " + t("Results"),
-        "",
-    ]
-    titles = {0: t("Warm-up"), **{f.number: f"{f.number}. {f.title}" for f in content.factors}}
-    for number, title in titles.items():
-        if number in found:
-            out.append(f"- {title}: {result_line(t, found[number], None)}")
-    out += ["", "## " + t("Improvement agenda"), ""]
-    actions = actions_of(session, scan.id)
-    out += [f"- {action_line(session, t, content, a)}" for a in actions] or [
-        t("No actions on the agenda yet.")
-    ]
-    return "\n".join(out) + "\n"
+def open_actions(session: Session, today: date) -> list[ScanAction]:
+    """Actions of any scan's agenda that are not done yet (for the weekly digest): stuck ones
+    first, then those past their date, then by date."""
+    found = session.exec(select(ScanAction).where(ScanAction.status != "done")).all()
+    return sorted(found, key=lambda a: (a.status != "stuck", a.due >= today, a.due, a.id or 0))

@@ -45,11 +45,12 @@ def results_of(session: Session, scan_id: int) -> dict[int, Result]:
 
 
 def previous_scan(session: Session, scan: ScanSession) -> ScanSession | None:
-    """The last scan closed before this one was opened."""
+    """The last scan in the same place closed before this one was opened."""
     return session.exec(
         select(ScanSession)
         .where(
             ScanSession.state == "closed",
+            ScanSession.place == scan.place,
             col(ScanSession.id) != scan.id,
             col(ScanSession.opened_at) <= scan.opened_at,
         )
@@ -64,13 +65,19 @@ def weakest(results: dict[int, Result], factors: list[int], how_many: int) -> li
     return [r.factor for r in voted[:how_many]]
 
 
-def _number(t: Translator, value: float) -> str:
+def number(t: Translator, value: float) -> str:
     text = f"{value:.1f}"
     return text.replace(".", ",") if t.language == "nl" else text
 
 
+def signed(t: Translator, change: float) -> str:
+    """+1,5 / −0,5 / ±0,0: a change of an average mark."""
+    sign = "+" if change > 0.05 else ("−" if change < -0.05 else "±")
+    return sign + number(t, abs(change))
+
+
 def result_line(t: Translator, result: Result, before: Result | None) -> str:
-    average, spread = _number(t, result.average), _number(t, result.spread)
+    average, spread = number(t, result.average), number(t, result.spread)
     line = t.tn(
         "average {avg} · spread {spread} · {n} vote",
         "average {avg} · spread {spread} · {n} votes",
@@ -79,10 +86,9 @@ def result_line(t: Translator, result: Result, before: Result | None) -> str:
         spread=spread,
     )
     if before is not None:
-        change = result.average - before.average
-        sign = "+" if change > 0 else ("−" if change < 0 else "±")
         line += " · " + t(
-            "change since the previous scan: {change}", change=sign + _number(t, abs(change))
+            "change since the previous scan: {change}",
+            change=signed(t, result.average - before.average),
         )
     return line
 
@@ -107,14 +113,14 @@ def results_reply(
     )
     lines: list[str] = []
     shown: list[tuple[str, Result]] = []
-    for number in factors:
-        result = results.get(number)
-        name = t("Warm-up") if number == 0 else _factor_title(content, number)
+    for factor in factors:
+        result = results.get(factor)
+        name = t("Warm-up") if factor == 0 else factor_title(content, factor)
         if result is None:
             lines.append(f"{name}: " + t("no votes"))
             continue
-        lines.append(f"{name}: " + result_line(t, result, before.get(number)))
-        if number:
+        lines.append(f"{name}: " + result_line(t, result, before.get(factor)))
+        if factor:
             shown.append((name, result))
     return Reply(
         title=title,
@@ -129,9 +135,9 @@ def results_reply(
     )
 
 
-def _factor_title(content: ScanContent, number: int) -> str:
-    factor = content.factor(number)
-    return f"{number}. {factor.title}" if factor else str(number)
+def factor_title(content: ScanContent, n: int) -> str:
+    factor = content.factor(n)
+    return f"{n}. {factor.title}" if factor else str(n)
 
 
 PALETTE = {"bar": "#4C78A8", "weak": "#E45756", "previous": "#BBBBBB", "line": "#333333"}

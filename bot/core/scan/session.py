@@ -20,7 +20,18 @@ from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
-from bot.core.scan import agenda, ahead, figures, knowledge, results, votes
+from bot.core.scan import (
+    again,
+    agenda,
+    ahead,
+    figures,
+    history,
+    knowledge,
+    meeting,
+    report,
+    results,
+    votes,
+)
 from bot.core.scan.model import ScanContent
 from bot.core.vocab import Role
 from bot.store import queries
@@ -60,13 +71,17 @@ def run(ctx: Ctx, args: str) -> list[Reply]:
         return start(ctx, rest)
     if what == "facilitator":
         return name_facilitator(ctx, rest)
-    commands = {
-        "next": next_step,
-        "close": close,
+    after = {  # these work after the scan too: the latest one here, or scan N
         "results": show_results,
         "agenda": show_agenda,
-        "stop": stop,
+        "list": lambda ctx, _rest: history.list_scans(ctx),
+        "compare": history.compare,
+        "report": report.report,
+        "plan": meeting.plan,
     }
+    if what in after:
+        return after[what](ctx, rest)
+    commands = {"next": next_step, "close": close, "stop": stop}
     if what in commands:
         return commands[what](ctx, _need_session(ctx))
     if what == "group":
@@ -76,8 +91,9 @@ def run(ctx: Ctx, args: str) -> list[Reply]:
     return [
         Reply(
             text=ctx.t(
-                "Use: /scan start | next | close | results | agenda | stop, "
-                "/scan group PERSON GROUP, /scan choose FACTOR, /scan facilitator PERSON."
+                "Use: /scan start | next | close | results [N] | agenda [N] | stop | list, "
+                "/scan group PERSON GROUP, /scan choose FACTOR, /scan facilitator PERSON, "
+                "/scan compare N M, /scan report [N], /scan plan DATE TIME."
             ),
             error=True,
         )
@@ -131,7 +147,8 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         ),
         to_place=True,
     )
-    return [welcome, table_reply(ctx, opened), votes.voting_message(ctx, opened)]
+    before = again.opening(ctx, opened)  # a second scan here: the previous table and agenda
+    return [welcome, *before, table_reply(ctx, opened), votes.voting_message(ctx, opened)]
 
 
 def _already_open(ctx: Ctx) -> list[Reply]:
@@ -171,7 +188,7 @@ def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
             "continues here."
         )
     )
-    return [welcome, table_reply(ctx, scan), to_facilitator]
+    return [welcome, *again.opening(ctx, scan), table_reply(ctx, scan), to_facilitator]
 
 
 def table_reply(ctx: Ctx, scan: ScanSession) -> Reply:
@@ -348,17 +365,19 @@ def _shown(scan: ScanSession, content: ScanContent) -> list[int]:
     return [0, *[f.number for f in content.factors if f.number <= scan.factor]]
 
 
-def show_results(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+def show_results(ctx: Ctx, args: str) -> list[Reply]:
+    scan = history.meant(ctx, args)
     t = votes.channel_t(scan)
     content = votes.content_of(scan)
     numbers = _shown(scan, content)
+    title = t("Results so far") if scan.state == "open" else t("Results of scan {n}", n=scan.id)
+    return [results.results_reply(ctx.session, t, scan, content, numbers, title=title)]
+
+
+def show_agenda(ctx: Ctx, args: str) -> list[Reply]:
     return [
-        results.results_reply(ctx.session, t, scan, content, numbers, title=t("Results so far"))
+        agenda.agenda_reply(ctx.session, votes.channel_t(scan := history.meant(ctx, args)), scan)
     ]
-
-
-def show_agenda(ctx: Ctx, scan: ScanSession) -> list[Reply]:
-    return [agenda.agenda_reply(ctx.session, votes.channel_t(scan), scan)]
 
 
 def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
@@ -382,12 +401,9 @@ def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
         )
     )
     replies.append(agenda.agenda_reply(ctx.session, t, scan))
-    owners = agenda.send_to_owners(ctx, scan)
-    if owners:
-        day = agenda.schedule_followup(ctx, scan)
-        from babel.dates import format_date
-
-        when = format_date(day, locale=t.language)
+    owners, day = agenda.send_to_owners(ctx, scan)
+    if day is not None:
+        when = agenda.long_date(t, day)
         text = t.tn(
             "The scan is closed. {n} owner got their actions by direct message; "
             "I will ask them about their progress on {date}.",
@@ -398,5 +414,10 @@ def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
         )
     else:
         text = t("The scan is closed. There are no actions on the agenda.")
+    text += "\n" + t(
+        "This was scan {n}. /scan report makes its report as a PDF; the facilitator plans the "
+        "follow-up meeting with /scan plan DATE TIME.",
+        n=scan.id,
+    )
     replies.append(Reply(text=text, to_place=True))
     return replies
