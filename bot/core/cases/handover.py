@@ -85,6 +85,9 @@ def remind_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
+    days = task.payload.get("workdays", "?")
+    waits_for_coordinator = notify.without_broker(ctx, case)
+    where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
     for broker in notify.pickers(ctx, case):
         t = ctx.translator_for(broker)
         card = case_card(
@@ -96,11 +99,28 @@ def remind_unclaimed(ctx: Ctx, task: Task) -> None:
             transport=ctx.transport,
             audit_action="sent_personal",
         )
-        intro = t(
-            "Reminder: case {ref} has waited {days} working days for a broker.",
-            ref=case.ref,
-            days=task.payload.get("workdays", "?"),
-        )
+        if not waits_for_coordinator:
+            intro = t(
+                "Reminder: case {ref} has waited {days} working days for a broker.",
+                ref=case.ref,
+                days=days,
+            )
+        elif notify.outside_region(ctx, case):
+            intro = t(
+                "Reminder: case {ref} has waited {days} working days to be handed over to "
+                "{municipality}, where the young person lives.",
+                ref=case.ref,
+                days=days,
+                municipality=where,
+            )
+        else:
+            intro = t(
+                "Reminder: case {ref} has waited {days} working days for you: {municipality} "
+                "has no broker yet. Transfer it to a broker.",
+                ref=case.ref,
+                days=days,
+                municipality=where,
+            )
         outbox.enqueue(
             ctx.session,
             person_id=broker.id,
@@ -116,7 +136,7 @@ def escalate_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
         return
-    if case.assigned_person_id is None and notify.outside_region(ctx, case):
+    if notify.without_broker(ctx, case):
         return  # it is the coordinators' already: the reminder was the nudge
     notify.tell_coordinators(
         ctx,

@@ -42,6 +42,7 @@ from bot.core.intake.fields import (
     parse_municipality,
 )
 from bot.core.intake.register import Checked, check_leaver
+from bot.core.messaging import notify
 from bot.core.replies import Reply
 from bot.core.vocab import Consent
 from bot.store import queries
@@ -58,6 +59,8 @@ class ImportResult:
     ignored: list[str] = field(default_factory=list)  # columns the import does not know
     # names an export gave (first name, surname) of leavers without consent: not stored
     names_left_out: int = 0
+    # where no broker of the region gets the cases (no broker yet, outside the region)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -271,7 +274,9 @@ def _save(ctx: Ctx, school: School, rows: list[dict[str, Any]]) -> ImportResult:
             added=added,
             updated=updated,
         )
-    return ImportResult(added=added, updated=updated)
+    codes = sorted({row["home_municipality"] for row in rows})
+    warnings = [w for w in (notify.routing_warning(ctx, code) for code in codes) if w]
+    return ImportResult(added=added, updated=updated, warnings=warnings)
 
 
 def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Reply:
@@ -287,7 +292,7 @@ def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Rep
                 result.added,
                 updated=result.updated,
             ),
-            lines=about,
+            lines=result.warnings + about,
         )
     if len(result.problems) == 1 and result.problems[0].line == 0:  # the file as a whole
         return Reply(title=t("Nothing was imported"), text=result.problems[0].message, error=True)
