@@ -88,6 +88,9 @@ def per_municipality(ctx: Ctx) -> Reply:
         ).group_by(col(Case.responsible_municipality_code))
     ).all()
     names = {m.code: m.name for m in ctx.session.exec(select(Municipality)).all()}
+    for code, *_ in rows:  # a municipality outside the region: by its name too
+        if code not in names:
+            names[code] = queries.municipality_name(ctx.session, code=code)
     counts = sorted(rows, key=lambda r: fold(names.get(r[0], r[0])))
     if not counts:
         return Reply(title=t("Leavers per municipality"), text=t("Nothing here."))
