@@ -169,3 +169,27 @@ def person_active(core: Core, person_id: str) -> bool:
         found = session.get(Person, person_id)
         assert found is not None
         return found.active
+
+
+# --- 15. a school contact's own view ---------------------------------------------------------
+
+
+def test_a_school_contact_sees_the_names_of_own_leavers_in_private(core: Core) -> None:
+    named = make_leaver(core, consent="given", name="Sam de Boer")
+    hidden = make_leaver(core, consent="refused")
+    mine = text_of(one(say(core, "sara", "/leavers")))
+    assert f"{named.ref} · {named.student_ref}" in mine and "Sam de Boer" in mine
+    assert hidden.ref in mine
+    assert "view_personal" in {e.action for e in trail(core, named.ref)}
+    # never in a group or channel, and never for a broker's list
+    assert "Sam de Boer" not in text_of(one(say(core, "sara", "/leavers", private=False)))
+    assert "Sam de Boer" not in text_of(one(say(core, "wim", "/leavers")))
+
+
+def test_help_for_a_school_contact_names_upload_and_not_the_scan(core: Core) -> None:
+    shown = text_of(one(say(core, "sara", "/help")))
+    assert "a file of leavers (CSV or Excel), sent to me in this chat" in shown
+    assert "/scan" not in shown and "/leaver —" in shown
+    terminal = core.handle_text(person_id="sara", text="/help", transport="terminal", private=True)
+    assert "/upload FILE" in text_of(one(terminal))
+    assert "/scan" in text_of(one(say(core, "anna", "/help")))  # the coordinator runs scans
