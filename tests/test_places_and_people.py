@@ -3,18 +3,20 @@ and people who come and go (a broker who leaves, a second school contact, a new 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import time_machine
 from sqlmodel import select
 
 from bot.core import sweeps
 from bot.core.app import Core
 from bot.store.db import session_scope
-from bot.store.models import Person, Task
+from bot.store.models import OutboxMessage, Person, Task
 
 from .factories import case, inbox, make_leaver, one, press, say, text_of, trail
 
-ZWARTEWATERLAND = "GM1896"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def answers(core: Core, person: str, *texts: str) -> str:
@@ -193,3 +195,60 @@ def test_help_for_a_school_contact_names_upload_and_not_the_scan(core: Core) -> 
     terminal = core.handle_text(person_id="sara", text="/help", transport="terminal", private=True)
     assert "/upload FILE" in text_of(one(terminal))
     assert "/scan" in text_of(one(say(core, "anna", "/help")))  # the coordinator runs scans
+
+
+# --- 7. the forecasting round is per school --------------------------------------------------
+
+
+def _second_contact(core: Core) -> None:
+    with session_scope(core.engine) as session:
+        session.add(Person(id="kees", name="Kees Mol", roles=["school_contact"], school_id="brug"))
+
+
+def test_one_contact_confirming_answers_the_round_for_the_school(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    _second_contact(core)
+    frozen.move_to(datetime(2027, 3, 1, 9, 0, tzinfo=AMSTERDAM))
+    sweeps.run_rounds(core)
+    assert inbox(core, "kees", kind="round") and inbox(core, "sara", kind="round")
+    frozen.move_to(datetime(2027, 3, 2, 9, 0, tzinfo=AMSTERDAM))
+    sweeps.run_rounds(core)
+    (waiting,) = inbox(core, "kees", kind="round_reminder")
+    assert not one(press(core, "sara", "round:complete:2027-03-01")).error
+    (told,) = inbox(core, "kees", kind="round_answered")
+    assert "Sara Smit confirmed that the list of expected leavers of Praktijkschool De Brug" in (
+        told.payload["text"]
+    )
+    assert [m.dropped_at is not None for m in inbox(core, "kees", kind="round_reminder")] == [True]
+    for day in (3, 4, 5):
+        frozen.move_to(datetime(2027, 3, day, 9, 0, tzinfo=AMSTERDAM))
+        sweeps.run_rounds(core)
+    assert len(inbox(core, "kees", kind="round_reminder")) == 1  # none after Sara confirmed
+    assert "Praktijkschool De Brug" not in text_of(one(say(core, "anna", "/digest")))
+    again = one(press(core, "kees", "round:complete:2027-03-01"))
+    assert "Sara Smit already confirmed" in again.text
+
+
+def test_a_delivered_reminder_is_replaced_by_the_next_one(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    frozen.move_to(datetime(2027, 3, 1, 9, 0, tzinfo=AMSTERDAM))
+    sweeps.run_rounds(core)
+    frozen.move_to(datetime(2027, 3, 2, 9, 0, tzinfo=AMSTERDAM))
+    sweeps.run_rounds(core)
+    with session_scope(core.engine) as session:  # Tim's Slack showed the first reminder
+        (first,) = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.person_id == "tim", OutboxMessage.kind == "round_reminder"
+            )
+        ).all()
+        first.sent_at, first.platform_ref = first.created_at, "D01TIM:1.0"
+        session.add(first)
+    frozen.move_to(datetime(2027, 3, 3, 9, 0, tzinfo=AMSTERDAM))
+    sweeps.run_rounds(core)
+    reminders = inbox(core, "tim", kind="round_reminder")
+    assert len(reminders) == 2 and reminders[-1].sent_at is None
+    (edit,) = inbox(core, "tim", kind="edit")
+    assert edit.replaces_id == reminders[0].id and edit.payload["buttons"] == []
+    assert edit.payload["text"] == "See the newer reminder."

@@ -148,6 +148,10 @@ def compute(session: Session, region: Region) -> Figures:
 
     latest_round = session.exec(select(func.max(RoundRequest.round_date))).one()
     if latest_round is not None:
+        # the round is per school: one contact's confirmation answers for the school
+        answered = select(RoundRequest.school_id).where(
+            RoundRequest.round_date == latest_round, col(RoundRequest.confirmed_at).is_not(None)
+        )
         figures.schools_not_answered = list(
             session.exec(
                 select(School.name)
@@ -155,6 +159,7 @@ def compute(session: Session, region: Region) -> Figures:
                 .where(
                     RoundRequest.round_date == latest_round,
                     col(RoundRequest.confirmed_at).is_(None),
+                    col(School.id).not_in(answered),
                 )
                 .distinct()
                 .order_by(col(School.name))
