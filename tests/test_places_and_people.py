@@ -252,3 +252,47 @@ def test_a_delivered_reminder_is_replaced_by_the_next_one(
     (edit,) = inbox(core, "tim", kind="edit")
     assert edit.replaces_id == reminders[0].id and edit.payload["buttons"] == []
     assert edit.payload["text"] == "See the newer reminder."
+
+
+# --- 14. unclaimed after the exit date ------------------------------------------------------
+
+
+def _run_due_tasks(core: Core, ref: str) -> None:
+    """Every planned task of the case falls due now."""
+    with session_scope(core.engine) as session:
+        for task in session.exec(select(Task).where(Task.case_ref == ref)).all():
+            if task.done_at is None:
+                task.due_at = task.due_at - timedelta(days=60)
+                session.add(task)
+    sweeps.run_sweep(core)
+
+
+def test_a_case_unclaimed_past_its_exit_is_escalated_weekly_and_shown_apart(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    late = make_leaver(core, early_leaver="yes", expected_exit="2026-10")
+    fresh = make_leaver(core, early_leaver="yes", expected_exit="2027-01")
+    _run_due_tasks(core, late.ref)
+    assert len(inbox(core, "anna", kind="escalation")) == 1  # the usual escalation
+    assert inbox(core, "anna", kind="escalation_past_exit") == []  # again a week later
+    frozen.shift(timedelta(days=7))
+    _run_due_tasks(core, late.ref)
+    [first] = inbox(core, "anna", kind="escalation_past_exit")
+    assert "is still not taken over, and the young person left school on 1 October 2026" in (
+        first.payload["text"]
+    )
+    frozen.shift(timedelta(days=7))
+    _run_due_tasks(core, late.ref)
+    assert len(inbox(core, "anna", kind="escalation_past_exit")) == 1  # replaced, not piled
+    with session_scope(core.engine) as session:
+        weekly = session.exec(
+            select(Task).where(Task.case_ref == late.ref, Task.kind == "unclaimed_past_exit")
+        ).all()
+    assert len(weekly) == 3 and sum(t.done_at is None for t in weekly) == 1  # next week's
+    digest = one(say(core, "anna", "/digest"))
+    [line] = [x for x in digest.lines if x.startswith("Unclaimed although")]
+    assert late.ref in line and fresh.ref not in line
+    say(core, "wim", f"/claim {late.ref}")
+    frozen.shift(timedelta(days=7))
+    _run_due_tasks(core, late.ref)
+    assert len(inbox(core, "anna", kind="escalation_past_exit")) == 1  # claimed: no more
