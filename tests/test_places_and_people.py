@@ -296,3 +296,34 @@ def test_a_case_unclaimed_past_its_exit_is_escalated_weekly_and_shown_apart(
     frozen.shift(timedelta(days=7))
     _run_due_tasks(core, late.ref)
     assert len(inbox(core, "anna", kind="escalation_past_exit")) == 1  # claimed: no more
+
+
+# --- 9. /admin add: the school step ----------------------------------------------------------
+
+
+def test_the_school_step_offers_the_schools_and_takes_a_word_of_the_name(core: Core) -> None:
+    say(core, "anna", "/admin add")
+    say(core, "anna", "Kees Mol")
+    question = one(say(core, "anna", "school contact"))
+    assert "At which school?" in question.text
+    offered = {b.label: b.action for b in question.buttons}
+    assert offered["Praktijkschool De Brug"] == "form:choose:brug" and len(offered) >= 6 + 2
+    typo = one(say(core, "anna", "De Brg"))
+    assert typo.error and "Praktijkschool De Brug" in [b.label for b in typo.buttons]
+    several = one(say(core, "anna", "VSO"))
+    assert several.error and "Several schools fit" in several.text
+    assert {"VSO De Vlinderboom", "VSO De Sterrenwacht"} <= {b.label for b in several.buttons}
+    language = one(say(core, "anna", "De Brug"))
+    assert not language.error and "language" in language.text
+    one(press(core, "anna", "form:choose:nl"))
+    summary = one(press(core, "anna", "form:skip"))
+    assert "School: Praktijkschool De Brug" in text_of(summary)
+
+
+def test_the_school_buttons_are_those_of_the_chosen_municipality(core: Core) -> None:
+    say(core, "anna", "/admin add")
+    say(core, "anna", "Kees Mol")
+    say(core, "anna", "broker, school contact")
+    question = one(say(core, "anna", "Zwolle"))
+    schools = [b.label for b in question.buttons if b.action.startswith("form:choose:")]
+    assert schools == ["Praktijkschool De Brug", "Vaartcollege Entree"]
