@@ -132,6 +132,7 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
     return PRESS[kind](ctx, rest)
 
 
+TERMINAL = "terminal"  # the terminal chat, where a file is sent with /upload
 UPLOAD_TERMINAL = N_("/upload FILE — send a file of leavers (CSV or Excel): all are registered")
 UPLOAD_CHAT = N_("a file of leavers (CSV or Excel), sent to me in this chat: all are registered")
 
@@ -148,7 +149,8 @@ def _help(ctx: Ctx, args: str) -> list[Reply]:
             continue
         lines.append(f"{t(c.usage)} — {t(c.help)}")
         if c.name == "leaver":
-            lines.append(t(UPLOAD_TERMINAL if ctx.transport == "terminal" else UPLOAD_CHAT))
+            upload = UPLOAD_TERMINAL if ctx.transport == TERMINAL else UPLOAD_CHAT
+            lines.append(t(upload))
     return [Reply(title=t("What you can do, {name}", name=ctx.actor.name), lines=lines)]
 
 

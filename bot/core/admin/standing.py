@@ -123,7 +123,10 @@ def _stranded(ctx: Ctx, person: Person, stranded: list[Case]) -> Reply:
             )
             for p in brokers
         ]
-        + [Button(label=t("Transfer {ref}", ref=c.ref), action=f"transfer:{c.ref}") for c in stranded],
+        + [
+            Button(label=t("Transfer {ref}", ref=c.ref), action=f"transfer:{c.ref}")
+            for c in stranded
+        ],
         personal=True,
         error=True,
     )

@@ -70,8 +70,7 @@ def leavers(ctx: Ctx, args: str) -> list[Reply]:
     owners = owners_of(ctx, rows)  # noqa: F841 (kept: the session holds them only weakly)
     names = _own_names(ctx, rows)
     lines = [
-        " · ".join(filter(None, (case_line(ctx.session, ctx.t, c), names.get(c.ref))))
-        for c in rows
+        " · ".join(filter(None, (case_line(ctx.session, ctx.t, c), names.get(c.ref)))) for c in rows
     ]
     title = _title(ctx, ctx.t("Leavers in your view"), wanted)
     return [listing(ctx, "leavers", rows, lines, total, wanted, title)]

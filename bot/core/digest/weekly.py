@@ -103,7 +103,7 @@ def compute(session: Session, region: Region) -> Figures:
         select(func.count()).select_from(Case).where(Case.created_at >= week_ago)
     ).one()
     due_rows = session.exec(
-        select(Case.ref, Case.due_at, Municipality.name, Case.expected_exit)
+        select(Case.ref, Case.due_at, Municipality.name, col(Case.expected_exit))
         .outerjoin(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
         .where(Case.state == CaseState.due)
         .order_by(col(Case.urgent).desc(), col(Case.due_at))

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from babel.dates import format_date
-
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
