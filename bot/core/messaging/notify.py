@@ -247,7 +247,7 @@ def due_messages(
             )
         )
     school = look.school(case.school_id)
-    if elsewhere:
+    if elsewhere or unrouted:
         return messages  # no broker of the region gets it, nor a note about it
     if school and school.municipality_code != case.responsible_municipality_code:
         for broker in look.brokers_of(school.municipality_code):
