@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel.dates import format_date
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, insert
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
@@ -93,13 +93,18 @@ def _own_names(ctx: Ctx, rows: Sequence[Case]) -> dict[str, str]:
         )
     ).all()
     names = {ref: name for ref, name in found if name}
-    for ref in sorted(names):
-        audit.record(
-            ctx.session,
-            actor_id=me.id,
-            transport=ctx.transport,
-            action="view_personal",
-            case_ref=ref,
+    if names:  # one statement for the page, however many names it shows
+        ctx.session.execute(
+            insert(AuditEvent.__table__),  # type: ignore[attr-defined]
+            [
+                audit.row(
+                    actor_id=me.id,
+                    transport=ctx.transport,
+                    action="view_personal",
+                    case_ref=ref,
+                )
+                for ref in sorted(names)
+            ],
         )
     return names
 
