@@ -147,7 +147,11 @@ def test_transfer_without_target_offers_the_municipalities_as_buttons(core: Core
     reply = one(say(core, "wim", f"/transfer {c.ref}"))
     actions = [b.action for b in reply.buttons]
     assert f"transfer:{c.ref}:GM0166" in actions and f"transfer:{c.ref}:GM0193" not in actions
-    assert len(actions) == 14 and actions[-1] == f"outside:{c.ref}"  # 13 others, or elsewhere
+    # the 5 other municipalities with a broker, or elsewhere; those without one are named
+    assert len(actions) == 6 and actions[-1] == f"outside:{c.ref}"
+    assert f"transfer:{c.ref}:GM1896" not in actions  # Zwartewaterland has no broker
+    assert "No broker yet (not offered): Hattem, Heerde" in reply.text
+    assert "Zwartewaterland" in reply.text
 
 
 def test_placement_then_follow_ups_reopen_and_close(core: Core) -> None:

@@ -85,6 +85,7 @@ def test_the_coordinator_hands_it_over_outside_the_region(core: Core) -> None:
     assert event.action == "hand_over_outside" and event.actor_id == "anna"
     assert event.detail["to"] == "closed" and CONTACT not in str(event.detail)
     (told,) = [m for m in inbox(core, "sara", kind="handed_over") if m.case_ref == ref]
+    assert told.payload["text"].startswith(f"The young person of case {ref} (")
     assert "lives outside the region and was handed over to Amsterdam" in told.payload["text"]
     assert CONTACT in told.payload["text"]  # the school knows who took over
     shown = text_of(one(say(core, "anna", f"/case {ref}")))

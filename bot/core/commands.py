@@ -133,9 +133,25 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
     return PRESS[kind](ctx, rest)
 
 
+TERMINAL = "terminal"  # the terminal chat, where a file is sent with /upload
+UPLOAD_TERMINAL = N_("/upload FILE — send a file of leavers (CSV or Excel): all are registered")
+UPLOAD_CHAT = N_("a file of leavers (CSV or Excel), sent to me in this chat: all are registered")
+
+
 def _help(ctx: Ctx, args: str) -> list[Reply]:
+    """The commands of the caller's roles; the Participatiescan only for whoever may run one,
+    and for a school contact how to send a file of leavers (no command of the table)."""
     t = ctx.t
-    lines = [f"{t(c.usage)} — {t(c.help)}" for c in COMMANDS.values() if may_use(ctx.actor, c.name)]
+    lines = []
+    for c in COMMANDS.values():
+        if not may_use(ctx.actor, c.name):
+            continue
+        if c.name == "scan" and not scan_session.may_facilitate(ctx):
+            continue
+        lines.append(f"{t(c.usage)} — {t(c.help)}")
+        if c.name == "leaver":
+            upload = UPLOAD_TERMINAL if ctx.transport == TERMINAL else UPLOAD_CHAT
+            lines.append(t(upload))
     return [Reply(title=t("What you can do, {name}", name=ctx.actor.name), lines=lines)]
 
 

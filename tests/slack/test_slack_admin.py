@@ -190,7 +190,7 @@ async def test_the_other_admin_commands_on_slack(slack: SlackRig) -> None:
             edit, user="U01ANNA", channel="D01ANNA", action_id=buttons_of(choose)[edit]
         )
     )
-    await dm_says(slack, nl("At which school? Its name or code."))
+    await dm_says(slack, nl("At which school? Choose it, or type a word of its name."))
     await slack.post(make_dm("vlinder", user="U01ANNA"))
     await eventually(
         lambda: (

@@ -62,7 +62,8 @@ async def test_the_coordinator_gets_the_card_and_hands_the_case_over(slack: Slac
     assert (row.state, row.handed_over_to) == ("closed", CONTACT)
 
     told = nl(
-        "Case {ref} ({student}) lives outside the region and was handed over to "
+        "The young person of case {ref} ({student}) lives outside the region and was "
+        "handed over to "
         "{municipality}: {contact}.",
         ref=case.ref,
         student=case.student_ref,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import Any
 
 from sqlmodel import select
 
+from bot.core.context import Ctx
 from bot.core.directory import match_municipality
 from bot.core.i18n import LANGUAGES
 from bot.core.intake.fields import FieldError, ParseEnv
@@ -72,18 +74,60 @@ def parse_municipality(raw: str, env: ParseEnv) -> str:
 
 
 def parse_school(raw: str, env: ParseEnv) -> str:
-    """A school of the directory, by id or name; its id."""
-    q = raw.strip().casefold()
+    """A school of the directory, by id, name or words of its name ("De Brug" for
+    "Praktijkschool De Brug"); its id. Words that fit several schools, or a typing error,
+    are answered with the closest names to choose from."""
+    q = " ".join(raw.strip().casefold().split())
     schools = env.session.exec(select(School).order_by(School.name)).all()
     for school in schools:
         if q in (school.id.casefold(), school.name.casefold()):
             return school.id
     names = {s.name.casefold(): s.name for s in schools}
-    close = difflib.get_close_matches(q, list(names), n=3, cutoff=0.5)
+    fitting = [s for s in schools if q and _words_fit(q, s.name.casefold())]
+    if len(fitting) == 1:
+        return fitting[0].id
+    if fitting:
+        raise FieldError(
+            env.t("Several schools fit {name}: which one?", name=raw.strip()[:60]),
+            [s.name for s in fitting[:10]],
+        )
+    # the closest name, or the closest ending of a name ("de brg" is close to "de brug")
+    tails = {
+        " ".join(words[i:]): name
+        for name in names
+        for words in [name.split()]
+        for i in range(len(words))
+    }
+    close = difflib.get_close_matches(q, list(tails), n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(names[tails[c]] for c in close))
     raise FieldError(
-        env.t("{name} is not a school of this region.", name=raw.strip()[:60]),
-        [names[c] for c in close],
+        env.t("{name} is not a school of this region.", name=raw.strip()[:60]), suggestions
     )
+
+
+def _words_fit(query: str, name: str) -> bool:
+    """Whether `query` is a run of whole words of `name` (or the start of its last one)."""
+    words, wanted = name.split(), query.split()
+    for i in range(len(words) - len(wanted) + 1):
+        part = words[i : i + len(wanted)]
+        if part[:-1] == wanted[:-1] and part[-1].startswith(wanted[-1]):
+            return True
+    return False
+
+
+# more schools than this: the school step offers no buttons, only the typed name
+MAX_SCHOOL_BUTTONS = 20
+
+
+def school_options(ctx: Ctx, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """The school step's buttons: the schools of the municipality chosen before, or all of
+    them; none when there are too many to show (then a word of the name is typed)."""
+    schools = list(ctx.session.exec(select(School).order_by(School.name)).all())
+    here = [s for s in schools if s.municipality_code == values.get("municipality")]
+    shown = here or schools
+    if len(shown) > MAX_SCHOOL_BUTTONS:
+        return []
+    return [(s.id, s.name) for s in shown]
 
 
 def parse_language(raw: str, env: ParseEnv) -> str:

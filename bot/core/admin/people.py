@@ -33,6 +33,7 @@ from bot.core.admin.fields import (
     parse_school,
     parse_slack,
     roles_of,
+    school_options,
 )
 from bot.core.cases import unreachable
 from bot.core.cases.audit import record
@@ -114,8 +115,9 @@ PERSON_FIELDS = (
     conversation.FormField(
         name="school",
         label=N_("School"),
-        question=N_("At which school? Its name or code."),
+        question=N_("At which school? Choose it, or type a word of its name."),
         parse=parse_school,
+        options=school_options,
         ask_if=_is_school_contact,
         required_if=_is_school_contact,
         show=_show_school,

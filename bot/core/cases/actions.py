@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core import clock
-from bot.core.cases import lifecycle
+from bot.core.cases import lifecycle, reassign
 from bot.core.cases.cards import OUTSIDE, case_buttons
 from bot.core.cases.permissions import (
     may_act_as_owner,
@@ -72,7 +72,8 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
     t = ctx.t
     if not may_transfer(ctx.actor, case):
         raise Refused(not_yours(ctx, case))
-    lifecycle.check(t, case, "transfer")
+    if case.state not in reassign.KEEPS_STATE:
+        lifecycle.check(t, case, "transfer")
     reason = lifecycle.limit_text(t, reason, lifecycle.REASON_MAX)
     person: Person | None = None
     target = target.strip()
@@ -95,6 +96,19 @@ def transfer(ctx: Ctx, ref: str, target: str, reason: str = "") -> Reply:
                 t("{query} is neither a municipality of this region nor a broker.", query=target)
                 + hint
             )
+    if person is not None and reassign.keeps_state(ctx, case):
+        if person.id == ctx.actor.id and Role.coordinator not in ctx.actor.roles:
+            raise Refused(t("You cannot transfer a case to yourself."))
+        return reassign.reassign(ctx, case, person, reason)
+    if case.state not in (CaseState.due, CaseState.claimed):
+        raise Refused(
+            t(
+                "Case {ref} is {state}: name the broker who takes it over, with its "
+                "follow-ups: /transfer {ref} @name.",
+                ref=case.ref,
+                state=label(t, case.state),
+            )
+        )
     if person is not None:
         if person.id == ctx.actor.id:
             raise Refused(t("You cannot transfer a case to yourself."))
@@ -334,21 +348,53 @@ def split_target(ctx: Ctx, rest: str) -> tuple[str, str]:
 
 
 def transfer_choices(ctx: Ctx, ref: str) -> Reply:
-    """The municipalities a case can be transferred to, as buttons."""
+    """The municipalities a case can be transferred to (those with a broker), as buttons; for
+    a case that keeps its state when handed over (placed, say), the brokers."""
     case = lifecycle.get_in_scope(ctx, ref)
+    t = ctx.t
     if not may_transfer(ctx.actor, case):
         raise Refused(not_yours(ctx, case))
-    lifecycle.check(ctx.t, case, "transfer")
-    buttons = [
-        Button(label=m.name, action=f"transfer:{case.ref}:{m.code}")
-        for m in queries.municipalities(ctx.session)
-        if m.code != case.responsible_municipality_code
+    if case.state in reassign.KEEPS_STATE and reassign.keeps_state(ctx, case):
+        return _broker_choices(ctx, case)
+    lifecycle.check(t, case, "transfer")
+    buttons, none_yet = [], []
+    for m in queries.municipalities(ctx.session):
+        if m.code == case.responsible_municipality_code:
+            continue
+        if queries.brokers_of(ctx.session, municipality_code=m.code):
+            buttons.append(Button(label=m.name, action=f"transfer:{case.ref}:{m.code}"))
+        else:
+            none_yet.append(m.name)
+    buttons.append(Button(label=t(OUTSIDE), action=f"outside:{case.ref}"))
+    text = t(
+        "To which municipality should case {ref} go? Or type /transfer {ref} @person [reason].",
+        ref=case.ref,
+    )
+    if none_yet:
+        text += "\n" + t("No broker yet (not offered): {names}.", names=", ".join(none_yet))
+    return Reply(text=text, buttons=buttons)
+
+
+def _broker_choices(ctx: Ctx, case: Case) -> Reply:
+    """The brokers who can take over an owned case, those of its municipality first."""
+    brokers = [
+        p
+        for p in queries.people_with_role(ctx.session, role=Role.broker)
+        if p.id != case.owner_id and p.municipality_code
     ]
-    buttons.append(Button(label=ctx.t(OUTSIDE), action=f"outside:{case.ref}"))
+    brokers.sort(key=lambda p: (p.municipality_code != case.responsible_municipality_code, p.name))
     return Reply(
         text=ctx.t(
-            "To which municipality should case {ref} go? Or type /transfer {ref} @person [reason].",
+            "Case {ref} is {state}. Which broker takes it over (its state and follow-ups stay "
+            "as they are)? Or type /transfer {ref} @person [reason].",
             ref=case.ref,
+            state=label(ctx.t, case.state),
         ),
-        buttons=buttons,
+        buttons=[
+            Button(
+                label=f"{p.name} ({notify.municipality_of(ctx.session, p)})",
+                action=f"transfer:{case.ref}:@{p.id}",
+            )
+            for p in brokers
+        ],
     )

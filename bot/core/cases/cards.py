@@ -88,6 +88,8 @@ def case_buttons(
         if outside:
             buttons.append(Button(label=t(OUTSIDE), action=f"outside:{case.ref}", style="primary"))
         buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
+    elif case.state in (CaseState.placed, CaseState.lost) and may_transfer(viewer, case):
+        buttons.append(Button(label=t(TRANSFER), action=f"transfer:{case.ref}"))
     return buttons
 
 

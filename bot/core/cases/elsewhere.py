@@ -73,7 +73,8 @@ def hand_over_outside(ctx: Ctx, ref: str, contact: str) -> Reply:
             case,
             "handed_over",
             N_(
-                "Case {ref} ({student}) lives outside the region and was handed over to "
+                "The young person of case {ref} ({student}) lives outside the region and was "
+                "handed over to "
                 "{municipality}: {contact}."
             ),
             municipality=where,

@@ -15,6 +15,7 @@ of these is refused with what is understood, and nothing else happens.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -186,6 +187,9 @@ def _municipality(ctx: Ctx, folded: list[str], i: int) -> tuple[int, str] | None
         code = known.get(" ".join(folded[i : i + n]))
         if code is not None:
             return n, code
+    word = folded[i].upper()  # a municipality outside the region, by its CBS code (a button)
+    if re.fullmatch(r"GM\d{4}", word) and queries.municipality_name(ctx.session, code=word) != word:
+        return 1, word
     return None
 
 

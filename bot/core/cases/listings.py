@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel.dates import format_date
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, insert
 from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.core import clock
 from bot.core.calendar import working_days_between
+from bot.core.cases import audit
 from bot.core.cases.cards import case_line
 from bot.core.cases.filters import FILTER_HELP, Filter, fold, overdue_line, parse
 from bot.core.cases.permissions import scope_condition
@@ -67,9 +68,45 @@ def leavers(ctx: Ctx, args: str) -> list[Reply]:
         .limit(PAGE_SIZE)
     ).all()
     owners = owners_of(ctx, rows)  # noqa: F841 (kept: the session holds them only weakly)
-    lines = [case_line(ctx.session, ctx.t, c) for c in rows]
+    names = _own_names(ctx, rows)
+    lines = [
+        " · ".join(filter(None, (case_line(ctx.session, ctx.t, c), names.get(c.ref)))) for c in rows
+    ]
     title = _title(ctx, ctx.t("Leavers in your view"), wanted)
     return [listing(ctx, "leavers", rows, lines, total, wanted, title)]
+
+
+def _own_names(ctx: Ctx, rows: Sequence[Case]) -> dict[str, str]:
+    """A school contact's own leavers by name (with consent), in a private chat only: the
+    names of the listed cases of their school, read for them alone; each showing audited."""
+    me = ctx.actor
+    if not ctx.private or Role.school_contact not in me.roles or not me.school_id:
+        return {}
+    refs = [c.ref for c in rows if c.school_id == me.school_id and c.consent == Consent.given]
+    if not refs:
+        return {}
+    found = ctx.session.exec(
+        select(Case.ref, Case.name).where(
+            col(Case.ref).in_(refs),
+            col(Case.personal_data_erased_at).is_(None),
+            col(Case.name).is_not(None),
+        )
+    ).all()
+    names = {ref: name for ref, name in found if name}
+    if names:  # one statement for the page, however many names it shows
+        ctx.session.execute(
+            insert(AuditEvent.__table__),  # type: ignore[attr-defined]
+            [
+                audit.row(
+                    actor_id=me.id,
+                    transport=ctx.transport,
+                    action="view_personal",
+                    case_ref=ref,
+                )
+                for ref in sorted(names)
+            ],
+        )
+    return names
 
 
 def per_municipality(ctx: Ctx) -> Reply:
@@ -88,6 +125,9 @@ def per_municipality(ctx: Ctx) -> Reply:
         ).group_by(col(Case.responsible_municipality_code))
     ).all()
     names = {m.code: m.name for m in ctx.session.exec(select(Municipality)).all()}
+    for code, *_ in rows:  # a municipality outside the region: by its name too
+        if code not in names:
+            names[code] = queries.municipality_name(ctx.session, code=code)
     counts = sorted(rows, key=lambda r: fold(names.get(r[0], r[0])))
     if not counts:
         return Reply(title=t("Leavers per municipality"), text=t("Nothing here."))

@@ -332,6 +332,10 @@ def _question(
     values = _values(ctx, form, conv)
     buttons = list(extra or [])
     buttons += [Button(label=label(t, c), action=f"form:choose:{c}") for c in spec.choices]
+    if spec.options is not None and not extra:  # the suggestions of an error replace them
+        buttons += [
+            Button(label=n, action=f"form:choose:{v}") for v, n in spec.options(ctx, values)
+        ]
     buttons.append(Button(label=t(BACK), action="form:back"))
     if not spec.is_required(values):
         buttons.append(Button(label=t(SKIP), action="form:skip"))

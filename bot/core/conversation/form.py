@@ -41,6 +41,9 @@ class FormField:
     required_if: Callable[[dict[str, Any]], bool] | None = None
     # how a kept answer is shown in the question and the summary, when not as it is kept
     show: Callable[[Ctx, str], str] | None = None
+    # choices that depend on the directory and the answers so far, as (value, label)
+    # buttons (the schools of the municipality chosen before, say)
+    options: Callable[[Ctx, dict[str, Any]], list[tuple[str, str]]] | None = None
 
     def is_required(self, values: dict[str, Any]) -> bool:
         return self.required or bool(self.required_if and self.required_if(values))

@@ -60,6 +60,8 @@ class Figures:
     due: int = 0
     unclaimed: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
+    # unclaimed although the young person has left school (expected exit passed): apart
+    past_exit: list[str] = field(default_factory=list)
     dropouts: list[str] = field(default_factory=list)
     schools_not_answered: list[str] = field(default_factory=list)
     left: int = 0
@@ -84,6 +86,7 @@ class Figures:
             "due": self.due,
             "unclaimed": len(self.unclaimed),
             "overdue": len(self.overdue),
+            "past_exit": len(self.past_exit),
             "dropouts": len(self.dropouts),
             "in_view_pct": self.share(self.in_view),
             "structural_pct": self.share(self.structural),
@@ -117,13 +120,14 @@ def compute(session: Session, region: Region) -> Figures:
         select(func.count()).select_from(Case).where(Case.created_at >= week_ago)
     ).one()
     due_rows = session.exec(
-        select(Case.ref, Case.due_at, Municipality.name)
+        select(Case.ref, Case.due_at, Municipality.name, col(Case.expected_exit))
         .outerjoin(Municipality, col(Municipality.code) == col(Case.home_municipality_code))
         .where(Case.state == CaseState.due)
         .order_by(col(Case.urgent).desc(), col(Case.due_at))
     ).all()
-    due_refs = [(ref, due_at) for ref, due_at, _ in due_rows]
-    figures.due = len(due_refs)
+    figures.due = len(due_rows)
+    figures.past_exit = [ref for ref, _, _, exit_on in due_rows if exit_on < today]
+    due_refs = [(ref, due_at) for ref, due_at, _, _ in due_rows]
     remind_line = at_local(
         working_days_before(today, region.schedule.remind_after_workdays), WORKDAY_START, region.tz
     )
@@ -146,7 +150,7 @@ def compute(session: Session, region: Region) -> Figures:
             counts = figures.actions.setdefault(name, dict.fromkeys(ACTIONS, 0))
             counts[action] += 1
 
-    for _, due_at, name in due_rows:
+    for _, due_at, name, _ in due_rows:
         late = due_at is not None and due_at <= overdue_line
         count(
             name, "overdue" if late else "unclaimed" if due_at and due_at <= remind_line else "due"
@@ -165,6 +169,10 @@ def compute(session: Session, region: Region) -> Figures:
 
     latest_round = session.exec(select(func.max(RoundRequest.round_date))).one()
     if latest_round is not None:
+        # the round is per school: one contact's confirmation answers for the school
+        answered = select(RoundRequest.school_id).where(
+            RoundRequest.round_date == latest_round, col(RoundRequest.confirmed_at).is_not(None)
+        )
         figures.schools_not_answered = list(
             session.exec(
                 select(School.name)
@@ -172,6 +180,7 @@ def compute(session: Session, region: Region) -> Figures:
                 .where(
                     RoundRequest.round_date == latest_round,
                     col(RoundRequest.confirmed_at).is_(None),
+                    col(School.id).not_in(answered),
                 )
                 .distinct()
                 .order_by(col(School.name))
@@ -307,6 +316,10 @@ def render(
             "Overdue ({days}+ working days): {refs}",
             days=region.schedule.escalate_after_workdays,
             refs=_refs(t, figures.overdue),
+        ),
+        t(
+            "Unclaimed although the young person has left school: {refs}",
+            refs=_refs(t, figures.past_exit),
         ),
         t("Dropped out this week: {refs}", refs=_refs(t, figures.dropouts)),
         t(

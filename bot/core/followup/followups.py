@@ -262,6 +262,22 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
     )
 
 
+def ask_new_owner(ctx: Ctx, case: Case) -> None:
+    """The follow-up that waits for an answer, asked of the case's new owner (it was handed
+    over to them)."""
+    n = case.followup_open
+    if n is None or case.owner_id is None:
+        return
+    outbox.enqueue(
+        ctx.session,
+        person_id=case.owner_id,
+        kind="followup",
+        reply=_question(ctx, case, case.owner_id, n, N_("Follow-up for case {ref} ({student}).")),
+        case_ref=case.ref,
+        once=f"{n}:{case.placement_start}:{case.owner_id}",
+    )
+
+
 @tasks.handler("followup_remind")
 def remind_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")

@@ -33,6 +33,7 @@ from bot.core.i18n import N_
 from bot.core.intake.fields import FIELDS_BY_NAME, FieldError, ParseEnv
 from bot.core.intake.leaver_form import LEAVER_FORM, change_lines
 from bot.core.intake.register import changes, check_leaver, known_case, leaver_data, update_leaver
+from bot.core.messaging import notify
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Consent, Role, label
 from bot.store import queries
@@ -181,7 +182,11 @@ def correct(ctx: Ctx, ref: str, raw: dict[str, str]) -> list[Reply]:
         return [Reply(text=t("Nothing changed in case {ref}.", ref=case.ref))]
     update_leaver(ctx, case, changed, action="correct")
     text = t("Case {ref} is corrected.", ref=case.ref)
-    if "home_municipality_code" in changed and case.state == CaseState.due:
+    moved = "home_municipality_code" in changed
+    warning = notify.routing_warning(ctx, case.responsible_municipality_code) if moved else ""
+    if moved and case.owner_id is None and case.assigned_person_id is None and warning:
+        text += " " + warning
+    elif moved and case.state == CaseState.due:
         where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
         text += " " + t("It is now with the brokers of {municipality}.", municipality=where)
     elif "expected_exit" in changed or "early_leaver" in changed:

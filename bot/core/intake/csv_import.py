@@ -47,6 +47,7 @@ from bot.core.intake.fields import (
 )
 from bot.core.intake.home import Home, resolve_home
 from bot.core.intake.register import Checked, check_leaver
+from bot.core.messaging import notify
 from bot.core.vocab import Consent
 from bot.store import queries
 from bot.store.models import School
@@ -68,6 +69,8 @@ class ImportResult:
     school_programme: str = ""
     # places (woonplaatsen) read as their municipality: (place, municipality) -> rows
     places: dict[tuple[str, str], int] = field(default_factory=dict)
+    # where no broker of the region gets the cases (no broker yet, outside the region)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -117,7 +120,7 @@ def import_csv(
     if problems:
         return _described(about, header, problems=problems)
     saved = _save(ctx, school, rows)
-    about.added, about.updated = saved.added, saved.updated
+    about.added, about.updated, about.warnings = saved.added, saved.updated, saved.warnings
     return _described(about, header)
 
 
@@ -324,4 +327,6 @@ def _save(ctx: Ctx, school: School, rows: list[dict[str, Any]]) -> ImportResult:
             added=added,
             updated=updated,
         )
-    return ImportResult(added=added, updated=updated)
+    codes = sorted({row["home_municipality"] for row in rows})
+    warnings = [w for w in (notify.routing_warning(ctx, code) for code in codes) if w]
+    return ImportResult(added=added, updated=updated, warnings=warnings)

@@ -29,7 +29,7 @@ def result_reply(t: Translator, result: ImportResult, *, limit: int = 50) -> Rep
                 result.added,
                 updated=result.updated,
             ),
-            lines=about,
+            lines=result.warnings + about,
         )
     if len(result.problems) == 1 and result.problems[0].line == 0:  # the file as a whole
         return Reply(title=t("Nothing was imported"), text=result.problems[0].message, error=True)

@@ -36,6 +36,7 @@ from bot.core.intake.register import (
     reroutes,
     save_leaver,
 )
+from bot.core.messaging import notify
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Consent, Programme, label
 from bot.store import queries
@@ -55,6 +56,11 @@ def _f(name: str, question: str, **kw: Any) -> conversation.FormField:
         choices=spec.choices,
         **{"help": spec.help, **kw},
     )
+
+
+def _municipality_name(ctx: Ctx, code: str) -> str:
+    """A municipality by name, also one outside the region (never its CBS code)."""
+    return queries.municipality_name(ctx.session, code=code)
 
 
 def _consented(values: dict[str, Any]) -> bool:
@@ -113,7 +119,8 @@ def change_lines(ctx: Ctx, case: Case, changed: dict[str, tuple[Any, Any]]) -> l
             t("Without consent, the name, contact details and notes are erased everywhere.")
         )
     if "home_municipality_code" in changed and reroutes(case):
-        lines.append(t("The case moves to the brokers of the new home municipality."))
+        warning = notify.routing_warning(ctx, changed["home_municipality_code"][1])
+        lines.append(warning or t("The case moves to the brokers of the new home municipality."))
     return lines
 
 
@@ -153,10 +160,10 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
             ref=case.ref,
         )
     if case.state == CaseState.due:
-        where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
-        text += " " + t(
-            "The brokers of {municipality} are asked to take it over.", municipality=where
-        )
+        text += " " + notify.routing_note(ctx, case)
+    elif case.owner_id is None and case.assigned_person_id is None:
+        warning = notify.routing_warning(ctx, case.responsible_municipality_code)
+        text += " " + warning if warning else ""
     return [
         Reply(
             text=text,
@@ -184,6 +191,7 @@ LEAVER_FORM = conversation.register(
             _f(
                 "home_municipality",
                 N_("In which municipality or place (woonplaats) does the young person live?"),
+                show=_municipality_name,
             ),
             _f("programme", N_("Which programme does the young person follow?")),
             _f(

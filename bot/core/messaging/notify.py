@@ -45,7 +45,7 @@ def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
 # --- telling people --------------------------------------------------------------------------
 
 # The kinds of outbox message that show a case card (with its buttons).
-CARD_KINDS = ("due", "reminder")
+CARD_KINDS = ("due", "reminder", "handed")
 
 
 def refresh_cards(
@@ -88,16 +88,61 @@ def pickers(
     if outside_region(ctx, case):
         return list(queries.people_with_role(ctx.session, role=Role.coordinator))
     if brokers_of is not None:
-        return list(brokers_of(case.responsible_municipality_code))
-    return list(
-        queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
-    )
+        brokers = list(brokers_of(case.responsible_municipality_code))
+    else:
+        brokers = list(
+            queries.brokers_of(ctx.session, municipality_code=case.responsible_municipality_code)
+        )
+    # a municipality of the region without a broker (yet): the coordinator routes it by hand
+    return brokers or list(queries.people_with_role(ctx.session, role=Role.coordinator))
 
 
 def outside_region(ctx: Ctx, case: Case) -> bool:
     """Whether the case is with a municipality outside the region (the young person lives
     elsewhere in the Netherlands), and so with the coordinator to hand over."""
     return not queries.in_region(ctx.session, code=case.responsible_municipality_code)
+
+
+def without_broker(ctx: Ctx, case: Case) -> bool:
+    """Whether the case waits for the coordinator because nobody can claim it: it is not
+    transferred to a person, and its municipality is outside the region or has no broker."""
+    if case.assigned_person_id is not None:
+        return False
+    code = case.responsible_municipality_code
+    return not queries.in_region(ctx.session, code=code) or not queries.brokers_of(
+        ctx.session, municipality_code=code
+    )
+
+
+def routing_warning(ctx: Ctx, code: str) -> str:
+    """What to tell whoever enters a leaver living in municipality `code` when no broker of
+    the region will get the case (in the actor's language); "" when one will."""
+    name = queries.municipality_name(ctx.session, code=code)
+    if not queries.in_region(ctx.session, code=code):
+        return ctx.t(
+            "{municipality} is outside the region: the case goes to the coordinator, who hands "
+            "it over to that region.",
+            municipality=name,
+        )
+    if not queries.brokers_of(ctx.session, municipality_code=code):
+        return ctx.t(
+            "{municipality} has no broker yet: the case goes to the coordinator.",
+            municipality=name,
+        )
+    return ""
+
+
+def routing_note(ctx: Ctx, case: Case) -> str:
+    """Where a due case is now, for whoever moved it there (in the actor's language)."""
+    if case.assigned_person_id is None:
+        warning = routing_warning(ctx, case.responsible_municipality_code)
+        if warning:
+            return warning
+    if case.assigned_person_id is not None:
+        person = queries.person_by_id(ctx.session, person_id=case.assigned_person_id)
+        return ctx.t("It waits for {name}.", name=person.name if person else "-")
+    where = queries.municipality_name(ctx.session, code=case.responsible_municipality_code)
+    return ctx.t("The brokers of {municipality} are asked to take it over.", municipality=where)
 
 
 def tell_coordinators(
@@ -154,6 +199,12 @@ def due_messages(
     elsewhere = case.assigned_person_id is None and not look.in_region(
         case.responsible_municipality_code
     )
+    # no broker in the municipality: the coordinators got it instead, to transfer
+    unrouted = (
+        case.assigned_person_id is None
+        and not elsewhere
+        and not look.brokers_of(case.responsible_municipality_code)
+    )
     for broker in receivers:
         t = ctx.translator_for(broker)
         card = _card(ctx, case, viewer=broker, known=known, events=events)
@@ -162,6 +213,15 @@ def due_messages(
                 "Case {ref}: the young person lives in {municipality}, outside the region. "
                 "Hand it over to that region: /transfer {ref} outside followed by who there "
                 "takes it over.",
+                ref=case.ref,
+                municipality=look.municipality_name(case.responsible_municipality_code),
+            )
+            if case.urgent:
+                intro = t("Urgent: an early leaver.") + " " + intro
+        elif unrouted:
+            intro = t(
+                "Case {ref} has nobody to claim it: {municipality} has no broker yet. Transfer "
+                "it to a broker: /transfer {ref} MUNICIPALITY-or-@person.",
                 ref=case.ref,
                 municipality=look.municipality_name(case.responsible_municipality_code),
             )
@@ -187,7 +247,7 @@ def due_messages(
             )
         )
     school = look.school(case.school_id)
-    if elsewhere:
+    if elsewhere or unrouted:
         return messages  # no broker of the region gets it, nor a note about it
     if school and school.municipality_code != case.responsible_municipality_code:
         for broker in look.brokers_of(school.municipality_code):
