@@ -28,6 +28,7 @@ from bot.core.intake import correct, leaver_form, rounds
 from bot.core.replies import Reply
 from bot.core.scan import agenda as scan_agenda
 from bot.core.scan import session as scan_session
+from bot.core.scan import table as scan_table
 from bot.core.scan import votes as scan_votes
 from bot.core.text import visible
 from bot.core.vocab import Role
@@ -36,6 +37,8 @@ from bot.store.models import Person
 Handler = Callable[[Ctx, str], Sequence[Reply]]
 
 EVERYONE = frozenset(Role)
+# everyone with a role in the network: not a scan's guest, who sees nothing of the cases
+MEMBERS = EVERYONE - {Role.scan_guest}
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,7 @@ _TABLE = (
         "leavers",
         N_("/leavers [state|open] [overdue] [mine] [municipality] [school] [page]"),
         N_("the leavers in your view, with state and owner; for example /leavers open Zwolle"),
-        EVERYONE,
+        MEMBERS,
         listings.leavers,
         buttons=("leavers",),
     ),
@@ -281,7 +284,7 @@ _TABLE = (
         "find",
         N_("/find TEXT"),
         N_("find a case by its reference, the student reference or the name"),
-        EVERYONE,
+        MEMBERS,
         listings.find,
     ),
     Command(
@@ -297,7 +300,7 @@ _TABLE = (
         "case",
         "/case REF",
         N_("show a case card"),
-        EVERYONE,
+        MEMBERS,
         _case,
         buttons=("case", "details"),
     ),
@@ -369,11 +372,11 @@ _TABLE = (
     ),
     Command(
         "scan",
-        N_("/scan start [async DAYS] | next | close | results | agenda | stop"),
+        N_("/scan start [async DAYS] | next | close | results | agenda | stop | resume | guest"),
         N_("the Participatiescan, run in a channel or group by its facilitator"),
         EVERYONE,
         scan_session.run,
-        buttons=("sv", "sp", "sc", "sa"),
+        buttons=("sv", "sp", "sc", "sa", "sg", "sk"),
         in_groups=True,
     ),
 )
@@ -397,4 +400,6 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "sp": scan_votes.vote_point,  # a vote for an improvement point: sp:<session>:<factor>
     "sc": scan_session.press_choose,  # the facilitator chooses a point: sc:<session>:<factor>
     "sa": scan_agenda.report,  # an owner's progress: sa:<action>:done|underway|stuck
+    "sg": scan_table.press_seat,  # a voter's own group: sg:<session>:<group>
+    "sk": scan_session.press_confirm,  # the facilitator's answer: sk:<session>:<factor>:<what>
 }

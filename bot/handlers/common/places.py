@@ -21,7 +21,8 @@ from bot.store.db import session_scope
 from bot.store.models import PlaceMessage
 
 PLACE_COMMANDS = frozenset({"scan"})  # commands whose replies are for the place
-PLACE_BUTTONS = frozenset({"sv", "sp", "sc"})  # a mark, a point vote, a point chosen
+# a mark, a point vote, a point chosen, a voter's group, the facilitator's answer to a question
+PLACE_BUTTONS = frozenset({"sv", "sp", "sc", "sg", "sk"})
 
 
 def for_the_place(*, command: str | None = None, action: str | None = None) -> bool:
