@@ -99,13 +99,13 @@ def test_votes_are_counted_changeable_and_never_shown_per_person(core: Core) -> 
     assert "Not yet at the table: Schools, mainly VSO, Pro and MBO; Social services" in text
     message = voting(opened)
     assert [b.label for b in message.buttons] == [str(n) for n in range(1, 11)]
-    answer, shown = vote(core, "wim", mark(message, 3))
+    answer, *_, shown = vote(core, "wim", mark(message, 3))
     assert not answer.to_place and "Your mark 3 is recorded" in answer.text
     assert shown.to_place and shown.updates == message.updates
     assert "Votes so far: 1." in text_of(shown)
-    _, shown = vote(core, "fatima", mark(message, 9))
+    *_, shown = vote(core, "fatima", mark(message, 9))
     assert "Votes so far: 2." in text_of(shown)
-    answer, shown = vote(core, "wim", mark(message, 8))  # changed: still two votes
+    answer, *_, shown = vote(core, "wim", mark(message, 8))  # changed: still two votes
     assert "Your mark is now 8" in answer.text
     assert "Votes so far: 2." in text_of(shown)
     said = " ".join([shown.title or "", shown.text, *shown.lines])
@@ -172,9 +172,9 @@ def test_a_theme_ends_with_results_weakest_points_and_a_chart(core: Core) -> Non
     # participants vote on points; pressing again takes the vote back
     vote(core, "wim", "sp:1:4")
     vote(core, "bram", "sp:1:4")
-    _, shown = vote(core, "lotte", "sp:1:2")
+    *_, shown = vote(core, "lotte", "sp:1:2")
     assert "4. Professioneel" in text_of(shown) or "4." in text_of(shown)
-    _, shown = vote(core, "lotte", "sp:1:2")
+    *_, shown = vote(core, "lotte", "sp:1:2")
     assert any(line.startswith("2.") and ": 0 votes" in line for line in shown.lines)
     assert any(line.startswith("4.") and ": 2 votes" in line for line in shown.lines)
 
@@ -183,7 +183,7 @@ def test_a_restart_mid_session_continues_where_it_was(core: Core) -> None:
     message = voting(scan(core, "anna", "/scan start"))
     vote(core, "wim", mark(message, 4))
     fresh = Core(engine=core.engine, region=core.region, default_language="en")
-    _, shown = vote(fresh, "fatima", mark(message, 6))
+    *_, shown = vote(fresh, "fatima", mark(message, 6))
     assert "Votes so far: 2." in text_of(shown)
     assert "Factor 1 of 15" in all_text(scan(fresh, "anna", "/scan next"))
 
@@ -382,7 +382,7 @@ def test_marks_given_ahead_by_direct_message_count_in_the_meeting(
     assert any(r.title == "Marks given ahead" and r.to_place for r in meeting)
     message = voting(meeting)
     assert "Factor 1 of 15" in (message.title or "") and "Votes so far: 1." in text_of(message)
-    _, shown = vote(core, "sara", mark(message, 5))
+    *_, shown = vote(core, "sara", mark(message, 5))
     assert "Votes so far: 2." in text_of(shown)
 
 

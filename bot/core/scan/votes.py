@@ -173,8 +173,7 @@ def cast(ctx: Ctx, rest: str) -> list[Reply]:
     from bot.core.scan import table  # who is at the table asks the voter not seated yet
 
     if table.seated_in(ctx, scan, ctx.actor.id) is None and scan.state == "open":
-        ask = table.ask_group(ctx, scan)
-        return [ask.model_copy(update={"text": f"{answer}\n{ask.text}"}), voting_message(ctx, scan, factor)]
+        return [Reply(text=answer), table.ask_group(ctx, scan), voting_message(ctx, scan, factor)]
     return [Reply(text=answer), voting_message(ctx, scan, factor)]
 
 

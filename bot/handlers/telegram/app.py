@@ -270,11 +270,18 @@ class TelegramBot:
         )
         if not own:
             return None
-        answer = "\n".join(r.text for r in own)
-        if len(answer) <= MAX_ANSWER and all(_only_text(r) for r in own):
-            return answer
-        await self.answer_in_group(event.chat_id, event.user_id, who, own, all_private=True)
-        return None
+        short = [r for r in own if _only_text(r)]  # their mark: the callback's answer
+        answer = "\n".join(r.text for r in short)
+        rest = [r for r in own if not _only_text(r)]  # a question with buttons: privately
+        if len(answer) > MAX_ANSWER:
+            answer, rest = "", own
+        if rest:
+            try:
+                await self.sender.post(event.user_id, rest)
+            except Forbidden:  # no private chat with the bot yet: not asked (no note in
+                # the group for a question that holds nothing personal)
+                log.info("telegram: cannot write privately to a voter; question left out")
+        return answer or None
 
     async def _refresh_card(self, event: CallbackPress, who: Who, ref: str) -> None:
         """The card whose Claim was pressed, shown as the case is now (who has it, no Claim)."""
