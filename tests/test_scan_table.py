@@ -33,10 +33,6 @@ def seating(core: Core) -> dict[str, str]:
         return {r.person_id: r.group_id for r in rows}
 
 
-def asked_buttons(replies: list[Reply], kind: str) -> list[str]:
-    return [b.action for r in replies if not r.to_place for b in r.buttons if b.action.startswith(kind)]
-
-
 # --- guests (item 1) ----------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from tests.slack.factories import make_block_action
 from tests.slack.fake_slack import Call, eventually
 from tests.slack.scenario import buttons_of, nl, nl_n, text_of
 from tests.slack.test_slack_scan import ANNA, BRAM, FATIMA, SARA, WIM, Room, start
-from tests.slack.test_slack_scan import sara_on_slack as sara_on_slack  # noqa: F401  (autouse)
+from tests.slack.test_slack_scan import sara_on_slack as sara_on_slack  # autouse: Sara on Slack
 
 KARIN = "U0KARIN"  # not in the directory: a guest
 
@@ -135,7 +135,9 @@ async def test_a_guest_by_mention_votes_sees_no_cases_and_the_stop_asks_then_res
         if nl("For which group do you sit at the table?") in text_of(a)
     )
     await press_in(room, asked, button(asked, "Zorg"), WIM)
-    await eventually(lambda: any("Zorg: Wim Jansen" in text_of(room.shown(p)) for p in room.posts()))
+    await eventually(
+        lambda: any("Zorg: Wim Jansen" in text_of(room.shown(p)) for p in room.posts())
+    )
 
     # the stop asks first, saying what is left; Doorgaan keeps it, Stoppen stops
     name = await room.command("/scan stop")

@@ -350,9 +350,7 @@ def show_results(ctx: Ctx, scan: ScanSession) -> list[Reply]:
     t = votes.channel_t(scan)
     content = votes.content_of(scan)
     numbers = _shown(scan, content)
-    shown = results.results_reply(
-        ctx.session, t, scan, content, numbers, title=t("Results so far")
-    )
+    shown = results.results_reply(ctx.session, t, scan, content, numbers, title=t("Results so far"))
     assert scan.id is not None
     if scan.stage == "vote":
         n = votes.vote_count(ctx.session, scan.id, scan.factor)
@@ -379,7 +377,8 @@ def ask_stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
 
 
 def _what_is_left(ctx: Ctx, scan: ScanSession) -> str:
-    """"You stop at factor 1 of 15; 14 more factors and no agenda." """
+    """What is left, for the stop's question: "You stop at factor 1 of 15; 14 more factors and
+    no agenda."."""
     assert scan.id is not None
     total = len(votes.content_of(scan).factors)
     if scan.factor == 0:
@@ -412,13 +411,18 @@ def resume(ctx: Ctx) -> list[Reply]:
     again; an open one (a meeting that was interrupted) shows where it stands."""
     if ctx.place is None:
         raise Refused(ctx.t("Start a scan in the channel or group where it takes place."))
-    scan = open_session(ctx) or ctx.session.exec(
-        select(ScanSession)
-        .where(ScanSession.place == ctx.place)
-        .order_by(col(ScanSession.id).desc())
-    ).first()
+    scan = (
+        open_session(ctx)
+        or ctx.session.exec(
+            select(ScanSession)
+            .where(ScanSession.place == ctx.place)
+            .order_by(col(ScanSession.id).desc())
+        ).first()
+    )
     if scan is None:
-        raise Refused(ctx.t("No scan was held here yet. The facilitator starts one with /scan start."))
+        raise Refused(
+            ctx.t("No scan was held here yet. The facilitator starts one with /scan start.")
+        )
     _need_facilitator(ctx, scan)
     t = votes.channel_t(scan)
     if scan.state != "open":

@@ -64,7 +64,9 @@ def match_group(contents: list[ScanContent], text: str) -> list[str]:
     whole = [g for g, known in words.items() if all(w in known for w in typed)]
     if whole:
         return whole
-    return [g for g, known in words.items() if all(any(k.startswith(w) for k in known) for w in typed)]
+    return [
+        g for g, known in words.items() if all(any(k.startswith(w) for k in known) for w in typed)
+    ]
 
 
 def group_label(scan: ScanSession, t: Translator, group_id: str) -> str:
@@ -92,7 +94,9 @@ def split_group(
         if len(found) == 1:
             return " ".join(words[:i]), found[0]
     raise Refused(
-        ctx.t("Use: {usage}, with a group: {groups}.", usage=usage, groups=groups_named(scan, ctx.t))
+        ctx.t(
+            "Use: {usage}, with a group: {groups}.", usage=usage, groups=groups_named(scan, ctx.t)
+        )
     )
 
 
@@ -125,7 +129,11 @@ def table_reply(ctx: Ctx, scan: ScanSession) -> Reply:
         "with /scan guest NAME GROUP."
     )
     return Reply(
-        title=t("Who is at the table"), text=text, lines=lines, to_place=True, updates=table_key(scan)
+        title=t("Who is at the table"),
+        text=text,
+        lines=lines,
+        to_place=True,
+        updates=table_key(scan),
     )
 
 
@@ -164,7 +172,9 @@ def _seated(ctx: Ctx, scan: ScanSession, person: Person, said: str) -> list[Repl
     replies = [table_reply(ctx, scan), Reply(text=said)]
     if ahead.is_open(scan):
         ahead.invite(ctx, scan, person)
-        sent = ctx.t("{name} gets the questions to mark ahead in a direct message.", name=person.name)
+        sent = ctx.t(
+            "{name} gets the questions to mark ahead in a direct message.", name=person.name
+        )
         replies.append(Reply(text=sent))
     return replies
 
@@ -211,7 +221,9 @@ def _guest(ctx: Ctx, name: str, slack_id: str | None) -> Person:
         known = ctx.session.exec(select(Person).where(Person.slack_id == slack_id)).first()
         if known is not None and not known.active:
             raise Refused(
-                ctx.t("This Slack member was in the directory; the coordinator can reactivate them.")
+                ctx.t(
+                    "This Slack member was in the directory; the coordinator can reactivate them."
+                )
             )
         if known is not None:
             return known

@@ -111,7 +111,9 @@ def voting_message(ctx: Ctx, scan: ScanSession, factor: int | None = None) -> Re
         lines.append(t.tn("Voting closed: {n} vote.", "Voting closed: {n} votes.", n))
         buttons = []
         if number == 0 and n and scan.stage != "ahead":  # the warm-up's result, once closed
-            lines.append(t("Result: {line}", line=result_line(t, results_of(ctx.session, scan.id)[0], None)))
+            lines.append(
+                t("Result: {line}", line=result_line(t, results_of(ctx.session, scan.id)[0], None))
+            )
     return Reply(
         title=title,
         text=text,
