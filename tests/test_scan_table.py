@@ -176,7 +176,7 @@ def test_the_usage_names_the_groups_in_the_persons_language_never_their_ids(
     nl = translator("nl")
     assert refused[0].text == nl(
         "Use: {usage}, with a group: {groups}.",
-        usage="/scan group PERSON GROUP",
+        usage=nl("/scan group PERSON GROUP"),
         groups="Scholen, vooral VSO, Pro en MBO; Sociale dienst of werkbedrijf; Leerplicht of "
         "RMC; Werkgevers, werkgeversservicepunt (WSP) of SBB; Zorg, bijvoorbeeld MEE of "
         "jeugdzorg; Overig, bijvoorbeeld UWV of een regionale organisatie",

@@ -181,7 +181,7 @@ def _seated(ctx: Ctx, scan: ScanSession, person: Person, said: str) -> list[Repl
 
 def name_participant(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
     """`/scan group PERSON GROUP`: a person of the directory seated for a group."""
-    who, group_id = split_group(ctx, scan, args, "/scan group PERSON GROUP")
+    who, group_id = split_group(ctx, scan, args, ctx.t("/scan group PERSON GROUP"))
     found = find_person(ctx.session, who) if who else []
     if len(found) != 1:
         raise Refused(ctx.t("Name one person of the directory: /scan group PERSON GROUP."))
@@ -190,7 +190,7 @@ def name_participant(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
 
 def add_guest(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
     """`/scan guest NAME GROUP` (or a Slack member's mention, with or without a name)."""
-    usage = "/scan guest NAME GROUP"
+    usage = ctx.t("/scan guest NAME GROUP")
     mention = MENTION.match(args.strip())
     rest = args.strip()[mention.end() :] if mention else args
     name, group_id = split_group(ctx, scan, rest, usage, name_optional=mention is not None)
