@@ -329,3 +329,15 @@ def test_a_vote_that_arrived_before_the_close_counts_when_worked_on_after_it(
 
 def voting_shown(replies: list[Reply]) -> Reply:
     return next(r for r in replies if r.to_place and (r.updates or "").endswith(":f0"))
+
+
+def test_a_guest_can_own_an_action(core: Core) -> None:
+    from bot.core.intake.fields import ParseEnv
+    from bot.core.scan.agenda import owner_id, parse_owner
+
+    scan(core, "anna", "/scan start")
+    scan(core, "anna", "/scan guest Karin Bos werkgevers")
+    with session_scope(core.engine) as session:
+        env = ParseEnv(t=translator("en"), today=clock.today(core.region.tz), session=session)
+        owner = parse_owner("Karin Bos", env)
+    assert owner_id(owner) == guest_id(core, "Karin Bos")

@@ -58,11 +58,11 @@ async def test_votes_acknowledged_before_the_close_count_though_worked_on_after_
     await room.vote(warmup, WIM, 6)
     # the next three presses are acknowledged at once, and held before the core works on them
     # until the facilitator's close (typed after them) has been worked on
-    gate = threading.Event()
+    gate = threading.Semaphore(0)
     work = live_core.handle_action
 
     def held(**kwargs: Any) -> Any:
-        gate.wait(timeout=10)
+        gate.acquire(timeout=10)
         return work(**kwargs)
 
     monkeypatch.setattr(live_core, "handle_action", held)
@@ -84,9 +84,14 @@ async def test_votes_acknowledged_before_the_close_count_though_worked_on_after_
     await room.command("/scan close")
     closed_one = nl_n("Voting closed: {n} vote.", "Voting closed: {n} votes.", 1)
     await eventually(lambda: closed_one in text_of(room.shown(warmup)))
-    gate.set()
+
+    def answered() -> int:
+        return sum(bool(room.fake.responses(name)) for *_, name in pressed)
+
+    for count in range(1, len(pressed) + 1):  # one at a time: each count shown is the last
+        gate.release()
+        await eventually(lambda c=count: answered() >= c)  # type: ignore[misc]
     for user, mark, name in pressed:
-        await eventually(lambda n=name: bool(room.fake.responses(n)))  # type: ignore[misc]
         said = text_of(room.fake.responses(name)[0])
         recorded = "Your mark {mark} is recorded. Only you see this."
         language = "en" if user == BRAM else "nl"
