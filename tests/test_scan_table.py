@@ -341,3 +341,12 @@ def test_a_guest_can_own_an_action(core: Core) -> None:
         env = ParseEnv(t=translator("en"), today=clock.today(core.region.tz), session=session)
         owner = parse_owner("Karin Bos", env)
     assert owner_id(owner) == guest_id(core, "Karin Bos")
+
+
+def test_the_region_file_knows_every_role_but_a_scans_guest() -> None:
+    from typing import get_args
+
+    from bot.core.vocab import Role
+    from bot.region_entries import FileRole
+
+    assert set(get_args(FileRole)) == {r.value for r in Role} - {Role.scan_guest.value}
