@@ -100,6 +100,15 @@ async def test_votes_acknowledged_before_the_close_count_though_worked_on_after_
         assert translator(language)(recorded, mark=int(mark)) in said, said
     closed_four = nl_n("Voting closed: {n} vote.", "Voting closed: {n} votes.", 4)
     await eventually(lambda: closed_four in text_of(room.shown(warmup)))
+    # the warm-up's result, shown once it is closed, with every mark that arrived in time
+    result = nl_n(
+        "average {avg} · spread {spread} · {n} vote",
+        "average {avg} · spread {spread} · {n} votes",
+        4,
+        avg="6,5",
+        spread="1,1",
+    )
+    await eventually(lambda: nl("Result: {line}", line=result) in text_of(room.shown(warmup)))
     with session_scope(live_core.engine) as session:
         assert sorted(v.mark for v in session.exec(select(ScanVote)).all()) == [5, 6, 7, 8]
     # a vote that arrives after the close is still refused
