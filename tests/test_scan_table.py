@@ -17,7 +17,7 @@ from bot.core.directory import sync_region
 from bot.core.i18n import translator
 from bot.core.replies import Reply
 from bot.store.db import session_scope
-from bot.store.models import Person, ScanParticipant, ScanVote
+from bot.store.models import AuditEvent, Person, ScanParticipant, ScanVote
 from tests.factories import make_leaver, text_of
 from tests.test_scan import PLACE, all_text, confirmed, mark, scan, stop, vote, voting
 
@@ -48,6 +48,8 @@ def test_a_guest_is_added_in_one_step_votes_and_sees_nothing_of_the_cases(core: 
     with session_scope(core.engine) as session:
         person = session.get(Person, karin)
         assert person is not None and person.roles == ["scan_guest"]
+        added = session.exec(select(AuditEvent).where(AuditEvent.action == "scan_guest_added"))
+        assert [(e.actor_id, e.detail) for e in added] == [("anna", {"id": karin})]
     # the guest votes like everyone (seated already: no question about the group)
     answer, shown = vote(core, karin, mark(message, 6))
     assert answer.text == "Your mark 6 is recorded. Only you see this." and not answer.buttons

@@ -18,6 +18,7 @@ import unicodedata
 
 from sqlmodel import select
 
+from bot.core.cases.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person
 from bot.core.errors import Refused
@@ -202,7 +203,8 @@ def add_guest(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
         raise Refused(ctx.t("Give the guest's name: {usage}.", usage=usage))
     person = _guest(ctx, name, slack_id)
     replies = _seated(ctx, scan, person, seat(ctx, scan, person, group_id))
-    if person.slack_id is None and person.telegram_id is None and _on_telegram(ctx):
+    reachable = person.slack_id is not None or person.telegram_id is not None
+    if Role.scan_guest.value in person.roles and not reachable and _on_telegram(ctx):
         from bot.core import invites
 
         link = invites.invite_person(ctx, person, scan_only=True)
@@ -241,6 +243,14 @@ def _guest(ctx: Ctx, name: str, slack_id: str | None) -> Person:
     )
     ctx.session.add(guest)
     ctx.session.flush()
+    # a new person in the directory's table: in the audit trail by id, as /admin's changes
+    record(
+        ctx.session,
+        actor_id=ctx.actor.id,
+        transport=ctx.transport,
+        action="scan_guest_added",
+        id=guest.id,
+    )
     return guest
 
 
