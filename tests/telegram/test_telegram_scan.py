@@ -236,6 +236,20 @@ async def test_a_guest_joins_by_link_votes_in_the_group_and_the_stop_asks_first(
     assert answer == nl("Your mark {mark} is recorded. Only you see this.", mark=6)
     await eventually(lambda: "Zorg: Karin Bos" in "\n".join(m.text for m in in_group(fake)))
 
+    # a voter not seated is asked in their private chat; one tap there seats them, and the
+    # group's "who is at the table" shows it (edited in place)
+    fake.push_update(tg.private_message(HENK, "/help"))
+    await eventually(lambda: bool(fake.sent_messages(HENK)))
+    await vote(fake, HENK, warmup, 8)
+    asked = nl("For which group do you sit at the table?")
+    await eventually(lambda: any(asked in m.text for m in fake.sent_messages(HENK)))
+    question = next(m for m in fake.sent_messages(HENK) if asked in m.text)
+    scholen = next(b for row in question.buttons for b in row if b["text"] == "Scholen")
+    fake.push_update(tg.callback_query(HENK, scholen["callback_data"], message=question.message))
+    tables = [m for m in in_group(fake) if nl("Who is at the table") in m.text]
+    await eventually(lambda: "Scholen: Henk Mulder" in shown(fake, tables[0].message_id).text)
+    assert len([m for m in in_group(fake) if nl("Who is at the table") in m.text]) == 1
+
     # the stop asks first (Nog ... en geen agenda), and Stoppen stops
     await command(fake, "/scan stop")
     left = "Je stopt voor de eerste factor; nog 15 factoren en geen agenda."

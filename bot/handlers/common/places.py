@@ -39,6 +39,14 @@ def shown_at(engine: Engine, key: str, place: str) -> str | None:
         return row.platform_ref if row is not None and row.place == place else None
 
 
+def place_of(engine: Engine, key: str) -> str | None:
+    """The place where the message showing `key` was posted, if one was (a button pressed in
+    a private chat may change a message of a group: who is at the scan's table)."""
+    with session_scope(engine, write=False) as session:
+        row = session.get(PlaceMessage, key)
+        return row.place if row is not None else None
+
+
 def remember(engine: Engine, key: str, place: str, platform_ref: str) -> None:
     """The message showing `key` in `place` is `platform_ref` from now on."""
     with session_scope(engine) as session:
