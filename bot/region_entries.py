@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.vocab import Programme, Role
+from bot.core.vocab import Programme
 
 Language = Literal["nl", "en"]
 """The languages Vangnet speaks."""
@@ -30,6 +30,12 @@ _CODE_PATTERN = r"^GM\d{4}$"
 _MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
 _DIGEST_RE = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN) (\d{1,2}):(\d{2})$", re.IGNORECASE)
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+# The roles a person of the region file may have: every Role but a scan's guest, who is no one
+# of the region file (added at the table with /scan guest). tests/test_scan_table.py keeps this
+# in step with Role.
+FileRole = Literal["coordinator", "broker", "school_contact", "doorstroompunt"]
 
 
 class RegionProblem(ValueError):
@@ -100,7 +106,7 @@ class PersonEntry(Entry):
 
     id: str = Field(pattern=_ID_PATTERN)
     name: str = Field(min_length=1)
-    roles: list[Role]
+    roles: list[FileRole]
     municipality: str | None = Field(default=None, min_length=1)
     school: str | None = Field(default=None, min_length=1)
     slack: str | None = Field(default=None, min_length=1)

@@ -53,6 +53,20 @@ def all_text(replies: list[Reply]) -> str:
     return "\n".join(text_of(r) for r in replies)
 
 
+def confirmed(core: Core, command: str, person: str = "anna", place: str = PLACE) -> list[Reply]:
+    """`/scan next`, `/scan close` or `/scan stop`, confirmed when asked first (no votes yet,
+    or the stop's question): what the confirmation does."""
+    replies = scan(core, person, command, place=place)
+    asked = [b for r in replies if not r.to_place for b in r.buttons if b.action.startswith("sk:")]
+    if not asked:
+        return replies
+    return vote(core, person, asked[0].action, place=place)
+
+
+def stop(core: Core, person: str = "anna", place: str = PLACE) -> list[Reply]:
+    return confirmed(core, "/scan stop", person, place)
+
+
 # marks per factor of theme 1 (factors 1–5): voter → mark
 THEME_1 = {
     1: [7, 8, 6, 7, 7],
@@ -83,16 +97,16 @@ def test_votes_are_counted_changeable_and_never_shown_per_person(core: Core) -> 
     text = all_text(opened)
     assert "Warm-up question" in text
     # the six groups of the content file, none at the table yet
-    assert "Not yet at the table: Schools (VSO, Pro, MBO); Social services" in text
+    assert "Not yet at the table: Schools, mainly VSO, Pro and MBO; Social services" in text
     message = voting(opened)
     assert [b.label for b in message.buttons] == [str(n) for n in range(1, 11)]
-    answer, shown = vote(core, "wim", mark(message, 3))
+    answer, *_, shown = vote(core, "wim", mark(message, 3))
     assert not answer.to_place and "Your mark 3 is recorded" in answer.text
     assert shown.to_place and shown.updates == message.updates
     assert "Votes so far: 1." in text_of(shown)
-    _, shown = vote(core, "fatima", mark(message, 9))
+    *_, shown = vote(core, "fatima", mark(message, 9))
     assert "Votes so far: 2." in text_of(shown)
-    answer, shown = vote(core, "wim", mark(message, 8))  # changed: still two votes
+    answer, *_, shown = vote(core, "wim", mark(message, 8))  # changed: still two votes
     assert "Your mark is now 8" in answer.text
     assert "Votes so far: 2." in text_of(shown)
     said = " ".join([shown.title or "", shown.text, *shown.lines])
@@ -125,7 +139,7 @@ def test_only_the_coordinator_or_a_named_facilitator_runs_a_scan(core: Core) -> 
     assert "Warm-up question" in all_text(again[1:])
     assert "Warm-up question" in all_text(scan(core, "anna", "/scan start", place="slack:C0TWO"))
     assert scan(core, "wim", "/scan next")[0].error  # not the facilitator
-    assert "Factor 1 of 15" in all_text(scan(core, "lotte", "/scan next"))
+    assert "Factor 1 of 15" in all_text(confirmed(core, "/scan next", "lotte"))
     other = scan(core, "anna", "/scan results", place="slack:C0TWO")
     assert "Factor" not in all_text(other)  # the other session is still at its warm-up
 
@@ -136,6 +150,8 @@ def test_two_places_at_once_keep_their_votes_apart(core: Core) -> None:
     vote(core, "wim", mark(here, 2))
     vote(core, "wim", mark(there, 10), place="telegram:-100")
     vote(core, "bram", mark(there, 6), place="telegram:-100")
+    scan(core, "anna", "/scan close")
+    scan(core, "anna", "/scan close", place="telegram:-100")
     assert "average 2.0 · spread 0.0 · 1 vote" in all_text(scan(core, "anna", "/scan results"))
     there_results = all_text(scan(core, "anna", "/scan results", place="telegram:-100"))
     assert "average 8.0 · spread 2.0 · 2 votes" in there_results
@@ -156,9 +172,9 @@ def test_a_theme_ends_with_results_weakest_points_and_a_chart(core: Core) -> Non
     # participants vote on points; pressing again takes the vote back
     vote(core, "wim", "sp:1:4")
     vote(core, "bram", "sp:1:4")
-    _, shown = vote(core, "lotte", "sp:1:2")
+    *_, shown = vote(core, "lotte", "sp:1:2")
     assert "4. Professioneel" in text_of(shown) or "4." in text_of(shown)
-    _, shown = vote(core, "lotte", "sp:1:2")
+    *_, shown = vote(core, "lotte", "sp:1:2")
     assert any(line.startswith("2.") and ": 0 votes" in line for line in shown.lines)
     assert any(line.startswith("4.") and ": 2 votes" in line for line in shown.lines)
 
@@ -167,7 +183,7 @@ def test_a_restart_mid_session_continues_where_it_was(core: Core) -> None:
     message = voting(scan(core, "anna", "/scan start"))
     vote(core, "wim", mark(message, 4))
     fresh = Core(engine=core.engine, region=core.region, default_language="en")
-    _, shown = vote(fresh, "fatima", mark(message, 6))
+    *_, shown = vote(fresh, "fatima", mark(message, 6))
     assert "Votes so far: 2." in text_of(shown)
     assert "Factor 1 of 15" in all_text(scan(fresh, "anna", "/scan next"))
 
@@ -186,7 +202,7 @@ def test_the_agenda_goes_to_owners_and_is_followed_up(
         core.handle_text(person_id="anna", text=answer, transport="test")
     agenda = all_text(scan(core, "bram", "/scan agenda"))
     assert "Werkgevers één loket geven — owner Wim Jansen, by 1 March 2027" in agenda
-    end = scan(core, "anna", "/scan stop")
+    end = stop(core)
     assert "Improvement agenda" in all_text(end)
     assert "1 owner got their actions" in all_text(end)
     assert scan(core, "anna", "/scan next")[0].error  # closed: nothing open here
@@ -216,10 +232,11 @@ def test_results_compare_with_the_previous_scan(core: Core) -> None:
     first = voting(scan(core, "anna", "/scan start"))
     for person, value in zip(VOTERS[:2], [4, 6], strict=True):
         vote(core, person, mark(first, value))
-    scan(core, "anna", "/scan stop")
+    stop(core)
     second = voting(scan(core, "anna", "/scan start"))
     for person, value in zip(VOTERS[:2], [7, 8], strict=True):
         vote(core, person, mark(second, value))
+    scan(core, "anna", "/scan close")
     results = all_text(scan(core, "anna", "/scan results"))
     assert "average 7.5 · spread 0.5 · 2 votes · change since the previous scan: +2.5" in results
 
@@ -249,7 +266,7 @@ def test_a_scan_exports_as_markdown_and_csv(
     scan(core, "anna", "/scan choose 4")
     for answer in ("Werkgevers één loket geven", "wim", "2027-03-01", "confirm"):
         core.handle_text(person_id="anna", text=answer, transport="test")
-    scan(core, "anna", "/scan stop")
+    stop(core)
     for name in list(os.environ):
         if name.startswith(("SLACK_", "TELEGRAM_", "VANGNET_")):
             monkeypatch.delenv(name)
@@ -502,7 +519,7 @@ def test_marks_given_ahead_by_direct_message_count_in_the_meeting(
     assert any(r.title == "Marks given ahead" and r.to_place for r in meeting)
     message = voting(meeting)
     assert "Factor 1 of 15" in (message.title or "") and "Votes so far: 1." in text_of(message)
-    _, shown = vote(core, "sara", mark(message, 5))
+    *_, shown = vote(core, "sara", mark(message, 5))
     assert "Votes so far: 2." in text_of(shown)
 
 

@@ -210,7 +210,8 @@ def test_scale_groups_follow_up_and_improvement_points() -> None:
         "other",
     ]
     schools = nl.group("schools")
-    assert schools is not None and schools.label == "Scholen (VSO, Pro, MBO)"
+    assert schools is not None and schools.label == "Scholen"
+    assert schools.description == "Scholen, vooral VSO, Pro en MBO"
     assert nl.group("nope") is None
 
 

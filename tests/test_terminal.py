@@ -260,3 +260,23 @@ def test_a_scan_in_the_terminal_with_voters_taking_turns(core: Core) -> None:
     late = chat(core, f"/as lotte\n{number(out, '9')}", terminal)
     assert "! Voting on this question is closed" in late
     assert "Factor 1 of 15" in chat(core, "/as anna\n/scan next", terminal)
+
+
+def test_a_scan_in_the_terminal_with_a_guest_a_seat_and_a_stop_resumed(core: Core) -> None:
+    """A guest takes their turn with /as like everyone; a voter who is not seated taps their
+    group; the stop asks first; /scan resume goes on where it was."""
+    terminal = TerminalChat(core, io.StringIO(), io.StringIO(), interactive=False)
+    out = chat(core, "/as anna\n/scan start\n/scan guest Karin Bos werkgevers", terminal)
+    assert "Karin Bos sits at the table for Employers." in out
+    voted = chat(core, f"/as Karin Bos\n{number(out, '7')}\n/leavers", terminal)
+    assert "Your mark 7 is recorded" in voted and "/leavers is not for your role" in voted
+    asked = chat(core, f"/as wim\n{number(out, '5')}", terminal)
+    assert "For which group do you sit at the table?" in asked
+    seated = chat(core, number(asked, "Care"), terminal)
+    assert "Wim Jansen sits at the table for Care." in seated and "Care: Wim Jansen" in seated
+    stopping = chat(core, "/as anna\n/scan stop", terminal)
+    assert "You stop before the first factor; 15 factors to go and no agenda." in stopping
+    stopped = chat(core, number(stopping, "Stop the scan"), terminal)
+    assert "Warm-up: average 6.0 · spread 1.0 · 2 votes" in stopped
+    resumed = chat(core, "/scan resume", terminal)
+    assert "The scan goes on where it was." in resumed and "Votes so far: 2." in resumed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -91,6 +92,7 @@ class Core:
         transport: str,
         private: bool,
         place: str | None = None,
+        arrived: datetime | None = None,
     ) -> Ctx:
         return Ctx(
             session=session,
@@ -100,6 +102,7 @@ class Core:
             default_language=self.default_language,
             private=private,
             place=place,
+            arrived=arrived,
         )
 
     def not_registered(self, language: str | None = None) -> Reply:
@@ -121,6 +124,7 @@ class Core:
         place: str | None = None,
         *,
         writes: bool = False,
+        arrived: datetime | None = None,
     ) -> list[Reply]:
         """`work` as the person, in one unit of work. A command that only reads never waits
         for a writer (`run_unit`); `writes=True` when the work always writes."""
@@ -129,7 +133,9 @@ class Core:
             actor = queries.person_by_id(session, person_id=person_id)
             if actor is None or not actor.active:
                 return [self.not_registered()]
-            ctx = self.ctx(session, actor, transport=transport, private=private, place=place)
+            ctx = self.ctx(
+                session, actor, transport=transport, private=private, place=place, arrived=arrived
+            )
             try:
                 with session.begin_nested():
                     return work(ctx)
@@ -150,10 +156,13 @@ class Core:
         transport: str,
         private: bool = True,
         place: str | None = None,
+        arrived: datetime | None = None,
     ) -> list[Reply]:
         """A line a person typed: a command, or an answer in a conversation.
 
-        `place` is where it was typed (a channel or group, "terminal"), for a scan session."""
+        `place` is where it was typed (a channel or group, "terminal"), for a scan session;
+        `arrived` when the transport received it, if it works on requests after acknowledging
+        them (the order of a scan's votes and its close)."""
         text = clean(text)
         if text.strip().startswith("/"):
             return self._run(
@@ -163,6 +172,7 @@ class Core:
                 lambda ctx: run_command(ctx, text),
                 place,
                 writes=command_writes(text),
+                arrived=arrived,
             )
         return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text), place)
 
@@ -174,6 +184,7 @@ class Core:
         transport: str,
         private: bool = True,
         place: str | None = None,
+        arrived: datetime | None = None,
     ) -> list[Reply]:
         action = clean(action)
         return self._run(
@@ -183,6 +194,7 @@ class Core:
             lambda ctx: run_action(ctx, action),
             place,
             writes=action_writes(action),
+            arrived=arrived,
         )
 
     def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:

@@ -29,6 +29,7 @@ from bot.core.replies import Reply
 from bot.core.scan import again as scan_again
 from bot.core.scan import agenda as scan_agenda
 from bot.core.scan import session as scan_session
+from bot.core.scan import table as scan_table
 from bot.core.scan import votes as scan_votes
 from bot.core.text import visible
 from bot.core.vocab import Role
@@ -37,6 +38,8 @@ from bot.store.models import Person
 Handler = Callable[[Ctx, str], Sequence[Reply]]
 
 EVERYONE = frozenset(Role)
+# everyone with a role in the network: not a scan's guest, who sees nothing of the cases
+MEMBERS = EVERYONE - {Role.scan_guest}
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,7 @@ _TABLE = (
         "leavers",
         N_("/leavers [state|open] [overdue] [mine] [municipality] [school] [page]"),
         N_("the leavers in your view, with state and owner; for example /leavers open Zwolle"),
-        EVERYONE,
+        MEMBERS,
         listings.leavers,
         buttons=("leavers",),
     ),
@@ -298,7 +301,7 @@ _TABLE = (
         "find",
         N_("/find TEXT"),
         N_("find a case by its reference, the student reference or the name"),
-        EVERYONE,
+        MEMBERS,
         listings.find,
     ),
     Command(
@@ -314,7 +317,7 @@ _TABLE = (
         "case",
         "/case REF",
         N_("show a case card"),
-        EVERYONE,
+        MEMBERS,
         _case,
         buttons=("case", "details"),
     ),
@@ -386,11 +389,14 @@ _TABLE = (
     ),
     Command(
         "scan",
-        N_("/scan start [async DAYS] | next | close | results | agenda | stop | list | report"),
+        N_(
+            "/scan start [async DAYS] | next | close | results | agenda | stop | resume | "
+            "guest | list | compare | report | plan"
+        ),
         N_("the Participatiescan, run in a channel or group by its facilitator"),
         EVERYONE,
         scan_session.run,
-        buttons=("sv", "sp", "sc", "sa", "st"),
+        buttons=("sv", "sp", "sc", "sa", "st", "sg", "sk"),
         in_groups=True,
     ),
 )
@@ -415,4 +421,6 @@ PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
     "sc": scan_session.press_choose,  # the facilitator chooses a point: sc:<session>:<factor>
     "sa": scan_agenda.report,  # an owner's progress: sa:<action>:done|underway|stuck
     "st": scan_again.press,  # the previous seating again, or anew: st:<session>:same|new
+    "sg": scan_table.press_seat,  # a voter's own group: sg:<session>:<group>
+    "sk": scan_session.press_confirm,  # the facilitator's answer: sk:<session>:<factor>:<what>
 }

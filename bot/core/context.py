@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.core import clock
 from bot.core.i18n import Translator, translator
 from bot.region import Region
 from bot.store.models import Person
@@ -35,10 +37,19 @@ class Ctx:
     # The directory's answers remembered, for a batch of scheduled work in one transaction
     # (set by the sweep): cards and pings then ask for each municipality's brokers once.
     known: Remembered | None = None
+    # When the request arrived, as its transport stamped it (Slack acknowledges first and
+    # works after, so requests may be worked on in another order than they came); None:
+    # when it is worked on, `arrival`
+    arrived: datetime | None = None
     t: Translator = field(init=False)
 
     def __post_init__(self) -> None:
         self.t = self.translator_for(self.actor)
+
+    @property
+    def arrival(self) -> datetime:
+        """When the request arrived: its transport's stamp, else now."""
+        return self.arrived if self.arrived is not None else clock.now()
 
     def translator_for(self, person: Person) -> Translator:
         return translator(person.language or self.default_language)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from bot.core.cases.audit import record
+from bot.core.vocab import Role
 from bot.region import Region
 from bot.store.models import Invite, Municipality, Person, School
 
@@ -74,7 +75,7 @@ def region_changes(session: Session, region: Region) -> Changes:
             out.changed.append(("school", s.id, differ))
     in_file = {p.id for p in region.people}
     for existing in people.values():
-        if existing.id not in in_file and existing.active:
+        if existing.id not in in_file and existing.active and not is_guest(existing):
             out.deactivated.append(("person", existing.id))
     for p in region.people:
         person = people.get(p.id)
@@ -137,7 +138,7 @@ def sync_region(session: Session, region: Region) -> None:
         session.add(school)
     in_file = {p.id for p in region.people}
     for existing in session.exec(select(Person)).all():
-        if existing.id not in in_file:
+        if existing.id not in in_file and not is_guest(existing):
             existing.active = False
             existing.slack_id = None
             existing.telegram_id = None
@@ -156,6 +157,11 @@ def sync_region(session: Session, region: Region) -> None:
         person.active = True
         session.add(person)
     session.flush()
+
+
+def is_guest(person: Person) -> bool:
+    """A guest of a Participatiescan: not the region file's, so applying it leaves them be."""
+    return person.roles == [Role.scan_guest.value]
 
 
 def _bound_by_invite(session: Session, person: Person) -> bool:

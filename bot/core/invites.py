@@ -25,6 +25,7 @@ from bot.core.directory import find_person, person_by_telegram
 from bot.core.errors import Refused
 from bot.core.i18n import translator
 from bot.core.replies import Reply
+from bot.core.vocab import Role
 from bot.store.db import session_scope
 from bot.store.models import BotSetting, Invite, Person
 
@@ -54,7 +55,12 @@ def invite(ctx: Ctx, query: str) -> Reply:
             raise Refused(t('Nobody in the directory matches "{query}".', query=query or "…"))
         names = ", ".join(p.id for p in found[:10])
         raise Refused(t("Several people match; which one?") + " " + names)
-    person = found[0]
+    return invite_person(ctx, found[0])
+
+
+def invite_person(ctx: Ctx, person: Person, *, scan_only: bool = False) -> Reply:
+    """A new invite for `person`; `scan_only`: a scan's guest, whom it joins to the scan."""
+    t = ctx.t
     now = clock.now()
     token = secrets.token_urlsafe(24)
     ctx.session.add(
@@ -74,7 +80,15 @@ def invite(ctx: Ctx, query: str) -> Reply:
         person=person.id,
     )
     username = bot_username(ctx.session)
-    if username is not None:
+    if scan_only:
+        text = t(
+            "Send {name} this link: it joins their Telegram account to this scan as a guest "
+            "(once, within {days} days), and to nothing else: {link}",
+            name=person.name,
+            days=INVITE_DAYS,
+            link=f"https://t.me/{username}?start={token}" if username else f"/start {token}",
+        )
+    elif username is not None:
         text = t(
             "Send {name} this link; it binds their Telegram account to them, once, within "
             "{days} days: {link}",
@@ -159,6 +173,13 @@ def redeem(engine: Engine, *, token: str, telegram_id: int, language: str) -> li
             invited_by=found.created_by,
         )
         t = translator(person.language or language)
+        if Role.scan_guest.value in person.roles:
+            welcome = t(
+                "Welcome, {name}. You take part in the Participatiescan as a guest: give your "
+                "marks with the buttons in the group.",
+                name=person.name,
+            )
+            return [Reply(text=welcome)]
         return [
             Reply(
                 text=t(

@@ -37,6 +37,9 @@ class Role(StrEnum):
     broker = "broker"
     school_contact = "school_contact"
     doorstroompunt = "doorstroompunt"
+    # someone at a Participatiescan's table who is not in the case directory (an employer,
+    # care, UWV): votes and owns actions, has no case scope and uses no case command
+    scan_guest = "scan_guest"
 
 
 class VsoProfile(StrEnum):
@@ -126,6 +129,7 @@ LABELS: dict[str, str] = {
     "broker": N_("broker"),
     "school_contact": N_("school contact"),
     "doorstroompunt": N_("RMC doorstroompunt"),
+    "scan_guest": N_("guest of the scan"),
     # languages
     "nl": N_("Dutch"),
     "en": N_("English"),

@@ -351,6 +351,17 @@ class ScanVote(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ScanClose(SQLModel, table=True):
+    """When voting on a question of a scan was closed: the moment the close arrived. A mark
+    that arrived before it counts, also when it is processed after it."""
+
+    __tablename__ = "scan_close"
+
+    session_id: int = Field(foreign_key="scan_session.id", primary_key=True)
+    factor: int = Field(primary_key=True)
+    closed_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ScanPoint(SQLModel, table=True):
     """A weak factor proposed as an improvement point after its theme; `chosen` once the
     facilitator confirmed it."""

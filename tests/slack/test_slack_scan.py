@@ -92,6 +92,24 @@ class Room:
             await eventually(lambda: bool(self.fake.responses(name)))
         return self.fake.responses(name)
 
+    async def stop(self) -> None:
+        """/scan stop, and "Stoppen" pressed in the question it asks first."""
+        name = await self.command("/scan stop")
+        await eventually(lambda: bool(self.fake.responses(name)))
+        question = self.fake.responses(name)[0]
+        value = next(v for v in buttons_of(question) if v.endswith(":stop"))
+        response = await self.rig.post(
+            make_block_action(
+                value,
+                user=ANNA,
+                channel=self.channel,
+                action_id=buttons_of(question)[value],
+                response_url=self.fake.response_url(f"{name}-stop"),
+                ephemeral=True,
+            )
+        )
+        assert response.status_code == 200
+
     def action_ids(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for call in self.posts() + self.fake.updated(self.channel):
@@ -114,8 +132,8 @@ class Room:
         value = next(
             v for v in buttons_of(message) if v.startswith("sv:") and v.endswith(f":{mark}")
         )
-        (answer,) = await self.press(value, user)
-        return answer
+        answers = await self.press(value, user)  # (a voter not seated is asked for a group)
+        return answers[0]
 
 
 def post_ts(fake: FakeSlack, post: Call) -> str:
@@ -249,8 +267,8 @@ async def test_a_whole_scan_in_a_channel(slack: SlackRig) -> None:
         await slack.post(make_dm(answer_text, user=ANNA))
         await eventually(lambda n=seen: len(fake.posted("D01ANNA")) > n)  # type: ignore[misc]
 
-    # the end: results, the agenda and a closing line in the channel; the owner's DM
-    await room.command("/scan stop")
+    # the end (asked first): results, the agenda and a closing line in the channel
+    await room.stop()
     agenda = nl("Improvement agenda")
     await eventually(lambda: any(agenda in text_of(p) for p in room.posts()))
     final = next(p for p in room.posts() if nl("Results of the scan") in text_of(p))
@@ -276,7 +294,10 @@ async def test_two_scans_in_two_channels_keep_their_votes_and_messages_apart(
     await eventually(lambda: votes_so_far(2) in text_of(second.shown(two)))
     assert all(u.body["ts"] == post_ts(slack.fake, one) for u in slack.fake.updated("C0SCAN"))
     assert all(u.body["ts"] == post_ts(slack.fake, two) for u in slack.fake.updated("C0OTHER"))
-    for room, average, votes in ((first, "3,0", 1), (second, "9,0", 2)):
+    for room, message, average, votes in ((first, one, "3,0", 1), (second, two, "9,0", 2)):
+        await room.command("/scan close")  # open, a question shows its count only
+        closed = nl_n("Voting closed: {n} vote.", "Voting closed: {n} votes.", votes)
+        await eventually(lambda r=room, m=message, c=closed: c in text_of(r.shown(m)))  # type: ignore[misc]
         await room.command("/scan results")
         line = nl_n(
             "average {avg} · spread {spread} · {n} vote",

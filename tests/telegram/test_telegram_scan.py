@@ -115,8 +115,10 @@ async def test_a_scan_in_a_group_edits_one_message_and_answers_each_voter_alone(
     assert len(in_group(fake)) == 3  # edited in place: never a new message per vote
     assert 1 <= len(fake.edits(GROUP)) <= 4
     assert {c.params["message_id"] for c in fake.edits(GROUP)} == {warmup.message_id}
-    for voter in (SARA, HENK, DIRK):  # their answers went nowhere but the callback answer
-        assert fake.sent_messages(voter) == []
+    for voter in (SARA, HENK, DIRK):  # their marks went nowhere but the callback answer;
+        # not seated yet, each is asked privately for their group once, where the bot can
+        asked = [m.text for m in fake.sent_messages(voter)]
+        assert asked in ([], [nl("For which group do you sit at the table?")])
 
     # closed: the message loses its buttons; a late vote is refused to the voter alone
     before_closing = copy.deepcopy(warmup)  # `warmup` shows the message as edited
@@ -139,7 +141,10 @@ async def test_a_scan_in_a_group_edits_one_message_and_answers_each_voter_alone(
     await eventually(lambda: votes_so_far(3) in shown(fake, factor.message_id).text)
     assert len(in_group(fake)) == 4
 
-    # the results with their chart: a photo in the group
+    # closed, the results with their chart: a photo in the group (while a factor is open
+    # only its count shows)
+    await command(fake, "/scan close")
+    await eventually(lambda: closed in shown(fake, factor.message_id).text)
     await command(fake, "/scan results")
     await eventually(lambda: any(m.kind == "photo" for m in in_group(fake)))
     photo = next(m for m in in_group(fake) if m.kind == "photo")
@@ -157,7 +162,9 @@ async def test_a_scan_in_a_group_edits_one_message_and_answers_each_voter_alone(
     said = [m.text for m in in_group(fake)] + [str(c.params.get("text")) for c in fake.edits()]
     for name in VOTER_NAMES:  # never who voted what
         assert not any(name in text for text in said)
-    assert fake.failed() == []
+    # only the group questions to voters without a private chat with the bot were refused
+    asked = nl("For which group do you sit at the table?")
+    assert all(c.params.get("text") == asked for c in fake.failed())
 
 
 async def test_a_restart_mid_session_still_edits_the_same_message(
@@ -217,3 +224,64 @@ async def test_after_the_scan_its_agenda_and_its_pdf_report_come_in_the_group(
     said = nl("The report of scan {n} as a PDF, for the minutes and the board.", n=1)
     assert any(said in m.text for m in in_group(fake))
     assert fake.failed() == []
+
+
+async def test_a_guest_joins_by_link_votes_in_the_group_and_the_stop_asks_first(
+    polling: FakeTelegram,
+) -> None:
+    import re
+
+    fake = polling
+    fake.push_update(tg.private_message(ANNA, "/start"))  # the facilitator has a private chat
+    await eventually(lambda: bool(fake.sent_messages(ANNA)))
+    warmup = await start(fake)
+    await command(fake, "/scan guest Karin Bos zorg")
+    # the link goes to the facilitator alone, in her private chat
+    link = nl(
+        "Send {name} this link: it joins their Telegram account to this scan as a guest "
+        "(once, within {days} days), and to nothing else: {link}",
+        name="Karin Bos",
+        days=14,
+        link="",
+    )
+    await eventually(lambda: any(link in m.text for m in fake.sent_messages(ANNA)))
+    assert not any(link in m.text for m in in_group(fake))
+    sent = next(m.text for m in fake.sent_messages(ANNA) if link in m.text)
+    found = re.search(r"start=(\S+)", sent)
+    assert found is not None
+    karin = 1077
+    fake.push_update(tg.start_with_payload(karin, found[1]))
+    welcome = nl(
+        "Welcome, {name}. You take part in the Participatiescan as a guest: give your marks "
+        "with the buttons in the group.",
+        name="Karin Bos",
+    )
+    await eventually(lambda: any(welcome in m.text for m in fake.sent_messages(karin)))
+    answer = await vote(fake, karin, warmup, 6)
+    assert answer == nl("Your mark {mark} is recorded. Only you see this.", mark=6)
+    await eventually(lambda: "Zorg: Karin Bos" in "\n".join(m.text for m in in_group(fake)))
+
+    # a voter not seated is asked in their private chat; one tap there seats them, and the
+    # group's "who is at the table" shows it (edited in place)
+    fake.push_update(tg.private_message(HENK, "/help"))
+    await eventually(lambda: bool(fake.sent_messages(HENK)))
+    await vote(fake, HENK, warmup, 8)
+    asked = nl("For which group do you sit at the table?")
+    await eventually(lambda: any(asked in m.text for m in fake.sent_messages(HENK)))
+    question = next(m for m in fake.sent_messages(HENK) if asked in m.text)
+    scholen = next(b for row in question.buttons for b in row if b["text"] == "Scholen")
+    fake.push_update(tg.callback_query(HENK, scholen["callback_data"], message=question.message))
+    tables = [m for m in in_group(fake) if nl("Who is at the table") in m.text]
+    await eventually(lambda: "Scholen: Henk Mulder" in shown(fake, tables[0].message_id).text)
+    assert len([m for m in in_group(fake) if nl("Who is at the table") in m.text]) == 1
+
+    # the stop asks first (Nog ... en geen agenda), and Stoppen stops
+    await command(fake, "/scan stop")
+    left = "Je stopt voor de eerste factor; nog 15 factoren en geen agenda."
+    await eventually(lambda: any(left in m.text for m in in_group(fake)))
+    question = next(m for m in in_group(fake) if left in m.text)
+    labels = [b["text"] for row in question.buttons for b in row]
+    assert labels == ["Stoppen", "Doorgaan"]
+    stop_data = question.buttons[0][0]["callback_data"]
+    await press(fake, ANNA, stop_data, question)
+    await eventually(lambda: any(nl("Results of the scan") in m.text for m in in_group(fake)))

@@ -14,6 +14,7 @@ from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.replies import Button, Reply
 from bot.core.scan import agenda, ahead, history, results, votes
+from bot.core.scan.table import table_reply
 from bot.core.vocab import Role
 from bot.store import queries
 from bot.store.models import ScanParticipant, ScanSession
@@ -87,8 +88,6 @@ def _participants(ctx: Ctx, scan: ScanSession) -> list[ScanParticipant]:
 
 def press(ctx: Ctx, rest: str) -> list[Reply]:
     """The facilitator's answer to the offer: 'st:<session>:same' or 'st:<session>:new'."""
-    from bot.core.scan.session import table_reply
-
     scan_id, _, choice = rest.partition(":")
     scan = ctx.session.get(ScanSession, int(scan_id)) if scan_id.isdigit() else None
     if scan is None or scan.state != "open" or choice not in ("same", "new"):

@@ -102,6 +102,10 @@ class Group(_Entry):
 
     id: Id
     label: Text
+    """Its short name, beside the people seated for it: "Zorg"."""
+    description: Text
+    """Its name with the original's examples: "Zorg, bijvoorbeeld MEE of jeugdzorg". A
+    participant names the group by any word of its label or description."""
 
 
 class Origin(StrEnum):

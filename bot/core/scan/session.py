@@ -5,21 +5,27 @@ opens a session with `/scan start`: the warm-up question, then the factors theme
 (`/scan next`, `/scan close`). After each theme come its results and its weakest factors as
 improvement points; the facilitator chooses points (`/scan choose N`) and fills in an action
 for each in a short private form. `/scan stop` publishes the agenda, sends each owner their
-actions and schedules the follow-up. Replies with `to_place` are for everyone in the place.
+actions and schedules the follow-up; it asks first, saying what is left, and `/scan resume`
+goes on where a stopped or interrupted scan was. Replies with `to_place` are for everyone in
+the place.
+
+One thing: the flow of one session through its stages (start, close, next, a theme's end,
+choose, stop, resume) and the facilitator's say over it; who sits at the table (`table`),
+the votes (`votes`), the results and the agenda are modules of their own.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core import clock
 from bot.core.context import Ctx
 from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.messaging import outbox
-from bot.core.replies import Reply
+from bot.core.replies import Button, Reply
 from bot.core.scan import (
     again,
     agenda,
@@ -30,12 +36,12 @@ from bot.core.scan import (
     meeting,
     report,
     results,
+    table,
     votes,
 )
 from bot.core.scan.model import ScanContent
 from bot.core.vocab import Role
-from bot.store import queries
-from bot.store.models import ScanFacilitator, ScanParticipant, ScanPoint, ScanSession
+from bot.store.models import ScanFacilitator, ScanPoint, ScanSession
 from bot.store.rows import insert_once
 
 
@@ -71,6 +77,8 @@ def run(ctx: Ctx, args: str) -> list[Reply]:
         return start(ctx, rest)
     if what == "facilitator":
         return name_facilitator(ctx, rest)
+    if what == "resume":
+        return resume(ctx)
     after = {  # these work after the scan too: the latest one here, or scan N
         "results": show_results,
         "agenda": show_agenda,
@@ -81,19 +89,23 @@ def run(ctx: Ctx, args: str) -> list[Reply]:
     }
     if what in after:
         return after[what](ctx, rest)
-    commands = {"next": next_step, "close": close, "stop": stop}
+    commands = {"next": next_step, "close": close, "stop": ask_stop}
     if what in commands:
         return commands[what](ctx, _need_session(ctx))
-    if what == "group":
-        return name_participant(ctx, _need_session(ctx), rest)
+    seating = {"group": table.name_participant, "guest": table.add_guest}
+    if what in seating:
+        scan = _need_session(ctx)
+        _need_facilitator(ctx, scan)
+        return seating[what](ctx, scan, rest)
     if what == "choose":
         return choose(ctx, _need_session(ctx), rest)
     return [
         Reply(
             text=ctx.t(
-                "Use: /scan start | next | close | results [N] | agenda [N] | stop | list, "
-                "/scan group PERSON GROUP, /scan choose FACTOR, /scan facilitator PERSON, "
-                "/scan compare N M, /scan report [N], /scan plan DATE TIME."
+                "Use: /scan start | next | close | results [N] | agenda [N] | stop | resume | "
+                "list, /scan group PERSON GROUP, /scan guest NAME GROUP, /scan choose FACTOR, "
+                "/scan facilitator PERSON, /scan compare N M, /scan report [N], "
+                "/scan plan DATE TIME."
             ),
             error=True,
         )
@@ -148,7 +160,7 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         to_place=True,
     )
     before = again.opening(ctx, opened)  # a second scan here: the previous table and agenda
-    return [welcome, *before, table_reply(ctx, opened), votes.voting_message(ctx, opened)]
+    return [welcome, *before, table.table_reply(ctx, opened), votes.voting_message(ctx, opened)]
 
 
 def _already_open(ctx: Ctx) -> list[Reply]:
@@ -163,7 +175,7 @@ def _already_open(ctx: Ctx) -> list[Reply]:
         "A scan is already open here; this is where it stands. "
         "/scan stop ends it before a new one starts."
     )
-    return [Reply(text=where), table_reply(ctx, scan), votes.voting_message(ctx, scan)]
+    return [Reply(text=where), table.table_reply(ctx, scan), votes.voting_message(ctx, scan)]
 
 
 def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
@@ -188,85 +200,68 @@ def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
             "continues here."
         )
     )
-    return [welcome, *again.opening(ctx, scan), table_reply(ctx, scan), to_facilitator]
+    return [welcome, *again.opening(ctx, scan), table.table_reply(ctx, scan), to_facilitator]
 
 
-def table_reply(ctx: Ctx, scan: ScanSession) -> Reply:
-    """Who is at the table for which group, and which groups are not yet."""
-    t = votes.channel_t(scan)
-    content = votes.content_of(scan)
-    seated: dict[str, list[str]] = {}
-    for participant in ctx.session.exec(
-        select(ScanParticipant).where(ScanParticipant.session_id == scan.id)
-    ).all():
-        person = queries.person_by_id(ctx.session, person_id=participant.person_id)
-        seated.setdefault(participant.group_id, []).append(person.name if person else "?")
-    lines = [f"{g.label}: {', '.join(seated[g.id])}" for g in content.groups if g.id in seated]
-    missing = [g.label for g in content.groups if g.id not in seated]
-    text = (
-        t("Not yet at the table: {groups}.", groups="; ".join(missing))
-        if missing
-        else t("Every group is at the table.")
-    )
-    text += "\n" + t("The facilitator names participants with /scan group PERSON GROUP.")
-    return Reply(title=t("Who is at the table"), text=text, lines=lines, to_place=True)
-
-
-def _group(content: ScanContent, text: str) -> str | None:
-    word = text.strip().casefold()
-    for group in content.groups:
-        if word in (group.id, group.label.casefold()) or group.label.casefold().startswith(word):
-            return group.id
-    return None
-
-
-def name_participant(ctx: Ctx, scan: ScanSession, args: str) -> list[Reply]:
-    _need_facilitator(ctx, scan)
-    content = votes.content_of(scan)
-    who, _, group_text = args.rpartition(" ")
-    group_id = _group(content, group_text) if group_text else None
-    if group_id is None:
-        raise Refused(
-            ctx.t(
-                "Use: /scan group PERSON GROUP, with one of: {groups}.",
-                groups=", ".join(g.id for g in content.groups),
-            )
-        )
-    found = find_person(ctx.session, who) if who else []
-    if len(found) != 1:
-        raise Refused(ctx.t("Name one person of the directory: /scan group PERSON GROUP."))
-    existing = ctx.session.exec(
-        select(ScanParticipant).where(
-            ScanParticipant.session_id == scan.id, ScanParticipant.person_id == found[0].id
-        )
-    ).first()
-    if existing is None:
-        assert scan.id is not None
-        existing = ScanParticipant(session_id=scan.id, person_id=found[0].id, group_id=group_id)
-    existing.group_id = group_id
-    ctx.session.add(existing)
-    ctx.session.flush()
-    if not ahead.is_open(scan):
-        return [table_reply(ctx, scan)]
-    ahead.invite(ctx, scan, found[0])
-    sent = ctx.t("{name} gets the questions to mark ahead in a direct message.", name=found[0].name)
-    return [table_reply(ctx, scan), Reply(text=sent)]
-
-
-def close(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+def close(ctx: Ctx, scan: ScanSession, *, sure: bool = False) -> list[Reply]:
+    """Voting on the question ends (a question nobody voted on: asked first). The marks that
+    arrived before the close still count when they are worked on after it (`votes.cast`)."""
     _need_facilitator(ctx, scan)
     if scan.stage != "vote":
         raise Refused(ctx.t("Voting on this question is closed already. /scan next moves on."))
+    if not sure and _nobody_voted(ctx, scan):
+        return [_ask(ctx, scan, ctx.t("Nobody has voted yet — go on anyway?"), "close")]
     scan.stage = "closed"
     ctx.session.add(scan)
+    votes.record_close(ctx, scan)
     return [votes.voting_message(ctx, scan)]
 
 
-def next_step(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+def _nobody_voted(ctx: Ctx, scan: ScanSession) -> bool:
+    assert scan.id is not None
+    return votes.vote_count(ctx.session, scan.id, scan.factor) == 0
+
+
+def _ask(ctx: Ctx, scan: ScanSession, question: str, what: str) -> Reply:
+    """A question to the facilitator alone, with a button to do `what` and one to go on as
+    before (`sk:<session>:<factor>:<what>|keep`)."""
+    yes = ctx.t("Stop the scan") if what == "stop" else ctx.t("Go on anyway")
+    no = ctx.t("Carry on") if what == "stop" else ctx.t("Wait")
+    key = f"sk:{scan.id}:{scan.factor}"
+    return Reply(
+        text=question,
+        buttons=[
+            Button(label=yes, action=f"{key}:{what}", style="danger" if what == "stop" else None),
+            Button(label=no, action=f"{key}:keep"),
+        ],
+    )
+
+
+def press_confirm(ctx: Ctx, rest: str) -> list[Reply]:
+    """The facilitator's answer to `_ask`: 'sk:<session>:<factor>:close|next|stop|keep'."""
+    scan_id, factor, what = [*rest.split(":"), "", "", ""][:3]
+    scan = ctx.session.get(ScanSession, int(scan_id)) if scan_id.isdigit() else None
+    if scan is None or scan.state != "open":
+        raise Refused(ctx.t("This scan has ended."))
+    _need_facilitator(ctx, scan)
+    if factor != str(scan.factor):
+        raise Refused(ctx.t("The scan has moved on since; nothing was done."))
+    if what == "close":
+        return close(ctx, scan, sure=True)
+    if what == "next":
+        return next_step(ctx, scan, sure=True)
+    if what == "stop":
+        return stop(ctx, scan)
+    return [Reply(text=ctx.t("The scan goes on."))]
+
+
+def next_step(ctx: Ctx, scan: ScanSession, *, sure: bool = False) -> list[Reply]:
     _need_facilitator(ctx, scan)
     replies: list[Reply] = []
     if scan.stage == "vote":
-        replies += close(ctx, scan)
+        if not sure and _nobody_voted(ctx, scan):
+            return [_ask(ctx, scan, ctx.t("Nobody has voted yet — go on anyway?"), "next")]
+        replies += close(ctx, scan, sure=True)
     if scan.mode == "async" and scan.factor == 0 and scan.stage in ("ahead", "closed"):
         replies += ahead.end(ctx, scan)  # the meeting starts from the marks given ahead
     content = votes.content_of(scan)
@@ -359,10 +354,16 @@ def press_choose(ctx: Ctx, rest: str) -> list[Reply]:
 
 
 def _shown(scan: ScanSession, content: ScanContent) -> list[int]:
-    """The factors with results: those scanned so far; every one when marked ahead."""
+    """The questions with results: those scanned so far, every one when marked ahead; never
+    one still open (only its number of votes shows until it closes)."""
+    live = scan.state == "open"
+    if scan.mode == "async" and live and scan.stage == "ahead":
+        return []
     if scan.mode == "async":
-        return ahead.questions(content)
-    return [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+        numbers = ahead.questions(content)
+    else:
+        numbers = [0, *[f.number for f in content.factors if f.number <= scan.factor]]
+    return [n for n in numbers if not (live and scan.stage == "vote" and n == scan.factor)]
 
 
 def show_results(ctx: Ctx, args: str) -> list[Reply]:
@@ -371,7 +372,20 @@ def show_results(ctx: Ctx, args: str) -> list[Reply]:
     content = votes.content_of(scan)
     numbers = _shown(scan, content)
     title = t("Results so far") if scan.state == "open" else t("Results of scan {n}", n=scan.id)
-    return [results.results_reply(ctx.session, t, scan, content, numbers, title=title)]
+    shown = results.results_reply(ctx.session, t, scan, content, numbers, title=title)
+    assert scan.id is not None
+    if scan.state == "open" and scan.stage == "vote":
+        n = votes.vote_count(ctx.session, scan.id, scan.factor)
+        still = t.tn(
+            "The question being voted on has {n} vote so far; its result follows when it closes.",
+            "The question being voted on has {n} votes so far; its result follows when it closes.",
+            n,
+        )
+        shown = shown.model_copy(update={"lines": [*shown.lines, still]})
+    elif scan.state == "open" and scan.stage == "ahead":
+        still = t("Marking ahead is still open; the results follow when it ends.")
+        shown = shown.model_copy(update={"lines": [*shown.lines, still]})
+    return [shown]
 
 
 def show_agenda(ctx: Ctx, args: str) -> list[Reply]:
@@ -380,20 +394,91 @@ def show_agenda(ctx: Ctx, args: str) -> list[Reply]:
     ]
 
 
+def ask_stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
+    """`/scan stop` asks first, saying what is left."""
+    _need_facilitator(ctx, scan)
+    return [_ask(ctx, scan, _what_is_left(ctx, scan), "stop")]
+
+
+def _what_is_left(ctx: Ctx, scan: ScanSession) -> str:
+    """What is left, for the stop's question: "You stop at factor 1 of 15; 14 more factors and
+    no agenda."."""
+    assert scan.id is not None
+    total = len(votes.content_of(scan).factors)
+    if scan.factor == 0:
+        where = ctx.t.tn(
+            "You stop before the first factor; {n} factor to go",
+            "You stop before the first factor; {n} factors to go",
+            total,
+        )
+    elif scan.factor >= total and scan.stage != "vote":
+        where = ctx.t("You stop after the last factor")
+    else:
+        where = ctx.t.tn(
+            "You stop at factor {factor} of {total}; {n} more factor",
+            "You stop at factor {factor} of {total}; {n} more factors",
+            total - scan.factor,
+            factor=scan.factor,
+            total=total,
+        )
+    actions = len(agenda.actions_of(ctx.session, scan.id))
+    on_agenda = (
+        ctx.t.tn("and {n} action on the agenda.", "and {n} actions on the agenda.", actions)
+        if actions
+        else ctx.t("and no agenda.")
+    )
+    return f"{where} {on_agenda}"
+
+
+def resume(ctx: Ctx) -> list[Reply]:
+    """`/scan resume`: the scan of this place goes on where it was — a stopped one is opened
+    again; an open one (a meeting that was interrupted) shows where it stands."""
+    if ctx.place is None:
+        raise Refused(ctx.t("Start a scan in the channel or group where it takes place."))
+    scan = (
+        open_session(ctx)
+        or ctx.session.exec(
+            select(ScanSession)
+            .where(ScanSession.place == ctx.place)
+            .order_by(col(ScanSession.id).desc())
+        ).first()
+    )
+    if scan is None:
+        raise Refused(
+            ctx.t("No scan was held here yet. The facilitator starts one with /scan start.")
+        )
+    _need_facilitator(ctx, scan)
+    t = votes.channel_t(scan)
+    if scan.state != "open":
+        scan.state, scan.open_place, scan.closed_at = "open", ctx.place, None
+        ctx.session.add(scan)
+        ctx.session.flush()
+        votes.reopen(ctx, scan)
+    said = Reply(text=t("The scan goes on where it was."), to_place=True)
+    replies = [said, table.table_reply(ctx, scan)]
+    theme = votes.content_of(scan).theme_of(scan.factor) if scan.factor else None
+    if scan.stage == "points" and theme is not None:
+        return [*replies, votes.points_message(ctx, scan, theme.id)]
+    if scan.stage in ("vote", "closed"):
+        replies.append(votes.voting_message(ctx, scan))
+    return replies
+
+
 def stop(ctx: Ctx, scan: ScanSession) -> list[Reply]:
-    """The end: the results and the agenda in the place, the owners' messages, the follow-up."""
+    """The end: the results and the agenda in the place, the owners' messages, the follow-up.
+    Its stage stays as it was, so that `/scan resume` goes on from there."""
     _need_facilitator(ctx, scan)
     t = votes.channel_t(scan)
     content = votes.content_of(scan)
     replies: list[Reply] = []
-    if scan.stage == "vote":
-        scan.stage = "closed"
-        replies.append(votes.voting_message(ctx, scan))
     scan.state = "closed"
     scan.open_place = None
     scan.closed_at = clock.now()
     ctx.session.add(scan)
     ctx.session.flush()
+    if scan.stage == "vote":
+        votes.record_close(ctx, scan)
+        replies.append(votes.voting_message(ctx, scan))
     numbers = _shown(scan, content)
     replies.append(
         results.results_reply(

@@ -17,7 +17,8 @@ from bot.core.replies import Button, Reply
 from bot.core.scan import knowledge
 from bot.core.scan.content import load_scan_content
 from bot.core.scan.model import ScanContent
-from bot.store.models import ScanPoint, ScanPointVote, ScanSession, ScanVote
+from bot.core.scan.results import result_line, results_of
+from bot.store.models import ScanClose, ScanPoint, ScanPointVote, ScanSession, ScanVote
 from bot.store.rows import insert_once
 
 
@@ -42,46 +43,78 @@ def message_key(scan: ScanSession, factor: int) -> str:
     return f"scan:{scan.id}:f{factor}"
 
 
-def voting_message(ctx: Ctx, scan: ScanSession) -> Reply:
-    """The message everyone votes in: the question, the marks as buttons, how many voted."""
+def voting_message(ctx: Ctx, scan: ScanSession, factor: int | None = None) -> Reply:
+    """The message everyone votes in: the question, the marks as buttons, how many voted
+    (never the marks while it is open; the warm-up's result once it is closed)."""
     assert scan.id is not None
+    number = scan.factor if factor is None else factor
     t = channel_t(scan)
     content = content_of(scan)
-    n = vote_count(ctx.session, scan.id, scan.factor)
-    is_open = scan.state == "open" and scan.stage == "vote"
-    if scan.factor == 0:
+    n = vote_count(ctx.session, scan.id, number)
+    is_open = scan.state == "open" and scan.stage == "vote" and number == scan.factor
+    if number == 0:
         title = t("Warm-up question")
         text = knowledge.warmup_text(content)
     else:
-        factor = content.factor(scan.factor)
-        assert factor is not None
+        shown = content.factor(number)
+        assert shown is not None
         title = t(
             "Factor {n} of {total}: {title}",
-            n=factor.number,
+            n=shown.number,
             total=len(content.factors),
-            title=factor.title,
+            title=shown.title,
         )
-        text = knowledge.question_text(t, content, factor)
+        text = knowledge.question_text(t, content, shown)
     lines: list[str] = []
     if is_open:
         lines.append(
             t("Votes so far: {n}. You can change your mark until the factor is closed.", n=n)
         )
         buttons = [
-            Button(label=str(mark), action=f"sv:{scan.id}:{scan.factor}:{mark}")
+            Button(label=str(mark), action=f"sv:{scan.id}:{number}:{mark}")
             for mark in content.scale.marks
         ]
     else:
         lines.append(t.tn("Voting closed: {n} vote.", "Voting closed: {n} votes.", n))
         buttons = []
+        if number == 0 and n and scan.stage != "ahead":  # the warm-up's result, once closed
+            lines.append(
+                t("Result: {line}", line=result_line(t, results_of(ctx.session, scan.id)[0], None))
+            )
     return Reply(
         title=title,
         text=text,
         lines=lines,
         buttons=buttons,
         to_place=True,
-        updates=message_key(scan, scan.factor),
+        updates=message_key(scan, number),
     )
+
+
+def record_close(ctx: Ctx, scan: ScanSession) -> None:
+    """Voting on the scan's question closed at the moment the close arrived."""
+    assert scan.id is not None
+    if ctx.session.get(ScanClose, (scan.id, scan.factor)) is None:
+        ctx.session.add(ScanClose(session_id=scan.id, factor=scan.factor, closed_at=ctx.arrival))
+        ctx.session.flush()
+
+
+def reopen(ctx: Ctx, scan: ScanSession) -> None:
+    """A resumed scan: voting on the question the stop interrupted is open again."""
+    if scan.stage == "vote":
+        found = ctx.session.get(ScanClose, (scan.id, scan.factor))
+        if found is not None:
+            ctx.session.delete(found)
+            ctx.session.flush()
+
+
+def arrived_in_time(ctx: Ctx, scan: ScanSession, factor: int) -> bool:
+    """Whether a mark for `factor` counts: voting on it is open, or the mark arrived before
+    its close (acknowledged first, it is worked on after the close)."""
+    if scan.state == "open" and scan.factor == factor and scan.stage == "vote":
+        return True
+    closed = ctx.session.get(ScanClose, (scan.id, factor))
+    return closed is not None and ctx.arrival < closed.closed_at
 
 
 def cast(ctx: Ctx, rest: str) -> list[Reply]:
@@ -100,13 +133,17 @@ def cast(ctx: Ctx, rest: str) -> list[Reply]:
         from bot.core.scan import ahead  # a mark given ahead, in a direct message
 
         return ahead.cast(ctx, scan, factor, mark)
-    if scan.state != "open" or scan.factor != factor or scan.stage != "vote":
+    if not arrived_in_time(ctx, scan, factor):
         raise Refused(ctx.t("Voting on this question is closed; your mark was not recorded."))
     if record(ctx, scan_id, factor, mark):
         answer = ctx.t("Your mark {mark} is recorded. Only you see this.", mark=mark)
     else:
         answer = ctx.t("Your mark is now {mark}. Only you see this.", mark=mark)
-    return [Reply(text=answer), voting_message(ctx, scan)]
+    from bot.core.scan import table  # who is at the table asks the voter not seated yet
+
+    if table.seated_in(ctx, scan, ctx.actor.id) is None and scan.state == "open":
+        return [Reply(text=answer), table.ask_group(ctx, scan), voting_message(ctx, scan, factor)]
+    return [Reply(text=answer), voting_message(ctx, scan, factor)]
 
 
 def record(ctx: Ctx, scan_id: int, factor: int, mark: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.core.app import Core, FormOutcome
@@ -20,6 +21,7 @@ async def typed(
     transport: str,
     private: bool = True,
     place: str | None = None,
+    arrived: datetime | None = None,
 ) -> list[Reply]:
     """A line `who` typed: a command, or an answer in their conversation; `place` is where
     (a channel or group), for what is shown to everyone there."""
@@ -30,6 +32,7 @@ async def typed(
         transport=transport,
         private=private,
         place=place,
+        arrived=arrived,
     )
 
 
@@ -41,6 +44,7 @@ async def pressed(
     transport: str,
     private: bool = True,
     place: str | None = None,
+    arrived: datetime | None = None,
 ) -> list[Reply]:
     """A button `who` pressed (in `place`, a channel or group, if given)."""
     return await asyncio.to_thread(
@@ -50,6 +54,7 @@ async def pressed(
         transport=transport,
         private=private,
         place=place,
+        arrived=arrived,
     )
 
 

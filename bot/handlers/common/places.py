@@ -25,7 +25,8 @@ from bot.store.db import session_scope
 from bot.store.models import PlaceMessage, ScanSession
 
 PLACE_COMMANDS = frozenset({"scan"})  # commands whose replies are for the place
-PLACE_BUTTONS = frozenset({"sv", "sp", "sc"})  # a mark, a point vote, a point chosen
+# a mark, a point vote, a point chosen, a voter's group, the facilitator's answer to a question
+PLACE_BUTTONS = frozenset({"sv", "sp", "sc", "sg", "sk"})
 
 
 def for_the_place(*, command: str | None = None, action: str | None = None) -> bool:
@@ -40,6 +41,14 @@ def shown_at(engine: Engine, key: str, place: str) -> str | None:
     with session_scope(engine, write=False) as session:
         row = session.get(PlaceMessage, key)
         return row.platform_ref if row is not None and row.place == place else None
+
+
+def place_of(engine: Engine, key: str) -> str | None:
+    """The place where the message showing `key` was posted, if one was (a button pressed in
+    a private chat may change a message of a group: who is at the scan's table)."""
+    with session_scope(engine, write=False) as session:
+        row = session.get(PlaceMessage, key)
+        return row.place if row is not None else None
 
 
 def remember(engine: Engine, key: str, place: str, platform_ref: str) -> None:

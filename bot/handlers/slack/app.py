@@ -34,6 +34,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck as Ack
@@ -50,6 +51,7 @@ from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.core.vocab import Role
 from bot.handlers.common import calls
+from bot.handlers.common.arrivals import ARRIVED, Arrivals
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
 from bot.handlers.common.failures import failure_text, tell_failure
@@ -100,6 +102,7 @@ class SlackBot:
         # the listeners of commands and buttons still at work after their acknowledgement
         self.working: set[asyncio.Task[Any]] = set()
         self.dedupe = Dedupe(self.services.seen, SharedSeenEvents(core.engine))
+        self.arrivals = Arrivals()  # the HTTP route stamps first; Socket Mode at the listener
         token = settings.slack_bot_token.get_secret_value()
         self.client = AsyncWebClient(
             token=token,
@@ -197,8 +200,13 @@ class SlackBot:
             self.working.add(task)
             task.add_done_callback(self.working.discard)
 
+    def _arrived(self, context: Context) -> datetime:
+        stamp = context.get(ARRIVED)
+        return stamp if isinstance(stamp, datetime) else self.arrivals.stamp()
+
     async def on_command(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         self._at_work()
+        arrived = self._arrived(context)
         await ack()
         event = inbound.translate(body)
         # (a replay that another instance processed already is skipped)
@@ -211,9 +219,11 @@ class SlackBot:
 
         known, who = await self._identify("command", event.user, tell)
         if known:
-            await self._guarded("command", who, self._command(event, who, tell), tell)
+            await self._guarded("command", who, self._command(event, who, tell, arrived), tell)
 
-    async def _command(self, event: SlashCommand, who: Who | None, tell: Tell) -> None:
+    async def _command(
+        self, event: SlashCommand, who: Who | None, tell: Tell, arrived: datetime
+    ) -> None:
         if who is None:
             await tell([self.core.not_registered()])
             return
@@ -222,7 +232,13 @@ class SlackBot:
         place = None if is_direct(event.channel) else slack_place(event.channel)
         private = place is None or not for_the_place(command=event.name)
         replies = await calls.typed(
-            self.core, who, event.line, transport=TRANSPORT, private=private, place=place
+            self.core,
+            who,
+            event.line,
+            transport=TRANSPORT,
+            private=private,
+            place=place,
+            arrived=arrived,
         )
         conversation = starts_conversation(event.name) and event.name in who.commands
         if conversation and not any(r.error for r in replies):
@@ -237,6 +253,7 @@ class SlackBot:
 
     async def on_action(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         self._at_work()
+        arrived = self._arrived(context)
         await ack()
         event = inbound.translate(body)
         # (a replay that another instance processed already is skipped)
@@ -255,7 +272,7 @@ class SlackBot:
 
         known, who = await self._identify("button", event.user, tell)
         if known:
-            await self._guarded("button", who, self._press(event, who, tell), tell)
+            await self._guarded("button", who, self._press(event, who, tell, arrived), tell)
 
     async def _in_our_dm(self, event: ButtonPress) -> bool:
         """Whether the button was pressed in the bot's own direct message with the person.
@@ -266,7 +283,9 @@ class SlackBot:
             return False
         return event.channel == await self.sender.dm_channel(event.user)
 
-    async def _press(self, event: ButtonPress, who: Who | None, tell: Tell) -> None:
+    async def _press(
+        self, event: ButtonPress, who: Who | None, tell: Tell, arrived: datetime
+    ) -> None:
         if who is None:
             await tell([self.core.not_registered()])
             return
@@ -286,6 +305,7 @@ class SlackBot:
             transport=TRANSPORT,
             private=place is None or not for_the_place(action=event.action),
             place=place,
+            arrived=arrived,
         )
         if continues_in_private(event.action):
             await self.sender.send_all(event.user, replies)

@@ -45,6 +45,7 @@ from bot.config import Settings
 from bot.core.app import Core
 from bot.core.i18n import N_, translator
 from bot.core.replies import Reply
+from bot.handlers.common.arrivals import ARRIVED
 from bot.handlers.common.dedupe import REPLAY_KEY
 from bot.handlers.common.delivery import DELIVERY_SECONDS, Delivery
 from bot.handlers.common.reach import SLACK, address_on, reach_of
@@ -266,6 +267,7 @@ def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteD
                 log.info("slack: a request that was processed already came again")
                 return web.Response(status=200, text="")
         bolt_request = await to_bolt_request(request)
+        bolt_request.context[ARRIVED] = bot.arrivals.stamp()  # before anything waits
         if key is not None:
             bolt_request.context[REPLAY_KEY] = key
         if kind in ACKED_HERE:

@@ -48,7 +48,7 @@ from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.failures import failure_text
-from bot.handlers.common.places import for_the_place
+from bot.handlers.common.places import for_the_place, place_of
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_telegram
 from bot.handlers.telegram import callbacks, inbound, inbox
@@ -321,7 +321,12 @@ class TelegramBot:
         if event.in_private:
             if failed is None and action.split(":", 1)[0] == CLAIM:
                 await self._refresh_card(event, who, action.split(":", 1)[1])
-            await self.sender.post(event.chat_id, replies)
+            groups = await asyncio.to_thread(self._groups_showing, replies)
+            for reply, group in zip(replies, groups, strict=True):
+                if group is not None:  # it changes a message of a group: there
+                    await self.sender.in_group(group, [reply])
+            here = [r for r, group in zip(replies, groups, strict=True) if group is None]
+            await self.sender.post(event.chat_id, here)
         elif for_the_place(action=action):
             return await self._pressed_for_the_place(event, who, replies)
         else:
@@ -351,19 +356,36 @@ class TelegramBot:
         )
         if not own:
             return None
-        answer = "\n".join(r.text for r in own)
-        if len(answer) <= MAX_ANSWER and all(_only_text(r) for r in own):
-            return answer
-        await self.answer_in_group(
-            event.chat_id, event.user_id, who, own, all_private=True, thread_id=event.thread_id
-        )
-        return None
+        short = [r for r in own if _only_text(r)]  # their mark: the callback's answer
+        answer = "\n".join(r.text for r in short)
+        rest = [r for r in own if not _only_text(r)]  # a question with buttons: privately
+        if len(answer) > MAX_ANSWER:
+            answer, rest = "", own
+        if rest:
+            try:
+                await self.sender.post(event.user_id, rest)
+            except Forbidden:  # no private chat with the bot yet: not asked (no note in
+                # the group for a question that holds nothing personal)
+                log.info("telegram: cannot write privately to a voter; question left out")
+        return answer or None
 
     async def _refresh_card(self, event: CallbackPress, who: Who, ref: str) -> None:
         """The card whose Claim was pressed, shown as the case is now (who has it, no Claim)."""
         card = await calls.pressed(self.core, who, f"case:{ref}", transport=TRANSPORT)
         if card and not card[0].error:
             await self.sender.edit_message(event.chat_id, event.message_id, card[0])
+
+    def _groups_showing(self, replies: Sequence[Reply]) -> list[int | None]:
+        """Per reply, the group whose message it changes (a reply for the place that updates
+        a message posted in a Telegram group), else None."""
+        found: list[int | None] = []
+        for reply in replies:
+            shown = reply.updates if reply.to_place else None
+            place = place_of(self.core.engine, shown) if shown else None
+            prefix = telegram_place(0).removesuffix("0")
+            group = place.removeprefix(prefix) if place and place.startswith(prefix) else None
+            found.append(int(group) if group and group.lstrip("-").isdigit() else None)
+        return found
 
     def _action_of(self, data: str) -> str | None:
         with session_scope(self.core.engine, write=False) as session:
