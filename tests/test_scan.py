@@ -289,12 +289,12 @@ def test_a_scan_exports_as_markdown_and_csv(
 def test_a_factor_is_asked_by_its_norm_with_the_scales_anchors(core: Core) -> None:
     opened = voting(scan(core, "anna", "/scan start"))
     assert opened.text.endswith("(1 = very poor, 10 = perfect)")
-    first = voting(scan(core, "anna", "/scan next"))
+    first = voting(confirmed(core, "/scan next"))
     assert first.text.startswith("Focus on work and talent\n\nThe norm: Our schools work by")
     assert first.text.endswith("How well does our region meet this? (1 = very poor, 10 = perfect)")
     dutch = Core(engine=core.engine, region=core.region, default_language="nl")
     scan(dutch, "anna", "/scan start", place="slack:C0NL")
-    in_dutch = voting(scan(dutch, "anna", "/scan next", place="slack:C0NL"))
+    in_dutch = voting(confirmed(dutch, "/scan next", place="slack:C0NL"))
     assert "Hoe goed voldoet onze regio hieraan? (1 = heel slecht, 10 = perfect)" in in_dutch.text
 
 
@@ -366,11 +366,12 @@ def test_the_theme_chart_has_the_scale_a_title_votes_the_weakest_and_the_previou
 def _factor(core: Core, number: int) -> list[list[Reply]]:
     """Open the scan and go to factor `number` without votes; every step's replies."""
     steps = [scan(core, "anna", "/scan start")]
-    while True:
-        steps.append(scan(core, "anna", "/scan next"))
+    for _ in range(number + 3):  # the warm-up, the factors, a theme's end or two
+        steps.append(confirmed(core, "/scan next"))
         found = [r for r in steps[-1] if f"Factor {number} of 15" in (r.title or "")]
         if found:
             return steps
+    raise AssertionError(f"factor {number} never opened")
 
 
 def test_the_regions_own_figures_stand_beside_factors_10_and_13_once(
@@ -404,8 +405,8 @@ def test_the_regions_own_figures_stand_beside_factors_10_and_13_once(
         assert not any(r.title == heading for r in after)
     assert computed == [1]  # once, when the factor opened; never on a vote
     for _ in range(3):
-        assert not any(r.title == heading for r in scan(core, "anna", "/scan next"))
-    factor_13 = scan(core, "anna", "/scan next")
+        assert not any(r.title == heading for r in confirmed(core, "/scan next"))
+    factor_13 = confirmed(core, "/scan next")
     shown = next(r for r in factor_13 if r.title == heading)
     assert shown.text == "For factor 13: Effective case management"
     assert len(shown.lines) == 3 and computed == [1, 1]

@@ -22,7 +22,17 @@ from bot.core.sweeps import run_sweep
 from bot.store.db import session_scope
 from bot.store.models import ScanAction, Task
 from tests.factories import inbox
-from tests.test_scan import VOTERS, all_text, mark, run_theme_1, scan, vote, voting
+from tests.test_scan import (
+    VOTERS,
+    all_text,
+    confirmed,
+    mark,
+    run_theme_1,
+    scan,
+    stop,
+    vote,
+    voting,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -44,14 +54,14 @@ def test_after_the_scan_results_agenda_and_the_list_still_work(core: Core) -> No
     assert "No scan has been held here yet" in scan(core, "anna", "/scan list")[0].text
     run_theme_1(core)
     add_action(core, 4, "Werkgevers één loket geven", "wim", "2027-03-01")
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     # ended: the latest scan here is meant
     agenda = all_text(scan(core, "bram", "/scan agenda"))
     assert "Werkgevers één loket geven — owner Wim Jansen, by 1 March 2027 (open)" in agenda
     assert "Results of scan 1" in all_text(scan(core, "bram", "/scan results"))
     second = voting(scan(core, "anna", "/scan start"))
     vote(core, "wim", mark(second, 9))
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     listed = scan(core, "sara", "/scan list")[0]
     assert listed.lines == [
         "Scan 2 — 23 November 2026 — 0 actions, 0 not done",
@@ -80,14 +90,14 @@ def test_the_digest_lists_open_actions_stuck_and_overdue_first(
     scan(core, "anna", "/scan facilitator lotte")
     scan(core, "lotte", "/scan start")
     for _ in range(5):
-        message = voting(scan(core, "lotte", "/scan next"))
+        message = voting(confirmed(core, "/scan next", "lotte"))
         for person, value in zip(VOTERS, [3, 4, 5, 6, 7], strict=True):
             vote(core, person, mark(message, value))
-    scan(core, "lotte", "/scan next")  # theme 1 ends: its weakest factors proposed
+    confirmed(core, "/scan next", "lotte")  # theme 1 ends: its weakest factors proposed
     add_action(core, 1, "Stageplekken bundelen", "bram", "2027-02-01", by="lotte")
     add_action(core, 2, "Werkgeversavond", "sara", "2026-12-15", by="lotte")
     add_action(core, 3, "Eén loket", "wim", "2027-03-01", by="lotte")
-    scan(core, "lotte", "/scan stop")
+    stop(core, "lotte")
     frozen.shift(timedelta(weeks=6, days=1))
     run_sweep(core)
     asked = inbox(core, "wim", kind="scan_progress")[0]
@@ -130,7 +140,7 @@ def test_follow_ups_fall_on_a_working_day_and_the_owner_is_told_when(
     ]
     core.handle_text(person_id="anna", text="confirm", transport="test")
     frozen.shift(timedelta(days=5))  # Saturday 28 November: six weeks on is a Saturday too
-    end = all_text(scan(core, "anna", "/scan stop"))
+    end = all_text(stop(core, "anna"))
     assert "I will ask them about their progress on 11 January 2027" in end
     (mine,) = inbox(core, "wim", kind="scan_agenda")
     assert "On 11 January 2027 I will ask you how they are going" in mine.payload["text"]
@@ -152,7 +162,7 @@ def test_the_follow_up_meeting_is_planned_for_the_whole_table(
     scan(core, "anna", "/scan start")
     for person, group in (("wim", "school"), ("fatima", "care")):
         scan(core, "anna", f"/scan group {person} {group}")
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     add_later = scan(core, "anna", "/scan plan 14:00")
     assert add_later[0].error and "/scan plan DATE TIME" in add_later[0].text
     assert scan(core, "wim", "/scan plan 15-1-2027 14:00")[0].error  # not the facilitator
@@ -210,10 +220,10 @@ def test_a_second_scan_starts_from_the_first_and_compares(core: Core) -> None:
         scan(core, "anna", f"/scan group {person} {group}")
     for person, value in zip(VOTERS[:2], [4, 6], strict=True):
         vote(core, person, mark(voting(first), value))
-    scan(core, "anna", "/scan next")
-    message = voting(scan(core, "anna", "/scan next"))
+    confirmed(core, "/scan next", "anna")
+    message = voting(confirmed(core, "/scan next", "anna"))
     vote(core, "wim", mark(message, 3))
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     with session_scope(core.engine) as session:
         for text, status in (("Stageplekken bundelen", "stuck"), ("Werkgeversavond", "done")):
             session.add(
@@ -236,22 +246,23 @@ def test_a_second_scan_starts_from_the_first_and_compares(core: Core) -> None:
     ]
     offer = next(r for r in opened if r.title == "Last time at the table (scan 1)")
     assert offer.lines == [
-        "Schools (VSO, Pro, MBO): Wim Jansen",
+        "Schools: Wim Jansen",
         "Care: Fatima El Amrani",
-        "Other, such as UWV: Bram Bakker",
+        "Other: Bram Bakker",
     ]
     same = next(b.action for b in offer.buttons if b.label == "Same table")
     assert vote(core, "wim", same)[0].error  # only the facilitator seats
     pressed = vote(core, "anna", same)
     assert pressed[0].updates == offer.updates and pressed[0].buttons == []
-    assert "Schools (VSO, Pro, MBO): Wim Jansen" in pressed[1].lines
+    assert "Schools: Wim Jansen" in pressed[1].lines
     assert "Not yet at the table: Social services" in pressed[1].text
     for person, value in zip(VOTERS[:2], [7, 8], strict=True):
         vote(core, person, mark(voting(opened), value))
+    scan(core, "anna", "/scan close")  # a question's result shows once it is closed
     results = scan(core, "anna", "/scan results")[0]
     assert "change since the previous scan: +2.5" in all_text([results])
-    scan(core, "anna", "/scan next")
-    vote(core, "wim", mark(voting(scan(core, "anna", "/scan next")), 6))
+    confirmed(core, "/scan next", "anna")
+    vote(core, "wim", mark(voting(confirmed(core, "/scan next", "anna")), 6))
     compared = scan(core, "bram", "/scan compare 2 1")[0]
     assert compared.title == "Scan 2 (23 November 2026) compared with scan 1 (23 November 2026)"
     assert compared.lines[:2] == [
@@ -298,10 +309,10 @@ def test_the_csv_opens_in_dutch_excel_as_columns(
     dutch = Core(engine=core.engine, region=core.region, default_language="nl")
     first = voting(scan(dutch, "anna", "/scan start"))
     vote(dutch, "wim", mark(first, 4))
-    scan(dutch, "anna", "/scan stop")
+    stop(dutch, "anna")
     theme_1(dutch, scan(dutch, "anna", "/scan start"))
     add_action(dutch, 4, '=HYPERLINK("http://x";"klik")', "wim", "2027-03-01")
-    scan(dutch, "anna", "/scan stop")
+    stop(dutch, "anna")
     result = cli(core, database_url, monkeypatch, "scan", "export", "2", "--csv")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     text: str = result.stdout  # type: ignore[attr-defined]
@@ -324,13 +335,13 @@ def test_a_scan_report_is_a_pdf_for_the_minutes(
 ) -> None:
     first = voting(scan(core, "anna", "/scan start"))
     vote(core, "wim", mark(first, 4))
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     opened = scan(core, "anna", "/scan start")
     scan(core, "anna", "/scan group wim school")
     scan(core, "anna", "/scan group fatima care")
     theme_1(core, opened)
     add_action(core, 4, "Werkgevers één loket geven", "wim", "2027-03-01")
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     (made,) = scan(core, "bram", "/scan report")
     assert made.to_place and made.file is not None and made.file.startswith(b"%PDF")
     assert made.file_name == "participatiescan-2-2026-11-23.pdf"
@@ -339,7 +350,7 @@ def test_a_scan_report_is_a_pdf_for_the_minutes(
         "Participatiescan — Regio Zwolle",
         "Scan 2 · 23 November 2026 · facilitator Anna de Vries",
         "Who was at the table",
-        "Schools (VSO, Pro, MBO)",
+        "Schools",
         "Wim Jansen",
         "Care",
         "Fatima El Amrani",
@@ -367,16 +378,16 @@ def theme_1(core: Core, opened: list[Reply]) -> list[Reply]:
     for person, value in zip(VOTERS, [6, 7, 5, 6, 6], strict=True):
         vote(core, person, mark(message, value))
     for number in range(1, 6):
-        message = voting(scan(core, "anna", "/scan next"))
+        message = voting(confirmed(core, "/scan next", "anna"))
         for person, value in zip(VOTERS, THEME_1[number], strict=True):
             vote(core, person, mark(message, value))
-    return scan(core, "anna", "/scan next")
+    return confirmed(core, "/scan next", "anna")
 
 
 def test_the_previous_table_marking_ahead_gets_the_questions(core: Core) -> None:
     scan(core, "anna", "/scan start")
     scan(core, "anna", "/scan group wim schools")
-    scan(core, "anna", "/scan stop")
+    stop(core, "anna")
     opened = scan(core, "anna", "/scan start async 3")
     offer = next(r for r in opened if r.title == "Last time at the table (scan 1)")
     assert inbox(core, "wim", kind="scan_ahead") == []
@@ -386,5 +397,5 @@ def test_the_previous_table_marking_ahead_gets_the_questions(core: Core) -> None
     assert "invites you to give your marks" in sent[0].payload["text"]
     assert sent[1].payload["title"] == "Warm-up question"
     again = vote(core, "anna", offer.buttons[0].action)  # pressed twice: seated once
-    assert again[1].lines == ["Schools (VSO, Pro, MBO): Wim Jansen"]
+    assert again[1].lines == ["Schools: Wim Jansen"]
     assert len(inbox(core, "wim", kind="scan_ahead")) == 2

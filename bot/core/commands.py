@@ -142,14 +142,16 @@ UPLOAD_CHAT = N_("a file of leavers (CSV or Excel), sent to me in this chat: all
 
 
 def _help(ctx: Ctx, args: str) -> list[Reply]:
-    """The commands of the caller's roles; the Participatiescan only for whoever may run one,
-    and for a school contact how to send a file of leavers (no command of the table)."""
+    """The commands of the caller's roles; the Participatiescan only for whoever may run one
+    and for a scan's guest (it is all they have), and for a school contact how to send a file
+    of leavers (no command of the table)."""
     t = ctx.t
     lines = []
     for c in COMMANDS.values():
         if not may_use(ctx.actor, c.name):
             continue
-        if c.name == "scan" and not scan_session.may_facilitate(ctx):
+        guest = Role.scan_guest.value in ctx.actor.roles
+        if c.name == "scan" and not guest and not scan_session.may_facilitate(ctx):
             continue
         lines.append(f"{t(c.usage)} — {t(c.help)}")
         if c.name == "leaver":

@@ -206,8 +206,13 @@ async def test_after_the_scan_its_agenda_and_its_pdf_report_come_in_the_group(
 ) -> None:
     fake = polling
     warmup = await start(fake)
+    await command(fake, "/scan group sara scholen")  # seated: not asked privately
     await vote(fake, SARA, warmup, 7)
     await command(fake, "/scan stop")
+    left = "Je stopt voor de eerste factor; nog 15 factoren en geen agenda."
+    await eventually(lambda: any(left in m.text for m in in_group(fake)))
+    question = next(m for m in in_group(fake) if left in m.text)
+    await press(fake, ANNA, question.buttons[0][0]["callback_data"], question)
     closed = nl("The scan is closed. There are no actions on the agenda.")
     await eventually(lambda: any(closed in m.text for m in in_group(fake)))
     # ended: the agenda and the report are of the latest scan here
