@@ -119,6 +119,8 @@ class TelegramPace(BaseRateLimiter[int]):
         private_interval: float | None = None,
         overall_rate: int | None = None,
         overall_period: float | None = None,
+        group_rate: int | None = None,
+        group_period: float | None = None,
         retries: int = RETRIES,
     ) -> None:
         self.clock = clock
@@ -127,6 +129,8 @@ class TelegramPace(BaseRateLimiter[int]):
             OVERALL_RATE if overall_rate is None else overall_rate,
             OVERALL_PERIOD if overall_period is None else overall_period,
         )
+        self.group_rate = GROUP_RATE if group_rate is None else group_rate
+        self.group_period = GROUP_PERIOD if group_period is None else group_period
         self.retries = retries
         self._chats: LRUCache[int | str, _Chat] = LRUCache(maxsize=CHATS)
         self._waiting: list[_Call] = []
@@ -155,8 +159,8 @@ class TelegramPace(BaseRateLimiter[int]):
             return await callback(*args, **kwargs)
         state = self._chats.get(chat)
         if state is None:
-            group = _is_group(chat)
-            state = self._chats[chat] = _Chat(Window(GROUP_RATE, GROUP_PERIOD) if group else None)
+            group = Window(self.group_rate, self.group_period) if _is_group(chat) else None
+            state = self._chats[chat] = _Chat(group)
         priority = NOTICE if SENDING.get() is not None else OWN
         seq = next(self._seq)  # a retry keeps its place
         retries = self.retries if rate_limit_args is None else rate_limit_args
