@@ -9,6 +9,7 @@ python-telegram-bot against the fake Bot API, which records when each call arriv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import time
 from typing import Any
@@ -111,6 +112,21 @@ async def test_overall_no_more_than_the_rate_in_any_period() -> None:
     times = sorted(at for _, _, at in telegram.arrived)
     assert len(times) == 10
     assert all(later - earlier >= 0.3 for earlier, later in zip(times, times[4:], strict=False))
+
+
+async def test_the_overall_rate_counts_new_messages_not_edits() -> None:
+    """Twenty Claims at once are twenty card edits and twenty replies: the edits do not use up
+    the thirty messages a second, so no reply waits for the next second."""
+    limiter = TelegramPace(overall_rate=1, overall_period=30.0)
+    telegram = Telegram()
+    await paced(limiter, telegram, "message", "sendMessage", ANNA)
+    await asyncio.wait_for(paced(limiter, telegram, "edit", "editMessageText", 1004), 5)
+    later = asyncio.create_task(paced(limiter, telegram, "next", "sendMessage", 1005))
+    await asyncio.sleep(0.1)
+    assert telegram.order() == ["message", "edit"]  # the next message waits its second
+    later.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await later
 
 
 async def test_a_persons_own_answer_goes_before_the_notices_queued_for_others() -> None:

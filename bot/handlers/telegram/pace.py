@@ -12,7 +12,9 @@ own answer to /cases waited behind every notice the outbox had queued for others
   sooner than `PRIVATE_INTERVAL` after the previous new message there was answered, so that
   Telegram receives them at least that far apart (an edit or a chat action does not count);
 - in a group (a negative chat id), at most `GROUP_RATE` calls in any `GROUP_PERIOD`;
-- overall, at most `OVERALL_RATE` calls with a chat in any `OVERALL_PERIOD`;
+- overall, at most `OVERALL_RATE` new messages in any `OVERALL_PERIOD` (Telegram's thirty
+  messages a second; counting a Claim's card edit too held twenty brokers' replies back a
+  second);
 - a call without a chat (answerCallbackQuery, getUpdates, getMe) is not paced: the presser's
   button stops spinning at once;
 - two priorities: what answers the person who is waiting (a reply to their command or button)
@@ -52,7 +54,7 @@ NOTICE = 1  # the outbox's delivery: notices to others, sent when there is room
 
 PRIVATE_INTERVAL = 1.0  # seconds between new messages in one chat
 GROUP_RATE, GROUP_PERIOD = 20, 60.0  # calls in a group per period (seconds)
-OVERALL_RATE, OVERALL_PERIOD = 30, 1.0  # calls with a chat per period (seconds)
+OVERALL_RATE, OVERALL_PERIOD = 30, 1.0  # new messages per period (seconds), in all chats
 RETRIES = 3  # a 429 waited out this often
 CHATS = 10_000  # chats remembered (the quietest forgotten first)
 
@@ -211,20 +213,19 @@ class TelegramPace(BaseRateLimiter[int]):
         passed: set[int] = set()  # chats whose first waiting call was looked at
         soonest = math.inf
         for call in list(self._waiting):
-            overall = max(self._held_until - now, self._overall.wait(now))
-            if overall > 0:
-                soonest = min(soonest, overall)
-                break  # nobody may go; the best waiting goes first when one may
             if id(call.chat) in passed:
                 continue  # its chat's earlier call waits: it keeps its turn
             passed.add(id(call.chat))
-            wait = self._chat_wait(call, now)
+            wait = max(self._held_until - now, self._chat_wait(call, now))
+            if call.new_message:  # the best waiting goes first when the overall rate allows
+                wait = max(wait, self._overall.wait(now))
             if wait > 0:
                 soonest = min(soonest, wait)
                 continue
             self._waiting.remove(call)
             call.chat.busy = True
-            self._overall.take(now)
+            if call.new_message:
+                self._overall.take(now)
             if call.chat.group is not None:
                 call.chat.group.take(now)
             call.granted.set_result(None)
