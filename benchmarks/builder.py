@@ -66,8 +66,14 @@ class World:
     contacts: dict[str, str]  # school id -> contact id
 
 
+def telegram_id(role: str, i: int, j: int = 0) -> int:
+    """The Telegram user id of broker `i`-`j` or of school contact `i` in the region file."""
+    return (5_000_000 if role == "broker" else 6_000_000) + i * 10 + j
+
+
 def region_data(municipalities: int = 120, schools: int = 80, brokers: int = 2) -> dict[str, Any]:
-    """A region file's data: a country-sized network, everyone reachable on Slack."""
+    """A region file's data: a country-sized network, everyone reachable on Slack and on
+    Telegram (`telegram_id`)."""
     munis = [
         {"code": f"GM{1000 + i:04d}", "name": f"Gemeente {i:03d}"} for i in range(municipalities)
     ]
@@ -94,6 +100,7 @@ def region_data(municipalities: int = 120, schools: int = 80, brokers: int = 2) 
                     "roles": ["broker"],
                     "municipality": m["code"],
                     "slack": f"UB{i:03d}{j}",
+                    "telegram": telegram_id("broker", i, j),
                 }
             )
     for i, s in enumerate(school_rows):
@@ -104,6 +111,7 @@ def region_data(municipalities: int = 120, schools: int = 80, brokers: int = 2) 
                 "roles": ["school_contact"],
                 "school": s["id"],
                 "slack": f"UC{i:03d}",
+                "telegram": telegram_id("contact", i),
             }
         )
     return {

@@ -3,7 +3,8 @@ PostgreSQL database) on PostgreSQL, each figure beside a baseline measured in th
 prints the table and writes it to benchmarks/results.md with the machine's facts.
 
     BENCH_QUICK=1   fewer sizes and samples (0 and 10,000 cases; delivery of 200 cases)
-    BENCH_ONLY=slack,import,digest,sweep,delivery   a subset
+    BENCH_ONLY=slack,telegram,import,digest,sweep,delivery   a subset (its figures are
+        written in a section of their own in results.md, the rest kept)
     BENCH_NOTE="…"  a line for the results file (say, that the machine was shared)
 
 Data comes from `builder.py` (SQLite databases cached per size; PostgreSQL databases cloned
@@ -20,13 +21,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from benchmarks import builder, slack_latency, work
+from benchmarks import builder, slack_latency, telegram_latency, work
 from benchmarks.table import Figure, check, machine, markdown, pct, plain
 from bot.store.db import make_engine
 
@@ -299,6 +301,132 @@ def bare_baselines() -> dict[str, slack_latency.Samples]:
     return acks
 
 
+# --- Telegram -----------------------------------------------------------------------------
+
+TELEGRAM_BROKERS = [builder.telegram_id("broker", i) for i in range(20)]
+TELEGRAM_CONTACTS = [builder.telegram_id("contact", i) for i in range(80)]
+
+
+def telegram_figures(db: Databases) -> list[Figure]:
+    """Webhook mode at the biggest size, 20 brokers at once, beside a bare python-telegram-bot
+    app without and with Vangnet's rate limiter."""
+    rounds = ROUNDS
+    bare_people = lambda: telegram_latency.People(  # noqa: E731
+        brokers=TELEGRAM_BROKERS,
+        claimable=[[f"R{i:02d}{k}" for k in range(rounds + 1)] for i in range(20)],
+    )
+
+    async def run(
+        mode: str, people: telegram_latency.People, *extra: str
+    ) -> tuple[dict[str, telegram_latency.Samples], tuple[int, int, float] | None]:
+        fake = await telegram_latency.start_fake(people)
+        app = telegram_latency.App(mode, fake.api_root, *extra)
+        try:
+            async with _client() as http:
+                await app.ready(http, fake, webhook=mode == "vangnet")
+            samples = await telegram_latency.measure(app, fake, people, rounds=rounds)
+            notices = await telegram_latency.notices_delivered(extra[0]) if extra else None
+            return samples, notices
+        finally:
+            app.stop()
+            await fake.stop()
+
+    bare, _ = asyncio.run(run("bare", bare_people()))
+    paced, _ = asyncio.run(run("bare-paced", bare_people()))
+    n = BIG
+    with db.with_cases(n) as url:
+        engine = make_engine(url)
+        try:
+            due = builder.add_due(engine, db.w, per_municipality=rounds + 1, municipalities=20)
+        finally:
+            engine.dispose()
+        people = telegram_latency.People(
+            brokers=TELEGRAM_BROKERS,
+            claimable=[list(refs) for refs in due.values()],
+            others=TELEGRAM_CONTACTS,
+        )
+        ours, notices = asyncio.run(run("vangnet", people, url, str(db.w.region_file)))
+    figures: list[Figure] = []
+    bases = ((bare, "bare PTB, no rate limiter"), (paced, "bare PTB, Vangnet's rate limiter"))
+
+    def add(
+        what: str,
+        value: float,
+        unit: str,
+        of: Any,
+        target: str = "",
+        ok: bool = True,
+        reason: str = "",
+    ) -> None:
+        for k, (base, base_what) in enumerate(bases):
+            f = Figure(
+                db.name, what, value, unit, of(base), base_what, target=target if k == 0 else ""
+            )
+            if target and k == 0:
+                check(f, ok, reason)
+            figures.append(f)
+
+    claim = ours["Claim"]
+    p99 = pct(claim.button, 99) * 1000
+    add(
+        f"answerCallbackQuery p99, Claim, 20 at once, {n:,} cases",
+        p99,
+        "ms",
+        lambda b: pct(b["Claim"].button, 99) * 1000,
+        "< 300 ms",
+        p99 < 300 and not claim.lost,
+        f"{claim.lost} not answered within 30 s" if claim.lost else BUTTON_REASON,
+    )
+    for kind in telegram_latency.KINDS:
+        s = ours[kind]
+        add(
+            f"own reply p50 {kind}, 20 at once, {n:,} cases",
+            pct(s.reply, 50) * 1000,
+            "ms",
+            lambda b, k=kind: pct(b[k].reply, 50) * 1000,
+        )
+        p99 = pct(s.reply, 99) * 1000
+        add(
+            f"own reply p99 {kind}, 20 at once, {n:,} cases",
+            p99,
+            "ms",
+            lambda b, k=kind: pct(b[k].reply, 99) * 1000,
+            "< 1 s",
+            p99 < 1000 and not s.lost,
+            f"{s.lost} replies not within 30 s" if s.lost else TELEGRAM_REASON,
+        )
+        add(
+            f"updates per second {kind}, 20 at once, {n:,} cases",
+            s.per_second,
+            "upd/s",
+            lambda b, k=kind: b[k].per_second,
+        )
+    if notices is not None:
+        sent, waiting, took = notices
+        f = Figure(
+            db.name,
+            f"notices the Claims queued for others, all sent on Telegram after the rounds"
+            f" ({sent} sent in all)",
+            took,
+            "s",
+            target="none lost",
+        )
+        figures.append(check(f, waiting == 0, f"{waiting} still waiting after 60 s"))
+    return figures
+
+
+BUTTON_REASON = (
+    "the pace never holds answerCallbackQuery (it has no chat); before it, the press's update"
+    " is recorded and taken (two writes, which queue at SQLite's writer gate behind the other"
+    " Claims' writes), its presser and action are read, and it waits for one of the 16 places"
+    " of `updates.InOrderPerChat` when 20 come at once"
+)
+TELEGRAM_REASON = (
+    "a Claim or /cases is some 50-100 ms of Python and database work, 20 of them share two"
+    " cores and one GIL with the rest of the machine"
+)
+
+
 # --- everything ---------------------------------------------------------------------------
 
 
@@ -325,12 +453,17 @@ def main() -> None:
                 figures += work.digest_figures(db, BIG)
             if wanted("slack"):
                 figures += slack_figures(db, baselines)
+            if wanted("telegram") and db.name == "SQLite":
+                figures += telegram_figures(db)
             _flush(figures)
         if wanted("delivery"):
             figures += work.delivery_figures(dbs[0], 200 if QUICK else 1000)
     took = time.monotonic() - started
     print(plain(figures))
-    write(figures, pg_version(pg_url) if pg_url else None, took)
+    if ONLY:
+        write_only(figures, took)
+    else:
+        write(figures, pg_version(pg_url) if pg_url else None, took)
 
 
 def _flush(figures: list[Figure]) -> None:
@@ -363,6 +496,36 @@ def write(figures: list[Figure], pg: str | None, took: float) -> None:
     ]
     (HERE / "results.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"written to {HERE / 'results.md'}")
+
+
+def write_only(figures: list[Figure], took: float) -> None:
+    """A run of BENCH_ONLY: its figures in a section of their own at the end of results.md
+    (the one of an earlier run of the same subset replaced), the rest of the file kept."""
+    title = "## Only " + ",".join(sorted(ONLY))
+    path = HERE / "results.md"
+    kept = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    start = kept.find("\n" + title + "\n")
+    if start >= 0:
+        end = kept.find("\n## ", start + 1)
+        kept = kept[:start] + (kept[end:] if end >= 0 else "\n")
+    note = os.environ.get("BENCH_NOTE", "")
+    lines = [
+        title,
+        "",
+        f"Written by `BENCH_ONLY={','.join(sorted(ONLY))} make bench`"
+        + (" (BENCH_QUICK)" if QUICK else "")
+        + f"; every baseline was measured in the same run, which took {took / 60:.1f} minutes.",
+        "",
+        *machine(None),
+        *(["", note] if note else []),
+        "",
+        *markdown(figures),
+        "",
+        "How each figure is measured: see the docstring of benchmarks/telegram_latency.py.",
+        "",
+    ]
+    path.write_text(kept.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

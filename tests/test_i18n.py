@@ -101,6 +101,9 @@ def test_translations_keep_the_placeholders(dutch: Catalog) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_catalogues_are_valid(language: str) -> None:
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fh:  # a msgid without its msgstr (a merge's slip) is an error
+        read_po(fh, abort_invalid=True)
     catalogue = _catalogue(language)
     assert len(catalogue) > 1
     problems = [(m.id, [str(e) for e in errors]) for m, errors in catalogue.check() if errors]

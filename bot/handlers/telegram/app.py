@@ -38,7 +38,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import Forbidden
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
@@ -64,6 +64,7 @@ from bot.handlers.telegram.inbound import (
     StartWithPayload,
     Unsupported,
 )
+from bot.handlers.telegram.pace import TelegramPace
 from bot.handlers.telegram.sending import TelegramSender, telegram_place
 from bot.handlers.telegram.updates import InOrderPerChat, RecordingBot, parse
 from bot.logs import log_failure
@@ -74,13 +75,13 @@ log = logging.getLogger(__name__)
 TRANSPORT = "telegram"
 # seconds a call waits for Telegram's answer (python-telegram-bot's default)
 SEND_READ_TIMEOUT = 5.0
-RATE_LIMIT_RETRIES = 3  # RetryAfter waited out this often; after that the outbox retries later
 MAX_ANSWER = 200  # characters of answerCallbackQuery's text
 CLAIM = "claim"
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """PTB's Application for TELEGRAM_BOT_TOKEN at TELEGRAM_API_URL, rate limited."""
+    """PTB's Application for TELEGRAM_BOT_TOKEN at TELEGRAM_API_URL, at Telegram's pace
+    (`pace`)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     root = settings.telegram_api_url.rstrip("/")
@@ -90,7 +91,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         base_file_url=f"{root}/file/bot",
         request=HTTPXRequest(connection_pool_size=256, read_timeout=SEND_READ_TIMEOUT),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES),
+        rate_limiter=TelegramPace(),  # Telegram's limits; a person's own answer first
     )
     return Application.builder().bot(bot).concurrent_updates(InOrderPerChat()).build()
 

@@ -1,10 +1,10 @@
 """Sending to Telegram: replies rendered (`render`) and sent, edits, photos for charts.
 
 Buttons need callback data, which may be a token stored in the database (`callbacks`), so a
-reply is rendered in a worker thread with a session. Rate limits are python-telegram-bot's
-AIORateLimiter's (30 messages a second overall, one a second per chat, twenty a minute per
-group; a 429's RetryAfter waited out a few times): what still fails raises, and the outbox
-tries again later.
+reply is rendered in a worker thread with a session. The pace is Telegram's (`pace`: one new
+message a second per chat, twenty a minute per group, thirty a second overall; a person's own
+answer before the outbox's notices to others; a 429's RetryAfter waited out a few times): what
+still fails raises, and the outbox tries again later.
 
 In a group, a reply for everyone there with `updates` (a scan's voting message) is posted once
 and then edited under its key, which the database remembers (`common.places`, as
