@@ -151,7 +151,11 @@ async def test_a_scan_follows_its_group_when_telegram_says_it_became_a_supergrou
     polling: FakeTelegram,
 ) -> None:
     fake = polling
-    await _scan_in_old_group(fake)
+    warmup = await _scan_in_old_group(fake)
+    mark = next(d for d in _data(warmup) if d.startswith("sv:"))
+    fake.push_update(tg.callback_query(SARA, mark, message=warmup.message))  # a vote: the close
+    votes = nl("Votes so far: {n}. You can change your mark until the factor is closed.", n=1)
+    await eventually(lambda: any(votes in t for t in texts(fake, OLD)))  # is not asked first
     fake.migrate(OLD, NEW)
     fake.push_update(fixture("migrate_to", {1270423426: ANNA}))
     fake.push_update(fixture("migrate_from"))
