@@ -20,7 +20,14 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock, conversation
 from bot.core.cases import unreachable
-from bot.core.commands import action_writes, answer_text, may_use, run_action, run_command
+from bot.core.commands import (
+    action_writes,
+    answer_text,
+    may_use,
+    run_action,
+    run_command,
+    submittable,
+)
 from bot.core.commands import writes as command_writes
 from bot.core.context import Ctx, system_person
 from bot.core.errors import Refused
@@ -29,7 +36,6 @@ from bot.core.intake.columns import sheet_named
 from bot.core.intake.csv_import import import_csv
 from bot.core.intake.fields import ParseEnv
 from bot.core.intake.import_reply import result_reply
-from bot.core.intake.register import check_leaver
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.core.text import clean
@@ -40,9 +46,6 @@ from bot.store.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Check = Callable[
-    [conversation.Form, Mapping[str, str], ParseEnv], tuple[dict[str, Any], dict[str, str]]
-]
 
 
 @dataclass(frozen=True)
@@ -51,31 +54,6 @@ class FormOutcome:
 
     errors: dict[str, str] = field(default_factory=dict)
     replies: list[Reply] = field(default_factory=list)
-
-
-def _check_leaver(
-    _form: conversation.Form, raw: Mapping[str, str], env: ParseEnv
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The leaver form whole: every field and the rules across fields, as the CSV import."""
-    checked = check_leaver(dict(raw), env)
-    return checked.values, {name: problem.message for name, problem in checked.errors.items()}
-
-
-@dataclass(frozen=True)
-class _Submittable:
-    command: str  # the command whose role submitting the form needs
-    check: Check
-    own_school: bool = False  # about the actor's own school: its id goes in the context
-
-
-# The forms a transport may submit whole, by name
-SUBMITTABLE: dict[str, _Submittable] = {
-    "leaver": _Submittable("leaver", _check_leaver, own_school=True),
-    "placement": _Submittable("placed", conversation.check_all),
-    "admin_person_add": _Submittable("admin", conversation.check_all),
-    # a correction (/edit): the same checks as the intake; the case travels in the context
-    "leaver_edit": _Submittable("edit", _check_leaver),
-}
 
 
 @dataclass
@@ -242,7 +220,10 @@ class Core:
         form's `on_confirm` and `context` (what the conversation would have started with),
         inside a savepoint, so that a refusal changes nothing."""
         form = conversation.FORMS[form_name]
-        rules = SUBMITTABLE[form_name]
+        command = submittable(form_name)
+        if command is None or command.form is None:
+            raise KeyError(form_name)  # no row of the table shows this form whole
+        rules = command.form
         with session_scope(self.engine) as session:
             actor = queries.person_by_id(session, person_id=person_id)
             if actor is None or not actor.active:
@@ -251,8 +232,8 @@ class Core:
             own = dict(context)
             if rules.own_school:
                 own["school_id"] = actor.school_id
-            if not may_use(actor, rules.command) or (rules.own_school and actor.school_id is None):
-                refusal = ctx.t("/{name} is not for your role. Type /help.", name=rules.command)
+            if not may_use(actor, command.name) or (rules.own_school and actor.school_id is None):
+                refusal = ctx.t("/{name} is not for your role. Type /help.", name=command.name)
                 return FormOutcome(replies=[Reply(text=refusal, error=True)])
             env = ParseEnv(t=ctx.t, today=clock.today(ctx.region.tz), session=session)
             parsed, errors = rules.check(form, values, env)

@@ -1,11 +1,20 @@
 """The commands of product.md section 6: one table, and the way in for typed lines and buttons.
 
-A command is a row of `COMMANDS`: its name, how to type it (translated, placeholders
-included), what it does (for /help), the roles that may use it, the function that runs it,
-the kinds of button that lead to it, and where it belongs (whether it starts a conversation,
-which must then happen in the private chat; whether it makes sense in a group or channel).
-/help, the permission check of every command and every button, the Slack registration and
-manifest test, and Telegram's command lists all read this one table.
+A command is a row of `COMMANDS`, and the row is all there is to know about it: its name,
+how to type it (translated, placeholders included), what it does (for /help), the roles that
+may use it, the function that runs it, whether it writes, where it belongs (whether it
+starts a conversation, which must then happen in the private chat; whether it makes sense in
+a group or channel; whether its replies are for the place it was typed in), the form a
+platform may show whole (Slack's modal) and submit at once, and the kinds of button that do
+what it does (`Press`: what pressing one runs, whether it speaks to the place, whether it
+opens the form, whether the card it sat on is shown anew). /help, the permission check of
+every command and every button, the Slack registration, modals and manifest test,
+Telegram's command lists, the places and the terminal all read this one table; there is no
+other list of commands or buttons. Adding a command is adding one row.
+
+One thing: the table and the small functions its rows name are the commands themselves; the
+way in below only looks a row up and runs it, so splitting them would put a row's behaviour
+in one file and its name in another.
 
 A transport hands over the text a person typed (or the action of a button they pressed);
 this module finds the command, checks the role, runs it and returns typed replies. The data
@@ -14,17 +23,22 @@ path is one straight line: transport → here → store → replies → transpor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core import admin, conversation, digest
+from bot.core.admin.people import ADD_PERSON
 from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.followup import followups
+from bot.core.followup.followups import PLACEMENT_FORM
 from bot.core.i18n import N_
 from bot.core.intake import correct, leaver_form, rounds
+from bot.core.intake.fields import ParseEnv
+from bot.core.intake.register import check_leaver
 from bot.core.replies import Reply
 from bot.core.scan import again as scan_again
 from bot.core.scan import agenda as scan_agenda
@@ -36,10 +50,44 @@ from bot.core.vocab import Role
 from bot.store.models import Person
 
 Handler = Callable[[Ctx, str], Sequence[Reply]]
+Check = Callable[
+    [conversation.Form, Mapping[str, str], ParseEnv], tuple[dict[str, Any], dict[str, str]]
+]
 
 EVERYONE = frozenset(Role)
 # everyone with a role in the network: not a scan's guest, who sees nothing of the cases
 MEMBERS = EVERYONE - {Role.scan_guest}
+
+
+@dataclass(frozen=True)
+class Press:
+    """A kind of button ("claim" in "claim:K7F2"; the part after "kind:" is its argument)
+    that does what its command does: pressing one needs the same role as typing it."""
+
+    kind: str
+    # what pressing it runs; None: what typing "/COMMAND ARGUMENT" does
+    run: Callable[[Ctx, str], list[Reply]] | None = None
+    # pressed in a channel or group, it is handled for that place (a vote of the scan)
+    for_the_place: bool = False
+    # on a platform with forms of its own (Slack), pressing it opens the command's form for
+    # the argument (the Placement button) instead of asking the first question
+    opens_form: bool = False
+    # pressed in a private chat and done, the card it sat on is shown anew (Claim: who has it)
+    refreshes_card: bool = False
+
+
+@dataclass(frozen=True)
+class Submit:
+    """The form a platform with forms of its own (Slack's modals) shows whole and submits at
+    once (`Core.submit_form`): checked with `check`, confirmed like the conversation."""
+
+    name: str  # the form's name in `conversation.FORMS`, and the Slack modal's callback id
+    check: Check = conversation.check_all
+    # about the actor's own school: only for someone with a school, whose id goes in the
+    # context (the leaver form)
+    own_school: bool = False
+    # the arguments with which typing the command opens the form; None: any arguments
+    args: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,13 +97,27 @@ class Command:
     help: str  # msgid: what it does, for /help and the platforms' command lists
     roles: frozenset[Role]
     run: Handler
-    # the kinds of button ("claim" in "claim:K7F2") that do what this command does: pressing
-    # one needs the same role as typing the command
-    buttons: tuple[str, ...] = ()
+    # the kinds of button that do what this command does
+    buttons: tuple[Press, ...] = ()
     # starts a guided conversation: its questions belong in the private chat
     conversation: bool = False
     # answers without personal details, so it makes sense in a group or channel too
     in_groups: bool = False
+    # typed in a channel or group, it is handled for that place (the scan), not answered to
+    # the caller alone
+    for_the_place: bool = False
+    # nearly always writes (it and its buttons): run as a writer at once, not first as a
+    # reader that is rolled back and run again once it writes (`store.db.run_unit`)
+    writes: bool = False
+    # the form a platform may show whole for it (Slack's modal)
+    form: Submit | None = None
+
+
+# the two kinds of button that belong to no one row: "cmd:NAME ARGS" does what typing
+# "/NAME ARGS" does (and needs that command's role); "form:…" answers the person's own
+# conversation in progress, which a command of theirs started
+COMMAND_BUTTON = "cmd"
+FORM_BUTTON = "form"
 
 
 def may_use(person: Person, command: str) -> bool:
@@ -70,20 +132,59 @@ def split_command(text: str) -> tuple[str, str]:
     return name, rest.strip()
 
 
-# Commands (and their buttons) that nearly always write: run as a writer at once, not first
-# as a reader that is rolled back and run again once it writes (`store.db.run_unit`)
-WRITES = frozenset({"claim"})
-
-
 def writes(text: str) -> bool:
-    """Whether the typed command `text` is one of WRITES."""
-    return split_command(text)[0] in WRITES
+    """Whether the typed command `text` is one whose row says it writes."""
+    found = COMMANDS.get(split_command(text)[0])
+    return found is not None and found.writes
 
 
 def action_writes(action: str) -> bool:
-    """Whether pressing the button `action` does what a command of WRITES does."""
+    """Whether pressing the button `action` does what a command that writes does."""
     found = BUTTONS.get(action.partition(":")[0])
-    return found is not None and found.name in WRITES
+    return found is not None and found.writes
+
+
+def press_of(action: str) -> Press | None:
+    """The row's entry for the kind of button `action` ("claim:K7F2"), if it has one."""
+    found = BUTTONS.get(action.partition(":")[0])
+    kind = action.partition(":")[0]
+    return next((p for p in found.buttons if p.kind == kind), None) if found else None
+
+
+def for_the_place(*, command: str | None = None, action: str | None = None) -> bool:
+    """Whether the command (its name) or the button (its action), typed or pressed in a
+    channel or group, is handled for that place (the table's `for_the_place`)."""
+    if command is not None:
+        found = COMMANDS.get(command.casefold())
+        return found is not None and found.for_the_place
+    press = press_of(action) if action is not None else None
+    return press is not None and press.for_the_place
+
+
+def form_opened_by(action: str) -> tuple[Command, str] | None:
+    """The command whose form the button `action` opens on a platform with forms of its own,
+    and the arguments to open it with: "cmd:NAME ARGS" for a command with a form, or a
+    button whose row says it opens the form ("placed:K7F2")."""
+    kind, _, rest = action.partition(":")
+    if kind == COMMAND_BUTTON:
+        name, args = split_command(f"/{rest}")
+        found = COMMANDS.get(name)
+        return (found, args) if found is not None and found.form is not None else None
+    press = press_of(action)
+    command = BUTTONS.get(kind)
+    if press is None or command is None or not press.opens_form or command.form is None:
+        return None
+    return command, rest
+
+
+def submittable(form_name: str) -> Command | None:
+    """The command whose form `form_name` a platform may submit whole."""
+    return next((c for c in COMMANDS.values() if c.form and c.form.name == form_name), None)
+
+
+def forms() -> list[str]:
+    """The names of every form a platform may show whole, in the table's order."""
+    return [c.form.name for c in COMMANDS.values() if c.form is not None]
 
 
 def run_command(ctx: Ctx, text: str) -> list[Reply]:
@@ -119,9 +220,9 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
     Every kind of button belongs to a command of the table and needs its role; "form"
     buttons belong to the person's own conversation, which a command of theirs started."""
     kind, _, rest = action.partition(":")
-    if kind == "cmd":
+    if kind == COMMAND_BUTTON:
         return run_command(ctx, f"/{rest}")
-    if kind == "form":
+    if kind == FORM_BUTTON:
         return conversation.press(ctx, action)
     command = BUTTONS.get(kind)
     if command is None:
@@ -133,7 +234,10 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
                 error=True,
             )
         ]
-    return PRESS[kind](ctx, rest)
+    press = next(p for p in command.buttons if p.kind == kind)
+    if press.run is None:
+        return list(command.run(ctx, rest.strip()))
+    return press.run(ctx, rest)
 
 
 TERMINAL = "terminal"  # the terminal chat, where a file is sent with /upload
@@ -259,7 +363,7 @@ def _edit(ctx: Ctx, args: str) -> list[Reply]:
 def _press_transfer(ctx: Ctx, rest: str) -> list[Reply]:
     ref, _, target = rest.partition(":")
     if target:
-        return run_command(ctx, f"/transfer {ref} {target}")
+        return _transfer(ctx, f"{ref} {target}")
     return [actions.transfer_choices(ctx, ref)]
 
 
@@ -275,9 +379,12 @@ def _press_followup(ctx: Ctx, rest: str) -> list[Reply]:
     return followups.answer(ctx, ref, int(n), what)
 
 
-def _again(name: str) -> Callable[[Ctx, str], list[Reply]]:
-    """A button that does what typing `/name REST` does."""
-    return lambda ctx, rest: run_command(ctx, f"/{name} {rest}")
+def _check_leaver(
+    _form: conversation.Form, raw: Mapping[str, str], env: ParseEnv
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The leaver form whole: every field and the rules across fields, as the CSV import."""
+    checked = check_leaver(dict(raw), env)
+    return checked.values, {name: problem.message for name, problem in checked.errors.items()}
 
 
 _TABLE = (
@@ -288,8 +395,9 @@ _TABLE = (
         N_("register one expected leaver, step by step"),
         frozenset({Role.school_contact}),
         _leaver,
-        buttons=("round",),
+        buttons=(Press("round", _press_round),),
         conversation=True,
+        form=Submit(leaver_form.LEAVER_FORM.name, _check_leaver, own_school=True),
     ),
     Command(
         "leavers",
@@ -297,7 +405,7 @@ _TABLE = (
         N_("the leavers in your view, with state and owner; for example /leavers open Zwolle"),
         MEMBERS,
         listings.leavers,
-        buttons=("leavers",),
+        buttons=(Press("leavers"),),
     ),
     Command(
         "find",
@@ -312,8 +420,10 @@ _TABLE = (
         N_("correct a leaver's details (the school until a broker claims it; the coordinator)"),
         frozenset({Role.school_contact, Role.coordinator}),
         _edit,
-        buttons=("edit",),
+        buttons=(Press("edit"),),
         conversation=True,
+        # a correction: the same checks as the intake; the case travels in the context
+        form=Submit(correct.EDIT_FORM.name, _check_leaver),
     ),
     Command(
         "case",
@@ -321,16 +431,30 @@ _TABLE = (
         N_("show a case card"),
         MEMBERS,
         _case,
-        buttons=("case", "details"),
+        buttons=(
+            Press("case"),
+            Press("details", lambda ctx, ref: [_card(ctx, ref, details=True)]),
+        ),
     ),
-    Command("claim", "/claim REF", N_("take a case"), frozenset({Role.broker}), _claim, ("claim",)),
+    Command(
+        "claim",
+        "/claim REF",
+        N_("take a case"),
+        frozenset({Role.broker}),
+        _claim,
+        buttons=(Press("claim", refreshes_card=True),),
+        writes=True,
+    ),
     Command(
         "transfer",
         N_("/transfer REF MUNICIPALITY-or-@person [reason]"),
         N_("hand a case over; to another region: /transfer REF outside WHO-TAKES-IT-OVER"),
         frozenset({Role.broker, Role.coordinator}),
         _transfer,
-        buttons=("transfer", "outside"),
+        buttons=(
+            Press("transfer", _press_transfer),
+            Press("outside", lambda ctx, ref: [elsewhere.outside_help(ctx, ref)]),
+        ),
     ),
     Command(
         "placed",
@@ -338,8 +462,9 @@ _TABLE = (
         N_("record the placement of your case"),
         frozenset({Role.broker}),
         _placed,
-        buttons=("placed", "fu"),
+        buttons=(Press("placed", opens_form=True), Press("fu", _press_followup)),
         conversation=True,
+        form=Submit(PLACEMENT_FORM.name),
     ),
     Command(
         "cases",
@@ -347,7 +472,7 @@ _TABLE = (
         N_("your queue, most urgent first; for example /cases overdue"),
         frozenset({Role.broker}),
         listings.queue,
-        buttons=("cases",),
+        buttons=(Press("cases"),),
     ),
     Command(
         "withdraw",
@@ -388,6 +513,7 @@ _TABLE = (
         frozenset({Role.coordinator}),
         admin.run,
         conversation=True,
+        form=Submit(ADD_PERSON.name, args="add"),
     ),
     Command(
         "scan",
@@ -398,31 +524,46 @@ _TABLE = (
         N_("the Participatiescan, run in a channel or group by its facilitator"),
         EVERYONE,
         scan_session.run,
-        buttons=("sv", "sp", "sc", "sa", "st", "sg", "sk"),
+        buttons=(
+            # a mark: sv:<session>:<factor>:<mark>
+            Press("sv", scan_votes.cast, for_the_place=True),
+            # a vote for an improvement point: sp:<session>:<factor>
+            Press("sp", scan_votes.vote_point, for_the_place=True),
+            # the facilitator chooses a point: sc:<session>:<factor>
+            Press("sc", scan_session.press_choose, for_the_place=True),
+            # an owner's progress: sa:<action>:done|underway|stuck
+            Press("sa", scan_agenda.report),
+            # the previous seating again, or anew: st:<session>:same|new
+            Press("st", scan_again.press),
+            # a voter's own group: sg:<session>:<group>
+            Press("sg", scan_table.press_seat, for_the_place=True),
+            # the facilitator's answer to a question: sk:<session>:<factor>:<what>
+            Press("sk", scan_session.press_confirm, for_the_place=True),
+        ),
         in_groups=True,
+        for_the_place=True,
     ),
 )
+# The table: every command, by name, in the order /help, Slack and Telegram list them
 COMMANDS: dict[str, Command] = {c.name: c for c in _TABLE}
-# the command each kind of button belongs to
-BUTTONS: dict[str, Command] = {kind: c for c in _TABLE for kind in c.buttons}
-# what pressing each kind of button does (the part after "kind:" is its argument)
-PRESS: dict[str, Callable[[Ctx, str], list[Reply]]] = {
-    "claim": _again("claim"),
-    "case": _again("case"),
-    "details": lambda ctx, ref: [_card(ctx, ref, details=True)],
-    "transfer": _press_transfer,
-    "outside": lambda ctx, ref: [elsewhere.outside_help(ctx, ref)],
-    "leavers": _again("leavers"),
-    "cases": _again("cases"),
-    "edit": _again("edit"),
-    "round": _press_round,
-    "placed": _again("placed"),
-    "fu": _press_followup,
-    "sv": scan_votes.cast,  # a mark: sv:<session>:<factor>:<mark>
-    "sp": scan_votes.vote_point,  # a vote for an improvement point: sp:<session>:<factor>
-    "sc": scan_session.press_choose,  # the facilitator chooses a point: sc:<session>:<factor>
-    "sa": scan_agenda.report,  # an owner's progress: sa:<action>:done|underway|stuck
-    "st": scan_again.press,  # the previous seating again, or anew: st:<session>:same|new
-    "sg": scan_table.press_seat,  # a voter's own group: sg:<session>:<group>
-    "sk": scan_session.press_confirm,  # the facilitator's answer: sk:<session>:<factor>:<what>
-}
+
+
+class _Buttons(Mapping[str, Command]):
+    """The command each kind of button belongs to, read from the rows of `COMMANDS` each
+    time (a row added is seen at once; a kind in two rows is one kind too many, and a test
+    says so)."""
+
+    def __getitem__(self, kind: str) -> Command:
+        found = next((c for c in COMMANDS.values() for p in c.buttons if p.kind == kind), None)
+        if found is None:
+            raise KeyError(kind)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([p.kind for c in COMMANDS.values() for p in c.buttons])
+
+    def __len__(self) -> int:
+        return sum(len(c.buttons) for c in COMMANDS.values())
+
+
+BUTTONS: Mapping[str, Command] = _Buttons()

@@ -10,10 +10,7 @@ pressed.
 
 from __future__ import annotations
 
-from bot.core.commands import COMMANDS
-
-FORM_BUTTON = "form"  # the kind of the buttons of a conversation in progress
-COMMAND_BUTTON = "cmd"  # "cmd:NAME": a button that does what typing /NAME does
+from bot.core.commands import COMMAND_BUTTON, COMMANDS, FORM_BUTTON
 
 
 def starts_conversation(command: str) -> bool:

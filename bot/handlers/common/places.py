@@ -1,10 +1,12 @@
-"""Messages for everyone in a place (a channel, a group): which commands and buttons speak to
-the place, and which platform message shows a reply that is updated in place.
+"""Messages for everyone in a place (a channel, a group): which platform message shows a
+reply that is updated in place.
 
-A command of the scan typed in a channel, or a button of its messages pressed there, is
-handled for that place: the core gets the place and is told the place is not private, so
-what belongs in the private chat (the facilitator's form) goes there through the outbox.
-Other commands typed in a channel are answered to the caller alone, as a private place.
+Which commands and buttons speak to the place is their row's `for_the_place` in the command
+table (`bot.core.commands.for_the_place`): a command of the scan typed in a channel, or a
+button of its messages pressed there, is handled for that place; the core gets the place and
+is told the place is not private, so what belongs in the private chat (the facilitator's
+form) goes there through the outbox. Other commands typed in a channel are answered to the
+caller alone, as a private place.
 
 A reply with `updates` ("scan:12:f3") is one message that changes (a count of votes): the
 first time it is posted, and where it was posted is kept here (the `place_message` table),
@@ -23,17 +25,6 @@ from sqlmodel import col
 from bot.core import clock
 from bot.store.db import session_scope
 from bot.store.models import PlaceMessage, ScanSession
-
-PLACE_COMMANDS = frozenset({"scan"})  # commands whose replies are for the place
-# a mark, a point vote, a point chosen, a voter's group, the facilitator's answer to a question
-PLACE_BUTTONS = frozenset({"sv", "sp", "sc", "sg", "sk"})
-
-
-def for_the_place(*, command: str | None = None, action: str | None = None) -> bool:
-    """Whether the command (its name) or the button (its action) is handled for the place."""
-    if command is not None:
-        return command.casefold() in PLACE_COMMANDS
-    return action is not None and action.partition(":")[0] in PLACE_BUTTONS
 
 
 def shown_at(engine: Engine, key: str, place: str) -> str | None:

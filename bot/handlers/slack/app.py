@@ -46,7 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.commands import COMMANDS
+from bot.core.commands import COMMANDS, for_the_place, form_opened_by, forms
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.core.vocab import Role
@@ -55,7 +55,6 @@ from bot.handlers.common.arrivals import ARRIVED, Arrivals
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
 from bot.handlers.common.failures import failure_text, tell_failure
-from bot.handlers.common.places import for_the_place
 from bot.handlers.common.who import Who, who_by_slack
 from bot.handlers.slack import inbound, modals
 from bot.handlers.slack.bolt import bolt_app
@@ -67,7 +66,7 @@ from bot.handlers.slack.inbound import (
     HomeOpened,
     SlashCommand,
 )
-from bot.handlers.slack.modals import FORM_OF_MODAL, SlackModals
+from bot.handlers.slack.modals import SlackModals
 from bot.handlers.slack.render import ACTION_PREFIX, home_view
 from bot.handlers.slack.sending import SlackSender, is_direct, slack_place
 from bot.handlers.slack.services import SlackServices
@@ -77,10 +76,10 @@ log = logging.getLogger(__name__)
 
 
 TRANSPORT = "slack"
-# Every command of the core's table, in its order (manifest.yml lists the same; a test checks)
+# Every command of the core's table, in its order, as the app started (manifest.yml lists the
+# same; a test checks); the app listens to the table's rows themselves
 SLASH_COMMANDS: tuple[str, ...] = tuple(COMMANDS)
 RATE_LIMIT_RETRIES = 5  # 429s retried after Retry-After; after that the outbox retries later
-PLACED_ACTION = "placed:"  # the Placement button: opens the placement modal
 
 Tell = Callable[[list[Reply]], Awaitable[None]]
 Body = dict[str, Any]
@@ -123,11 +122,11 @@ class SlackBot:
     def _register(self) -> None:
         app = self.app
         app.use(self._dedupe)
-        for name in SLASH_COMMANDS:
+        for name in COMMANDS:  # every row of the command table
             app.command(f"/{name}")(self.on_command)
         app.action({"type": "block_actions", "action_id": _our_buttons()})(self.on_action)
-        for callback in FORM_OF_MODAL:  # the modals: intake, placement, a new person
-            app.view_submission(callback)(self.on_submission)
+        for form in forms():  # the modals: a modal's callback id is its form's name
+            app.view_submission(form)(self.on_submission)
         app.event("app_home_opened")(self.on_home)
         app.event("message")(self.on_message)
         app.error(self.on_error)
@@ -227,7 +226,10 @@ class SlackBot:
         if who is None:
             await tell([self.core.not_registered()])
             return
-        if await self.modals.command(event, who, tell):  # /leaver, /placed, /edit, /admin add
+        command = COMMANDS.get(event.name)  # /leaver, /placed, /edit, /admin add: a modal
+        if command is not None and await self.modals.open(
+            command, event.text, event.trigger_id, who, tell, user=event.user
+        ):
             return
         place = None if is_direct(event.channel) else slack_place(event.channel)
         private = place is None or not for_the_place(command=event.name)
@@ -289,13 +291,11 @@ class SlackBot:
         if who is None:
             await tell([self.core.not_registered()])
             return
-        if event.action == "cmd:leaver" and who.may_register:
-            await self.modals.open_leaver(event.trigger_id, who)
-            return
-        if event.action.startswith(PLACED_ACTION) and "placed" in who.commands:
-            ref = event.action.removeprefix(PLACED_ACTION)
-            await self.modals.open_placement(event.trigger_id, who, ref, tell, user=event.user)
-            return
+        opens = form_opened_by(event.action)  # "Add a leaver", the Placement button
+        if opens is not None:
+            command, args = opens
+            if await self.modals.open(command, args, event.trigger_id, who, tell, user=event.user):
+                return
         channel = event.channel or ""  # "" in a view
         place = slack_place(channel) if channel and not is_direct(channel) else None
         replies = await calls.pressed(
@@ -411,7 +411,7 @@ class SlackBot:
 
 def _known(name: str) -> str:
     """A command name for a metric label: one of ours, or 'other' (labels must stay few)."""
-    return name if name in SLASH_COMMANDS else "other"
+    return name if name in COMMANDS else "other"
 
 
 def _our_buttons() -> re.Pattern[str]:

@@ -2,9 +2,10 @@
 `Core.submit_form` (the form's own parsers check it; the same confirmation as the guided
 conversation saves it). Field errors travel in the ack, keyed by the modal's block ids.
 
-`/leaver`, `/placed REF` (and the Placement button) and the coordinator's `/admin add` open
-their modal right after the ack,
-because Slack's trigger id is only good for three seconds. Before the placement modal opens,
+The command table says which command shows which form (its row's `form`: `/leaver`,
+`/placed REF` and the Placement button, `/edit REF`, the coordinator's `/admin add`); here is
+only how each form looks as a modal. A modal opens right after the ack, because Slack's
+trigger id is only good for three seconds. Before the placement modal opens,
 the core checks that the person may record that placement now; if not, they get the refusal
 instead of a modal. `/placed REF chat` starts the guided conversation in the direct message.
 """
@@ -21,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import clock
 from bot.core.admin.people import ADD_PERSON
 from bot.core.app import Core, FormOutcome
+from bot.core.commands import Command
 from bot.core.errors import Refused
 from bot.core.followup.followups import PLACEMENT_FORM, check_placement
 from bot.core.intake import correct
@@ -28,7 +30,7 @@ from bot.core.intake.leaver_form import LEAVER_FORM
 from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.who import Who
-from bot.handlers.slack.inbound import FormSubmission, SlashCommand
+from bot.handlers.slack.inbound import FormSubmission
 from bot.handlers.slack.sending import SlackSender
 from bot.handlers.slack.views import (
     EDIT_CALLBACK,
@@ -47,15 +49,9 @@ TRANSPORT = "slack"
 # `/leaver chat` and `/placed REF chat` start the guided conversation in the DM instead of
 # opening the modal
 CONVERSATION_WORDS = frozenset({"chat", "gesprek", "conversation"})
-# the core's form behind each modal
-FORM_OF_MODAL = {
-    LEAVER_CALLBACK: LEAVER_FORM.name,
-    PLACEMENT_CALLBACK: PLACEMENT_FORM.name,
-    PERSON_CALLBACK: ADD_PERSON.name,
-    EDIT_CALLBACK: correct.EDIT_FORM.name,
-}
-
 Tell = Callable[[list[Reply]], Awaitable[None]]
+# opens a form's modal: (trigger id, who, the arguments typed, tell, the Slack user)
+Opener = Callable[[str, Who, str, Tell, str], Awaitable[None]]
 
 
 def context_of(event: FormSubmission) -> dict[str, Any]:
@@ -75,7 +71,7 @@ async def submit(core: Core, who: Who | None, event: FormSubmission) -> FormOutc
     outcome = await calls.submitted(
         core,
         who,
-        FORM_OF_MODAL[event.callback_id],
+        event.callback_id,  # a modal's callback id is its form's name
         event.values,
         context_of(event),
         transport=TRANSPORT,
@@ -100,38 +96,50 @@ class SlackModals:
         self.core = core
         self.client = client
         self.sender = sender
+        # how each form of the table is shown as a modal (the command table says which
+        # command shows which form, and when); a test checks every form has one
+        self._openers: dict[str, Opener] = {
+            LEAVER_CALLBACK: self.open_leaver,
+            PLACEMENT_CALLBACK: self.open_placement,
+            PERSON_CALLBACK: self.open_person,
+            EDIT_CALLBACK: self.open_edit,
+        }
 
-    async def command(self, event: SlashCommand, who: Who, tell: Tell) -> bool:
-        """`/leaver`, `/placed REF`, `/edit REF` and `/admin add` open their modal (or, with
-        "chat", the guided conversation); True when the command was one of those and is
-        handled."""
-        if event.name == "leaver" and who.may_register:
-            if event.text.casefold() in CONVERSATION_WORDS:
-                replies = await calls.typed(self.core, who, "/leaver", transport=TRANSPORT)
-                await self.sender.send_all(event.user, replies)
-                return True
-            await self.open_leaver(event.trigger_id, who)
-            return True
-        if event.name == "placed" and "placed" in who.commands:
-            await self.open_placement(event.trigger_id, who, event.text, tell, user=event.user)
-            return True
-        if event.name == "edit" and "edit" in who.commands:
-            await self.open_edit(event.trigger_id, who, event.text, tell, user=event.user)
-            return True
-        if event.name == "admin" and "admin" in who.commands and event.text.strip() == "add":
-            await self.open_person(event.trigger_id, who)
-            return True
-        return False
+    async def open(
+        self, command: Command, args: str, trigger_id: str, who: Who, tell: Tell, *, user: str
+    ) -> bool:
+        """The modal of `command`'s form (its row's `form`), typed with `args` or opened by a
+        button; True when it is opened (or refused) here. False when the command has no
+        form, is not for the person, needs a school they lack or other arguments (`/admin`
+        without "add"): then the core answers the command as typed."""
+        form = command.form
+        if form is None or command.name not in who.commands:
+            return False
+        if form.own_school and who.school_id is None:
+            return False
+        if form.args is not None and args.strip() != form.args:
+            return False
+        await self._openers[form.name](trigger_id, who, args, tell, user)
+        return True
 
-    async def open_leaver(self, trigger_id: str, who: Who) -> None:
+    async def open_leaver(
+        self, trigger_id: str, who: Who, args: str, tell: Tell, user: str
+    ) -> None:
+        """`/leaver` or "Add a leaver": the intake modal; `/leaver chat`: the conversation."""
+        if args.casefold() in CONVERSATION_WORDS:
+            replies = await calls.typed(self.core, who, "/leaver", transport=TRANSPORT)
+            await self.sender.send_all(user, replies)
+            return
         view = leaver_modal(who.t, LEAVER_FORM)
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
-    async def open_person(self, trigger_id: str, who: Who) -> None:
+    async def open_person(
+        self, trigger_id: str, who: Who, args: str, tell: Tell, user: str
+    ) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=person_modal(who.t, ADD_PERSON))
 
     async def open_placement(
-        self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str
+        self, trigger_id: str, who: Who, args: str, tell: Tell, user: str
     ) -> None:
         """`/placed REF` or the Placement button: the placement modal for case REF, if the core
         says the person may record it now; else its refusal. `/placed REF chat`: the guided
@@ -152,9 +160,7 @@ class SlackModals:
         else:
             await tell([opened])
 
-    async def open_edit(
-        self, trigger_id: str, who: Who, args: str, tell: Tell, *, user: str
-    ) -> None:
+    async def open_edit(self, trigger_id: str, who: Who, args: str, tell: Tell, user: str) -> None:
         """`/edit REF`: the leaver modal filled in with case REF, if the core says the person
         may correct it now; else its refusal. `/edit REF chat`: the guided conversation."""
         ref, *rest = args.split() or [""]

@@ -43,12 +43,13 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.core.app import Core
+from bot.core.commands import for_the_place, press_of
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.failures import failure_text
-from bot.handlers.common.places import for_the_place, place_of
+from bot.handlers.common.places import place_of
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_telegram
 from bot.handlers.telegram import callbacks, inbound, inbox
@@ -76,7 +77,6 @@ TRANSPORT = "telegram"
 # seconds a call waits for Telegram's answer (python-telegram-bot's default)
 SEND_READ_TIMEOUT = 5.0
 MAX_ANSWER = 200  # characters of answerCallbackQuery's text
-CLAIM = "claim"
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -320,7 +320,8 @@ class TelegramBot:
         )
         failed = next((r for r in replies if r.error), None)
         if event.in_private:
-            if failed is None and action.split(":", 1)[0] == CLAIM:
+            press = press_of(action)
+            if failed is None and press is not None and press.refreshes_card:
                 await self._refresh_card(event, who, action.split(":", 1)[1])
             groups = await asyncio.to_thread(self._groups_showing, replies)
             for reply, group in zip(replies, groups, strict=True):
@@ -371,7 +372,8 @@ class TelegramBot:
         return answer or None
 
     async def _refresh_card(self, event: CallbackPress, who: Who, ref: str) -> None:
-        """The card whose Claim was pressed, shown as the case is now (who has it, no Claim)."""
+        """The card whose button was pressed (Claim: the row's `refreshes_card`), shown as the
+        case is now (who has it, no Claim)."""
         card = await calls.pressed(self.core, who, f"case:{ref}", transport=TRANSPORT)
         if card and not card[0].error:
             await self.sender.edit_message(event.chat_id, event.message_id, card[0])
