@@ -182,6 +182,16 @@ def _code(region: Region, municipality: str) -> str:
     return entry.code
 
 
+def free_person_id(session: Session, base: str, separator: str = "") -> str:
+    """`base`, or `base` with the first free number after it ("jan2", "guest-karin-2"): a new
+    person's id, never one the directory has (a deactivated person keeps theirs)."""
+    candidate, n = base, 1
+    while session.get(Person, candidate) is not None:
+        n += 1
+        candidate = f"{base}{separator}{n}"
+    return candidate
+
+
 def find_person(session: Session, query: str, *, active: bool = True) -> list[Person]:
     """People matching an id or a name (or part of one). Exact matches win. With
     `active=False`, the deactivated ones, all of them for an empty query."""

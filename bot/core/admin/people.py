@@ -38,7 +38,7 @@ from bot.core.admin.fields import (
 from bot.core.cases import unreachable
 from bot.core.cases.audit import record
 from bot.core.context import Ctx
-from bot.core.directory import find_person
+from bot.core.directory import find_person, free_person_id
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import parse_text
@@ -145,12 +145,7 @@ def _new_id(ctx: Ctx, name: str) -> str:
     """A short id from the first name ("Jan de Vries" → "jan", else "jan2", "jan3" …)."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
     words = re.findall(r"[a-z0-9]+", plain)
-    base = (words[0] if words else "person")[:30]
-    candidate, n = base, 1
-    while ctx.session.get(Person, candidate) is not None:
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
+    return free_person_id(ctx.session, (words[0] if words else "person")[:30])
 
 
 def _check_slack(ctx: Ctx, slack: str | None, person_id: str | None) -> None:

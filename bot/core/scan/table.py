@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from bot.core.cases.audit import record
 from bot.core.context import Ctx
-from bot.core.directory import find_person
+from bot.core.directory import find_person, free_person_id
 from bot.core.errors import Refused
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
@@ -257,12 +257,7 @@ def _guest(ctx: Ctx, name: str, slack_id: str | None) -> Person:
 def _free_id(ctx: Ctx, name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.casefold()).strip("-")[:28] or "guest"
-    base, n = f"guest-{slug}", 1
-    candidate = base
-    while ctx.session.get(Person, candidate) is not None:
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+    return free_person_id(ctx.session, f"guest-{slug}", "-")
 
 
 def ask_group(ctx: Ctx, scan: ScanSession) -> Reply:
