@@ -142,8 +142,10 @@ async def test_a_csv_document_is_imported_and_a_wrong_one_is_refused(
     fake.push_update(tg.document_message(SARA, "f1", "leavers.csv", file_size=len(GOOD)))
     await bot_said(fake, SARA, "3")
     fake.add_file("f2", b"\x89PNG\r\n\x1a\n\x00\x00", "documents/photo.png")
+    fetched = len(fake.calls_to("getFile"))
     fake.push_update(tg.document_message(SARA, "f2", "photo.png", "image/png", 10))
-    await bot_said(fake, SARA, "Ik kan een CSV-bestand of een Excel-werkmap (.xlsx)")
+    await bot_said(fake, SARA, "Dit bestand is een afbeelding. Ik kan een CSV-bestand")
+    assert len(fake.calls_to("getFile")) == fetched  # judged by its name, not fetched
     fake.push_update(tg.document_message(SARA, "f3", "big.csv", file_size=MAX_CSV_BYTES + 1))
     await bot_said(fake, SARA, "te groot")
 

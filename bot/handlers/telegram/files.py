@@ -1,6 +1,8 @@
 """A file of leavers (CSV or Excel workbook) sent as a document in the private chat: fetched
 (getFile, then the file itself from TELEGRAM_API_URL's file root) and handed to the core's
-import whole, with its name and caption (which may name a workbook's sheet)."""
+import whole, with its name and caption (which may name a workbook's sheet). A document that
+cannot be a table by its name, or is over the limit by its size, is refused unfetched, as on
+Slack."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bot.core.replies import Reply
-from bot.handlers.common.files import MAX_CSV_BYTES, too_large
+from bot.handlers.common.files import MAX_CSV_BYTES, may_be_a_table, not_a_table, too_large
 from bot.handlers.common.who import Who
 from bot.handlers.telegram.inbound import DocumentShared
 
@@ -26,6 +28,9 @@ async def receive_document(bot: TelegramBot, event: DocumentShared, who: Who) ->
 
     if not who.may_register:
         await tell(t("/{name} is not for your role. Type /help.", name="leaver"))
+        return
+    if not may_be_a_table(event.file_name):  # a picture, a video: not fetched at all
+        await tell(not_a_table(t, event.file_name))
         return
     if event.file_size > MAX_CSV_BYTES:
         await tell(too_large(t))
