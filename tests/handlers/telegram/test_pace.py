@@ -31,6 +31,9 @@ from tests.handlers.telegram.fake_telegram import FakeTelegram, eventually
 from tests.handlers.telegram.rig import bot_said, running, telegram_settings, texts
 
 ANNA = 1001
+# A call is let go at one moment and reaches "Telegram" a moment later; on a loaded machine the
+# process can be paused in between, so the gaps measured on arrival may come up this much short.
+JITTER = 0.05
 OTHERS = {"henk": 1004, "ruben": 1005, "sara": 1003, "noor": 1007, "ilse": 1008, "dirk": 1009}
 
 
@@ -100,7 +103,8 @@ async def test_a_group_gets_its_rate_per_period_and_no_more() -> None:
     )
     times = telegram.times(group)
     assert telegram.order() == ["m0", "m1", "m2", "m3", "m4"]  # in turn
-    assert times[3] - times[0] >= 0.5 and times[4] - times[1] >= 0.5  # 3 in any 0.5 s
+    # 3 in any 0.5 s
+    assert times[3] - times[0] >= 0.5 - JITTER and times[4] - times[1] >= 0.5 - JITTER
 
 
 async def test_overall_no_more_than_the_rate_in_any_period() -> None:
@@ -111,7 +115,8 @@ async def test_overall_no_more_than_the_rate_in_any_period() -> None:
     )
     times = sorted(at for _, _, at in telegram.arrived)
     assert len(times) == 10
-    assert all(later - earlier >= 0.3 for earlier, later in zip(times, times[4:], strict=False))
+    gaps = [later - earlier for earlier, later in zip(times, times[4:], strict=False)]
+    assert all(gap >= 0.3 - JITTER for gap in gaps), gaps
 
 
 async def test_the_overall_rate_counts_new_messages_not_edits() -> None:
