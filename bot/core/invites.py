@@ -248,12 +248,16 @@ def _redeem(
                 name=person.name,
             )
             return [Reply(text=welcome)]
-        return [
-            Reply(
-                text=t(
-                    "Welcome to Vangnet, {name}. Your Telegram account is linked; "
-                    "type /help to see what you can do.",
-                    name=person.name,
-                )
+        if via == TEAMS:
+            linked = t(
+                "Welcome to Vangnet, {name}. Your Teams account is linked; "
+                "type /help to see what you can do.",
+                name=person.name,
             )
-        ]
+        else:
+            linked = t(
+                "Welcome to Vangnet, {name}. Your Telegram account is linked; "
+                "type /help to see what you can do.",
+                name=person.name,
+            )
+        return [Reply(text=linked)]
