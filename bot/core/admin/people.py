@@ -209,8 +209,9 @@ def _fill(person: Person, values: dict[str, Any]) -> list[str]:
         "language": values.get("language"),
         "slack_id": values.get("slack"),
     }
-    teams = values.get("teams")
-    want.update(teams_columns(person, parse_teams_identity(teams) if teams else None))
+    if _no_slack(values):  # asked: what it says; else (on Slack) their Teams account stays
+        teams = values.get("teams")
+        want.update(teams_columns(person, parse_teams_identity(teams) if teams else None))
     changed = [k for k, v in want.items() if getattr(person, k) != v]
     for key, value in want.items():
         setattr(person, key, value)

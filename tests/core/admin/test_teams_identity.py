@@ -137,3 +137,18 @@ def test_deactivating_frees_the_teams_account(core: Core) -> None:
     press(core, "anna", "cmd:admin deactivate jan yes")
     jan = person(core, "jan")
     assert jan is not None and not jan.active and jan.teams_id is None
+
+
+def test_a_change_on_slack_keeps_the_teams_account_it_did_not_ask_about(core: Core) -> None:
+    with session_scope(core.engine) as session:
+        wim = session.get(Person, "wim")  # on Slack in the demo region
+        assert wim is not None and wim.slack_id is not None
+        wim.teams_upn = "wim@zwolle.nl"
+        session.add(wim)
+    say(core, "anna", "/admin change wim")
+    press(core, "anna", "form:edit:municipality")
+    say(core, "anna", "Kampen")
+    one(press(core, "anna", "form:confirm"))
+    wim_now = person(core, "wim")
+    assert wim_now is not None and wim_now.municipality_code == "GM0166"
+    assert wim_now.teams_upn == "wim@zwolle.nl"
