@@ -86,7 +86,12 @@ def menu_commands(scope: str) -> list[Command]:
         chosen = [c for c in COMMANDS.values() if c.in_menu]
     else:
         chosen = [c for c in COMMANDS.values() if c.in_groups]
-    return chosen[:MAX_COMMANDS]
+    if len(chosen) > MAX_COMMANDS:  # a row marked too many: say so, drop none unseen
+        raise PackageError(
+            f"Teams shows at most {MAX_COMMANDS} commands in a menu; the command table puts "
+            f"{len(chosen)} in the {scope} one"
+        )
+    return chosen
 
 
 def _command_list(t: Translator, commands: Iterable[Command]) -> list[dict[str, str]]:

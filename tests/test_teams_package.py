@@ -153,6 +153,18 @@ def test_every_command_would_fit_in_a_teams_menu() -> None:
             assert len(translator(language)(command.help)) <= MAX_DESCRIPTION, command.name
 
 
+def test_a_menu_of_more_than_ten_is_refused_not_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import bot.teams_package
+
+    more = {name: replace(c, in_menu=True) for name, c in COMMANDS.items()}
+    monkeypatch.setattr(bot.teams_package, "COMMANDS", more)
+    about = Publisher("Regio Proef", "https://a.nl", "https://a.nl", "https://a.nl")
+    with pytest.raises(PackageError, match="at most 10 commands"):
+        package(APP_ID, about)
+
+
 def test_the_icons_are_the_sizes_teams_asks_for(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
