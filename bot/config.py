@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # Microsoft Teams: a single-tenant Azure bot (its app id, client secret and tenant)
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
     port: int = 3000
     vangnet_region_file: Path | None = None
     vangnet_language: Literal["nl", "en"] = "nl"

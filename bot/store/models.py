@@ -38,6 +38,11 @@ class Person(SQLModel, table=True):
     school_id: str | None = Field(default=None, max_length=40)
     slack_id: str | None = Field(default=None, max_length=40, unique=True)
     telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    # Microsoft Teams (bot/core/teams_identity.py): the Entra object id, lower case; and the
+    # user principal name when that is what the coordinator gave, kept after it is resolved
+    # (teams_upn set and teams_id None: not resolved yet, not reachable on Teams until then)
+    teams_id: str | None = Field(default=None, max_length=36, unique=True)
+    teams_upn: str | None = Field(default=None, max_length=113, unique=True)
     language: str | None = Field(default=None, max_length=2)
     active: bool = True
     # the transports that refused to reach them for good (an account deactivated, the bot
@@ -405,7 +410,8 @@ class ScanAction(SQLModel, table=True):
 
 
 class Invite(SQLModel, table=True):
-    """A one-time link that binds a Telegram account to a person (`/admin invite PERSON`)."""
+    """A one-time link that binds a Telegram account (or a Teams account, by `/start TOKEN`) to a
+    person (`/admin invite PERSON`)."""
 
     __tablename__ = "invite"
 
@@ -416,6 +422,7 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     used_by_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+    used_by_teams_id: str | None = Field(default=None, max_length=36)
 
 
 class BotSetting(SQLModel, table=True):

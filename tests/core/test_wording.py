@@ -181,6 +181,9 @@ def test_one_new_person_is_spoken_of_as_this_person(nl: Core) -> None:
     question = one(say(nl, "anna", "nl")).text
     assert "Het Slack-lid-ID van deze persoon" in question and "noem deze persoon met @" in question
     assert "Hun " not in question and " ze " not in question
+    teams = one(say(nl, "anna", "skip")).text
+    assert "Microsoft Teams" in teams and "deze persoon" in teams
+    assert "Hun " not in teams and " ze " not in teams
     say(nl, "anna", "skip")
     link = "\n".join(text_of(r) for r in say(nl, "anna", "bevestigen"))
     assert "De Telegram-bot draait nog niet" in link and "ik weet de link niet" not in link

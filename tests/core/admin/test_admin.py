@@ -87,11 +87,13 @@ def test_onboarding_a_new_broker_in_the_terminal(core: Core) -> None:
     assert "Kampn is not a municipality of this region." in out
     out = chat(core, number(out, "Kampen"), terminal)  # the suggestion's button
     out = chat(core, number(out, "English") + "\nskip", terminal)
+    assert "Microsoft Teams" in out  # not on Slack: asked for Teams next
+    out = chat(core, "skip", terminal)
     assert "Is this right?" in out
     assert "Roles: broker" in out and "Municipality: Kampen" in out and "Language: English" in out
     out = chat(core, "confirm", terminal)
     assert "Jan de Vries is in the directory now, as broker (id jan)." in out
-    # no Slack member: an invite for Telegram, single-use and expiring
+    # no Slack member, no Teams account: an invite for Telegram, single-use and expiring
     with session_scope(core.engine) as session:
         invite = session.exec(select(Invite).where(Invite.person_id == "jan")).one()
         assert invite.used_at is None and invite.expires_at > invite.created_at

@@ -50,7 +50,15 @@ async def test_admin_add_opens_the_person_modal_and_saves_the_new_broker(slack: 
     assert view["callback_id"] == "admin_person_add"
     assert view["title"]["text"] == nl("Add a person")
     fields = inputs(view)
-    assert list(fields) == ["name", "roles", "municipality", "school", "language", "slack"]
+    assert list(fields) == [
+        "name",
+        "roles",
+        "municipality",
+        "school",
+        "language",
+        "slack",
+        "teams",
+    ]
     assert fields["roles"]["element"]["type"] == "multi_static_select"
     assert fields["slack"]["element"]["type"] == "users_select"
     assert fields["municipality"]["optional"] is True  # needed for a broker: checked on submit
