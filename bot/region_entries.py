@@ -34,8 +34,8 @@ _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 # The roles a person of the region file may have: every Role but a scan's guest, who is no one
-# of the region file (added at the table with /scan guest). tests/core/scan/test_scan_table.py keeps this
-# in step with Role.
+# of the region file (added at the table with /scan guest). tests/core/scan/test_scan_table.py
+# keeps this in step with Role.
 FileRole = Literal["coordinator", "broker", "school_contact", "doorstroompunt"]
 
 

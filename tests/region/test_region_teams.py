@@ -14,7 +14,7 @@ from bot.region import Region
 from bot.region_file import load_region
 from bot.store.db import session_scope
 from bot.store.models import Invite, Person
-from tests.test_region import HEAD, assert_refused, write
+from tests.region.test_region import HEAD, assert_refused, write
 
 GUID = "5f1c0d2e-6a7b-4c8d-9e0f-123456789abc"
 OTHER_GUID = "0b6c1f4e-2d3a-4b5c-8d7e-9f0a1b2c3d4e"

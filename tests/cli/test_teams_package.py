@@ -35,7 +35,7 @@ from bot.teams_package import (
 )
 from tests.conftest import TEST_KEY
 
-FIXTURES = Path(__file__).parent / "fixtures" / "teams"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
 APP_ID = "5f1c0d2e-6a7b-4c8d-9e0f-123456789abc"
 REGION = (
     "region: Regio Proef\n"
