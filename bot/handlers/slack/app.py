@@ -1,20 +1,13 @@
 """The Slack app: slack-bolt's AsyncApp with thin listeners around the core.
 
 Every listener acknowledges first (Slack waits three seconds) and then does the work: it
-translates the payload (`inbound`), finds who is speaking (`common.who`), calls the core in a
-worker thread (`common.calls`), and renders the replies (`render`, sent by `sending`). Where
-answers go:
-
-- a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
-  personal details never reach a channel; in a channel, the scan's messages for everyone
-  (`to_place`) are posted or edited there (`sending.answer_in_place`, `common.places`);
-- a button: the bot's direct message with the person when pressed there, else ephemeral (a
-  button in an ephemeral answer, also one in a direct message between two people), else the
-  person's direct message (a button in the App Home);
-- a guided conversation (`/leaver chat`, `/placed REF chat`, the form's buttons): the direct
-  message, because that is the only place Slack sends us the answers people type
-  (`common.conversation` says which commands and buttons those are);
-- a direct message, a CSV file sent in one (`files`), a submitted modal: the direct message.
+translates the payload (`inbound`) into what was asked and where, and hands it to the reply
+plan (`common.plan`), which finds who is speaking (`common.who`), calls the core in a worker
+thread (`common.calls`) and decides where each reply goes; `carrier` carries that out on
+Slack (an ephemeral answer, the direct message, a post or edit in a channel, a modal) and
+`render` and `sending` draw and send it. A direct message, a CSV file sent in one (`files`)
+and a submitted modal are answered in the direct message; the App Home shows what the person
+would ask first.
 
 Whatever the bot posts obeys the shared privacy rule (`common.privacy`, applied in `sending`):
 a personal reply is never posted outside a direct message.

@@ -3,21 +3,17 @@
 Every update is recorded before Telegram is told it arrived and taken once by its update_id
 (`inbox`: a webhook delivers an update again when it was not acknowledged in time), handled
 concurrently with other chats' and in order within its chat (`updates.InOrderPerChat`),
-translated (`inbound`) and routed:
+translated (`inbound`), and handed to the reply plan (`common.plan`), which decides where
+each reply goes; `carrier` carries that out on Telegram:
 
-- a line typed in the private chat (a command or a conversation's answer) → the core, and its
-  replies to that chat; `/start` without an invite → a welcome and /help;
-- `/start TOKEN` (an invite link) → the invite is redeemed (`bot.core.invites`);
-- a command in a group → the core with the group as place, then the shared privacy rule
-  (`common.privacy`): personal replies go to the person's private chat with a short note in
-  the group, or, when the bot cannot write to them yet (403), a note asking them to start a
-  private chat; a command that starts a conversation continues in the private chat;
-- a button → the core's action, and the callback query always answered (with a short text
-  when it failed); a Claim pressed on a card edits that card to show the case as it is now;
-- the scan in a group (`common.places`): replies for everyone there are posted in the group,
-  and one that updates a message (the count of votes) edits it (`sending.in_group`); a button
-  of the scan pressed there is answered to the presser alone in the callback query's answer
-  (their mark), never in the group;
+- a line typed in the private chat (a command or a conversation's answer), a command in a
+  group, a button: the plan (in a group, by the privacy rule: personal replies go to the
+  person's private chat with a short note in the group, or a note asking them to start one
+  when the bot cannot write to them yet, 403; the scan's buttons pressed there are answered
+  to the presser alone in the callback query's answer; a Claim pressed on a card shows the
+  card as the case is now, once);
+- `/start` without an invite → a welcome and /help; `/start TOKEN` (an invite link) → the
+  invite is redeemed (`bot.core.invites`);
 - a CSV document in the private chat → `files`, then the core's import; a photo, sticker,
   voice message or video there → a short note of what the bot reads;
 - in a forum supergroup, a command or button in a topic is answered in that topic, which is
