@@ -58,7 +58,7 @@ from typing import Protocol
 
 from bot.core.app import Core
 from bot.core.commands import COMMANDS, for_the_place, form_opened_by, press_of, split_command
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, translator
 from bot.core.messaging.notify import kept_by_outbox
 from bot.core.replies import Reply
 from bot.handlers.common import calls, places
@@ -108,7 +108,7 @@ class Plan:
     ephemeral: bool  # the transport answers in the place to the asker alone
     conversation: bool = False  # a guided conversation: privately, unless one is an error
     place_button: bool = False  # a button of the place pressed there: answered `alone`
-    pressed: bool = False
+    pressed: bool = False  # a button, not a typed line
     acknowledge_first: bool = True  # the press answered before the work
     refreshes_card: bool = False  # a Claim: the card it sat on shown anew
 
@@ -319,8 +319,6 @@ async def answer(
 
 
 def _region_t(core: Core) -> Translator:
-    from bot.core.i18n import translator
-
     return translator(core.default_language)
 
 

@@ -112,7 +112,7 @@ class TelegramCarrier:
         if self._answered or self.callback_query_id is None:
             return
         self._answered = True
-        said = self._answer or text
+        said = text or self._answer  # a failure, else the presser's own answer
         await self.bot.answer_callback_query(
             self.callback_query_id, text=said[:MAX_ANSWER] if said else None
         )
