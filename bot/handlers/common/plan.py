@@ -43,7 +43,9 @@ What a transport provides (`Carrier`), and nothing more:
   listener acknowledged already); `acknowledged` says whether that was done.
 
 A third transport implements these, names its places "NAME:…", and calls `identify` and
-`answer` from its listeners.
+`answer` from its listeners (`slack/carrier.py` and `telegram/carrier.py` show how). The
+terminal needs no carrier: it is always one person's private chat, where everything is shown
+as it is typed.
 """
 
 from __future__ import annotations
