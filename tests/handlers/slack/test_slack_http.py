@@ -190,6 +190,35 @@ async def test_handover_ping_claim_and_the_school_is_told(slack: SlackRig) -> No
     assert not slack.fake.invalid
 
 
+async def test_a_claim_on_the_card_edits_that_card_once(slack: SlackRig) -> None:
+    """Issue 26 item 2: one refresh of the claimed card (the outbox's), as on Telegram."""
+    case = early_leaver(slack.core, school="vlinder", by="mila")
+    await eventually(lambda: all(r.platform_ref for r in outbox(slack.core, "bram")))
+    (card,) = outbox(slack.core, "bram")
+    await slack.post(
+        make_block_action(
+            f"claim:{case.ref}",
+            user="U01BRAM",
+            channel="D01BRAM",
+            action_id=buttons_of(slack.fake.posted("D01BRAM")[0])[f"claim:{case.ref}"],
+        )
+    )
+    await eventually(lambda: len(slack.fake.posted("D01BRAM")) == 2)
+    await eventually(
+        lambda: (
+            any(r.kind == "edit" for r in outbox(slack.core, "bram"))
+            and all(r.sent_at is not None for r in outbox(slack.core, "bram"))
+        )
+    )
+    edits = [
+        c
+        for c in slack.fake.calls_to("chat.update")
+        if f"{c.body['channel']}:{c.body['ts']}" == card.platform_ref
+    ]
+    assert len(edits) == 1
+    assert f"claim:{case.ref}" not in buttons_of(edits[0])
+
+
 async def test_a_button_in_a_direct_message_between_two_people_is_answered_ephemerally(
     slack: SlackRig,
 ) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from bot.core import clock
 from bot.core.app import Core
+from bot.core.i18n import translator
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.handlers.common.files import MAX_CSV_BYTES
@@ -74,6 +76,67 @@ async def test_claim_by_button_edits_the_card_and_claim_by_command(
     )
     fake.push_update(tg.private_message(HENK, f"/claim {second.ref}"))
     await bot_said(fake, HENK, f"Je bent nu casushouder van casus {second.ref}")
+
+
+async def test_a_claim_on_a_card_the_outbox_sent_edits_that_card_once(
+    live_core: Core, polling: FakeTelegram
+) -> None:
+    """Issue 26 item 2: the outbox brings the claimed card up to date; the transport does
+    not edit it as well."""
+    fake = polling
+    fake.add_private_chat(HENK)
+    case = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
+    await eventually(lambda: any(m.buttons for m in fake.chat_view(HENK) if m.from_bot))
+    card = next(m for m in fake.chat_view(HENK) if m.from_bot and m.buttons)
+    claim = next(b for row in card.buttons for b in row if b["callback_data"].startswith("claim:"))
+    fake.push_update(tg.callback_query(HENK, claim["callback_data"], message=card.message))
+    await bot_said(fake, HENK, f"Je bent nu casushouder van casus {case.ref}")
+
+    def edit_sent() -> bool:
+        with session_scope(live_core.engine) as session:
+            edits = session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.kind == "edit", OutboxMessage.person_id == "henk"
+                )
+            ).all()
+            return bool(edits) and all(e.sent_at is not None for e in edits)
+
+    await eventually(edit_sent)
+    of_card = [e for e in fake.edits(HENK) if int(e.params["message_id"]) == card.message_id]
+    assert len(of_card) == 1
+    edited = next(m for m in fake.chat_view(HENK) if m.message_id == card.message_id)
+    assert "Henk Mulder" in edited.text or f"casushouder van casus {case.ref}" in edited.text
+    assert not any(
+        b.get("callback_data", "").startswith("claim:") for row in edited.buttons for b in row
+    )
+
+
+async def test_while_the_database_is_away_a_request_is_told_so_as_on_slack(
+    polling: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 26 item 2: the same words as Slack's, in the chat, the group, a button's answer."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.handlers.telegram import app as telegram_app
+
+    def away(*_args: object) -> None:
+        raise OperationalError("SELECT person", {}, Exception("connection refused"))
+
+    fake = polling
+    fake.add_private_chat(SARA)
+    fake.add_group(GROUP)
+    monkeypatch.setattr(telegram_app, "who_by_telegram", away)
+    said = translator("nl")(
+        "Vangnet cannot reach its data right now. Please try again in a minute."
+    )
+    assert said != "Vangnet cannot reach its data right now. Please try again in a minute."
+    fake.push_update(tg.private_message(SARA, "/cases"))
+    await bot_said(fake, SARA, said)
+    fake.push_update(tg.group_message(GROUP, SARA, "/help"))
+    await bot_said(fake, GROUP, said)
+    fake.push_update(tg.callback_query(SARA, "cases:1"))
+    await eventually(lambda: len(fake.callback_answers()) == 1)
+    assert fake.callback_answers()[0].params.get("text") == said
 
 
 def _only_ref(core: Core) -> str:
