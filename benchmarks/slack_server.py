@@ -65,7 +65,7 @@ async def vangnet(port: int, api_url: str, db_url: str, region_file: str) -> Non
     from bot.config import Settings
     from bot.core.app import Core
     from bot.handlers.slack.server import serve
-    from bot.region_file import load_region
+    from bot.region.file import load_region
     from bot.store import crypto
     from bot.store.db import make_engine
 

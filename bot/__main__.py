@@ -381,7 +381,7 @@ def region_apply(
     from bot.core.context import SYSTEM_ID
     from bot.core.directory import apply_region, region_changes
     from bot.region import RegionFileError
-    from bot.region_file import load_region
+    from bot.region.file import load_region
     from bot.store.db import make_engine, session_scope, upgrade
 
     settings = load_settings(file)

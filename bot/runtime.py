@@ -14,7 +14,7 @@ from bot.core.demo import load_demo_leavers
 from bot.core.directory import seed_or_compare
 from bot.core.i18n import Translator
 from bot.region import Region
-from bot.region_file import load_demo_region, load_region
+from bot.region.file import load_demo_region, load_region
 from bot.store import crypto
 from bot.store.db import hold_start_lock, make_engine, session_scope, upgrade
 

@@ -3,7 +3,7 @@ errors that point into the file.
 
 Each entry checks itself (patterns, types, the schedule's values); :class:`bot.region.Region`
 checks how they refer to each other. A problem found inside a validator is a
-:class:`RegionProblem` that knows its path in the file; :func:`bot.region_file.load_region`
+:class:`RegionProblem` that knows its path in the file; :func:`bot.region.file.load_region`
 turns it into a :class:`RegionFileError`, one line for the operator.
 """
 
@@ -42,7 +42,7 @@ class RegionProblem(ValueError):
     """A validation problem that knows where in the region file it is.
 
     Raised inside validators; ``path`` is relative to the model that raises it (absolute for
-    :class:`bot.region.Region`). :func:`bot.region_file.load_region` turns it into a
+    :class:`bot.region.Region`). :func:`bot.region.file.load_region` turns it into a
     :class:`RegionFileError`.
     """
 
