@@ -71,7 +71,7 @@ def build_core(
     engine = open_database(settings, t, say, migrate=migrate)
     core = Core(engine=engine, region=region, default_language=default_language(settings, region))
     # the database is the truth once seeded: a restart never undoes changes made in chat
-    # (`vangnet run` says what applying the file would undo: bot.cli_support.region_notice)
+    # (`vangnet run` says what applying the file would undo: bot.cli.support.region_notice)
     with session_scope(engine) as session:
         hold_start_lock(session)  # instances starting together seed one after the other
         seed_or_compare(session, region)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import SQLModel, select
 from typer.testing import CliRunner
 
-from bot.__main__ import app
+from bot.cli.app import app
 from bot.core.app import Core
 from bot.core.context import system_person
 from bot.core.directory import sync_region

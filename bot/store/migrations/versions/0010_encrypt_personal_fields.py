@@ -48,7 +48,7 @@ def _keys() -> None:
     if crypto.keys_in_use():
         return
     from bot import secret_key
-    from bot.cli_support import cli_translator, load_settings, say
+    from bot.cli.support import cli_translator, load_settings, say
 
     settings = load_settings()
     notice = secret_key.install(settings, cli_translator(settings))

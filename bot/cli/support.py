@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+RegionFileOption = Annotated[
+    Path | None,
+    typer.Option("--region-file", help="The region file to use instead of VANGNET_REGION_FILE."),
+]
 
 
 class Options:
