@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
-from bot import secret_key
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.demo import load_demo_leavers
@@ -15,7 +14,7 @@ from bot.core.directory import seed_or_compare
 from bot.core.i18n import Translator
 from bot.region import Region
 from bot.region.file import load_demo_region, load_region
-from bot.store import crypto
+from bot.store import crypto, secret_key
 from bot.store.db import hold_start_lock, make_engine, session_scope, upgrade
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ app = typer.Typer(no_args_is_help=True, help="The key of the personal data.")
 @app.command("generate")
 def keys_generate() -> None:
     """Print a new key for VANGNET_SECRET_KEY (nothing is stored)."""
-    from bot.secret_key import generate
+    from bot.store.secret_key import generate
 
     typer.echo(generate())
 

@@ -109,7 +109,7 @@ def say(line: str) -> None:
 
 def core_or_exit(settings: Settings | None = None) -> Core:
     from bot.runtime import build_core
-    from bot.secret_key import KeyRefused
+    from bot.store.secret_key import KeyRefused
 
     settings = settings or load_settings()
     t = cli_translator(settings)
@@ -124,7 +124,7 @@ def core_or_exit(settings: Settings | None = None) -> Core:
 def engine_or_exit(settings: Settings, *, migrate: bool = True) -> Engine:
     """The database with its keys checked (see bot.runtime.open_database), or one line."""
     from bot.runtime import open_database
-    from bot.secret_key import KeyRefused
+    from bot.store.secret_key import KeyRefused
 
     try:
         return open_database(settings, cli_translator(settings), say, migrate=migrate)

@@ -47,8 +47,8 @@ def _keys() -> None:
 
     if crypto.keys_in_use():
         return
-    from bot import secret_key
     from bot.cli.support import cli_translator, load_settings, say
+    from bot.store import secret_key
 
     settings = load_settings()
     notice = secret_key.install(settings, cli_translator(settings))
