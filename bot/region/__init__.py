@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.core.vocab import Role
 from bot.region.entries import (
     Entry,
     Language,
@@ -44,6 +43,7 @@ from bot.region.entries import (
     ScheduleEntry,
     SchoolEntry,
 )
+from bot.vocab import Role
 
 __all__ = [
     "Language",

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.vocab import Programme
+from bot.vocab import Programme
 
 Language = Literal["nl", "en"]
 """The languages Vangnet speaks."""
