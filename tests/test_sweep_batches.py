@@ -156,7 +156,7 @@ def test_a_case_failing_in_a_batch_is_retried_alone_and_the_others_are_kept(
 ) -> None:
     """A case whose ping cannot be made fails alone: nothing of it is written (not its state,
     audit, pings or reminders), its task is retried, the rest of the batch is kept."""
-    from bot.core.messaging import notify
+    from bot.core.cases import notify
 
     refs = _leavers(core, 4)
     broken = refs[1]

@@ -24,11 +24,11 @@ from sqlmodel import col, select
 
 from bot.core import clock, tasks
 from bot.core.calendar import WORKDAY_START, at_local
-from bot.core.cases import lifecycle
+from bot.core.cases import lifecycle, notify
 from bot.core.cases.cards import DETAILS, TRANSFER, case_card
 from bot.core.context import Ctx
 from bot.core.i18n import N_
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Role
 from bot.store import queries

@@ -12,12 +12,12 @@ are told.
 
 from __future__ import annotations
 
-from bot.core.cases import lifecycle
+from bot.core.cases import lifecycle, notify
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Role, label
 from bot.store import queries

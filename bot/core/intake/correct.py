@@ -26,14 +26,13 @@ from typing import Any
 from babel.dates import format_date
 
 from bot.core import clock, conversation
-from bot.core.cases import audit, lifecycle
+from bot.core.cases import audit, lifecycle, notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import FIELDS_BY_NAME, FieldError, ParseEnv
 from bot.core.intake.leaver_form import LEAVER_FORM, change_lines
 from bot.core.intake.register import changes, check_leaver, known_case, leaver_data, update_leaver
-from bot.core.messaging import notify
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Consent, Role, label
 from bot.store import queries

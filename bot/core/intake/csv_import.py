@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from bot.core import clock
-from bot.core.cases import audit
+from bot.core.cases import audit, notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.intake.bulk import save_leavers
@@ -47,7 +47,6 @@ from bot.core.intake.fields import (
 )
 from bot.core.intake.home import Home, resolve_home
 from bot.core.intake.register import Checked, check_leaver
-from bot.core.messaging import notify
 from bot.core.vocab import Consent
 from bot.store import queries
 from bot.store.models import School

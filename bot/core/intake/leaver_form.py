@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from bot.core import conversation
+from bot.core.cases import notify
 from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
 from bot.core.errors import Refused
@@ -36,7 +37,6 @@ from bot.core.intake.register import (
     reroutes,
     save_leaver,
 )
-from bot.core.messaging import notify
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Consent, Programme, label
 from bot.store import queries

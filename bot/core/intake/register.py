@@ -12,12 +12,11 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import clock, privacy, refs
-from bot.core.cases import audit, lifecycle
+from bot.core.cases import audit, lifecycle, notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import LEAVER_FIELDS, FieldError, ParseEnv
-from bot.core.messaging import notify
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case
