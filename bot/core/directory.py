@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.vocab import Role
 from bot.region import Region
 from bot.store.models import Invite, Municipality, Person, School

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from bot.core import clock
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person, person_by_telegram
 from bot.core.errors import Refused

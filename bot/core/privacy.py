@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, update
 from sqlmodel import Session, col, select
 
-from bot.core import clock
-from bot.core.cases import audit, notify
+from bot.core import audit, clock
+from bot.core.cases import notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_

@@ -35,8 +35,8 @@ from bot.core.admin.fields import (
     roles_of,
     school_options,
 )
+from bot.core.audit import record
 from bot.core.cases import unreachable
-from bot.core.cases.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person, free_person_id
 from bot.core.errors import Refused

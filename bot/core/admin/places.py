@@ -21,7 +21,7 @@ from bot.core.admin.fields import (
     parse_school,
     parse_school_type,
 )
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import match_municipality
 from bot.core.errors import Refused

@@ -14,8 +14,7 @@ from typing import Any
 from babel.dates import format_date
 from sqlmodel import Session
 
-from bot.core import clock
-from bot.core.cases import audit
+from bot.core import audit, clock
 from bot.core.cases.permissions import may_claim, may_transfer
 from bot.core.context import SYSTEM_ID, system_person
 from bot.core.i18n import N_, Translator

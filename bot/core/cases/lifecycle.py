@@ -19,9 +19,9 @@ from sqlalchemy import insert, or_, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from bot.core import clock, tasks
+from bot.core import audit, clock, tasks
 from bot.core.calendar import at_local, working_days_later
-from bot.core.cases import audit, notify
+from bot.core.cases import notify
 from bot.core.cases.permissions import scope_condition
 from bot.core.context import Ctx
 from bot.core.errors import Refused

@@ -17,8 +17,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.core import clock, refs, tasks
-from bot.core.cases import audit, lifecycle, notify
+from bot.core import audit, clock, refs, tasks
+from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
 from bot.core.intake.register import changes, leaver_data, save_leaver, update_leaver
 from bot.core.messaging import outbox

@@ -25,8 +25,8 @@ from typing import Any
 
 from babel.dates import format_date
 
-from bot.core import clock, conversation
-from bot.core.cases import audit, lifecycle, notify
+from bot.core import audit, clock, conversation
+from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_

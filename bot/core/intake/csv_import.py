@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.core import clock
-from bot.core.cases import audit, notify
+from bot.core import audit, clock
+from bot.core.cases import notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.intake.bulk import save_leavers

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.core import clock, privacy, refs
-from bot.core.cases import audit, lifecycle, notify
+from bot.core import audit, clock, privacy, refs
+from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_

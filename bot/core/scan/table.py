@@ -18,7 +18,7 @@ import unicodedata
 
 from sqlmodel import select
 
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person, free_person_id
 from bot.core.errors import Refused
