@@ -44,7 +44,7 @@ from bot.core import clock
 from bot.core.app import Core
 from bot.core.context import system_person
 from bot.core.intake.csv_import import import_csv
-from bot.core.intake.fields import ParseEnv
+from bot.core.conversation.fields import ParseEnv
 from bot.core.intake.register import check_leaver, leaver_data
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case, Task

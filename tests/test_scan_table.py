@@ -334,7 +334,7 @@ def voting_shown(replies: list[Reply]) -> Reply:
 
 
 def test_a_guest_can_own_an_action(core: Core) -> None:
-    from bot.core.intake.fields import ParseEnv
+    from bot.core.conversation.fields import ParseEnv
     from bot.core.scan.agenda import owner_id, parse_owner
 
     scan(core, "anna", "/scan start")

@@ -30,11 +30,11 @@ from bot.core.commands import (
 )
 from bot.core.commands import writes as command_writes
 from bot.core.context import Ctx, system_person
+from bot.core.conversation.fields import ParseEnv
 from bot.core.errors import Refused
 from bot.core.i18n import translator
 from bot.core.intake.columns import sheet_named
 from bot.core.intake.csv_import import import_csv
-from bot.core.intake.fields import ParseEnv
 from bot.core.intake.import_reply import result_reply
 from bot.core.messaging import outbox
 from bot.core.replies import Reply

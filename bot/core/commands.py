@@ -32,12 +32,12 @@ from bot.core.admin.people import ADD_PERSON
 from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
+from bot.core.conversation.fields import ParseEnv
 from bot.core.errors import Refused
 from bot.core.followup import followups
 from bot.core.followup.followups import PLACEMENT_FORM
 from bot.core.i18n import N_
 from bot.core.intake import correct, leaver_form, rounds
-from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver
 from bot.core.replies import Reply
 from bot.core.scan import again as scan_again

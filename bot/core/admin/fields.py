@@ -14,9 +14,9 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.directory import match_municipality
 from bot.core.i18n import LANGUAGES
-from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.vocab import Programme, Role, label
 from bot.store.models import Municipality, School
 

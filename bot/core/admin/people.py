@@ -38,10 +38,10 @@ from bot.core.admin.fields import (
 from bot.core.audit import record
 from bot.core.cases import unreachable
 from bot.core.context import Ctx
+from bot.core.conversation.fields import parse_text
 from bot.core.directory import find_person, free_person_id
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import parse_text
 from bot.core.messaging import verdicts
 from bot.core.replies import Reply
 from bot.core.vocab import Role, role_labels

@@ -23,10 +23,10 @@ from bot.core.admin.fields import (
 )
 from bot.core.audit import record
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv, parse_text
 from bot.core.directory import match_municipality
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import FieldError, ParseEnv, parse_text
 from bot.core.replies import Reply
 from bot.core.vocab import label
 from bot.store import queries

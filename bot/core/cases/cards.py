@@ -57,11 +57,6 @@ def month(t: Translator, d: date) -> str:
     return _month(t.language, d.year, d.month)
 
 
-def full_date(t: Translator, d: date) -> str:
-    """'1 maart 2027': a date as a summary shows what will be saved (never only its month)."""
-    return format_date(d, "d MMMM yyyy", locale=t.language)
-
-
 @lru_cache(maxsize=1024)
 def _month(language: str, year: int, number: int) -> str:
     """'juni 2027': Babel's formatting costs more than anything else on a list line, and a

@@ -19,8 +19,8 @@ from typing import Any
 from bot.core import conversation
 from bot.core.cases import actions, lifecycle
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv, parse_text
 from bot.core.i18n import N_
-from bot.core.intake.fields import FieldError, ParseEnv, parse_text
 from bot.core.replies import Reply
 from bot.core.vocab import label
 from bot.store import queries

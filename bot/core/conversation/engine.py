@@ -33,8 +33,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import clock
-from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv, full_date
 from bot.core.conversation.form import (
     AGAIN,
     BACK,
@@ -51,7 +51,6 @@ from bot.core.conversation.form import (
     canonical,
 )
 from bot.core.errors import Refused
-from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label
 from bot.store.models import Conversation

@@ -11,8 +11,8 @@ from datetime import date
 from typing import Any
 
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.i18n import N_
-from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.replies import Reply
 
 SUMMARY = "__summary__"

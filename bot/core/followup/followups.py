@@ -29,9 +29,9 @@ from bot.core.calendar import WORKDAY_START, at_local
 from bot.core.cases import actions, lifecycle, notify
 from bot.core.cases.permissions import may_act_as_owner
 from bot.core.context import Ctx
+from bot.core.conversation.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Destination

@@ -28,9 +28,10 @@ from babel.dates import format_date
 from bot.core import audit, clock, conversation
 from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import FIELDS_BY_NAME, FieldError, ParseEnv
+from bot.core.intake.fields import FIELDS_BY_NAME
 from bot.core.intake.leaver_form import LEAVER_FORM, change_lines
 from bot.core.intake.register import changes, check_leaver, known_case, leaver_data, update_leaver
 from bot.core.replies import Reply

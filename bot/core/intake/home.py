@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from bot.core.intake.fields import FieldError, ParseEnv
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.region import nl_municipalities, nl_places
 from bot.store.models import Municipality
 

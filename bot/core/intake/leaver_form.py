@@ -24,11 +24,11 @@ from typing import Any
 
 from bot.core import conversation
 from bot.core.cases import notify
-from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
+from bot.core.conversation.fields import ParseEnv, full_date
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import FIELDS_BY_NAME, ParseEnv
+from bot.core.intake.fields import FIELDS_BY_NAME
 from bot.core.intake.register import (
     changes,
     check_leaver,

@@ -14,9 +14,10 @@ from sqlmodel import select
 from bot.core import audit, clock, privacy, refs
 from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import LEAVER_FIELDS, FieldError, ParseEnv
+from bot.core.intake.fields import LEAVER_FIELDS
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case

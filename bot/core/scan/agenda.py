@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 from bot.core import clock, conversation, tasks
 from bot.core.calendar import WORKDAY_START, add_working_days, at_local, is_working_day
 from bot.core.context import Ctx
+from bot.core.conversation.fields import MONTHS, FieldError, ParseEnv, parse_text
 from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
-from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_text
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.scan.content import load_scan_content
