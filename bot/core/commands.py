@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.core import admin, conversation, digest
 from bot.core.admin.people import ADD_PERSON
-from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
+from bot.core.cases import actions, lifecycle, listings, outside_region, withdrawal
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.conversation.fields import ParseEnv
@@ -326,8 +326,8 @@ def _transfer(ctx: Ctx, args: str) -> list[Reply]:
     if not rest:
         return [actions.transfer_choices(ctx, ref)]
     word, _, contact = rest.partition(" ")
-    if word.casefold() in elsewhere.OUTSIDE_WORDS:
-        return [elsewhere.hand_over_outside(ctx, ref, contact)]
+    if word.casefold() in outside_region.OUTSIDE_WORDS:
+        return [outside_region.hand_over_outside(ctx, ref, contact)]
     if rest.startswith("@"):
         target, _, reason = rest.partition(" ")
     else:
@@ -453,7 +453,7 @@ _TABLE = (
         _transfer,
         buttons=(
             Press("transfer", _press_transfer),
-            Press("outside", lambda ctx, ref: [elsewhere.outside_help(ctx, ref)]),
+            Press("outside", lambda ctx, ref: [outside_region.outside_help(ctx, ref)]),
         ),
     ),
     Command(

@@ -17,7 +17,7 @@ from bot.core.cases import handover  # noqa: F401  (registers its task handlers)
 from bot.core.context import Ctx, system_person
 from bot.core.followup import followups  # noqa: F401  (registers its task handlers)
 from bot.core.intake import rounds
-from bot.core.scan import agenda, ahead  # noqa: F401  (register their task handlers)
+from bot.core.scan import agenda, marking_ahead  # noqa: F401  (register their task handlers)
 from bot.core.vocab import Role
 from bot.store import queries
 from bot.store.db import session_scope

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.core import clock
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
 from bot.core.cases.unreachable import PLATFORMS
-from bot.core.digest import elsewhere
+from bot.core.digest import outside_region
 from bot.core.digest.chart import ACTIONS, STATES, chart
 from bot.core.i18n import Translator
 from bot.core.messaging import outbox
@@ -216,7 +216,7 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
-    figures.outside_region, figures.handed_over = elsewhere.counts(session)
+    figures.outside_region, figures.handed_over = outside_region.counts(session)
     from bot.core.scan import agenda
 
     open_actions = agenda.open_actions(session, today)
@@ -337,7 +337,7 @@ def render(
         ),
         *_agenda_lines(t, figures.agenda),
     ]
-    lines += elsewhere.lines(t, figures.outside_region, figures.handed_over)
+    lines += outside_region.lines(t, figures.outside_region, figures.handed_over)
     if figures.unreachable:
         lines.append(t("Cannot be reached: {people}", people=", ".join(figures.unreachable)))
     return Reply(

@@ -130,9 +130,9 @@ def cast(ctx: Ctx, rest: str) -> list[Reply]:
     if mark not in content.scale.marks:
         raise Refused(ctx.t("That button no longer works. Type /help."))
     if scan.state == "open" and scan.stage == "ahead":
-        from bot.core.scan import ahead  # a mark given ahead, in a direct message
+        from bot.core.scan import marking_ahead  # a mark given ahead, in a direct message
 
-        return ahead.cast(ctx, scan, factor, mark)
+        return marking_ahead.cast(ctx, scan, factor, mark)
     if not arrived_in_time(ctx, scan, factor):
         raise Refused(ctx.t("Voting on this question is closed; your mark was not recorded."))
     if record(ctx, scan_id, factor, mark):

@@ -1,4 +1,4 @@
-"""Scoring ahead: `/scan start async DAYS` lets the participants mark the factors beforehand.
+"""Marking ahead: `/scan start async DAYS` lets the participants mark the factors beforehand.
 
 While the window is open (stage "ahead", until `deadline`) every participant the facilitator
 names with /scan group gets the questions in a direct message, one at a time, each with the
