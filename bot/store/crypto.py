@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Engine, MetaData, String, TableClause, column, inspect, table, text
+from sqlalchemy import Engine, String, TableClause, column, inspect, table, text
 from sqlalchemy.engine import Connection
 
 # Every Fernet token starts with its version byte 0x80 and a timestamp's high zero bytes,
@@ -97,19 +97,7 @@ def rotate_token(token: str) -> str:
         raise WrongKey("a stored value cannot be decrypted with the keys given") from None
 
 
-# --- which columns are encrypted --------------------------------------------------------------
-
-
-def encrypted_columns(metadata: MetaData) -> list[tuple[str, str]]:
-    """(table, column) of every column whose type encrypts, in table and column order."""
-    from bot.store.types import Encrypted
-
-    return [
-        (t.name, c.name)
-        for t in metadata.sorted_tables
-        for c in t.columns
-        if isinstance(c.type, Encrypted)
-    ]
+# --- the stored text of encrypted columns (which they are: `types.encrypted_columns`) -----------
 
 
 def raw_table(name: str, columns: list[str]) -> TableClause:
