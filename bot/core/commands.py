@@ -42,6 +42,7 @@ from bot.core.intake.register import check_leaver
 from bot.core.replies import Reply
 from bot.core.scan import again as scan_again
 from bot.core.scan import agenda as scan_agenda
+from bot.core.scan import mark_button
 from bot.core.scan import session as scan_session
 from bot.core.scan import table as scan_table
 from bot.core.scan import votes as scan_votes
@@ -526,7 +527,7 @@ _TABLE = (
         scan_session.run,
         buttons=(
             # a mark: sv:<session>:<factor>:<mark>
-            Press("sv", scan_votes.cast, for_the_place=True),
+            Press("sv", mark_button.press, for_the_place=True),
             # a vote for an improvement point: sp:<session>:<factor>
             Press("sp", scan_votes.vote_point, for_the_place=True),
             # the facilitator chooses a point: sc:<session>:<factor>

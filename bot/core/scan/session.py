@@ -205,7 +205,7 @@ def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
 
 def close(ctx: Ctx, scan: ScanSession, *, sure: bool = False) -> list[Reply]:
     """Voting on the question ends (a question nobody voted on: asked first). The marks that
-    arrived before the close still count when they are worked on after it (`votes.cast`)."""
+    arrived before the close still count when they are worked on after it (`mark_button.press`)."""
     _need_facilitator(ctx, scan)
     if scan.stage != "vote":
         raise Refused(ctx.t("Voting on this question is closed already. /scan next moves on."))
