@@ -26,8 +26,9 @@ from bot.core.i18n import translator
 from bot.core.replies import Reply
 from bot.handlers.common.dedupe import SeenEvents, SharedSeenEvents
 from bot.handlers.common.pacing import Pacer
+from bot.handlers.serving import serve
 from bot.handlers.slack.app import SlackBot
-from bot.handlers.slack.server import database_ok, serve
+from bot.handlers.slack.server import database_ok
 from bot.handlers.slack.services import SlackServices
 from bot.store.db import make_engine, session_scope
 from bot.store.models import SlackEvent
