@@ -135,7 +135,7 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
 ) -> None:
     import logging
 
-    from bot.core import tasks
+    from bot.core import sweeps, tasks
     from bot.core.cases import handover
 
     c = make_leaver(core, expected_exit="2027-06", consent="given", name="Jesse Voorbeeld")
@@ -143,7 +143,7 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
     def broken(ctx, task):  # type: ignore[no-untyped-def]
         raise ValueError(f"boom for {c.name}")  # an error whose text holds personal data
 
-    monkeypatch.setitem(tasks.HANDLERS, "window_open", broken)
+    monkeypatch.setitem(sweeps.TASKS, "window_open", tasks.Kind(broken))
     frozen.shift(timedelta(days=100))
     with caplog.at_level(logging.INFO):
         run_sweep(core)
@@ -151,7 +151,7 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
     # where it failed is at ERROR: the frames, with the function that raised
     (failure,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "in broken" in failure.getMessage() and "test_delivery.py" in failure.getMessage()
-    monkeypatch.setitem(tasks.HANDLERS, "window_open", handover.window_open)
+    monkeypatch.setitem(sweeps.TASKS, "window_open", tasks.Kind(handover.window_open))
     run_sweep(core)  # backing off: not yet
     assert [m.kind for m in outbox(core)] == []
     frozen.shift(timedelta(seconds=31))
@@ -461,7 +461,7 @@ def test_a_failing_task_does_not_undo_the_others_swept_with_it(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """Due tasks run together in one transaction, each in a savepoint of its own."""
-    from bot.core import tasks
+    from bot.core import sweeps, tasks
     from bot.core.cases import handover
     from bot.store.models import Case, Task
 
@@ -472,7 +472,7 @@ def test_a_failing_task_does_not_undo_the_others_swept_with_it(
         if task.case_ref == broken_one.ref:
             raise ValueError("boom")
 
-    monkeypatch.setitem(tasks.HANDLERS, "window_open", sometimes_broken)
+    monkeypatch.setitem(sweeps.TASKS, "window_open", tasks.Kind(sometimes_broken))
     frozen.shift(timedelta(days=100))
     assert run_sweep(core) == 3
 
@@ -492,7 +492,7 @@ def test_a_clean_stop_mid_sweep_releases_the_tasks_it_did_not_run(
 ) -> None:
     """Issue 14 item 5 for tasks: after SIGTERM, a process started at once runs the rest of
     the batch, instead of waiting five minutes for the leases to end."""
-    from bot.core import clock, tasks
+    from bot.core import clock, sweeps, tasks
     from bot.store.models import Task
 
     stop = threading.Event()
@@ -502,7 +502,7 @@ def test_a_clean_stop_mid_sweep_releases_the_tasks_it_did_not_run(
         ran.append(task.payload["n"])
         stop.set()  # SIGTERM arrives while the first task runs
 
-    monkeypatch.setitem(tasks.HANDLERS, "test_work", work)
+    monkeypatch.setitem(sweeps.TASKS, "test_work", tasks.Kind(work))
     with session_scope(core.engine) as session:
         for n in "abc":
             tasks.schedule(session, kind="test_work", due_at=clock.now(), payload={"n": n})

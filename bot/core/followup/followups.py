@@ -213,7 +213,6 @@ def _open(case: Case | None, n: int) -> bool:
     return case is not None and case.state == CaseState.placed and case.followup_open == n
 
 
-@tasks.handler("followup")
 def ask_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
     n = int(task.payload["n"])
@@ -240,7 +239,6 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
     )
 
 
-@tasks.handler("followup_remind")
 def remind_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
     n = int(task.payload["n"])
@@ -258,7 +256,6 @@ def remind_followup(ctx: Ctx, task: Task) -> None:
     )
 
 
-@tasks.handler("followup_escalate")
 def escalate_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
     n = int(task.payload["n"])

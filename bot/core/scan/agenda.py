@@ -256,8 +256,7 @@ def schedule_followup(ctx: Ctx, scan: ScanSession) -> date:
     return day
 
 
-@tasks.handler("scan_followup")
-def _followup(ctx: Ctx, task: Task) -> None:
+def ask_action_owners(ctx: Ctx, task: Task) -> None:
     """Ask each owner how their unfinished actions are going."""
     scan_id = int(task.payload["session"])
     for action in actions_of(ctx.session, scan_id):
