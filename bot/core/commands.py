@@ -36,6 +36,7 @@ from bot.core.conversation.fields import ParseEnv
 from bot.core.errors import Refused
 from bot.core.followup import followups
 from bot.core.followup.followups import PLACEMENT_FORM
+from bot.core.forms import FORMS
 from bot.core.i18n import N_
 from bot.core.intake import correct, leaver_form, rounds
 from bot.core.intake.register import check_leaver
@@ -200,7 +201,7 @@ def run_command(ctx: Ctx, text: str) -> list[Reply]:
     # of Telegram bots) mean what the word alone means there
     control = any(name in words for words in conversation.WORDS.values())
     if command is None and control and not args and conversation.active(ctx):
-        return conversation.answer(ctx, name) or []
+        return conversation.answer(ctx, name, FORMS) or []
     if command is None:
         name = name if len(name) <= 32 else name[:31] + "…"
         return [
@@ -224,7 +225,7 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
     if kind == COMMAND_BUTTON:
         return run_command(ctx, f"/{rest}")
     if kind == FORM_BUTTON:
-        return conversation.press(ctx, action)
+        return conversation.press(ctx, action, FORMS)
     command = BUTTONS.get(kind)
     if command is None:
         return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
@@ -306,7 +307,7 @@ def _leaver(ctx: Ctx, args: str) -> list[Reply]:
 
 def answer_text(ctx: Ctx, text: str) -> list[Reply]:
     """A line that is not a command: the answer in a conversation, if one is going on."""
-    replies = conversation.answer(ctx, text)
+    replies = conversation.answer(ctx, text, FORMS)
     if replies is None:
         return [Reply(text=ctx.t("Type /help to see what you can do."))]
     return replies

@@ -17,6 +17,7 @@ from bot.core.app import Core
 from bot.core.cases import handover
 from bot.core.context import Ctx, system_person
 from bot.core.followup import followups
+from bot.core.forms import FORMS
 from bot.core.intake import rounds
 from bot.core.scan import agenda, marking_ahead, meeting
 from bot.core.vocab import Role
@@ -53,7 +54,7 @@ def run_sweep(core: Core, stop: threading.Event | None = None) -> int:
     if stop is not None and stop.is_set():
         return ran
     with session_scope(core.engine) as session:
-        conversation.sweep_idle(system_ctx(core, session))
+        conversation.sweep_idle(system_ctx(core, session), FORMS)
     return ran
 
 

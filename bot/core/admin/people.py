@@ -239,22 +239,18 @@ def _about_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> 
     )
 
 
-ADD_PERSON = conversation.register(
-    conversation.Form(
-        name="admin_person_add",
-        title=N_("Add a person"),
-        fields=PERSON_FIELDS,
-        on_confirm=_confirm_add,
-    )
+ADD_PERSON = conversation.Form(
+    name="admin_person_add",
+    title=N_("Add a person"),
+    fields=PERSON_FIELDS,
+    on_confirm=_confirm_add,
 )
-CHANGE_PERSON = conversation.register(
-    conversation.Form(
-        name="admin_person_change",
-        title=N_("Change a person"),
-        fields=PERSON_FIELDS,
-        on_confirm=_confirm_change,
-        summary_note=_about_change,
-    )
+CHANGE_PERSON = conversation.Form(
+    name="admin_person_change",
+    title=N_("Change a person"),
+    fields=PERSON_FIELDS,
+    on_confirm=_confirm_change,
+    summary_note=_about_change,
 )
 
 

@@ -129,42 +129,40 @@ def place(ctx: Ctx, ref: str, values: dict[str, Any]) -> list[Reply]:
     ]
 
 
-PLACEMENT_FORM = conversation.register(
-    conversation.Form(
-        name="placement",
-        title=N_("Placement"),
-        fields=(
-            conversation.FormField(
-                name="destination",
-                label=N_("Destination"),
-                question=N_("Where did the young person go?"),
-                parse=lambda raw, env: (
-                    Destination(
-                        raw.strip()
-                        if raw.strip() in {d.value for d in Destination}
-                        else parse_choice("destination", raw, env)
-                    ).value
-                ),
-                required=True,
-                choices=tuple(d.value for d in Destination),
+PLACEMENT_FORM = conversation.Form(
+    name="placement",
+    title=N_("Placement"),
+    fields=(
+        conversation.FormField(
+            name="destination",
+            label=N_("Destination"),
+            question=N_("Where did the young person go?"),
+            parse=lambda raw, env: (
+                Destination(
+                    raw.strip()
+                    if raw.strip() in {d.value for d in Destination}
+                    else parse_choice("destination", raw, env)
+                ).value
             ),
-            conversation.FormField(
-                name="organisation",
-                label=N_("Organisation"),
-                question=N_("Which employer, school or organisation?"),
-                parse=parse_text(200),
-                ask_if=_has_organisation,
-            ),
-            conversation.FormField(
-                name="start",
-                label=N_("Start date"),
-                question=N_("From which date?"),
-                parse=parse_start,
-                required=True,
-            ),
+            required=True,
+            choices=tuple(d.value for d in Destination),
         ),
-        on_confirm=_confirm,
-    )
+        conversation.FormField(
+            name="organisation",
+            label=N_("Organisation"),
+            question=N_("Which employer, school or organisation?"),
+            parse=parse_text(200),
+            ask_if=_has_organisation,
+        ),
+        conversation.FormField(
+            name="start",
+            label=N_("Start date"),
+            question=N_("From which date?"),
+            parse=parse_start,
+            required=True,
+        ),
+    ),
+    on_confirm=_confirm,
 )
 
 

@@ -210,13 +210,11 @@ def _timing(ctx: Ctx, case: Case) -> str:
     return ""
 
 
-EDIT_FORM = conversation.register(
-    conversation.Form(
-        name="leaver_edit",
-        title=N_("Correct a leaver"),
-        fields=LEAVER_FORM.fields,
-        on_confirm=_confirm,
-        summary_note=_note,
-        restart=lambda ctx, context: start(ctx, context["ref"], again=True),
-    )
+EDIT_FORM = conversation.Form(
+    name="leaver_edit",
+    title=N_("Correct a leaver"),
+    fields=LEAVER_FORM.fields,
+    on_confirm=_confirm,
+    summary_note=_note,
+    restart=lambda ctx, context: start(ctx, context["ref"], again=True),
 )

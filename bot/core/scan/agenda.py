@@ -120,36 +120,34 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
     ]
 
 
-ACTION_FORM = conversation.register(
-    conversation.Form(
-        name="scan_action",
-        title=N_("Improvement action"),
-        fields=(
-            conversation.FormField(
-                name="action",
-                label=N_("Action"),
-                question=N_("What will be done about this point? One or two sentences."),
-                parse=parse_text(300),
-                required=True,
-            ),
-            conversation.FormField(
-                name="owner",
-                label=N_("Action owner"),
-                question=N_("Who pulls it (the owner)? A name or id from the directory."),
-                parse=parse_owner,
-                required=True,
-            ),
-            conversation.FormField(
-                name="due",
-                label=N_("No later than"),
-                question=N_("By when?"),
-                parse=parse_due,
-                required=True,
-                show=lambda ctx, raw: long_date(ctx.t, date.fromisoformat(raw)),
-            ),
+ACTION_FORM = conversation.Form(
+    name="scan_action",
+    title=N_("Improvement action"),
+    fields=(
+        conversation.FormField(
+            name="action",
+            label=N_("Action"),
+            question=N_("What will be done about this point? One or two sentences."),
+            parse=parse_text(300),
+            required=True,
         ),
-        on_confirm=_confirm,
-    )
+        conversation.FormField(
+            name="owner",
+            label=N_("Action owner"),
+            question=N_("Who pulls it (the owner)? A name or id from the directory."),
+            parse=parse_owner,
+            required=True,
+        ),
+        conversation.FormField(
+            name="due",
+            label=N_("No later than"),
+            question=N_("By when?"),
+            parse=parse_due,
+            required=True,
+            show=lambda ctx, raw: long_date(ctx.t, date.fromisoformat(raw)),
+        ),
+    ),
+    on_confirm=_confirm,
 )
 
 
@@ -332,20 +330,18 @@ def tell_stuck(ctx: Ctx, action: ScanAction) -> int:
     return len(to)
 
 
-NOTE_FORM = conversation.register(
-    conversation.Form(
-        name="scan_note",
-        title=N_("Progress of an action"),
-        fields=(
-            conversation.FormField(
-                name="note",
-                label=N_("Note"),
-                question=N_("A short note on how it is going (or skip)."),
-                parse=parse_text(300),
-            ),
+NOTE_FORM = conversation.Form(
+    name="scan_note",
+    title=N_("Progress of an action"),
+    fields=(
+        conversation.FormField(
+            name="note",
+            label=N_("Note"),
+            question=N_("A short note on how it is going (or skip)."),
+            parse=parse_text(300),
         ),
-        on_confirm=_note_confirm,
-    )
+    ),
+    on_confirm=_note_confirm,
 )
 
 
