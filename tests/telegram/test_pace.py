@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import datetime as dtm
 import time
+import warnings
 from typing import Any
 
 import pytest
 from sqlmodel import select
 from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.core.app import Core
 from bot.core.messaging import outbox
@@ -162,6 +164,27 @@ async def test_a_429_holds_every_send_for_its_wait_and_each_is_sent_once_after()
         paced(limiter, telegram, "refused", "sendMessage", ANNA),
         paced(limiter, telegram, "other", "sendMessage", 1004),
     )
+    order = telegram.order()
+    assert order.count("refused") == 2 and order.count("other") == 1
+    refused_at = telegram.times(ANNA)[0]
+    assert all(at - refused_at >= 0.3 for what, _, at in telegram.arrived[1:])
+
+
+async def test_a_429_in_seconds_holds_as_long_as_one_in_a_timedelta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without PTB_TIMEDELTA (the environment is the operator's) PTB gives retry_after as a
+    number of seconds, with a deprecation warning; the wait is the same."""
+    monkeypatch.delenv("PTB_TIMEDELTA")
+    limiter = TelegramPace()
+    telegram = Telegram()
+    telegram.refuse = [0.3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        await asyncio.gather(
+            paced(limiter, telegram, "refused", "sendMessage", ANNA),
+            paced(limiter, telegram, "other", "sendMessage", 1004),
+        )
     order = telegram.order()
     assert order.count("refused") == 2 and order.count("other") == 1
     refused_at = telegram.times(ANNA)[0]
