@@ -27,7 +27,7 @@ class Platform:
         self.fail_times = fail_times
         self.lock = threading.Lock()
 
-    async def send(self, address: str, reply: Reply) -> None:
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         with self.lock:
             if self.fail_times:
                 self.fail_times -= 1
@@ -187,7 +187,7 @@ def test_a_failed_send_keeps_the_error_type_only(core: Core) -> None:
     """Issue 8 item 8: an exception's text may quote the message, and so personal data."""
 
     class Leaky:
-        async def send(self, address: str, reply: Reply) -> None:
+        async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
             raise RuntimeError(f"could not deliver: {reply.fields}")
 
     make_leaver(
@@ -207,7 +207,7 @@ class EditingPlatform(Platform):
         super().__init__()
         self.shown: dict[str, Reply] = {}  # platform reference → what it shows now
 
-    async def send(self, address: str, reply: Reply) -> str:  # type: ignore[override]
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> str:  # type: ignore[override]
         ref = f"{address}:{len(self.shown) + 1}"
         self.shown[ref] = reply
         return ref
@@ -276,7 +276,7 @@ def test_an_edit_waits_for_its_message_and_is_dropped_where_it_cannot_be_applied
         )
     platform = EditingPlatform()
 
-    async def fail_wim(address: str, reply: Reply) -> str:
+    async def fail_wim(address: str, reply: Reply, *, outbox_id: int | None = None) -> str:
         if address == "wim":
             raise ConnectionError("not now")
         return await platform.send(address, reply)
@@ -382,7 +382,7 @@ def test_a_stop_half_way_releases_what_was_leased(core: Core) -> None:
     stop = asyncio.Event()
     platform = Platform()
 
-    async def send_then_stop(address: str, reply: Reply) -> None:
+    async def send_then_stop(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         await platform.send(address, reply)
         stop.set()  # SIGTERM arrives during the first send
 
@@ -427,7 +427,7 @@ def test_back_off_starts_within_seconds_with_jitter_and_honours_retry_after(
     class Limited(Exception):
         retry_after = timedelta(seconds=17)  # as python-telegram-bot's RetryAfter says it
 
-    async def refuse(address: str, reply: Reply) -> None:
+    async def refuse(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         raise Limited()
 
     make_leaver(
@@ -560,7 +560,7 @@ def test_two_instances_sending_at_once_keep_each_persons_order(core: Core) -> No
     platform = Platform()
     start = threading.Barrier(2, timeout=30)
 
-    async def slowly(address: str, reply: Reply) -> None:
+    async def slowly(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         await asyncio.sleep(0.001)  # lets the other instance in between
         await platform.send(address, reply)
 

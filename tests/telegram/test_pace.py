@@ -22,10 +22,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.core.app import Core
 from bot.core.messaging import outbox
-from bot.core.messaging.attempts import SENDING
 from bot.core.replies import Reply
 from bot.handlers.telegram import pace
-from bot.handlers.telegram.pace import TelegramPace
+from bot.handlers.telegram.pace import OUTBOX, Paced, TelegramPace
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
 from tests.telegram import factories as tg
@@ -57,21 +56,22 @@ class Telegram:
 
 
 async def paced(
-    limiter: TelegramPace, telegram: Telegram, what: str, endpoint: str, chat: Any
+    limiter: TelegramPace,
+    telegram: Telegram,
+    what: str,
+    endpoint: str,
+    chat: Any,
+    rate_limit_args: Paced | None = None,
 ) -> object:
     data = {} if chat is None else {"chat_id": chat}
     return await limiter.process_request(
-        telegram.call, (what, chat), {}, endpoint, data, rate_limit_args=None
+        telegram.call, (what, chat), {}, endpoint, data, rate_limit_args=rate_limit_args
     )
 
 
 async def notice(limiter: TelegramPace, telegram: Telegram, what: str, chat: Any) -> object:
-    """A send the outbox makes (its message's id is SENDING while it is sent)."""
-    token = SENDING.set(1)
-    try:
-        return await paced(limiter, telegram, what, "sendMessage", chat)
-    finally:
-        SENDING.reset(token)
+    """A send the outbox makes (the sender tells the pacer so: `OUTBOX`)."""
+    return await paced(limiter, telegram, what, "sendMessage", chat, OUTBOX)
 
 
 async def test_new_messages_in_one_chat_are_a_whole_interval_apart() -> None:
