@@ -39,7 +39,7 @@ from sqlalchemy import Engine, insert, text
 from bot.core.directory import sync_region
 from bot.core.refs import ALPHABET
 from bot.region import Region
-from bot.region_file import load_region
+from bot.region.file import load_region
 from bot.store import crypto
 from bot.store.db import MIGRATIONS, make_engine, session_scope, upgrade
 from bot.store.models import AuditEvent, Case, OutboxMessage, Task

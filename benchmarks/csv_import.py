@@ -30,7 +30,7 @@ from bot.core.app import Core
 from bot.core.context import system_person
 from bot.core.directory import sync_region
 from bot.core.intake.csv_import import ImportResult, import_csv
-from bot.region_file import load_demo_region
+from bot.region.file import load_demo_region
 from bot.store.db import make_engine, session_scope, upgrade
 
 HEADER = [

@@ -34,7 +34,7 @@ from bot.core.context import system_person
 from bot.core.directory import sync_region
 from bot.core.intake.csv_import import import_csv
 from bot.region import Region
-from bot.region_file import load_demo_region
+from bot.region.file import load_demo_region
 from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 

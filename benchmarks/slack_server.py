@@ -2,7 +2,7 @@
 
     python benchmarks/slack_server.py vangnet|bare|bare-answer PORT SLACK_API_URL [DB_URL REGION_FILE]
 
-- vangnet: Vangnet's own server (`bot.handlers.slack.server.serve`, as `vangnet run` serves
+- vangnet: Vangnet's own server (`bot.handlers.serving.serve`, as `vangnet run` serves
   HTTP mode), on the database and region given;
 - bare: a slack-bolt AsyncApp served the same way (aiohttp, `POST /slack/events`, signature
   checked by bolt) whose listeners only acknowledge;
@@ -64,8 +64,8 @@ async def bare(port: int, api_url: str, *, answer: bool) -> None:
 async def vangnet(port: int, api_url: str, db_url: str, region_file: str) -> None:
     from bot.config import Settings
     from bot.core.app import Core
-    from bot.handlers.slack.server import serve
-    from bot.region_file import load_region
+    from bot.handlers.serving import serve
+    from bot.region.file import load_region
     from bot.store import crypto
     from bot.store.db import make_engine
 

@@ -2,7 +2,7 @@
 
     python benchmarks/telegram_server.py vangnet|bare|bare-paced PORT API_ROOT [DB_URL REGION_FILE]
 
-- vangnet: Vangnet's own server (`bot.handlers.telegram.server.serve`, as `vangnet run`
+- vangnet: Vangnet's own server (`bot.handlers.serving.serve`, as `vangnet run`
   serves a webhook), on the database and region given;
 - bare: a python-telegram-bot Application served the same way (aiohttp,
   `POST /telegram/webhook`, the secret header checked, each update put in the Application's
@@ -85,8 +85,8 @@ async def bare(port: int, api_root: str, *, paced: bool) -> None:
 async def vangnet(port: int, api_root: str, db_url: str, region_file: str) -> None:
     from bot.config import Settings
     from bot.core.app import Core
-    from bot.handlers.telegram.server import serve
-    from bot.region_file import load_region
+    from bot.handlers.serving import serve
+    from bot.region.file import load_region
     from bot.store import crypto
     from bot.store.db import make_engine
 

@@ -28,9 +28,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from sqlalchemy import insert, text
@@ -43,15 +44,26 @@ from benchmarks.table import Figure, check
 from bot.core import clock
 from bot.core.app import Core
 from bot.core.context import system_person
+from bot.core.conversation.fields import ParseEnv
 from bot.core.intake.csv_import import import_csv
-from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver, leaver_data
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case, Task
 from tests.handlers.slack.fake_slack import FakeSlack, _parse_body
 
-if TYPE_CHECKING:
-    from benchmarks.run import Databases
+
+class Databases(Protocol):
+    """What the figures here need of the run's databases (`run.Databases`, which imports
+    this module: named by what it offers, not imported back)."""
+
+    name: str
+    w: builder.World
+    tmp: Path
+    pg_url: str | None
+
+    def with_cases(self, n: int) -> AbstractContextManager[str]: ...
+    def empty(self) -> AbstractContextManager[str]: ...
+
 
 ROWS = 5_000
 VANGNET = Path(sys.executable).parent / "vangnet"

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     vangnet_region_file: Path | None = None
     vangnet_language: Literal["nl", "en"] = "nl"
     vangnet_sweep_seconds: int = Field(default=60, ge=1)
-    # Fernet keys for the personal fields, comma-separated, newest first (bot/secret_key.py)
+    # Fernet keys for the personal fields, comma-separated, newest first (bot/store/secret_key.py)
     vangnet_secret_key: SecretStr | None = None
 
     @field_validator("database_url")

@@ -7,15 +7,14 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
-from bot import secret_key
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.demo import load_demo_leavers
 from bot.core.directory import seed_or_compare
 from bot.core.i18n import Translator
 from bot.region import Region
-from bot.region_file import load_demo_region, load_region
-from bot.store import crypto
+from bot.region.file import load_demo_region, load_region
+from bot.store import crypto, secret_key
 from bot.store.db import hold_start_lock, make_engine, session_scope, upgrade
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def build_core(
     engine = open_database(settings, t, say, migrate=migrate)
     core = Core(engine=engine, region=region, default_language=default_language(settings, region))
     # the database is the truth once seeded: a restart never undoes changes made in chat
-    # (`vangnet run` says what applying the file would undo: bot.cli_support.region_notice)
+    # (`vangnet run` says what applying the file would undo: bot.cli.support.region_notice)
     with session_scope(engine) as session:
         hold_start_lock(session)  # instances starting together seed one after the other
         seed_or_compare(session, region)

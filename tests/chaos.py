@@ -28,7 +28,7 @@ from bot.core import clock
 from bot.core.directory import sync_region
 from bot.core.messaging.outbox import enqueue
 from bot.core.replies import Reply
-from bot.region_file import load_demo_region
+from bot.region.file import load_demo_region
 from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.models import OutboxMessage, Person

@@ -18,7 +18,7 @@ from bot.core import clock
 from bot.core.app import Core
 from bot.core.directory import sync_region
 from bot.region import Region
-from bot.region_file import load_demo_region
+from bot.region.file import load_demo_region
 from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.core import clock
 from bot.core.app import Core
-from bot.core.intake.fields import ParseEnv
+from bot.core.conversation.fields import ParseEnv
 from bot.core.intake.register import check_leaver, save_leaver
 from bot.core.replies import Reply
 from bot.store import queries

@@ -1,5 +1,6 @@
-"""The shape of the code: the domain never imports a transport or the scheduler, and no module
-grows past what one person can read in one go.
+"""The shape of the code: the domain never imports a transport or the scheduler, no import goes
+round a circle (between files, or between the core's sub-packages), the store and the region
+file import nothing above them, and no module grows past what one person can read in one go.
 
 The line rule is engineering.md's: past about 350 lines a module is worth a look for a second
 concept inside it; past 450 its docstring must say why it is one thing (a paragraph that starts
@@ -8,6 +9,7 @@ with "One thing:"). Files are never split by a number alone."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
@@ -84,3 +86,132 @@ def test_the_line_rule_would_see_an_unexplained_long_module(tmp_path: Path) -> N
     explained = f'"""Cards.\n\n{EXPLAINED} the card and its buttons change together."""\n'
     (tmp_path / "cards.py").write_text(explained + body, encoding="utf-8")
     assert unexplained_long_modules(tmp_path) == {"many.py": EXPLAIN_PAST + 1}
+
+
+# --- no import circles ---------------------------------------------------------------------------
+# engineering.md: "No import circle between core sub-packages"; the drawing of the house has no
+# circle between files at all. Every import counts, also one inside a function or under
+# TYPE_CHECKING: a circle hidden in a function is still a circle of meaning.
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(source: str, modules: set[str]) -> set[str]:
+    """The modules of `modules` that `source` imports (`from bot.core import clock` names the
+    module bot.core.clock; `from bot.core.clock import now` names it too)."""
+
+    def known(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    found: set[str | None] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {known(a.name) for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {known(f"{node.module}.{a.name}") for a in node.names}
+    return {m for m in found if m is not None}
+
+
+def import_graph(root: Path = BOT) -> dict[str, set[str]]:
+    """Each module of the package at `root` (migrations left out) → the modules it imports."""
+    paths = {
+        module_name(p, root): p for p in root.rglob("*.py") if not p.is_relative_to(MIGRATIONS)
+    }
+    modules = set(paths)
+    return {m: imported(p.read_text(encoding="utf-8"), modules) - {m} for m, p in paths.items()}
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return seen
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of nodes that reach each other (each a circle, or circles sharing nodes)."""
+    reach = {node: reachable(graph, node) for node in graph}
+    found: list[list[str]] = []
+    done: set[str] = set()
+    for node in sorted(graph):
+        if node in done or node not in reach[node]:
+            continue
+        circle = sorted(other for other in reach[node] if node in reach[other])
+        done |= set(circle)
+        found.append(circle)
+    return found
+
+
+def concept(module: str) -> str:
+    """What a module of bot.core belongs to: its sub-package (bot.core.cases), or itself."""
+    return ".".join(module.split(".")[:3])
+
+
+def between(graph: dict[str, set[str]], grouped: Callable[[str], str]) -> dict[str, set[str]]:
+    """The graph of the groups: one group → the other groups its modules import."""
+    found: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        found.setdefault(grouped(module), set()).update(
+            grouped(t) for t in targets if grouped(t) != grouped(module)
+        )
+    return found
+
+
+def test_no_two_files_import_each_other_round_a_circle() -> None:
+    assert circles(import_graph()) == []
+
+
+def test_no_circle_between_the_sub_packages_of_the_core() -> None:
+    core = {
+        m: {t for t in targets if t.startswith("bot.core.")}
+        for m, targets in import_graph().items()
+        if m.startswith("bot.core.")
+    }
+    assert circles(between(core, concept)) == []
+
+
+def test_the_store_and_the_region_import_nothing_above_them() -> None:
+    """The floor under the core: the store (tables, migrations, keys) and the region file. The
+    core uses them; they use only each other, the floor's words (`bot.vocab`), config and logs."""
+    above = ("bot.core", "bot.handlers", "bot.cli", "bot.scheduler", "bot.runtime")
+    offenders = {
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        if module.startswith(("bot.store", "bot.region"))
+        for target in targets
+        if target.startswith(above)
+    }
+    assert not offenders
+
+
+def test_the_circle_checks_would_see_a_circle(tmp_path: Path) -> None:
+    package = tmp_path / "bot"
+    for name, source in {
+        "__init__.py": "",
+        "core/__init__.py": "",
+        "core/cases/__init__.py": "",
+        "core/cases/notify.py": "from bot.core.messaging import outbox\n",
+        "core/messaging/__init__.py": "",
+        "core/messaging/outbox.py": "",
+        "core/messaging/delivery.py": "def f():\n    from bot.core.cases.notify import x\n",
+        "core/messaging/leases.py": "import bot.core.messaging.delivery\n",
+        "core/clock.py": "from bot.core.messaging.leases import y\n",
+        "handlers/__init__.py": "",
+        "handlers/serving.py": "from bot.handlers import server\n",
+        "handlers/server.py": "from bot.handlers.serving import serve\n",
+    }.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(source, encoding="utf-8")
+    graph = import_graph(package)
+    assert circles(graph) == [["bot.handlers.server", "bot.handlers.serving"]]
+    core = {m: t for m, t in graph.items() if m.startswith("bot.core.")}
+    assert circles(between(core, concept)) == [["bot.core.cases", "bot.core.messaging"]]

@@ -30,11 +30,12 @@ from bot.core.commands import (
 )
 from bot.core.commands import writes as command_writes
 from bot.core.context import Ctx, system_person
+from bot.core.conversation.fields import ParseEnv
 from bot.core.errors import Refused
+from bot.core.forms import FORMS
 from bot.core.i18n import translator
 from bot.core.intake.columns import sheet_named
 from bot.core.intake.csv_import import import_csv
-from bot.core.intake.fields import ParseEnv
 from bot.core.intake.import_reply import result_reply
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
@@ -177,7 +178,7 @@ class Core:
 
     def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:
         """The person's unfinished conversation shown again (nothing when there is none)."""
-        return self._run(person_id, transport, private, conversation.resume)
+        return self._run(person_id, transport, private, lambda ctx: conversation.resume(ctx, FORMS))
 
     def handle_file(
         self,
@@ -219,7 +220,7 @@ class Core:
         chosen): checked with the form's own parsers; if all are right, confirmed with the
         form's `on_confirm` and `context` (what the conversation would have started with),
         inside a savepoint, so that a refusal changes nothing."""
-        form = conversation.FORMS[form_name]
+        form = FORMS[form_name]
         command = submittable(form_name)
         if command is None or command.form is None:
             raise KeyError(form_name)  # no row of the table shows this form whole

@@ -29,19 +29,21 @@ from typing import Any
 
 from bot.core import admin, conversation, digest
 from bot.core.admin.people import ADD_PERSON
-from bot.core.cases import actions, elsewhere, lifecycle, listings, withdrawal
+from bot.core.cases import actions, lifecycle, listings, outside_region, withdrawal
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
+from bot.core.conversation.fields import ParseEnv
 from bot.core.errors import Refused
 from bot.core.followup import followups
 from bot.core.followup.followups import PLACEMENT_FORM
+from bot.core.forms import FORMS
 from bot.core.i18n import N_
 from bot.core.intake import correct, leaver_form, rounds
-from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver
 from bot.core.replies import Reply
 from bot.core.scan import again as scan_again
 from bot.core.scan import agenda as scan_agenda
+from bot.core.scan import mark_button
 from bot.core.scan import session as scan_session
 from bot.core.scan import table as scan_table
 from bot.core.scan import votes as scan_votes
@@ -204,7 +206,7 @@ def run_command(ctx: Ctx, text: str) -> list[Reply]:
     # of Telegram bots) mean what the word alone means there
     control = any(name in words for words in conversation.WORDS.values())
     if command is None and control and not args and conversation.active(ctx):
-        return conversation.answer(ctx, name) or []
+        return conversation.answer(ctx, name, FORMS) or []
     if command is None:
         name = name if len(name) <= 32 else name[:31] + "…"
         return [
@@ -228,7 +230,7 @@ def run_action(ctx: Ctx, action: str) -> list[Reply]:
     if kind == COMMAND_BUTTON:
         return run_command(ctx, f"/{rest}")
     if kind == FORM_BUTTON:
-        return conversation.press(ctx, action)
+        return conversation.press(ctx, action, FORMS)
     command = BUTTONS.get(kind)
     if command is None:
         return [Reply(text=ctx.t("That button no longer works. Type /help."), error=True)]
@@ -310,7 +312,7 @@ def _leaver(ctx: Ctx, args: str) -> list[Reply]:
 
 def answer_text(ctx: Ctx, text: str) -> list[Reply]:
     """A line that is not a command: the answer in a conversation, if one is going on."""
-    replies = conversation.answer(ctx, text)
+    replies = conversation.answer(ctx, text, FORMS)
     if replies is None:
         return [Reply(text=ctx.t("Type /help to see what you can do."))]
     return replies
@@ -331,8 +333,8 @@ def _transfer(ctx: Ctx, args: str) -> list[Reply]:
     if not rest:
         return [actions.transfer_choices(ctx, ref)]
     word, _, contact = rest.partition(" ")
-    if word.casefold() in elsewhere.OUTSIDE_WORDS:
-        return [elsewhere.hand_over_outside(ctx, ref, contact)]
+    if word.casefold() in outside_region.OUTSIDE_WORDS:
+        return [outside_region.hand_over_outside(ctx, ref, contact)]
     if rest.startswith("@"):
         target, _, reason = rest.partition(" ")
     else:
@@ -463,7 +465,7 @@ _TABLE = (
         _transfer,
         buttons=(
             Press("transfer", _press_transfer),
-            Press("outside", lambda ctx, ref: [elsewhere.outside_help(ctx, ref)]),
+            Press("outside", lambda ctx, ref: [outside_region.outside_help(ctx, ref)]),
         ),
     ),
     Command(
@@ -544,7 +546,7 @@ _TABLE = (
         scan_session.run,
         buttons=(
             # a mark: sv:<session>:<factor>:<mark>
-            Press("sv", scan_votes.cast, for_the_place=True),
+            Press("sv", mark_button.press, for_the_place=True),
             # a vote for an improvement point: sp:<session>:<factor>
             Press("sp", scan_votes.vote_point, for_the_place=True),
             # the facilitator chooses a point: sc:<session>:<factor>

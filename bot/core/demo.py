@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from bot.core import clock
 from bot.core.cases import actions
 from bot.core.context import Ctx
-from bot.core.intake.fields import ParseEnv
+from bot.core.conversation.fields import ParseEnv
 from bot.core.intake.register import check_leaver, save_leaver
 from bot.core.vocab import Destination
 from bot.region import Region

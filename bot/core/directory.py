@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from bot.core.cases.audit import record
-from bot.core.teams_identity import TeamsIdentity, parse_teams_identity
+from bot.core.audit import record
 from bot.core.vocab import Role
 from bot.region import Region
+from bot.region.teams_identity import TeamsIdentity, parse_teams_identity
 from bot.store.models import Invite, Municipality, Person, School
 
 

@@ -11,7 +11,7 @@ The bot's username is only known to the Telegram transport (getMe): it stores it
 reply gives the token and says to send `/start TOKEN` to the bot instead.
 
 On Teams a person is usually known before they write: the coordinator gives their Entra
-object id or sign-in address (bot/core/teams_identity.py), and no invite is needed. For
+object id or sign-in address (bot/region/teams_identity.py), and no invite is needed. For
 someone added without any chat account, the same token works in Teams: they send
 `/start TOKEN` to the bot in a personal chat, and the Teams transport calls `redeem_teams`
 with their object id. The Teams transport stores its app id at start (`remember_teams_app`),
@@ -27,7 +27,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from bot.core import clock
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person, person_by_teams, person_by_telegram
 from bot.core.errors import Refused

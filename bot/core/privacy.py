@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, update
 from sqlmodel import Session, col, select
 
-from bot.core import clock
-from bot.core.cases import audit
+from bot.core import audit, clock
+from bot.core.cases import notify
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.messaging import notify
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import PERSONAL_CASE_FIELDS, Case, OutboxMessage

@@ -20,6 +20,7 @@ from bot.core.privacy import due_for_erasure
 from bot.core.vocab import Role, label
 from bot.store import crypto, queries
 from bot.store.models import BotSetting, Case
+from bot.store.types import encrypted_columns
 
 # who may see a field: everyone whose scope holds the case, or one person only
 SCOPE, ADDRESSEE, AUTHOR = "scope", "addressee", "author"
@@ -79,7 +80,7 @@ def report(ctx: Ctx, t: Translator) -> list[str]:
     session = ctx.session
     order = list(FIELDS)
     fields = sorted(
-        crypto.encrypted_columns(SQLModel.metadata),
+        encrypted_columns(SQLModel.metadata),
         key=lambda f: order.index(f) if f in FIELDS else len(order),
     )
     with_data, cases_total = _with_personal_data(session)
@@ -136,7 +137,7 @@ def _with_personal_data(session: Session) -> tuple[int, int]:
     """How many cases hold any personal field now, and how many cases there are."""
     personal = [
         col(getattr(Case, c)).is_not(None)
-        for table, c in crypto.encrypted_columns(SQLModel.metadata)
+        for table, c in encrypted_columns(SQLModel.metadata)
         if table == Case.__tablename__
     ]
     holding = session.exec(
@@ -153,7 +154,7 @@ def _scope_lines(session: Session, t: Translator) -> list[str]:
     by the scope rule itself."""
     personal = [
         col(getattr(Case, c)).is_not(None)
-        for table, c in crypto.encrypted_columns(SQLModel.metadata)
+        for table, c in encrypted_columns(SQLModel.metadata)
         if table == Case.__tablename__
     ]
     lines = [

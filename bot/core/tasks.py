@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,31 +37,24 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 
 TaskHandler = Callable[[Ctx, Task], None]
-HANDLERS: dict[str, TaskHandler] = {}
 # Given tasks of one kind: does for each what the kind's handler does, in a few statements
 # for all; returns the tasks (by id) that failed, with why. What a failed task did must not
 # be written.
 ManyHandler = Callable[[Ctx, list[Task]], dict[int, Exception]]
-MANY: dict[TaskHandler, ManyHandler] = {}
 
 
-def handler(kind: str) -> Callable[[TaskHandler], TaskHandler]:
-    def register(fn: TaskHandler) -> TaskHandler:
-        HANDLERS[kind] = fn
-        return fn
+@dataclass(frozen=True)
+class Kind:
+    """What runs the tasks of one kind: `run` one task; `many`, when the kind has it, a batch's
+    tasks of the kind at once (the sweep's batches)."""
 
-    return register
+    run: TaskHandler
+    many: ManyHandler | None = None
 
 
-def many(single: TaskHandler) -> Callable[[ManyHandler], ManyHandler]:
-    """Register the form of handler `single` that runs many of its tasks at once, for the
-    sweep's batches. It stands in for `single` only while `single` is its kind's handler."""
-
-    def register(fn: ManyHandler) -> ManyHandler:
-        MANY[single] = fn
-        return fn
-
-    return register
+# Every kind of task and what runs it: the one table is `bot.core.sweeps.TASKS`, handed to the
+# sweep. A kind not in it (written by a newer or older version) is marked failed.
+Kinds = Mapping[str, Kind]
 
 
 def row(
@@ -128,11 +122,13 @@ def claim_due(engine: Engine, *, limit: int = 50) -> list[int]:
         )
 
 
-def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -> bool:
+def run_task(
+    engine: Engine, make_ctx: Callable[[Session], Ctx], kinds: Kinds, task_id: int
+) -> bool:
     """Run one leased task in its own transaction. False when it failed (and will retry)."""
     try:
         with session_scope(engine) as session:
-            return _run(session, make_ctx(session), task_id)
+            return _run(session, make_ctx(session), kinds, task_id)
     except Exception as exc:
         # Type and case reference only: an exception's text may quote SQL parameters, and so
         # a young person's details. The traceback goes to DEBUG for whoever runs it locally.
@@ -145,6 +141,7 @@ def run_task(engine: Engine, make_ctx: Callable[[Session], Ctx], task_id: int) -
 def run_batch(
     engine: Engine,
     make_ctx: Callable[[Session], Ctx],
+    kinds: Kinds,
     task_ids: list[int],
     *,
     stop: threading.Event | None = None,
@@ -168,43 +165,47 @@ def run_batch(
         ctx.known = queries.Remembered(session, people=people)
         read = session.exec(select(Task).where(col(Task.id).in_(task_ids)))
         held = {t.id: t for t in read if t.id is not None}
-        for kind, group in _groups(task_ids, held):
+        for many, group in _groups(task_ids, held, kinds):
             if stop is not None and stop.is_set():
                 break
             attempted += len(group)
-            if kind is not None and len(group) > 1:
-                many = MANY[HANDLERS[kind]]
-                failed += _run_many(session, ctx, many, [held[i] for i in group])
+            if many is not None and len(group) > 1:
+                failed += _run_many(session, ctx, kinds, many, [held[i] for i in group])
                 continue
             for task_id in group:
-                failed += _run_alone(session, ctx, task_id)
+                failed += _run_alone(session, ctx, kinds, task_id)
         for task_id, problem in failed:
             _failed(session, task_id, problem)
         del directory
     return attempted
 
 
-def _groups(task_ids: list[int], held: dict[int, Task]) -> list[tuple[str | None, list[int]]]:
+def _groups(
+    task_ids: list[int], held: dict[int, Task], kinds: Kinds
+) -> list[tuple[ManyHandler | None, list[int]]]:
     """The batch in order: tasks of a kind that can run many at once together where they
-    follow each other (with that kind), every other task alone (kind None). Once `stop` is
-    set, the group under way is finished, as a single task would be."""
-    groups: list[tuple[str | None, list[int]]] = []
+    follow each other (with that kind's `many`), every other task alone (None). Once `stop`
+    is set, the group under way is finished, as a single task would be."""
+    groups: list[tuple[str | None, ManyHandler | None, list[int]]] = []
     for task_id in task_ids:
         task = held.get(task_id)
-        handler = HANDLERS.get(task.kind) if task is not None else None
-        kind = task.kind if task is not None and handler in MANY else None
-        if kind is not None and groups and groups[-1][0] == kind:
-            groups[-1][1].append(task_id)
+        kind = kinds.get(task.kind) if task is not None else None
+        many = kind.many if kind is not None else None
+        name = task.kind if task is not None and many is not None else None
+        if name is not None and groups and groups[-1][0] == name:
+            groups[-1][2].append(task_id)
         else:
-            groups.append((kind, [task_id]))
-    return groups
+            groups.append((name, many, [task_id]))
+    return [(many, group) for _, many, group in groups]
 
 
-def _run_alone(session: Session, ctx: Ctx, task_id: int) -> list[tuple[int, Exception]]:
+def _run_alone(
+    session: Session, ctx: Ctx, kinds: Kinds, task_id: int
+) -> list[tuple[int, Exception]]:
     """One task in a savepoint of its own: rolled back alone when it fails."""
     try:
         with session.begin_nested():
-            _run(session, ctx, task_id)
+            _run(session, ctx, kinds, task_id)
     except Exception as exc:
         log_failure(log, "task %s failed", task_id, exc=exc)
         return [(task_id, exc)]
@@ -212,7 +213,7 @@ def _run_alone(session: Session, ctx: Ctx, task_id: int) -> list[tuple[int, Exce
 
 
 def _run_many(
-    session: Session, ctx: Ctx, many: ManyHandler, group: list[Task]
+    session: Session, ctx: Ctx, kinds: Kinds, many: ManyHandler, group: list[Task]
 ) -> list[tuple[int, Exception]]:
     """Tasks of one kind at once, in one savepoint; those that failed are left for a retry.
     Should the savepoint fail as a whole (a write refused), each task runs alone instead."""
@@ -230,19 +231,19 @@ def _run_many(
     except Exception as exc:
         log_failure(log, "%d tasks failed together; each alone now", len(todo), exc=exc)
         session.expire_all()  # what the handler told objects of the rolled-back writes
-        return [f for task in todo if task.id for f in _run_alone(session, ctx, task.id)]
+        return [f for task in todo if task.id for f in _run_alone(session, ctx, kinds, task.id)]
     for task_id, problem in failures.items():
         log_failure(log, "task %s failed", task_id, exc=problem)
     return list(failures.items())
 
 
-def _run(session: Session, ctx: Ctx, task_id: int) -> bool:
+def _run(session: Session, ctx: Ctx, kinds: Kinds, task_id: int) -> bool:
     """Run one task in the current transaction; False when its kind is unknown."""
     task = session.get(Task, task_id)
     if task is None or task.done_at is not None:
         return True
-    handler = HANDLERS.get(task.kind)
-    if handler is None:
+    kind = kinds.get(task.kind)
+    if kind is None:
         # written by a newer or older version of Vangnet: retrying will not help
         log.error("task %s has an unknown kind %r: marked failed", task_id, task.kind)
         task.done_at = clock.now()
@@ -250,7 +251,7 @@ def _run(session: Session, ctx: Ctx, task_id: int) -> bool:
         task.leased_until = None
         session.add(task)
         return False
-    handler(ctx, task)
+    kind.run(ctx, task)
     task.done_at = clock.now()
     task.leased_until = None
     session.add(task)
@@ -282,6 +283,7 @@ def release(engine: Engine, task_ids: Sequence[int]) -> None:
 def sweep(
     engine: Engine,
     make_ctx: Callable[[Session], Ctx],
+    kinds: Kinds,
     *,
     limit: int = 50,
     stop: threading.Event | None = None,
@@ -292,7 +294,7 @@ def sweep(
     ran = 0
     while ids := claim_due(engine, limit=limit):
         try:
-            attempted = run_batch(engine, make_ctx, ids, stop=stop)
+            attempted = run_batch(engine, make_ctx, kinds, ids, stop=stop)
         except Exception as exc:  # the batch did not commit: its tasks one by one
             log_failure(
                 log, "a batch of %d tasks failed; running them one by one", len(ids), exc=exc
@@ -301,7 +303,7 @@ def sweep(
             for task_id in ids:
                 if stop is not None and stop.is_set():
                     break
-                run_task(engine, make_ctx, task_id)
+                run_task(engine, make_ctx, kinds, task_id)
                 attempted += 1
         ran += attempted
         if attempted < len(ids):  # stopping

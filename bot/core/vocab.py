@@ -1,92 +1,36 @@
-"""The domain's words: states, programmes, roles, destinations, consent, and their labels."""
+"""The domain's words and their labels. The words themselves (states, programmes, roles,
+destinations, consent) are plain enums at the floor, in `bot.vocab`, where the store and the
+region file use them too; they are importable from here as well."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from bot.core.i18n import N_, Translator
-
-
-class CaseState(StrEnum):
-    forecast = "forecast"
-    due = "due"
-    claimed = "claimed"
-    placed = "placed"
-    closed = "closed"
-    withdrawn = "withdrawn"
-    lost = "lost"
-
-
-OPEN_STATES: frozenset[CaseState] = frozenset(
-    {CaseState.forecast, CaseState.due, CaseState.claimed, CaseState.placed}
+from bot.vocab import (
+    OPEN_STATES,
+    STRUCTURAL_DESTINATIONS,
+    CaseState,
+    Consent,
+    Destination,
+    DestinationWish,
+    Programme,
+    Role,
+    VsoProfile,
 )
 
-
-class Programme(StrEnum):
-    """The kind of school: Praktijkonderwijs, Voortgezet Speciaal Onderwijs or MBO Entree."""
-
-    pro = "pro"
-    vso = "vso"
-    entree = "entree"
-
-
-class Role(StrEnum):
-    """What a person does in the network (a person may hold several roles)."""
-
-    coordinator = "coordinator"
-    broker = "broker"
-    school_contact = "school_contact"
-    doorstroompunt = "doorstroompunt"
-    # someone at a Participatiescan's table who is not in the case directory (an employer,
-    # care, UWV): votes and owns actions, has no case scope and uses no case command
-    scan_guest = "scan_guest"
-
-
-class VsoProfile(StrEnum):
-    work = "work"
-    day_activities = "day_activities"
-    further_education = "further_education"
-
-
-class DestinationWish(StrEnum):
-    further_education = "further_education"
-    work = "work"
-    sheltered_work = "sheltered_work"
-    day_activities = "day_activities"
-    unknown = "unknown"
-
-
-class Destination(StrEnum):
-    work = "work"
-    work_with_support = "work_with_support"
-    sheltered_work = "sheltered_work"
-    further_education = "further_education"
-    other_school = "other_school"
-    day_activities = "day_activities"
-    training_route = "training_route"
-    moved_away = "moved_away"
-    none = "none"
-
-
-# Destinations that count as "a structural place" in the digest.
-STRUCTURAL_DESTINATIONS: frozenset[Destination] = frozenset(
-    {
-        Destination.work,
-        Destination.work_with_support,
-        Destination.sheltered_work,
-        Destination.further_education,
-        Destination.other_school,
-        Destination.day_activities,
-        Destination.training_route,
-    }
-)
-
-
-class Consent(StrEnum):
-    given = "given"
-    refused = "refused"
-    not_asked = "not_asked"
-
+__all__ = [
+    "LABELS",
+    "OPEN_STATES",
+    "STRUCTURAL_DESTINATIONS",
+    "CaseState",
+    "Consent",
+    "Destination",
+    "DestinationWish",
+    "Programme",
+    "Role",
+    "VsoProfile",
+    "label",
+    "role_labels",
+]
 
 LABELS: dict[str, str] = {
     # states

@@ -1,7 +1,7 @@
 """One process, every configured transport: Slack, Telegram or both, with one HTTP server
 (`http`: /healthz, /metrics and the transports' routes on PORT), one outbox (each transport
 delivers to the people it reaches, `common.reach`) and, around it, one scheduler
-(`bot.__main__`).
+(`bot.cli.app`).
 
 The HTTP server runs when a transport has routes (Slack in HTTP mode, Telegram with a
 webhook) or Telegram runs (its /healthz and /metrics); Slack in Socket Mode alone needs none.

@@ -1,7 +1,7 @@
 """Encryption at rest of the personal fields: the process's keys and what uses them.
 
 The keys (VANGNET_SECRET_KEY: one or more Fernet keys, newest first) are handed over once at
-start (`use_keys`, by `bot/secret_key.py`); the column types in `bot/store/types.py` encrypt
+start (`use_keys`, by `bot/store/secret_key.py`); the column types in `bot/store/types.py` encrypt
 with the newest and decrypt with any of them (cryptography's MultiFernet), so an old key can
 be listed after a new one while `vangnet keys rotate` re-encrypts everything. A key is never
 written to the database or the log; the database holds a canary (a known word encrypted with
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Engine, MetaData, String, TableClause, column, inspect, table, text
+from sqlalchemy import Engine, String, TableClause, column, inspect, table, text
 from sqlalchemy.engine import Connection
 
 # Every Fernet token starts with its version byte 0x80 and a timestamp's high zero bytes,
@@ -97,19 +97,7 @@ def rotate_token(token: str) -> str:
         raise WrongKey("a stored value cannot be decrypted with the keys given") from None
 
 
-# --- which columns are encrypted --------------------------------------------------------------
-
-
-def encrypted_columns(metadata: MetaData) -> list[tuple[str, str]]:
-    """(table, column) of every column whose type encrypts, in table and column order."""
-    from bot.store.types import Encrypted
-
-    return [
-        (t.name, c.name)
-        for t in metadata.sorted_tables
-        for c in t.columns
-        if isinstance(c.type, Encrypted)
-    ]
+# --- the stored text of encrypted columns (which they are: `types.encrypted_columns`) -----------
 
 
 def raw_table(name: str, columns: list[str]) -> TableClause:

@@ -38,7 +38,7 @@ class Person(SQLModel, table=True):
     school_id: str | None = Field(default=None, max_length=40)
     slack_id: str | None = Field(default=None, max_length=40, unique=True)
     telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
-    # Microsoft Teams (bot/core/teams_identity.py): the Entra object id, lower case; and the
+    # Microsoft Teams (bot/region/teams_identity.py): the Entra object id, lower case; and the
     # user principal name when that is what the coordinator gave, kept after it is resolved
     # (teams_upn set and teams_id None: not resolved yet, not reachable on Teams until then)
     teams_id: str | None = Field(default=None, max_length=36, unique=True)

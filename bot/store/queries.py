@@ -8,9 +8,9 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import nl_municipalities
-from bot.core.vocab import Role
+from bot.region import nl_municipalities
 from bot.store.models import Case, Municipality, Person, School
+from bot.vocab import Role
 
 T = TypeVar("T")
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import SQLModel
 
 from bot.store import crypto
+from bot.store.types import encrypted_columns
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Rotated:
 
 def encrypted_by_table() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for name, col in crypto.encrypted_columns(SQLModel.metadata):
+    for name, col in encrypted_columns(SQLModel.metadata):
         found.setdefault(name, []).append(col)
     return found
 

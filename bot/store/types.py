@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -69,3 +69,13 @@ class EncryptedJSON(Encrypted, TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(crypto.decrypt(value))
+
+
+def encrypted_columns(metadata: MetaData) -> list[tuple[str, str]]:
+    """(table, column) of every column whose type encrypts, in table and column order."""
+    return [
+        (t.name, c.name)
+        for t in metadata.sorted_tables
+        for c in t.columns
+        if isinstance(c.type, Encrypted)
+    ]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.__main__ import app
+from bot.cli.app import app
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case
 from tests.conftest import TEST_KEY
@@ -257,7 +257,7 @@ def test_the_digest_without_chart_does_not_load_matplotlib(tmp_path: Path) -> No
     """Drawing takes longer than counting: `vangnet digest` only draws for --chart."""
     script = (
         "import sys\n"
-        "from bot.__main__ import app\n"
+        "from bot.cli.app import app\n"
         "try:\n"
         "    app(['digest'])\n"
         "except SystemExit as done:\n"

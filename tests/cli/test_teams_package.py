@@ -21,9 +21,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from bot.__main__ import app
-from bot.core.commands import COMMANDS
-from bot.core.i18n import translator
-from bot.teams_package import (
+from bot.cli.teams_package import (
     MANIFEST_VERSION,
     MAX_COMMANDS,
     MAX_DESCRIPTION,
@@ -33,6 +31,8 @@ from bot.teams_package import (
     manifest,
     package,
 )
+from bot.core.commands import COMMANDS
+from bot.core.i18n import translator
 from tests.conftest import TEST_KEY
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
@@ -156,10 +156,10 @@ def test_every_command_would_fit_in_a_teams_menu() -> None:
 def test_a_menu_of_more_than_ten_is_refused_not_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
-    import bot.teams_package
+    import bot.cli.teams_package
 
     more = {name: replace(c, in_menu=True) for name, c in COMMANDS.items()}
-    monkeypatch.setattr(bot.teams_package, "COMMANDS", more)
+    monkeypatch.setattr(bot.cli.teams_package, "COMMANDS", more)
     about = Publisher("Regio Proef", "https://a.nl", "https://a.nl", "https://a.nl")
     with pytest.raises(PackageError, match="at most 10 commands"):
         package(APP_ID, about)

@@ -16,7 +16,7 @@ import time_machine
 from sqlalchemy import Engine, event, update
 from sqlmodel import col, select
 
-from bot.core import clock, tasks
+from bot.core import clock, sweeps, tasks
 from bot.core.app import Core
 from bot.core.sweeps import run_sweep
 from bot.store.db import session_scope
@@ -120,7 +120,8 @@ def test_cases_made_due_together_are_told_as_one_by_one(
     frozen.shift(timedelta(days=100))
     _hold(core, together, until=clock.now() + timedelta(days=1))
     with monkeypatch.context() as m:
-        m.setattr(tasks, "MANY", {})  # one by one, each in its own savepoint
+        # one by one, each in its own savepoint
+        m.setattr(sweeps, "TASKS", {k: tasks.Kind(v.run) for k, v in sweeps.TASKS.items()})
         assert run_sweep(core) == 8
     _hold(core, together, until=clock.now())
     assert run_sweep(core) == 8
@@ -155,7 +156,7 @@ def test_a_case_failing_in_a_batch_is_retried_alone_and_the_others_are_kept(
 ) -> None:
     """A case whose ping cannot be made fails alone: nothing of it is written (not its state,
     audit, pings or reminders), its task is retried, the rest of the batch is kept."""
-    from bot.core.messaging import notify
+    from bot.core.cases import notify
 
     refs = _leavers(core, 4)
     broken = refs[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.teams_identity import TeamsIdentity, parse_teams_identity
+from bot.region.teams_identity import TeamsIdentity, parse_teams_identity
 
 GUID = "5f1c0d2e-6a7b-4c8d-9e0f-123456789abc"
 

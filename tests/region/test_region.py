@@ -20,7 +20,7 @@ from bot.region import (
     ScheduleEntry,
     SchoolEntry,
 )
-from bot.region_file import DEMO_REGION_PATH, load_demo_region, load_region
+from bot.region.file import DEMO_REGION_PATH, load_demo_region, load_region
 
 ZWOLLE_REGION_CODES = {
     "Dalfsen": "GM0148",

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.__main__ import app
-from bot.cli_support import cli_translator
+from bot.cli.app import app
+from bot.cli.support import cli_translator
 from bot.config import Settings
 from bot.core.app import Core
 from bot.runtime import build_core

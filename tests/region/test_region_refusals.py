@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.region import RegionFileError
-from bot.region_file import load_region
+from bot.region.file import load_region
 from tests.region.test_region import HEAD, assert_refused
 
 # -- refusals: the file itself ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.core import clock
 from bot.core.directory import apply_region, bind_teams_upn, region_changes, sync_region
 from bot.region import Region
-from bot.region_file import load_region
+from bot.region.file import load_region
 from bot.store.db import session_scope
 from bot.store.models import Invite, Person
 from tests.region.test_region import HEAD, assert_refused, write

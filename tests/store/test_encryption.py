@@ -22,7 +22,7 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import SQLModel, select
 from typer.testing import CliRunner
 
-from bot.__main__ import app
+from bot.cli.app import app
 from bot.core.app import Core
 from bot.core.context import system_person
 from bot.core.directory import sync_region
@@ -34,6 +34,7 @@ from bot.store import crypto
 from bot.store.db import alembic_config, make_engine, session_scope, upgrade
 from bot.store.models import Case, Conversation
 from bot.store.rotation import rotate
+from bot.store.types import encrypted_columns
 from tests.conftest import PG_URL, TEST_KEY
 from tests.factories import case, make_leaver, press, say
 
@@ -90,7 +91,7 @@ def test_a_copy_of_the_database_without_the_key_shows_no_personal_data(
     core: Core, engine: Engine
 ) -> None:
     fill_every_personal_field(core)
-    encrypted = crypto.encrypted_columns(SQLModel.metadata)
+    encrypted = encrypted_columns(SQLModel.metadata)
     assert ("cases", "name") in encrypted and ("outbox", "payload") in encrypted
     for table, column in encrypted:  # every personal column, as the models mark them
         values = [v for (v,) in raw(engine, f"SELECT {column} FROM {table}") if v is not None]
@@ -291,7 +292,7 @@ def test_the_privacy_report_for_the_dpia(cli: CliRunner) -> None:
     report = cli.invoke(app, ["privacy", "report", "--language", "en"])
     assert report.exit_code == 0, report.output
     out = report.stdout
-    for table, column in crypto.encrypted_columns(SQLModel.metadata):
+    for table, column in encrypted_columns(SQLModel.metadata):
         assert f"{table}.{column}" in out
     assert "Retention" in out and "24 months" in out
     # the demo region: 8 leavers, 5 with consent and details, none due for erasure
@@ -303,7 +304,7 @@ def test_the_privacy_report_for_the_dpia(cli: CliRunner) -> None:
 
 
 def test_every_encrypted_column_is_described_in_the_report() -> None:
-    assert set(FIELDS) == set(crypto.encrypted_columns(SQLModel.metadata))
+    assert set(FIELDS) == set(encrypted_columns(SQLModel.metadata))
 
 
 # --- the migration -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.cli_support import cli_translator
+from bot.cli.support import cli_translator
 from bot.config import Settings
 from bot.core.app import Core
 from bot.runtime import build_core

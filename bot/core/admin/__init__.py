@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from bot.core import invites
 from bot.core.admin import listing, people, places, requests, standing
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_

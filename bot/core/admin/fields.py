@@ -14,11 +14,11 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.directory import match_municipality
 from bot.core.i18n import LANGUAGES
-from bot.core.intake.fields import FieldError, ParseEnv
-from bot.core.teams_identity import parse_teams_identity
 from bot.core.vocab import Programme, Role, label
+from bot.region.teams_identity import parse_teams_identity
 from bot.store.models import Municipality, School
 
 # the roles a coordinator gives in the form, in the order the buttons show them

@@ -3,7 +3,7 @@
 `/admin add` and `/admin change PERSON` are one guided form (the conversation engine): name,
 roles, municipality (brokers, RMC doorstroompunt) or school (school contacts), language,
 Slack member and Teams account (an Entra object id, or a UPN resolved once when they first
-write: bot/core/teams_identity.py). A person added with neither gets an invite at once
+write: bot/region/teams_identity.py). A person added with neither gets an invite at once
 (a Telegram link, or `/start TOKEN` to send the bot in Teams).
 Deactivating and reactivating are in `standing.py`.
 
@@ -38,17 +38,17 @@ from bot.core.admin.fields import (
     roles_of,
     school_options,
 )
+from bot.core.audit import record
 from bot.core.cases import unreachable
-from bot.core.cases.audit import record
 from bot.core.context import Ctx
+from bot.core.conversation.fields import parse_text
 from bot.core.directory import find_person, free_person_id, teams_columns
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import parse_text
 from bot.core.messaging import verdicts
 from bot.core.replies import Reply
-from bot.core.teams_identity import parse_teams_identity
 from bot.core.vocab import Role, role_labels
+from bot.region.teams_identity import parse_teams_identity
 from bot.store import queries
 from bot.store.models import Person, School
 
@@ -282,22 +282,18 @@ def _about_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> 
     )
 
 
-ADD_PERSON = conversation.register(
-    conversation.Form(
-        name="admin_person_add",
-        title=N_("Add a person"),
-        fields=PERSON_FIELDS,
-        on_confirm=_confirm_add,
-    )
+ADD_PERSON = conversation.Form(
+    name="admin_person_add",
+    title=N_("Add a person"),
+    fields=PERSON_FIELDS,
+    on_confirm=_confirm_add,
 )
-CHANGE_PERSON = conversation.register(
-    conversation.Form(
-        name="admin_person_change",
-        title=N_("Change a person"),
-        fields=PERSON_FIELDS,
-        on_confirm=_confirm_change,
-        summary_note=_about_change,
-    )
+CHANGE_PERSON = conversation.Form(
+    name="admin_person_change",
+    title=N_("Change a person"),
+    fields=PERSON_FIELDS,
+    on_confirm=_confirm_change,
+    summary_note=_about_change,
 )
 
 

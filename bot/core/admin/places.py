@@ -21,12 +21,12 @@ from bot.core.admin.fields import (
     parse_school,
     parse_school_type,
 )
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv, parse_text
 from bot.core.directory import match_municipality
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import FieldError, ParseEnv, parse_text
 from bot.core.replies import Reply
 from bot.core.vocab import label
 from bot.store import queries
@@ -110,32 +110,28 @@ def _confirm_school_change(
     return [Reply(text=ctx.t("{name} is changed.", name=school.name))]
 
 
-ADD_SCHOOL = conversation.register(
-    conversation.Form(
-        name="admin_school_add",
-        title=N_("Add a school"),
-        fields=(
-            conversation.FormField(
-                name="id",
-                label=N_("Code"),
-                question=N_("A short code for the school, used in CSV imports (for example brug)."),
-                parse=parse_new_school_id,
-                required=True,
-            ),
-            _SCHOOL_NAME,
-            _SCHOOL_TYPE,
-            _SCHOOL_MUNICIPALITY,
+ADD_SCHOOL = conversation.Form(
+    name="admin_school_add",
+    title=N_("Add a school"),
+    fields=(
+        conversation.FormField(
+            name="id",
+            label=N_("Code"),
+            question=N_("A short code for the school, used in CSV imports (for example brug)."),
+            parse=parse_new_school_id,
+            required=True,
         ),
-        on_confirm=_confirm_school_add,
-    )
+        _SCHOOL_NAME,
+        _SCHOOL_TYPE,
+        _SCHOOL_MUNICIPALITY,
+    ),
+    on_confirm=_confirm_school_add,
 )
-CHANGE_SCHOOL = conversation.register(
-    conversation.Form(
-        name="admin_school_change",
-        title=N_("Change a school"),
-        fields=(_SCHOOL_NAME, _SCHOOL_TYPE, _SCHOOL_MUNICIPALITY),
-        on_confirm=_confirm_school_change,
-    )
+CHANGE_SCHOOL = conversation.Form(
+    name="admin_school_change",
+    title=N_("Change a school"),
+    fields=(_SCHOOL_NAME, _SCHOOL_TYPE, _SCHOOL_MUNICIPALITY),
+    on_confirm=_confirm_school_change,
 )
 
 
@@ -215,32 +211,26 @@ _MUNICIPALITY_NAME = conversation.FormField(
     parse=_parse_unique_name,
     required=True,
 )
-ADD_MUNICIPALITY = conversation.register(
-    conversation.Form(
-        name="admin_municipality_add",
-        title=N_("Add a municipality"),
-        fields=(
-            conversation.FormField(
-                name="code",
-                label=N_("CBS code"),
-                question=N_(
-                    "The municipality's CBS code (GM and four digits, for example GM0193)."
-                ),
-                parse=parse_new_code,
-                required=True,
-            ),
-            _MUNICIPALITY_NAME,
+ADD_MUNICIPALITY = conversation.Form(
+    name="admin_municipality_add",
+    title=N_("Add a municipality"),
+    fields=(
+        conversation.FormField(
+            name="code",
+            label=N_("CBS code"),
+            question=N_("The municipality's CBS code (GM and four digits, for example GM0193)."),
+            parse=parse_new_code,
+            required=True,
         ),
-        on_confirm=_confirm_municipality,
-    )
+        _MUNICIPALITY_NAME,
+    ),
+    on_confirm=_confirm_municipality,
 )
-CHANGE_MUNICIPALITY = conversation.register(
-    conversation.Form(
-        name="admin_municipality_change",
-        title=N_("Change a municipality"),
-        fields=(_MUNICIPALITY_NAME,),
-        on_confirm=_confirm_municipality,
-    )
+CHANGE_MUNICIPALITY = conversation.Form(
+    name="admin_municipality_change",
+    title=N_("Change a municipality"),
+    fields=(_MUNICIPALITY_NAME,),
+    on_confirm=_confirm_municipality,
 )
 
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from bot.core import privacy
-from bot.core.cases import audit
+from bot.core import audit, privacy
 from bot.core.cases.cards import AUDIT_LABELS
 from bot.core.context import SYSTEM_ID, Ctx, system_person
 from bot.core.errors import Refused

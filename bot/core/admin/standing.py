@@ -25,8 +25,8 @@ from sqlmodel import col, select
 
 from bot.core.admin.people import keep_a_coordinator, one_person
 from bot.core.admin.requests import NO, YES
+from bot.core.audit import record
 from bot.core.cases import actions, reassign
-from bot.core.cases.audit import record
 from bot.core.cases.cards import case_line
 from bot.core.context import Ctx
 from bot.core.directory import find_person

@@ -1,13 +1,13 @@
 """What people do to a case (product.md section 4): claim, transfer, withdraw and reopen,
 close, lose contact, record a placement. Each checks who may, moves the case along its life
-(`lifecycle.apply`) and tells whoever must know (`messaging.notify`)."""
+(`lifecycle.apply`) and tells whoever must know (`notify`)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from bot.core import clock
-from bot.core.cases import lifecycle, reassign
+from bot.core.cases import lifecycle, notify, reassign
 from bot.core.cases.cards import OUTSIDE, case_buttons
 from bot.core.cases.permissions import (
     may_act_as_owner,
@@ -18,7 +18,7 @@ from bot.core.cases.permissions import (
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Destination, Role, label
 from bot.store import queries

@@ -14,8 +14,7 @@ from typing import Any
 from babel.dates import format_date
 from sqlmodel import Session
 
-from bot.core import clock
-from bot.core.cases import audit
+from bot.core import audit, clock
 from bot.core.cases.permissions import may_claim, may_transfer
 from bot.core.context import SYSTEM_ID, system_person
 from bot.core.i18n import N_, Translator
@@ -56,11 +55,6 @@ AUDIT_LABELS: dict[str, str] = {
 
 def month(t: Translator, d: date) -> str:
     return _month(t.language, d.year, d.month)
-
-
-def full_date(t: Translator, d: date) -> str:
-    """'1 maart 2027': a date as a summary shows what will be saved (never only its month)."""
-    return format_date(d, "d MMMM yyyy", locale=t.language)
 
 
 @lru_cache(maxsize=1024)

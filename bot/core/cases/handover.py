@@ -24,11 +24,11 @@ from sqlmodel import col, select
 
 from bot.core import clock, tasks
 from bot.core.calendar import WORKDAY_START, at_local
-from bot.core.cases import lifecycle
+from bot.core.cases import lifecycle, notify
 from bot.core.cases.cards import DETAILS, TRANSFER, case_card
 from bot.core.context import Ctx
 from bot.core.i18n import N_
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Role
 from bot.store import queries
@@ -39,7 +39,6 @@ def _case(ctx: Ctx, task: Task) -> Case | None:
     return queries.case_by_ref(ctx.session, ref=task.case_ref or "")
 
 
-@tasks.handler("window_open")
 def window_open(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or case.state != CaseState.forecast:
@@ -51,7 +50,6 @@ def window_open(ctx: Ctx, task: Task) -> None:
     lifecycle.make_due(ctx, case)
 
 
-@tasks.many(window_open)
 def windows_open(ctx: Ctx, batch: list[Task]) -> dict[int, Exception]:
     """`window_open` for many tasks at once: their cases read in one query, and those whose
     window opened made due together (`lifecycle.make_due_many`)."""
@@ -85,7 +83,6 @@ def _still_unclaimed(case: Case | None, task: Task) -> bool:
     )
 
 
-@tasks.handler("remind_unclaimed")
 def remind_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
@@ -136,7 +133,6 @@ def remind_unclaimed(ctx: Ctx, task: Task) -> None:
         )
 
 
-@tasks.handler("escalate_unclaimed")
 def escalate_unclaimed(ctx: Ctx, task: Task) -> None:
     case = _case(ctx, task)
     if case is None or not _still_unclaimed(case, task):
@@ -179,7 +175,6 @@ def past_exit_task(ctx: Ctx, case: Case, after: datetime) -> dict[str, Any]:
     )
 
 
-@tasks.handler("unclaimed_past_exit")
 def unclaimed_past_exit(ctx: Ctx, task: Task) -> None:
     """The coordinators hear again, each week, of a case nobody took although the young person
     has left school; a note they have not seen yet is replaced, never piled up."""

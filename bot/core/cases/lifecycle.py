@@ -1,6 +1,6 @@
 """The case and its life (product.md section 4): states, the transitions between them, and
 when a forecast becomes due. What people do with a case is in `actions`; who is told, in
-`bot.core.messaging.notify`.
+`bot.core.cases.notify`.
 
 Every transition is checked against the table below; an illegal one is refused with a reason
 in the actor's language. A transition is written as one conditional UPDATE on the case's
@@ -19,14 +19,14 @@ from sqlalchemy import insert, or_, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from bot.core import clock, tasks
+from bot.core import audit, clock, tasks
 from bot.core.calendar import at_local, working_days_later
-from bot.core.cases import audit
+from bot.core.cases import notify
 from bot.core.cases.permissions import scope_condition
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.vocab import OPEN_STATES, CaseState, label
 from bot.store import queries
 from bot.store.models import AuditEvent, Case

@@ -19,9 +19,8 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.core import clock
+from bot.core import audit, clock
 from bot.core.calendar import working_days_between
-from bot.core.cases import audit
 from bot.core.cases.cards import case_line
 from bot.core.cases.filters import FILTER_HELP, Filter, fold, overdue_line, parse
 from bot.core.cases.permissions import scope_condition

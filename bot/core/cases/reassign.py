@@ -12,12 +12,12 @@ are told.
 
 from __future__ import annotations
 
-from bot.core.cases import lifecycle
+from bot.core.cases import followup_question, lifecycle, notify
 from bot.core.cases.cards import case_card
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Role, label
 from bot.store import queries
@@ -99,8 +99,6 @@ def reassign(ctx: Ctx, case: Case, person: Person, reason: str = "") -> Reply:
 
 
 def _tell_new_owner(ctx: Ctx, case: Case, person: Person, reason: str) -> None:
-    from bot.core.followup import followups  # the follow-ups build on the case: asked late
-
     t = ctx.translator_for(person)
     card = case_card(
         ctx.session,
@@ -130,4 +128,4 @@ def _tell_new_owner(ctx: Ctx, case: Case, person: Person, reason: str) -> None:
         once=str(case.version),
     )
     if case.state == CaseState.placed and case.followup_open is not None:
-        followups.ask_new_owner(ctx, case)
+        followup_question.ask_new_owner(ctx, case)

@@ -20,10 +20,10 @@ from sqlmodel import Session, col, select
 
 from bot.core import clock
 from bot.core.cases.cards import case_card
+from bot.core.cases.notify import CARD_KINDS
 from bot.core.context import Ctx
 from bot.core.i18n import N_
 from bot.core.messaging import outbox, verdicts
-from bot.core.messaging.notify import CARD_KINDS
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Role
 from bot.store import queries

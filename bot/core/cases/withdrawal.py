@@ -19,8 +19,8 @@ from typing import Any
 from bot.core import conversation
 from bot.core.cases import actions, lifecycle
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv, parse_text
 from bot.core.i18n import N_
-from bot.core.intake.fields import FieldError, ParseEnv, parse_text
 from bot.core.replies import Reply
 from bot.core.vocab import label
 from bot.store import queries
@@ -61,25 +61,21 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
     return [actions.withdraw(ctx, context["ref"], values["reason"])]
 
 
-WITHDRAW_FORM = conversation.register(
-    conversation.Form(
-        name="withdraw",
-        title=N_("Withdraw a case"),
-        fields=(
-            conversation.FormField(
-                name="reason",
-                label=N_("Reason"),
-                question=N_(
-                    "Why is this case withdrawn? Choose, or type a short reason (no names)."
-                ),
-                parse=parse_reason,
-                required=True,
-                choices=REASONS,
-            ),
+WITHDRAW_FORM = conversation.Form(
+    name="withdraw",
+    title=N_("Withdraw a case"),
+    fields=(
+        conversation.FormField(
+            name="reason",
+            label=N_("Reason"),
+            question=N_("Why is this case withdrawn? Choose, or type a short reason (no names)."),
+            parse=parse_reason,
+            required=True,
+            choices=REASONS,
         ),
-        on_confirm=_confirm,
-        summary_note=_about,
-    )
+    ),
+    on_confirm=_confirm,
+    summary_note=_about,
 )
 
 

@@ -1,19 +1,18 @@
-"""Guided conversations: forms asked one question at a time, their state in the database."""
+"""Guided conversations: forms asked one question at a time, their state in the database.
+Every form by name is one table, `bot.core.forms.FORMS`, handed to the engine."""
 
-from bot.core.conversation.engine import active, answer, press, resume, start
+from bot.core.conversation.engine import Forms, active, answer, press, resume, start
 from bot.core.conversation.form import (
     BACK,
     CANCEL,
     CONFIRM,
     EDIT,
-    FORMS,
     SUMMARY,
     WORDS,
     Form,
     FormField,
     canonical,
     check_all,
-    register,
 )
 from bot.core.conversation.idle import sweep_idle
 
@@ -22,17 +21,16 @@ __all__ = [
     "CANCEL",
     "CONFIRM",
     "EDIT",
-    "FORMS",
     "SUMMARY",
     "WORDS",
     "Form",
     "FormField",
+    "Forms",
     "active",
     "answer",
     "canonical",
     "check_all",
     "press",
-    "register",
     "resume",
     "start",
     "sweep_idle",

@@ -33,8 +33,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.core import clock
-from bot.core.cases.cards import full_date
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv, full_date
 from bot.core.conversation.form import (
     AGAIN,
     BACK,
@@ -42,7 +42,6 @@ from bot.core.conversation.form import (
     CONFIRM,
     CONTINUE,
     EDIT,
-    FORMS,
     SKIP,
     SUMMARY,
     WORDS,
@@ -51,10 +50,13 @@ from bot.core.conversation.form import (
     canonical,
 )
 from bot.core.errors import Refused
-from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.replies import Button, Item, Reply
 from bot.core.vocab import label
 from bot.store.models import Conversation
+
+# Every form by name (`bot.core.forms.FORMS`): a conversation row names its form.
+Forms = Mapping[str, Form]
+
 
 # --- the engine ------------------------------------------------------------------------------
 
@@ -146,13 +148,13 @@ def start(
     return _advance(ctx, form, conv, after=None)
 
 
-def resume(ctx: Ctx) -> list[Reply]:
+def resume(ctx: Ctx, forms: Forms) -> list[Reply]:
     """The actor's open conversation shown again where it is (its question, or the summary);
     nothing when there is none. For a transport that lost what it showed (a restart)."""
     conv = active(ctx)
-    if conv is None or conv.form not in FORMS:
+    if conv is None or conv.form not in forms:
         return []
-    form = FORMS[conv.form]
+    form = forms[conv.form]
     if conv.step == SUMMARY:
         return [_summary(ctx, form, conv)]
     if not conv.step:
@@ -160,12 +162,12 @@ def resume(ctx: Ctx) -> list[Reply]:
     return [_question(ctx, form, conv)]
 
 
-def answer(ctx: Ctx, text: str) -> list[Reply] | None:
+def answer(ctx: Ctx, text: str, forms: Forms) -> list[Reply] | None:
     """A typed line for the actor's conversation; None when there is no conversation."""
     conv = active(ctx)
     if conv is None:
         return None
-    form = FORMS[conv.form]
+    form = forms[conv.form]
     word = text.strip().casefold()
     for action, words in WORDS.items():
         if word in words:
@@ -175,12 +177,12 @@ def answer(ctx: Ctx, text: str) -> list[Reply] | None:
     return _take(ctx, form, conv, text)
 
 
-def press(ctx: Ctx, action: str) -> list[Reply]:
+def press(ctx: Ctx, action: str, forms: Forms) -> list[Reply]:
     """A form button: 'form:back', 'form:choose:<value>', 'form:edit:<field>' …"""
     conv = active(ctx)
     if conv is None:
         raise Refused(ctx.t("This conversation has ended. Type /help to start again."))
-    form = FORMS[conv.form]
+    form = forms[conv.form]
     _, _, rest = action.partition(":")
     kind, _, arg = rest.partition(":")
     if kind == "choose":
@@ -188,7 +190,7 @@ def press(ctx: Ctx, action: str) -> list[Reply]:
             return [_summary(ctx, form, conv)]
         return _take(ctx, form, conv, arg)
     if kind == "resume":
-        return resume(ctx)
+        return resume(ctx, forms)
     if kind == "again":
         if form.restart is not None:
             return form.restart(ctx, _own_context(conv))

@@ -1,6 +1,6 @@
 """A form is data: fields with a question, a parser, whether they are required, choices to
-offer as buttons, and when they are asked at all. Forms register here by name, so a
-conversation row can name its form and any instance can continue it.
+offer as buttons, and when they are asked at all. A conversation row names its form, so
+any instance can continue it: the table of every form by name is `bot.core.forms.FORMS`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import date
 from typing import Any
 
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.i18n import N_
-from bot.core.intake.fields import FieldError, ParseEnv
 from bot.core.replies import Reply
 
 SUMMARY = "__summary__"
@@ -64,14 +64,6 @@ class Form:
 
     def field(self, name: str) -> FormField:
         return next(f for f in self.fields if f.name == name)
-
-
-FORMS: dict[str, Form] = {}
-
-
-def register(form: Form) -> Form:
-    FORMS[form.name] = form
-    return form
 
 
 def canonical(value: Any) -> str:

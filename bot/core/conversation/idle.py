@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.core import clock
 from bot.core.context import Ctx
-from bot.core.conversation.form import BACK, CANCEL, FORMS
+from bot.core.conversation.form import BACK, CANCEL, Form
 from bot.core.replies import Button, Reply
 from bot.store.models import Conversation
 
 
-def sweep_idle(ctx: Ctx) -> None:
+def sweep_idle(ctx: Ctx, forms: Mapping[str, Form]) -> None:
     """Remind a person once after a working day of silence; drop the conversation later."""
     from bot.core.calendar import working_days_later
     from bot.core.messaging import outbox
@@ -26,7 +27,7 @@ def sweep_idle(ctx: Ctx) -> None:
         if person is None:
             continue
         t = ctx.translator_for(person)
-        form = FORMS.get(conv.form)
+        form = forms.get(conv.form)
         title = t(form.title) if form else ""
         if conv.updated_at + timeout <= now:
             ctx.session.delete(conv)

@@ -1,8 +1,8 @@
 """The weekly digest (product.md 5.4): figures, chart and the message."""
 
 from bot.core.digest.chart import chart, figure
+from bot.core.digest.figures import Figures
 from bot.core.digest.weekly import (
-    Figures,
     compute,
     iso_week,
     on_demand,

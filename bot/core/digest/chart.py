@@ -6,19 +6,13 @@ matplotlib is imported only when a chart is drawn (it takes a second to load).
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.core.digest.figures import ACTIONS, STATES, Figures
 from bot.core.i18n import Translator
-from bot.core.vocab import CaseState, label
+from bot.core.vocab import label
 from bot.region import Region
 
-if TYPE_CHECKING:
-    from bot.core.digest.weekly import Figures
-
-STATES = [s.value for s in CaseState]
-# What needs action, per municipality: due (and not yet late), unclaimed for the reminder's
-# working days, overdue (past the escalation), dropped out this week, lost.
-ACTIONS = ["due", "unclaimed", "overdue", "dropped", "lost"]
 ACTION_COLOURS = {
     "due": "#f2b134",
     "unclaimed": "#e8702a",

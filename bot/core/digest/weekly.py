@@ -6,8 +6,7 @@ kept as a snapshot so the next digest can show the trend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func
@@ -17,8 +16,9 @@ from sqlmodel import Session, col, select
 from bot.core import clock
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
 from bot.core.cases.unreachable import PLATFORMS
-from bot.core.digest import elsewhere
-from bot.core.digest.chart import ACTIONS, STATES, chart
+from bot.core.digest import outside_region
+from bot.core.digest.chart import chart
+from bot.core.digest.figures import ACTIONS, STATES, AgendaItem, Figures
 from bot.core.i18n import Translator
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
@@ -36,63 +36,6 @@ from bot.store.models import (
 
 MAX_REFS = 30  # references listed per line; the rest is counted
 MAX_ACTIONS = 15  # open actions of the improvement agenda listed; the rest is counted
-
-
-@dataclass(frozen=True)
-class AgendaItem:
-    """An open action of the improvement agenda, as the digest lists it."""
-
-    factor: int
-    text: str
-    owner: str
-    due: date
-    status: str
-    late: bool
-
-
-@dataclass
-class Figures:
-    week: str
-    by_municipality: dict[str, dict[str, int]] = field(default_factory=dict)
-    # per municipality (of residence), the counts of ACTIONS; each case in one of them
-    actions: dict[str, dict[str, int]] = field(default_factory=dict)
-    new_forecasts: int = 0
-    due: int = 0
-    unclaimed: list[str] = field(default_factory=list)
-    overdue: list[str] = field(default_factory=list)
-    # unclaimed although the young person has left school (expected exit passed): apart
-    past_exit: list[str] = field(default_factory=list)
-    dropouts: list[str] = field(default_factory=list)
-    schools_not_answered: list[str] = field(default_factory=list)
-    left: int = 0
-    in_view: int = 0
-    structural: int = 0
-    open_actions: int = 0  # of the Participatiescan's improvement agenda
-    agenda: list[AgendaItem] = field(default_factory=list)  # those actions, stuck first
-    # leavers living elsewhere in the Netherlands (not withdrawn), and how many of them were
-    # handed over to their own region
-    outside_region: int = 0
-    handed_over: int = 0
-    # people of the directory a chat cannot reach ("niet bereikbaar"): name (platforms)
-    unreachable: list[str] = field(default_factory=list)
-
-    def share(self, part: int) -> int | None:
-        return round(100 * part / self.left) if self.left else None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "by_municipality": self.by_municipality,
-            "new_forecasts": self.new_forecasts,
-            "due": self.due,
-            "unclaimed": len(self.unclaimed),
-            "overdue": len(self.overdue),
-            "past_exit": len(self.past_exit),
-            "dropouts": len(self.dropouts),
-            "in_view_pct": self.share(self.in_view),
-            "structural_pct": self.share(self.structural),
-            "outside_region": self.outside_region,
-            "handed_over": self.handed_over,
-        }
 
 
 def iso_week(moment: datetime, region: Region) -> str:
@@ -216,7 +159,7 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
-    figures.outside_region, figures.handed_over = elsewhere.counts(session)
+    figures.outside_region, figures.handed_over = outside_region.counts(session)
     from bot.core.scan import agenda
 
     open_actions = agenda.open_actions(session, today)
@@ -337,7 +280,7 @@ def render(
         ),
         *_agenda_lines(t, figures.agenda),
     ]
-    lines += elsewhere.lines(t, figures.outside_region, figures.handed_over)
+    lines += outside_region.lines(t, figures.outside_region, figures.handed_over)
     if figures.unreachable:
         lines.append(t("Cannot be reached: {people}", people=", ".join(figures.unreachable)))
     return Reply(

@@ -26,25 +26,18 @@ from sqlmodel import col
 
 from bot.core import clock, conversation, tasks
 from bot.core.calendar import WORKDAY_START, at_local
-from bot.core.cases import actions, lifecycle
+from bot.core.cases import actions, lifecycle, notify
+from bot.core.cases.followup_question import ANSWERS, question
 from bot.core.cases.permissions import may_act_as_owner
 from bot.core.context import Ctx
+from bot.core.conversation.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_choice, parse_text
-from bot.core.messaging import notify, outbox
-from bot.core.replies import Button, Reply
+from bot.core.messaging import outbox
+from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Destination
 from bot.store import queries
 from bot.store.models import Case, Task
-
-ANSWERS: dict[str, str] = {
-    "ok": N_("Still in place"),
-    "changed": N_("Changed place"),
-    "dropped": N_("Dropped out"),
-    "lost": N_("Lost contact"),
-}
-
 
 # --- the placement form ----------------------------------------------------------------------
 
@@ -136,42 +129,40 @@ def place(ctx: Ctx, ref: str, values: dict[str, Any]) -> list[Reply]:
     ]
 
 
-PLACEMENT_FORM = conversation.register(
-    conversation.Form(
-        name="placement",
-        title=N_("Placement"),
-        fields=(
-            conversation.FormField(
-                name="destination",
-                label=N_("Destination"),
-                question=N_("Where did the young person go?"),
-                parse=lambda raw, env: (
-                    Destination(
-                        raw.strip()
-                        if raw.strip() in {d.value for d in Destination}
-                        else parse_choice("destination", raw, env)
-                    ).value
-                ),
-                required=True,
-                choices=tuple(d.value for d in Destination),
+PLACEMENT_FORM = conversation.Form(
+    name="placement",
+    title=N_("Placement"),
+    fields=(
+        conversation.FormField(
+            name="destination",
+            label=N_("Destination"),
+            question=N_("Where did the young person go?"),
+            parse=lambda raw, env: (
+                Destination(
+                    raw.strip()
+                    if raw.strip() in {d.value for d in Destination}
+                    else parse_choice("destination", raw, env)
+                ).value
             ),
-            conversation.FormField(
-                name="organisation",
-                label=N_("Organisation"),
-                question=N_("Which employer, school or organisation?"),
-                parse=parse_text(200),
-                ask_if=_has_organisation,
-            ),
-            conversation.FormField(
-                name="start",
-                label=N_("Start date"),
-                question=N_("From which date?"),
-                parse=parse_start,
-                required=True,
-            ),
+            required=True,
+            choices=tuple(d.value for d in Destination),
         ),
-        on_confirm=_confirm,
-    )
+        conversation.FormField(
+            name="organisation",
+            label=N_("Organisation"),
+            question=N_("Which employer, school or organisation?"),
+            parse=parse_text(200),
+            ask_if=_has_organisation,
+        ),
+        conversation.FormField(
+            name="start",
+            label=N_("Start date"),
+            question=N_("From which date?"),
+            parse=parse_start,
+            required=True,
+        ),
+    ),
+    on_confirm=_confirm,
 )
 
 
@@ -216,26 +207,10 @@ def _next_followup(ctx: Ctx, case: Case, n: int) -> None:
     )
 
 
-def _question(ctx: Ctx, case: Case, owner_id: str, n: int, intro: str) -> Reply:
-    owner = queries.person_by_id(ctx.session, person_id=owner_id)
-    t = ctx.translator_for(owner) if owner else ctx.t
-    return Reply(
-        text=t(intro, ref=case.ref, student=case.student_ref)
-        + "\n"
-        + t("Is the young person still in the place recorded for them?"),
-        buttons=[
-            Button(label=t(label), action=f"fu:{case.ref}:{n}:{answer}")
-            for answer, label in ANSWERS.items()
-        ],
-        personal=True,
-    )
-
-
 def _open(case: Case | None, n: int) -> bool:
     return case is not None and case.state == CaseState.placed and case.followup_open == n
 
 
-@tasks.handler("followup")
 def ask_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
     n = int(task.payload["n"])
@@ -249,7 +224,7 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
         ctx.session,
         person_id=case.owner_id,
         kind="followup",
-        reply=_question(ctx, case, case.owner_id, n, N_("Follow-up for case {ref} ({student}).")),
+        reply=question(ctx, case, case.owner_id, n, N_("Follow-up for case {ref} ({student}).")),
         case_ref=case.ref,
         once=f"{n}:{case.placement_start}",
     )
@@ -262,23 +237,6 @@ def ask_followup(ctx: Ctx, task: Task) -> None:
     )
 
 
-def ask_new_owner(ctx: Ctx, case: Case) -> None:
-    """The follow-up that waits for an answer, asked of the case's new owner (it was handed
-    over to them)."""
-    n = case.followup_open
-    if n is None or case.owner_id is None:
-        return
-    outbox.enqueue(
-        ctx.session,
-        person_id=case.owner_id,
-        kind="followup",
-        reply=_question(ctx, case, case.owner_id, n, N_("Follow-up for case {ref} ({student}).")),
-        case_ref=case.ref,
-        once=f"{n}:{case.placement_start}:{case.owner_id}",
-    )
-
-
-@tasks.handler("followup_remind")
 def remind_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
     n = int(task.payload["n"])
@@ -288,7 +246,7 @@ def remind_followup(ctx: Ctx, task: Task) -> None:
         ctx.session,
         person_id=case.owner_id,
         kind="followup_reminder",
-        reply=_question(
+        reply=question(
             ctx, case, case.owner_id, n, N_("Reminder: follow-up for case {ref} ({student}).")
         ),
         case_ref=case.ref,
@@ -296,7 +254,6 @@ def remind_followup(ctx: Ctx, task: Task) -> None:
     )
 
 
-@tasks.handler("followup_escalate")
 def escalate_followup(ctx: Ctx, task: Task) -> None:
     case = queries.case_by_ref(ctx.session, ref=task.case_ref or "")
     n = int(task.payload["n"])
@@ -329,7 +286,7 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
     if what == "changed":
         return conversation.start(ctx, PLACEMENT_FORM, {"ref": case.ref, "mode": "changed", "n": n})
     if what == "lost":
-        ctx.session.execute(_close_question(case, n, done=n))
+        ctx.session.execute(_closequestion(case, n, done=n))
         ctx.session.refresh(case)
         return [actions.lose_contact(ctx, case.ref)]
     if what == "dropped":
@@ -348,7 +305,7 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
             )
         ]
     # still in place
-    result = ctx.session.execute(_close_question(case, n, done=n + 1))
+    result = ctx.session.execute(_closequestion(case, n, done=n + 1))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Refused(t("This follow-up question of case {ref} is no longer open.", ref=case.ref))
     ctx.session.refresh(case)
@@ -366,7 +323,7 @@ def answer(ctx: Ctx, ref: str, n: int, what: str) -> list[Reply]:
     ]
 
 
-def _close_question(case: Case, n: int, *, done: int) -> Any:
+def _closequestion(case: Case, n: int, *, done: int) -> Any:
     """Close follow-up question n, but only if it is still open (a double press does nothing).
 
     A new version, so that an answer begun earlier on the same question (a changed place whose

@@ -17,11 +17,11 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.core import clock, refs, tasks
-from bot.core.cases import audit, lifecycle
+from bot.core import audit, clock, refs, tasks
+from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
 from bot.core.intake.register import changes, leaver_data, save_leaver, update_leaver
-from bot.core.messaging import notify, outbox
+from bot.core.messaging import outbox
 from bot.core.vocab import CaseState
 from bot.store import queries
 from bot.store.models import AuditEvent, Case, Municipality, Person, School

@@ -25,15 +25,15 @@ from typing import Any
 
 from babel.dates import format_date
 
-from bot.core import clock, conversation
-from bot.core.cases import audit, lifecycle
+from bot.core import audit, clock, conversation
+from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import FIELDS_BY_NAME, FieldError, ParseEnv
+from bot.core.intake.fields import FIELDS_BY_NAME
 from bot.core.intake.leaver_form import LEAVER_FORM, change_lines
 from bot.core.intake.register import changes, check_leaver, known_case, leaver_data, update_leaver
-from bot.core.messaging import notify
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Consent, Role, label
 from bot.store import queries
@@ -210,13 +210,11 @@ def _timing(ctx: Ctx, case: Case) -> str:
     return ""
 
 
-EDIT_FORM = conversation.register(
-    conversation.Form(
-        name="leaver_edit",
-        title=N_("Correct a leaver"),
-        fields=LEAVER_FORM.fields,
-        on_confirm=_confirm,
-        summary_note=_note,
-        restart=lambda ctx, context: start(ctx, context["ref"], again=True),
-    )
+EDIT_FORM = conversation.Form(
+    name="leaver_edit",
+    title=N_("Correct a leaver"),
+    fields=LEAVER_FORM.fields,
+    on_confirm=_confirm,
+    summary_note=_note,
+    restart=lambda ctx, context: start(ctx, context["ref"], again=True),
 )

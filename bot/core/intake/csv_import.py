@@ -25,9 +25,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.core import clock
-from bot.core.cases import audit
+from bot.core import audit, clock
+from bot.core.cases import notify
 from bot.core.context import Ctx
+from bot.core.conversation.fields import (
+    FieldError,
+    ParseEnv,
+    parse_birth_year,
+    parse_choice,
+    programme_and_profile,
+)
 from bot.core.errors import Refused
 from bot.core.intake.bulk import save_leavers
 from bot.core.intake.columns import (
@@ -38,16 +45,8 @@ from bot.core.intake.columns import (
     read_header,
 )
 from bot.core.intake.csv_read import RowProblem, Source, read_table
-from bot.core.intake.fields import (
-    FieldError,
-    ParseEnv,
-    parse_birth_year,
-    parse_choice,
-    programme_and_profile,
-)
 from bot.core.intake.home import Home, resolve_home
 from bot.core.intake.register import Checked, check_leaver
-from bot.core.messaging import notify
 from bot.core.vocab import Consent
 from bot.store import queries
 from bot.store.models import School

@@ -13,7 +13,7 @@ another name. Both are understood, the region first:
 5. a place with its municipality: "Mastenbroek (Kampen)" or "Mastenbroek, Kampen".
 
 Anything else is refused with the closest names: the region's municipalities and places
-first, else the country's. The places are bot/nl_places.py's table.
+first, else the country's. The places are bot/region/nl_places.py's table.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from bot import nl_municipalities, nl_places
-from bot.core.intake.fields import FieldError, ParseEnv
+from bot.core.conversation.fields import FieldError, ParseEnv
+from bot.region import nl_municipalities, nl_places
 from bot.store.models import Municipality
 
 

@@ -23,11 +23,12 @@ from datetime import date
 from typing import Any
 
 from bot.core import conversation
-from bot.core.cases.cards import full_date
+from bot.core.cases import notify
 from bot.core.context import Ctx
+from bot.core.conversation.fields import ParseEnv, full_date
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import FIELDS_BY_NAME, ParseEnv
+from bot.core.intake.fields import FIELDS_BY_NAME
 from bot.core.intake.register import (
     changes,
     check_leaver,
@@ -36,7 +37,6 @@ from bot.core.intake.register import (
     reroutes,
     save_leaver,
 )
-from bot.core.messaging import notify
 from bot.core.replies import Button, Reply
 from bot.core.vocab import CaseState, Consent, Programme, label
 from bot.store import queries
@@ -175,69 +175,67 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
     ]
 
 
-LEAVER_FORM = conversation.register(
-    conversation.Form(
-        name="leaver",
-        title=N_("New leaver"),
-        fields=(
-            _f(
-                "student_ref",
-                N_(
-                    "What is the school's own reference for this student? Initials or a "
-                    "student number, not the full name."
-                ),
-                help="",  # the question says it
+LEAVER_FORM = conversation.Form(
+    name="leaver",
+    title=N_("New leaver"),
+    fields=(
+        _f(
+            "student_ref",
+            N_(
+                "What is the school's own reference for this student? Initials or a "
+                "student number, not the full name."
             ),
-            _f(
-                "home_municipality",
-                N_("In which municipality or place (woonplaats) does the young person live?"),
-                show=_municipality_name,
-            ),
-            _f("programme", N_("Which programme does the young person follow?")),
-            _f(
-                "vso_profile",
-                N_("Which VSO profile?"),
-                ask_if=_is_vso,
-                required_if=_is_vso,
-            ),
-            conversation.FormField(
-                name="early_leaver",
-                label=FIELDS_BY_NAME["early_leaver"].label,
-                question=N_("Is this an early leaver: leaving before the planned date?"),
-                parse=FIELDS_BY_NAME["early_leaver"].parse,
-                choices=("yes", "no"),
-            ),
-            _f(
-                "expected_exit",
-                N_(
-                    "When is the young person expected to leave school? A month is enough, "
-                    "for example June 2027."
-                ),
-            ),
-            _f("birth_year", N_("What is the year of birth?")),
-            _f("destination_wish", N_("What does the young person want after school?")),
-            _f(
-                "consent",
-                N_(
-                    "Has the young person (or a parent) consented to sharing their personal "
-                    "details with the broker?"
-                ),
-            ),
-            _f("name", N_("What is the young person's name?"), ask_if=_consented),
-            _f(
-                "contact",
-                N_("How can the broker reach the young person or a parent?"),
-                ask_if=_consented,
-            ),
-            _f(
-                "notes",
-                N_("What does the school know that helps the handover?"),
-                ask_if=_consented,
+            help="",  # the question says it
+        ),
+        _f(
+            "home_municipality",
+            N_("In which municipality or place (woonplaats) does the young person live?"),
+            show=_municipality_name,
+        ),
+        _f("programme", N_("Which programme does the young person follow?")),
+        _f(
+            "vso_profile",
+            N_("Which VSO profile?"),
+            ask_if=_is_vso,
+            required_if=_is_vso,
+        ),
+        conversation.FormField(
+            name="early_leaver",
+            label=FIELDS_BY_NAME["early_leaver"].label,
+            question=N_("Is this an early leaver: leaving before the planned date?"),
+            parse=FIELDS_BY_NAME["early_leaver"].parse,
+            choices=("yes", "no"),
+        ),
+        _f(
+            "expected_exit",
+            N_(
+                "When is the young person expected to leave school? A month is enough, "
+                "for example June 2027."
             ),
         ),
-        on_confirm=_confirm,
-        summary_note=_already_known,
-    )
+        _f("birth_year", N_("What is the year of birth?")),
+        _f("destination_wish", N_("What does the young person want after school?")),
+        _f(
+            "consent",
+            N_(
+                "Has the young person (or a parent) consented to sharing their personal "
+                "details with the broker?"
+            ),
+        ),
+        _f("name", N_("What is the young person's name?"), ask_if=_consented),
+        _f(
+            "contact",
+            N_("How can the broker reach the young person or a parent?"),
+            ask_if=_consented,
+        ),
+        _f(
+            "notes",
+            N_("What does the school know that helps the handover?"),
+            ask_if=_consented,
+        ),
+    ),
+    on_confirm=_confirm,
+    summary_note=_already_known,
 )
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.core import clock, privacy, refs
-from bot.core.cases import audit, lifecycle
+from bot.core import audit, clock, privacy, refs
+from bot.core.cases import lifecycle, notify
 from bot.core.context import Ctx
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.intake.fields import LEAVER_FIELDS, FieldError, ParseEnv
-from bot.core.messaging import notify
+from bot.core.intake.fields import LEAVER_FIELDS
 from bot.core.vocab import CaseState, Consent, Programme
 from bot.store import queries
 from bot.store.models import Case

@@ -1,2 +1,3 @@
 """Messages that matter: recorded in the outbox (outbox), sent by a transport without loss or
-doubles (delivery), and who is told what about a case (notify)."""
+doubles (delivery, attempts, leases), and what a failed send means (verdicts). It knows no
+case: who is told what about a case is `bot.core.cases.notify`."""

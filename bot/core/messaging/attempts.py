@@ -7,9 +7,8 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextvars import ContextVar
 from datetime import timedelta
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -27,12 +26,20 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=5)
 EDIT_WAIT = timedelta(seconds=10)  # an edit whose message is not sent yet looks again after this
 
-Send = Callable[[str, Reply], Awaitable[str | None]]
+
+class Send(Protocol):
+    """A transport's way out: `reply` to `address`; the platform's reference of what it
+    posted. `outbox_id` is the outbox message being sent, for a transport that tags what it
+    posts with it (Slack's message metadata, so that `find_sent` can look for it after a
+    crash) or paces it behind the answers people are waiting for (Telegram)."""
+
+    def __call__(
+        self, address: str, reply: Reply, /, *, outbox_id: int | None
+    ) -> Awaitable[str | None]: ...
+
+
 # Finds the message the platform shows for an outbox id, if an earlier attempt posted it.
 FindSent = Callable[[str, int], Awaitable[str | None]]
-# The outbox id of the message being sent, for a transport that can tag what it posts with it
-# (Slack's message metadata), so that `find_sent` can look for it after a crash.
-SENDING: ContextVar[int | None] = ContextVar("vangnet_outbox_sending", default=None)
 Edit = Callable[[str, str, Reply], Awaitable[None]]
 How = Literal["send", "edit", "wait", "drop"]
 
@@ -146,11 +153,7 @@ async def send_one(
         if found is not None:
             log.info("outbox %s was sent before a stop; recorded, not sent again", item.id)
             return found
-    token = SENDING.set(item.id)
-    try:
-        return await send(address, item.reply)
-    finally:
-        SENDING.reset(token)
+    return await send(address, item.reply, outbox_id=item.id)
 
 
 def settle_edit(engine: Engine, message_id: int, *, wait: bool) -> None:

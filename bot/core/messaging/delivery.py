@@ -37,7 +37,6 @@ from bot.core.messaging import attempts, leases, verdicts
 from bot.core.messaging.attempts import (
     EDIT_WAIT,
     MAX_BACKOFF,
-    SENDING,
     Edit,
     FindSent,
     Leased,
@@ -65,7 +64,6 @@ __all__ = [
     "EDIT_WAIT",
     "MAX_BACKOFF",
     "PEOPLE_AT_ONCE",
-    "SENDING",
     "Courier",
     "Edit",
     "FindSent",

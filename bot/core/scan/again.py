@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.replies import Button, Reply
-from bot.core.scan import agenda, ahead, history, results, votes
+from bot.core.scan import agenda, history, marking_ahead, results, votes
 from bot.core.scan.table import table_reply
 from bot.core.vocab import Role
 from bot.store import queries
@@ -108,7 +108,7 @@ def press(ctx: Ctx, rest: str) -> list[Reply]:
         copied = row.model_dump(exclude={"id", "session_id"})
         ctx.session.add(ScanParticipant(**copied, session_id=scan.id))
         ctx.session.flush()
-        if ahead.is_open(scan):
-            ahead.invite(ctx, scan, person)
+        if marking_ahead.is_open(scan):
+            marking_ahead.invite(ctx, scan, person)
     said = t("The same table as scan {n}.", n=previous.id)
     return [Reply(text=said, to_place=True, updates=_key(scan)), table_reply(ctx, scan)]

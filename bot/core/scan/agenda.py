@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 from bot.core import clock, conversation, tasks
 from bot.core.calendar import WORKDAY_START, add_working_days, at_local, is_working_day
 from bot.core.context import Ctx
+from bot.core.conversation.fields import MONTHS, FieldError, ParseEnv, parse_text
 from bot.core.directory import find_person
 from bot.core.errors import Refused
 from bot.core.i18n import N_, Translator
-from bot.core.intake.fields import MONTHS, FieldError, ParseEnv, parse_text
 from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.scan.content import load_scan_content
@@ -120,36 +120,34 @@ def _confirm(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[
     ]
 
 
-ACTION_FORM = conversation.register(
-    conversation.Form(
-        name="scan_action",
-        title=N_("Improvement action"),
-        fields=(
-            conversation.FormField(
-                name="action",
-                label=N_("Action"),
-                question=N_("What will be done about this point? One or two sentences."),
-                parse=parse_text(300),
-                required=True,
-            ),
-            conversation.FormField(
-                name="owner",
-                label=N_("Action owner"),
-                question=N_("Who pulls it (the owner)? A name or id from the directory."),
-                parse=parse_owner,
-                required=True,
-            ),
-            conversation.FormField(
-                name="due",
-                label=N_("No later than"),
-                question=N_("By when?"),
-                parse=parse_due,
-                required=True,
-                show=lambda ctx, raw: long_date(ctx.t, date.fromisoformat(raw)),
-            ),
+ACTION_FORM = conversation.Form(
+    name="scan_action",
+    title=N_("Improvement action"),
+    fields=(
+        conversation.FormField(
+            name="action",
+            label=N_("Action"),
+            question=N_("What will be done about this point? One or two sentences."),
+            parse=parse_text(300),
+            required=True,
         ),
-        on_confirm=_confirm,
-    )
+        conversation.FormField(
+            name="owner",
+            label=N_("Action owner"),
+            question=N_("Who pulls it (the owner)? A name or id from the directory."),
+            parse=parse_owner,
+            required=True,
+        ),
+        conversation.FormField(
+            name="due",
+            label=N_("No later than"),
+            question=N_("By when?"),
+            parse=parse_due,
+            required=True,
+            show=lambda ctx, raw: long_date(ctx.t, date.fromisoformat(raw)),
+        ),
+    ),
+    on_confirm=_confirm,
 )
 
 
@@ -256,8 +254,7 @@ def schedule_followup(ctx: Ctx, scan: ScanSession) -> date:
     return day
 
 
-@tasks.handler("scan_followup")
-def _followup(ctx: Ctx, task: Task) -> None:
+def ask_action_owners(ctx: Ctx, task: Task) -> None:
     """Ask each owner how their unfinished actions are going."""
     scan_id = int(task.payload["session"])
     for action in actions_of(ctx.session, scan_id):
@@ -333,20 +330,18 @@ def tell_stuck(ctx: Ctx, action: ScanAction) -> int:
     return len(to)
 
 
-NOTE_FORM = conversation.register(
-    conversation.Form(
-        name="scan_note",
-        title=N_("Progress of an action"),
-        fields=(
-            conversation.FormField(
-                name="note",
-                label=N_("Note"),
-                question=N_("A short note on how it is going (or skip)."),
-                parse=parse_text(300),
-            ),
+NOTE_FORM = conversation.Form(
+    name="scan_note",
+    title=N_("Progress of an action"),
+    fields=(
+        conversation.FormField(
+            name="note",
+            label=N_("Note"),
+            question=N_("A short note on how it is going (or skip)."),
+            parse=parse_text(300),
         ),
-        on_confirm=_note_confirm,
-    )
+    ),
+    on_confirm=_note_confirm,
 )
 
 

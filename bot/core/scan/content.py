@@ -37,7 +37,7 @@ from bot.core.scan.model import (
     Theme,
 )
 from bot.region import Language, RegionPath
-from bot.region_file import describe_value, locate_node, read_yaml
+from bot.region.file import describe_value, locate_node, read_yaml
 
 __all__ = [
     "CONTENT_DIR",

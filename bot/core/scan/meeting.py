@@ -149,8 +149,7 @@ def _invitation(ctx: Ctx, t: Translator, scan: ScanSession, *, moved: bool) -> R
     )
 
 
-@tasks.handler("scan_meeting")
-def _agenda_beforehand(ctx: Ctx, task: Task) -> None:
+def agenda_beforehand(ctx: Ctx, task: Task) -> None:
     """The working day before the meeting: the agenda, with each action's status, to all."""
     scan = ctx.session.get(ScanSession, int(task.payload["session"]))
     if scan is None or scan.meeting_at is None or scan.id is None:

@@ -29,10 +29,10 @@ from bot.core.replies import Button, Reply
 from bot.core.scan import (
     again,
     agenda,
-    ahead,
     figures,
     history,
     knowledge,
+    marking_ahead,
     meeting,
     report,
     results,
@@ -131,7 +131,7 @@ def start(ctx: Ctx, args: str) -> list[Reply]:
         raise Refused(ctx.t("Start a scan in the channel or group where it takes place."))
     if not may_facilitate(ctx):
         raise Refused(ctx.t("Only the coordinator, or a facilitator they named, can start a scan."))
-    days = ahead.days_of(ctx, args) if args else None
+    days = marking_ahead.days_of(ctx, args) if args else None
     scan = ScanSession(
         place=ctx.place,
         open_place=ctx.place,
@@ -179,7 +179,7 @@ def _already_open(ctx: Ctx) -> list[Reply]:
 
 
 def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
-    ahead.schedule_end(ctx, scan)
+    marking_ahead.schedule_end(ctx, scan)
     t = votes.channel_t(scan)
     welcome = Reply(
         title=t("Participatiescan — {region}", region=ctx.region.region),
@@ -188,7 +188,7 @@ def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
             "their marks in a direct message, and the meeting starts from the results. Nobody "
             "sees who gave which mark.",
             name=ctx.actor.name,
-            deadline=ahead.when(t, ctx, scan),
+            deadline=marking_ahead.when(t, ctx, scan),
         ),
         to_place=True,
     )
@@ -205,7 +205,7 @@ def _start_ahead(ctx: Ctx, scan: ScanSession) -> list[Reply]:
 
 def close(ctx: Ctx, scan: ScanSession, *, sure: bool = False) -> list[Reply]:
     """Voting on the question ends (a question nobody voted on: asked first). The marks that
-    arrived before the close still count when they are worked on after it (`votes.cast`)."""
+    arrived before the close still count when they are worked on after it (`mark_button.press`)."""
     _need_facilitator(ctx, scan)
     if scan.stage != "vote":
         raise Refused(ctx.t("Voting on this question is closed already. /scan next moves on."))
@@ -263,7 +263,7 @@ def next_step(ctx: Ctx, scan: ScanSession, *, sure: bool = False) -> list[Reply]
             return [_ask(ctx, scan, ctx.t("Nobody has voted yet — go on anyway?"), "next")]
         replies += close(ctx, scan, sure=True)
     if scan.mode == "async" and scan.factor == 0 and scan.stage in ("ahead", "closed"):
-        replies += ahead.end(ctx, scan)  # the meeting starts from the marks given ahead
+        replies += marking_ahead.end(ctx, scan)  # the meeting starts from the marks given ahead
     content = votes.content_of(scan)
     theme = content.theme_of(scan.factor) if scan.factor else None
     if theme is not None and scan.stage == "closed" and theme.factors[-1].number == scan.factor:
@@ -360,7 +360,7 @@ def _shown(scan: ScanSession, content: ScanContent) -> list[int]:
     if scan.mode == "async" and live and scan.stage == "ahead":
         return []
     if scan.mode == "async":
-        numbers = ahead.questions(content)
+        numbers = marking_ahead.questions(content)
     else:
         numbers = [0, *[f.number for f in content.factors if f.number <= scan.factor]]
     return [n for n in numbers if not (live and scan.stage == "vote" and n == scan.factor)]

@@ -18,13 +18,13 @@ import unicodedata
 
 from sqlmodel import select
 
-from bot.core.cases.audit import record
+from bot.core.audit import record
 from bot.core.context import Ctx
 from bot.core.directory import find_person, free_person_id
 from bot.core.errors import Refused
 from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
-from bot.core.scan import ahead, votes
+from bot.core.scan import marking_ahead, votes
 from bot.core.scan.content import load_scan_content
 from bot.core.scan.model import Group, ScanContent
 from bot.core.vocab import Role
@@ -171,8 +171,8 @@ def seat(ctx: Ctx, scan: ScanSession, person: Person, group_id: str) -> str:
 
 def _seated(ctx: Ctx, scan: ScanSession, person: Person, said: str) -> list[Reply]:
     replies = [table_reply(ctx, scan), Reply(text=said)]
-    if ahead.is_open(scan):
-        ahead.invite(ctx, scan, person)
+    if marking_ahead.is_open(scan):
+        marking_ahead.invite(ctx, scan, person)
         sent = ctx.t(
             "{name} gets the questions to mark ahead in a direct message.", name=person.name
         )

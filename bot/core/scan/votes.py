@@ -117,35 +117,6 @@ def arrived_in_time(ctx: Ctx, scan: ScanSession, factor: int) -> bool:
     return closed is not None and ctx.arrival < closed.closed_at
 
 
-def cast(ctx: Ctx, rest: str) -> list[Reply]:
-    """A mark button: 'sv:<session>:<factor>:<mark>'."""
-    parts = rest.split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise Refused(ctx.t("That button no longer works. Type /help."))
-    scan_id, factor, mark = (int(p) for p in parts)
-    scan = ctx.session.get(ScanSession, scan_id)
-    if scan is None:
-        raise Refused(ctx.t("That button no longer works. Type /help."))
-    content = content_of(scan)
-    if mark not in content.scale.marks:
-        raise Refused(ctx.t("That button no longer works. Type /help."))
-    if scan.state == "open" and scan.stage == "ahead":
-        from bot.core.scan import ahead  # a mark given ahead, in a direct message
-
-        return ahead.cast(ctx, scan, factor, mark)
-    if not arrived_in_time(ctx, scan, factor):
-        raise Refused(ctx.t("Voting on this question is closed; your mark was not recorded."))
-    if record(ctx, scan_id, factor, mark):
-        answer = ctx.t("Your mark {mark} is recorded. Only you see this.", mark=mark)
-    else:
-        answer = ctx.t("Your mark is now {mark}. Only you see this.", mark=mark)
-    from bot.core.scan import table  # who is at the table asks the voter not seated yet
-
-    if table.seated_in(ctx, scan, ctx.actor.id) is None and scan.state == "open":
-        return [Reply(text=answer), table.ask_group(ctx, scan), voting_message(ctx, scan, factor)]
-    return [Reply(text=answer), voting_message(ctx, scan, factor)]
-
-
 def record(ctx: Ctx, scan_id: int, factor: int, mark: int) -> bool:
     """The actor's mark for a factor, new (True) or changed (False)."""
     now = clock.now()

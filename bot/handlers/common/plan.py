@@ -59,9 +59,9 @@ from enum import Enum
 from typing import Protocol
 
 from bot.core.app import Core
+from bot.core.cases.notify import kept_by_outbox
 from bot.core.commands import COMMANDS, for_the_place, form_opened_by, press_of, split_command
 from bot.core.i18n import Translator, translator
-from bot.core.messaging.notify import kept_by_outbox
 from bot.core.replies import Reply
 from bot.handlers.common import calls, places
 from bot.handlers.common.conversation import continues_in_private, starts_conversation

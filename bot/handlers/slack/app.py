@@ -126,8 +126,8 @@ class SlackBot:
 
     # --- the outbox's way out -----------------------------------------------------------------
 
-    async def send(self, user: str, reply: Reply) -> str | None:
-        return await self.sender.send(user, reply)
+    async def send(self, user: str, reply: Reply, *, outbox_id: int | None = None) -> str | None:
+        return await self.sender.send(user, reply, outbox_id=outbox_id)
 
     async def edit(self, user: str, where: str, reply: Reply) -> None:
         await self.sender.edit(user, where, reply)

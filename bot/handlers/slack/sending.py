@@ -27,7 +27,6 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import Engine
 
 from bot.core.i18n import Translator
-from bot.core.messaging.delivery import SENDING
 from bot.core.replies import Reply
 from bot.handlers.common import places
 from bot.handlers.common.edits import LatestEdits
@@ -199,15 +198,16 @@ class SlackSender:
         """Wait until every edit waiting for its turn is shown (before stopping)."""
         await self._edits.flush()
 
-    async def send(self, user: str, reply: Reply) -> str | None:
+    async def send(self, user: str, reply: Reply, *, outbox_id: int | None = None) -> str | None:
         """One reply to a person's direct message: the outbox's way out. Returns where the
         message is ("channel:ts"), so that it can be edited later (a card someone claimed).
 
         If a reply of several pages (or with a chart) fails half-way, the outbox sends it
-        again whole, so its first part can arrive twice; a single message cannot.
+        again whole, so its first part can arrive twice; a single message cannot. What the
+        outbox sends (`outbox_id`) is tagged with its id, to be found after a crash.
         """
         channel = await self.dm_channel(user)
-        stamps = await self._post(channel, [reply], outbox_id=SENDING.get())
+        stamps = await self._post(channel, [reply], outbox_id=outbox_id)
         return f"{channel}:{stamps[0]}" if stamps else None
 
     async def find_sent(self, user: str, outbox_id: int) -> str | None:

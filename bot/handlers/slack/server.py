@@ -353,19 +353,4 @@ class SlackTransport:
             await self.services.aclose()
 
 
-async def serve(
-    core: Core,
-    settings: Settings,
-    *,
-    stop: asyncio.Event,
-    host: str = "0.0.0.0",
-    delivery_seconds: float = DELIVERY_SECONDS,
-) -> None:
-    """Run every configured transport (Slack, and Telegram when it is configured too) until
-    `stop` is set: see `bot.handlers.serving.serve`."""
-    from bot.handlers.serving import serve as serve_all
-
-    await serve_all(core, settings, stop=stop, host=host, delivery_seconds=delivery_seconds)
-
-
-__all__ = ["EVENTS_PATH", "SlackTransport", "database_ok", "serve"]
+__all__ = ["EVENTS_PATH", "SlackTransport", "database_ok"]

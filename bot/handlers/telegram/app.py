@@ -96,8 +96,8 @@ class TelegramBot:
 
     # --- the outbox's way out -----------------------------------------------------------
 
-    async def send(self, address: str, reply: Reply) -> str | None:
-        return await self.sender.send(address, reply)
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> str | None:
+        return await self.sender.send(address, reply, outbox_id=outbox_id)
 
     async def edit(self, address: str, ref: str, reply: Reply) -> None:
         await self.sender.edit(address, ref, reply)

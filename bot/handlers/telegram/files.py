@@ -7,20 +7,40 @@ Slack."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from telegram import Bot
+
+from bot.core.app import Core
 from bot.core.replies import Reply
 from bot.handlers.common.files import MAX_CSV_BYTES, may_be_a_table, not_a_table, too_large
 from bot.handlers.common.who import Who
 from bot.handlers.telegram.inbound import DocumentShared
-
-if TYPE_CHECKING:
-    from bot.handlers.telegram.app import TelegramBot
+from bot.handlers.telegram.sending import TelegramSender
 
 TRANSPORT = "telegram"
 
 
-async def receive_document(bot: TelegramBot, event: DocumentShared, who: Who) -> None:
+class _Application(Protocol):
+    @property
+    def bot(self) -> Bot: ...
+
+
+class Receiver(Protocol):
+    """What taking a document needs of the Telegram bot (`TelegramBot` is one): the core, the
+    sender for the answers and the Bot API to fetch the file with."""
+
+    @property
+    def core(self) -> Core: ...
+
+    @property
+    def sender(self) -> TelegramSender: ...
+
+    @property
+    def app(self) -> _Application: ...
+
+
+async def receive_document(bot: Receiver, event: DocumentShared, who: Who) -> None:
     t = who.t
 
     async def tell(text: str) -> None:

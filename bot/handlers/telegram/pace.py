@@ -18,7 +18,8 @@ own answer to /cases waited behind every notice the outbox had queued for others
 - a call without a chat (answerCallbackQuery, getUpdates, getMe) is not paced: the presser's
   button stops spinning at once;
 - two priorities: what answers the person who is waiting (a reply to their command or button)
-  goes before what the outbox delivers (`SENDING` is set: notices to others), in its chat
+  goes before what the outbox delivers (a call whose `rate_limit_args` says `OUTBOX`: notices
+  to others; the sender says so for what the outbox hands it), in its chat
   and overall; within a priority, first come, first served;
 - a 429 holds every paced call for its retry_after (and a tenth of a second), then the call
   is tried again, at most `RETRIES` times; after that it raises and the outbox tries later.
@@ -38,14 +39,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cachetools import LRUCache
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
-
-from bot.core.messaging.attempts import SENDING
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,17 @@ def chat_of(data: JSONDict) -> int | str | None:
         return str(chat)
 
 
-class TelegramPace(BaseRateLimiter[int]):
+class Paced(NamedTuple):
+    """What a call tells the pacer (python-telegram-bot's `rate_limit_args`)."""
+
+    notice: bool = False  # the outbox's delivery: after the answers people are waiting for
+    retries: int | None = None  # a 429 waited out this often (default: the pacer's)
+
+
+OUTBOX = Paced(notice=True)
+
+
+class TelegramPace(BaseRateLimiter[Paced]):
     """Telegram's limits and the two priorities (see the module). One per bot and event loop."""
 
     def __init__(
@@ -154,7 +163,7 @@ class TelegramPace(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Paced | None,
     ) -> bool | JSONDict | list[JSONDict]:
         chat = chat_of(data)
         if chat is None:
@@ -163,9 +172,10 @@ class TelegramPace(BaseRateLimiter[int]):
         if state is None:
             group = Window(self.group_rate, self.group_period) if _is_group(chat) else None
             state = self._chats[chat] = _Chat(group)
-        priority = NOTICE if SENDING.get() is not None else OWN
+        paced = rate_limit_args or Paced()
+        priority = NOTICE if paced.notice else OWN
         seq = next(self._seq)  # a retry keeps its place
-        retries = self.retries if rate_limit_args is None else rate_limit_args
+        retries = self.retries if paced.retries is None else paced.retries
         for attempt in itertools.count():
             call = _Call(priority, seq, state, new_message(endpoint), _future())
             await self._turn(call)

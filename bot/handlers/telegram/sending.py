@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from cachetools import LRUCache
@@ -38,13 +39,14 @@ from telegram import Bot, Message
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.error import BadRequest, ChatMigrated, TimedOut
+from telegram.ext import ExtBot
 
-from bot.core.messaging.attempts import SENDING
 from bot.core.replies import Reply
 from bot.handlers.common import places
 from bot.handlers.common.edits import LatestEdits
 from bot.handlers.common.pacing import Pacer
 from bot.handlers.telegram import callbacks
+from bot.handlers.telegram.pace import OUTBOX, TelegramPace
 from bot.handlers.telegram.render import PARSE_MODE, TelegramMessage, render
 from bot.store.db import session_scope
 
@@ -100,7 +102,9 @@ class TelegramSender:
         message: TelegramMessage,
         thread_id: int | None = None,
         read_timeout: ODVInput[float] = DEFAULT_NONE,
+        outbox_id: int | None = None,
     ) -> Message:
+        paced = self._paced(outbox_id)
         if message.document is not None:
             return await self.bot.send_document(
                 chat_id,
@@ -108,6 +112,7 @@ class TelegramSender:
                 filename=message.document_name,
                 message_thread_id=thread_id,
                 read_timeout=read_timeout,
+                **paced,
             )
         if message.photo is not None:
             return await self.bot.send_photo(
@@ -118,6 +123,7 @@ class TelegramSender:
                 reply_markup=message.reply_markup,
                 message_thread_id=thread_id,
                 read_timeout=read_timeout,
+                **paced,
             )
         return await self.bot.send_message(
             chat_id,
@@ -126,6 +132,16 @@ class TelegramSender:
             reply_markup=message.reply_markup,
             message_thread_id=thread_id,
             read_timeout=read_timeout,
+            **paced,
+        )
+
+    def _paced(self, outbox_id: int | None) -> dict[str, Any]:
+        """What the outbox sends (`outbox_id`) tells the pacer it is a notice, to go after the
+        answers people are waiting for (`pace`); only our pacer is told."""
+        if outbox_id is None or not isinstance(self.bot, ExtBot):
+            return {}
+        return (
+            {"rate_limit_args": OUTBOX} if isinstance(self.bot.rate_limiter, TelegramPace) else {}
         )
 
     async def post(
@@ -134,12 +150,13 @@ class TelegramSender:
         replies: Sequence[Reply],
         thread_id: int | None = None,
         read_timeout: ODVInput[float] = DEFAULT_NONE,
+        outbox_id: int | None = None,
     ) -> list[int]:
         """Send `replies` to the chat (in a forum, to its topic `thread_id`), in order; the
-        ids of the messages sent."""
+        ids of the messages sent. `outbox_id`: they are the outbox's message of that id."""
         sent: list[int] = []
         for message in await self.rendered(replies):
-            shown = await self._send_one(chat_id, message, thread_id, read_timeout)
+            shown = await self._send_one(chat_id, message, thread_id, read_timeout, outbox_id)
             sent.append(shown.message_id)
         return sent
 
@@ -201,15 +218,17 @@ class TelegramSender:
         """Wait until every edit waiting for its turn is shown (before stopping)."""
         await self._edits.flush()
 
-    async def send(self, address: str, reply: Reply) -> str | None:
-        """One reply to a person's private chat (the outbox's way out): "chat:message" of its
-        first message, so that it can be edited later."""
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> str | None:
+        """One reply to a person's private chat (the outbox's way out, `outbox_id` the
+        message it is): "chat:message" of its first message, so that it can be edited later."""
         chat_id = int(address)
-        outbox_id = SENDING.get()
         again = outbox_id is not None and outbox_id in self._uncertain
         try:
             ids = await self.post(
-                chat_id, [reply], read_timeout=RESEND_READ_TIMEOUT if again else DEFAULT_NONE
+                chat_id,
+                [reply],
+                read_timeout=RESEND_READ_TIMEOUT if again else DEFAULT_NONE,
+                outbox_id=outbox_id,
             )
         except TimedOut as exc:
             if outbox_id is None or not _may_have_arrived(exc):

@@ -181,26 +181,3 @@ class TelegramTransport:
         if self.started:
             await app.stop()
         await app.shutdown()
-
-
-async def serve(
-    core: Core,
-    settings: Settings,
-    *,
-    stop: asyncio.Event,
-    host: str = "0.0.0.0",
-    delivery_seconds: float = DELIVERY_SECONDS,
-    poll_timeout: float = POLL_TIMEOUT,
-) -> None:
-    """Run every configured transport (Telegram, and Slack when it is configured too) until
-    `stop` is set: see `bot.handlers.serving.serve`."""
-    from bot.handlers.serving import serve as serve_all
-
-    await serve_all(
-        core,
-        settings,
-        stop=stop,
-        host=host,
-        delivery_seconds=delivery_seconds,
-        poll_timeout=poll_timeout,
-    )

@@ -32,6 +32,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
 from bot.handlers.telegram.inbound import kind_of
+from bot.handlers.telegram.pace import Paced
 from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def outage_wait(failures: int) -> float:
     return OUTAGE_WAITS[min(max(failures, 1), len(OUTAGE_WAITS)) - 1]
 
 
-class RecordingBot(ExtBot[int]):
+class RecordingBot(ExtBot[Paced]):
     """python-telegram-bot's bot, whose getUpdates records each batch (`record_with`, set
     before polling starts) before handing it on, parses each update on its own, and waits out an
     outage of the Bot API with a short back-off."""

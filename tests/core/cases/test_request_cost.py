@@ -169,7 +169,7 @@ def test_a_look_for_due_messages_when_none_are_due_reads_nobody_and_writes_nothi
     neither reads the directory nor takes the write lock; with a message due, it sends it."""
     sent: list[tuple[str, str]] = []
 
-    async def send(address: str, reply: Reply) -> None:
+    async def send(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         sent.append((address, reply.text))
 
     def look() -> int:

@@ -37,7 +37,7 @@ class Telegram:
         self.tried: list[str] = []
         self.refuse: dict[str, Exception] = {}
 
-    async def send(self, address: str, reply: Reply) -> None:
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         self.tried.append(address)
         if address in self.refuse:
             raise self.refuse[address]

@@ -162,9 +162,9 @@ def test_a_whole_form_is_checked_at_once_as_a_modal_would_send_it(core: Core) ->
     from sqlmodel import Session
 
     from bot.core.conversation import check_all
+    from bot.core.conversation.fields import ParseEnv
     from bot.core.followup.followups import PLACEMENT_FORM
     from bot.core.i18n import translator
-    from bot.core.intake.fields import ParseEnv
 
     with Session(core.engine) as session:
         env = ParseEnv(t=translator("en"), today=date(2026, 11, 23), session=session)

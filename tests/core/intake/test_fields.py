@@ -9,17 +9,17 @@ import pytest
 from sqlmodel import Session
 
 from bot.core.app import Core
-from bot.core.i18n import translator
-from bot.core.intake.fields import (
+from bot.core.conversation.fields import (
     FieldError,
     ParseEnv,
     parse_birth_year,
     parse_choice,
     parse_month,
-    parse_municipality,
     parse_text,
     parse_yes_no,
 )
+from bot.core.i18n import translator
+from bot.core.intake.fields import parse_municipality
 
 TODAY = date(2026, 11, 23)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot import nl_municipalities
 from bot.core.app import Core
 from bot.core.digest import weekly
 from bot.core.i18n import translator
+from bot.region import nl_municipalities
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
 from tests.core.intake.test_csv_import import run_import, where

@@ -18,13 +18,13 @@ import time_machine
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import nl_municipalities, nl_places
 from bot.core.app import Core
+from bot.core.conversation.fields import FieldError, ParseEnv
 from bot.core.directory import sync_region
 from bot.core.i18n import translator
-from bot.core.intake.fields import FieldError, ParseEnv, parse_municipality
+from bot.core.intake.fields import parse_municipality
 from bot.core.intake.import_reply import result_reply
-from bot.region import Region
+from bot.region import Region, nl_municipalities, nl_places
 from bot.store.db import session_scope
 from tests.core.intake.test_csv_import import cases_of, run_import, where
 from tests.factories import text_of

@@ -17,10 +17,10 @@ import time_machine
 from sqlalchemy import Engine
 
 from bot.core.app import Core
+from bot.core.conversation.fields import ParseEnv, parse_profile, programme_and_profile
 from bot.core.directory import sync_region
 from bot.core.i18n import translator
 from bot.core.intake.csv_read import MAX_FILE_BYTES
-from bot.core.intake.fields import ParseEnv, parse_profile, programme_and_profile
 from bot.core.intake.import_reply import result_reply
 from bot.region import Region
 from bot.store.db import session_scope

@@ -27,7 +27,7 @@ class Platform:
         self.fail_times = fail_times
         self.lock = threading.Lock()
 
-    async def send(self, address: str, reply: Reply) -> None:
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         with self.lock:
             if self.fail_times:
                 self.fail_times -= 1
@@ -135,7 +135,7 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
 ) -> None:
     import logging
 
-    from bot.core import tasks
+    from bot.core import sweeps, tasks
     from bot.core.cases import handover
 
     c = make_leaver(core, expected_exit="2027-06", consent="given", name="Jesse Voorbeeld")
@@ -143,7 +143,7 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
     def broken(ctx, task):  # type: ignore[no-untyped-def]
         raise ValueError(f"boom for {c.name}")  # an error whose text holds personal data
 
-    monkeypatch.setitem(tasks.HANDLERS, "window_open", broken)
+    monkeypatch.setitem(sweeps.TASKS, "window_open", tasks.Kind(broken))
     frozen.shift(timedelta(days=100))
     with caplog.at_level(logging.INFO):
         run_sweep(core)
@@ -151,7 +151,7 @@ def test_a_failing_task_is_retried_and_logs_no_personal_data(
     # where it failed is at ERROR: the frames, with the function that raised
     (failure,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "in broken" in failure.getMessage() and "test_delivery.py" in failure.getMessage()
-    monkeypatch.setitem(tasks.HANDLERS, "window_open", handover.window_open)
+    monkeypatch.setitem(sweeps.TASKS, "window_open", tasks.Kind(handover.window_open))
     run_sweep(core)  # backing off: not yet
     assert [m.kind for m in outbox(core)] == []
     frozen.shift(timedelta(seconds=31))
@@ -187,7 +187,7 @@ def test_a_failed_send_keeps_the_error_type_only(core: Core) -> None:
     """Issue 8 item 8: an exception's text may quote the message, and so personal data."""
 
     class Leaky:
-        async def send(self, address: str, reply: Reply) -> None:
+        async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
             raise RuntimeError(f"could not deliver: {reply.fields}")
 
     make_leaver(
@@ -207,7 +207,7 @@ class EditingPlatform(Platform):
         super().__init__()
         self.shown: dict[str, Reply] = {}  # platform reference → what it shows now
 
-    async def send(self, address: str, reply: Reply) -> str:  # type: ignore[override]
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> str:  # type: ignore[override]
         ref = f"{address}:{len(self.shown) + 1}"
         self.shown[ref] = reply
         return ref
@@ -276,7 +276,7 @@ def test_an_edit_waits_for_its_message_and_is_dropped_where_it_cannot_be_applied
         )
     platform = EditingPlatform()
 
-    async def fail_wim(address: str, reply: Reply) -> str:
+    async def fail_wim(address: str, reply: Reply, *, outbox_id: int | None = None) -> str:
         if address == "wim":
             raise ConnectionError("not now")
         return await platform.send(address, reply)
@@ -382,7 +382,7 @@ def test_a_stop_half_way_releases_what_was_leased(core: Core) -> None:
     stop = asyncio.Event()
     platform = Platform()
 
-    async def send_then_stop(address: str, reply: Reply) -> None:
+    async def send_then_stop(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         await platform.send(address, reply)
         stop.set()  # SIGTERM arrives during the first send
 
@@ -427,7 +427,7 @@ def test_back_off_starts_within_seconds_with_jitter_and_honours_retry_after(
     class Limited(Exception):
         retry_after = timedelta(seconds=17)  # as python-telegram-bot's RetryAfter says it
 
-    async def refuse(address: str, reply: Reply) -> None:
+    async def refuse(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         raise Limited()
 
     make_leaver(
@@ -461,7 +461,7 @@ def test_a_failing_task_does_not_undo_the_others_swept_with_it(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """Due tasks run together in one transaction, each in a savepoint of its own."""
-    from bot.core import tasks
+    from bot.core import sweeps, tasks
     from bot.core.cases import handover
     from bot.store.models import Case, Task
 
@@ -472,7 +472,7 @@ def test_a_failing_task_does_not_undo_the_others_swept_with_it(
         if task.case_ref == broken_one.ref:
             raise ValueError("boom")
 
-    monkeypatch.setitem(tasks.HANDLERS, "window_open", sometimes_broken)
+    monkeypatch.setitem(sweeps.TASKS, "window_open", tasks.Kind(sometimes_broken))
     frozen.shift(timedelta(days=100))
     assert run_sweep(core) == 3
 
@@ -492,7 +492,7 @@ def test_a_clean_stop_mid_sweep_releases_the_tasks_it_did_not_run(
 ) -> None:
     """Issue 14 item 5 for tasks: after SIGTERM, a process started at once runs the rest of
     the batch, instead of waiting five minutes for the leases to end."""
-    from bot.core import clock, tasks
+    from bot.core import clock, sweeps, tasks
     from bot.store.models import Task
 
     stop = threading.Event()
@@ -502,7 +502,7 @@ def test_a_clean_stop_mid_sweep_releases_the_tasks_it_did_not_run(
         ran.append(task.payload["n"])
         stop.set()  # SIGTERM arrives while the first task runs
 
-    monkeypatch.setitem(tasks.HANDLERS, "test_work", work)
+    monkeypatch.setitem(sweeps.TASKS, "test_work", tasks.Kind(work))
     with session_scope(core.engine) as session:
         for n in "abc":
             tasks.schedule(session, kind="test_work", due_at=clock.now(), payload={"n": n})
@@ -560,7 +560,7 @@ def test_two_instances_sending_at_once_keep_each_persons_order(core: Core) -> No
     platform = Platform()
     start = threading.Barrier(2, timeout=30)
 
-    async def slowly(address: str, reply: Reply) -> None:
+    async def slowly(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         await asyncio.sleep(0.001)  # lets the other instance in between
         await platform.send(address, reply)
 

@@ -260,7 +260,7 @@ def test_a_scan_exports_as_markdown_and_csv(
 ) -> None:
     from typer.testing import CliRunner
 
-    from bot.__main__ import app
+    from bot.cli.app import app
 
     run_theme_1(core)
     scan(core, "anna", "/scan choose 4")

@@ -293,7 +293,7 @@ def test_the_chart_marks_the_previous_scan_beside_each_factor() -> None:
 def cli(core: Core, database_url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> object:
     from typer.testing import CliRunner
 
-    from bot.__main__ import app
+    from bot.cli.app import app
 
     for name in list(os.environ):
         if name.startswith(("SLACK_", "TELEGRAM_", "VANGNET_")):

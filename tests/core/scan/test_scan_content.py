@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot.__main__ import app
+from bot.cli.app import app
 from bot.core.scan import content as scan_content
 from bot.core.scan.content import (
     CONTENT_DIR,

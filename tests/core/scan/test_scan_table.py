@@ -334,7 +334,7 @@ def voting_shown(replies: list[Reply]) -> Reply:
 
 
 def test_a_guest_can_own_an_action(core: Core) -> None:
-    from bot.core.intake.fields import ParseEnv
+    from bot.core.conversation.fields import ParseEnv
     from bot.core.scan.agenda import owner_id, parse_owner
 
     scan(core, "anna", "/scan start")
@@ -349,6 +349,6 @@ def test_the_region_file_knows_every_role_but_a_scans_guest() -> None:
     from typing import get_args
 
     from bot.core.vocab import Role
-    from bot.region_entries import FileRole
+    from bot.region.entries import FileRole
 
     assert set(get_args(FileRole)) == {r.value for r in Role} - {Role.scan_guest.value}

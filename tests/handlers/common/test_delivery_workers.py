@@ -48,7 +48,7 @@ class Chats:
         self.busy: set[str] = set()
         self.most_at_once = 0
 
-    async def send(self, address: str, reply: Reply) -> None:
+    async def send(self, address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         assert address not in self.busy, "two sends to one person at the same time"
         self.busy.add(address)
         self.most_at_once = max(self.most_at_once, len(self.busy))
@@ -84,7 +84,7 @@ def test_no_person_waits_for_anothers_messages(core: Core) -> None:
     chats = Chats()
     others_done = asyncio.Event()
 
-    async def send(address: str, reply: Reply) -> None:
+    async def send(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         if address == people[0]:
             await others_done.wait()
         await chats.send(address, reply)
@@ -180,7 +180,7 @@ def test_a_rate_limit_holds_back_that_person_only_and_its_wait_is_honoured(
 
     refused: list[str] = []
 
-    async def send(address: str, reply: Reply) -> None:
+    async def send(address: str, reply: Reply, *, outbox_id: int | None = None) -> None:
         if address == people[0] and not refused:
             refused.append(reply.text)
             raise Limited()

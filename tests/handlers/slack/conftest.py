@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.core.app import Core
 from bot.core.directory import sync_region
-from bot.handlers.slack.server import serve
+from bot.handlers.serving import serve
 from bot.region import Region
 from bot.store.db import session_scope
 from tests.handlers.slack.factories import SECRET, SlackRequest, signed_request

@@ -26,8 +26,9 @@ from bot.core.i18n import translator
 from bot.core.replies import Reply
 from bot.handlers.common.dedupe import SeenEvents, SharedSeenEvents
 from bot.handlers.common.pacing import Pacer
+from bot.handlers.serving import serve
 from bot.handlers.slack.app import SlackBot
-from bot.handlers.slack.server import database_ok, serve
+from bot.handlers.slack.server import database_ok
 from bot.handlers.slack.services import SlackServices
 from bot.store.db import make_engine, session_scope
 from bot.store.models import SlackEvent
@@ -348,7 +349,7 @@ async def test_a_message_sent_just_before_a_crash_is_found_in_the_dm_not_sent_ag
 ) -> None:
     """Issue 14 item 1: process A posted the card and died before recording it; process B,
     once A's lease ran out, finds it by the outbox id in its metadata and only records it."""
-    from bot.core.messaging.delivery import SENDING, deliver_pending, lease_pending
+    from bot.core.messaging.delivery import deliver_pending, lease_pending
     from bot.core.messaging.outbox import reply_of
     from bot.store.models import OutboxMessage
     from tests.handlers.slack.scenario import early_leaver
@@ -357,11 +358,7 @@ async def test_a_message_sent_just_before_a_crash_is_found_in_the_dm_not_sent_ag
     with session_scope(live_core.engine) as session:  # process A leases it …
         (message,) = lease_pending(session, person_ids=["bram"], limit=10)
         message_id, reply = int(message.id or 0), reply_of(message)
-    token = SENDING.set(message_id)
-    try:
-        await bot.send("U01BRAM", reply)  # … posts it, and dies before recording it
-    finally:
-        SENDING.reset(token)
+    await bot.send("U01BRAM", reply, outbox_id=message_id)  # … posts it, dies before recording
     with session_scope(live_core.engine) as session:  # A's lease runs out
         row = session.get(OutboxMessage, message_id)
         assert row is not None and row.sent_at is None

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.handlers.telegram.server import serve
+from bot.handlers.serving import serve
 from tests.handlers.slack.conftest import free_port
 from tests.handlers.telegram.fake_telegram import DEFAULT_TOKEN, FakeTelegram, eventually
 

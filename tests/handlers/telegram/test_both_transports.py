@@ -13,7 +13,7 @@ from bot.core.app import Core
 from bot.core.messaging import outbox
 from bot.core.replies import Reply
 from bot.region import Region
-from bot.region_file import DEMO_REGION_PATH, load_region
+from bot.region.file import DEMO_REGION_PATH, load_region
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
 from tests.factories import make_leaver

@@ -12,18 +12,19 @@ import asyncio
 import contextlib
 import datetime as dtm
 import time
+import warnings
 from typing import Any
 
 import pytest
 from sqlmodel import select
 from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.core.app import Core
 from bot.core.messaging import outbox
-from bot.core.messaging.attempts import SENDING
 from bot.core.replies import Reply
 from bot.handlers.telegram import pace
-from bot.handlers.telegram.pace import TelegramPace
+from bot.handlers.telegram.pace import OUTBOX, Paced, TelegramPace
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
 from tests.handlers.telegram import factories as tg
@@ -58,21 +59,22 @@ class Telegram:
 
 
 async def paced(
-    limiter: TelegramPace, telegram: Telegram, what: str, endpoint: str, chat: Any
+    limiter: TelegramPace,
+    telegram: Telegram,
+    what: str,
+    endpoint: str,
+    chat: Any,
+    rate_limit_args: Paced | None = None,
 ) -> object:
     data = {} if chat is None else {"chat_id": chat}
     return await limiter.process_request(
-        telegram.call, (what, chat), {}, endpoint, data, rate_limit_args=None
+        telegram.call, (what, chat), {}, endpoint, data, rate_limit_args=rate_limit_args
     )
 
 
 async def notice(limiter: TelegramPace, telegram: Telegram, what: str, chat: Any) -> object:
-    """A send the outbox makes (its message's id is SENDING while it is sent)."""
-    token = SENDING.set(1)
-    try:
-        return await paced(limiter, telegram, what, "sendMessage", chat)
-    finally:
-        SENDING.reset(token)
+    """A send the outbox makes (the sender tells the pacer so: `OUTBOX`)."""
+    return await paced(limiter, telegram, what, "sendMessage", chat, OUTBOX)
 
 
 async def test_new_messages_in_one_chat_are_a_whole_interval_apart() -> None:
@@ -167,6 +169,27 @@ async def test_a_429_holds_every_send_for_its_wait_and_each_is_sent_once_after()
         paced(limiter, telegram, "refused", "sendMessage", ANNA),
         paced(limiter, telegram, "other", "sendMessage", 1004),
     )
+    order = telegram.order()
+    assert order.count("refused") == 2 and order.count("other") == 1
+    refused_at = telegram.times(ANNA)[0]
+    assert all(at - refused_at >= 0.3 for what, _, at in telegram.arrived[1:])
+
+
+async def test_a_429_in_seconds_holds_as_long_as_one_in_a_timedelta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without PTB_TIMEDELTA (the environment is the operator's) PTB gives retry_after as a
+    number of seconds, with a deprecation warning; the wait is the same."""
+    monkeypatch.delenv("PTB_TIMEDELTA")
+    limiter = TelegramPace()
+    telegram = Telegram()
+    telegram.refuse = [0.3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        await asyncio.gather(
+            paced(limiter, telegram, "refused", "sendMessage", ANNA),
+            paced(limiter, telegram, "other", "sendMessage", 1004),
+        )
     order = telegram.order()
     assert order.count("refused") == 2 and order.count("other") == 1
     refused_at = telegram.times(ANNA)[0]

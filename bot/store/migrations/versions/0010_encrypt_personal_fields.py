@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-11-29
 
 Encrypts what is stored in place with the newest key of VANGNET_SECRET_KEY (the same rules as
-at start: bot/secret_key.py). A value that is already a Fernet token is left alone, so running
+at start: bot/store/secret_key.py). A value that is already a Fernet token is left alone, so running
 this on data that was (partly) encrypted before is safe. On PostgreSQL the columns become TEXT
 (a token is about four thirds of the text plus 100 characters, past the old VARCHAR lengths;
 JSON becomes the token's text); SQLite keeps no lengths and stores JSON as text already.
@@ -47,8 +47,8 @@ def _keys() -> None:
 
     if crypto.keys_in_use():
         return
-    from bot import secret_key
-    from bot.cli_support import cli_translator, load_settings, say
+    from bot.cli.support import cli_translator, load_settings, say
+    from bot.store import secret_key
 
     settings = load_settings()
     notice = secret_key.install(settings, cli_translator(settings))

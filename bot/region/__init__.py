@@ -4,7 +4,7 @@ A region file is YAML (see ``bot/content/demo_region.yaml`` and section 9 of the
 description). It names the region, its time zone and default language, its municipalities
 (CBS codes such as ``GM0193``), its schools, its people with their roles, and the schedule.
 
-:func:`bot.region_file.load_region` reads and validates a file. Anything wrong -- a file
+:func:`bot.region.file.load_region` reads and validates a file. Anything wrong -- a file
 that is missing or not YAML, an unknown key, a missing key, a wrong type, a bad time zone, a
 school or person in an unknown municipality, a broker without a municipality, a school
 contact without a school, a duplicate id, a bad schedule value -- raises
@@ -17,8 +17,11 @@ Municipalities may be referred to by CBS code or by name (any letter case) in ``
 of the bot never has to resolve names. (A :class:`SchoolEntry` or :class:`PersonEntry` built on
 its own, outside a :class:`Region`, keeps whatever text it was given.)
 
-This module holds the :class:`Region` with its cross-checks and lookups; the entries and the
-error types are in :mod:`bot.region_entries`, and are importable from here too.
+This package's own module holds the :class:`Region` with its cross-checks and lookups; the
+entries and the error types are in :mod:`bot.region.entries`, and are importable from here
+too. Beside them: :mod:`bot.region.file` (reading the YAML), and the country's tables,
+:mod:`bot.region.nl_municipalities` and :mod:`bot.region.nl_places` (woonplaatsen). Nothing
+here imports the core: the region is read before there is one.
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.core.vocab import Role
-from bot.region_entries import (
+from bot.region.entries import (
     Entry,
     Language,
     MunicipalityEntry,
@@ -41,6 +43,7 @@ from bot.region_entries import (
     ScheduleEntry,
     SchoolEntry,
 )
+from bot.vocab import Role
 
 __all__ = [
     "Language",

@@ -18,13 +18,20 @@ import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any, Protocol
 
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from bot.core.i18n import Translator
 from bot.store import crypto
+
+
+class Translator(Protocol):
+    """What says a refusal in the reader's language (`bot.core.i18n.Translator` is one; the
+    store takes it from above rather than importing the core)."""
+
+    def __call__(self, message: str, /, **params: Any) -> str: ...
 
 
 class KeyRefused(Exception):

@@ -1,4 +1,4 @@
-"""Scoring ahead: `/scan start async DAYS` lets the participants mark the factors beforehand.
+"""Marking ahead: `/scan start async DAYS` lets the participants mark the factors beforehand.
 
 While the window is open (stage "ahead", until `deadline`) every participant the facilitator
 names with /scan group gets the questions in a direct message, one at a time, each with the
@@ -214,8 +214,7 @@ def end(ctx: Ctx, scan: ScanSession) -> list[Reply]:
     ]
 
 
-@tasks.handler("scan_ahead_remind")
-def _remind(ctx: Ctx, task: Task) -> None:
+def remind_halfway(ctx: Ctx, task: Task) -> None:
     """Once, halfway: a participant who has not given every mark yet."""
     scan = ctx.session.get(ScanSession, int(task.payload["session"]))
     person = queries.person_by_id(ctx.session, person_id=task.person_id or "")
@@ -243,8 +242,7 @@ def _remind(ctx: Ctx, task: Task) -> None:
         outbox.enqueue(ctx.session, person_id=person.id, kind="scan_ahead", reply=reply, once=once)
 
 
-@tasks.handler("scan_ahead_end")
-def _end(ctx: Ctx, task: Task) -> None:
+def close_at_deadline(ctx: Ctx, task: Task) -> None:
     """The deadline: marking ahead ends; the facilitator hears how far everyone got."""
     scan = ctx.session.get(ScanSession, int(task.payload["session"]))
     if scan is None or scan.id is None or scan.state != "open" or scan.stage != "ahead":

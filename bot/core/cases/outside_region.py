@@ -1,17 +1,16 @@
 """Leavers who live outside the region (elsewhere in the Netherlands): their case is handed
 over to that region by the coordinator (or its owner), with who there takes it over noted on
 the case, which closes it for this region. Routing such a case to the coordinators is
-`messaging.notify.pickers`; counting them in the digest, `digest.weekly`."""
+`notify.pickers`; counting them in the digest, `digest.weekly`."""
 
 from __future__ import annotations
 
-from bot.core.cases import lifecycle
+from bot.core.cases import lifecycle, notify
 from bot.core.cases.actions import not_yours
 from bot.core.cases.permissions import may_transfer
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import N_
-from bot.core.messaging import notify
 from bot.core.replies import Reply
 from bot.store import queries
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-DATA_FILE: Path = Path(__file__).resolve().parent / "content" / "gemeenten_2025.csv"
+DATA_FILE: Path = Path(__file__).resolve().parent.parent / "content" / "gemeenten_2025.csv"
 CODE = re.compile(r"GM\d{4}")
 # Everyday names that are not CBS's: the project's own addition, not from the source.
 EVERYDAY_NAMES: dict[str, str] = {"den haag": "GM0518", "den bosch": "GM0796"}

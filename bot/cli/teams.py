@@ -1,5 +1,5 @@
 """The command line of Microsoft Teams: `vangnet teams package`, the app package an admin
-uploads (bot/teams_package.py; docs/teams.md says where it goes)."""
+uploads (bot/cli/teams_package.py; docs/teams.md says where it goes)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_support import cli_translator, fail, load_settings, reported
+from bot.cli.support import cli_translator, fail, load_settings, reported
 
-teams_app = typer.Typer(no_args_is_help=True, help="Microsoft Teams: the app package.")
+app = typer.Typer(no_args_is_help=True, help="Microsoft Teams: the app package.")
 
 
-@teams_app.command("package")
+@app.command("package")
 @reported
 def teams_package(
     website: Annotated[
@@ -36,8 +36,8 @@ def teams_package(
     ] = None,
 ) -> None:
     """Write the Teams app package (manifest, English strings, icons) for TEAMS_APP_ID."""
+    from bot.cli.teams_package import MAX_DEVELOPER_NAME, PackageError, Publisher, package
     from bot.runtime import load_configured_region
-    from bot.teams_package import MAX_DEVELOPER_NAME, PackageError, Publisher, package
 
     settings = load_settings()
     t = cli_translator(settings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+RegionFileOption = Annotated[
+    Path | None,
+    typer.Option("--region-file", help="The region file to use instead of VANGNET_REGION_FILE."),
+]
 
 
 class Options:
@@ -104,7 +109,7 @@ def say(line: str) -> None:
 
 def core_or_exit(settings: Settings | None = None) -> Core:
     from bot.runtime import build_core
-    from bot.secret_key import KeyRefused
+    from bot.store.secret_key import KeyRefused
 
     settings = settings or load_settings()
     t = cli_translator(settings)
@@ -119,7 +124,7 @@ def core_or_exit(settings: Settings | None = None) -> Core:
 def engine_or_exit(settings: Settings, *, migrate: bool = True) -> Engine:
     """The database with its keys checked (see bot.runtime.open_database), or one line."""
     from bot.runtime import open_database
-    from bot.secret_key import KeyRefused
+    from bot.store.secret_key import KeyRefused
 
     try:
         return open_database(settings, cli_translator(settings), say, migrate=migrate)

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bot.nl_municipalities import CODE, all_municipalities
+from bot.region.nl_municipalities import CODE, all_municipalities
 
-DATA_FILE: Path = Path(__file__).resolve().parent / "content" / "woonplaatsen_2026.csv"
+DATA_FILE: Path = Path(__file__).resolve().parent.parent / "content" / "woonplaatsen_2026.csv"
 PLACE_CODE = re.compile(r"WP\d{4}")
 # The suffixes the BAG adds to tell places of one name apart: a province ("Bergen L",
 # "Haren Gn", "Beuningen Gld", "Rijswijk (NB)"), a former municipality ("Bavel AC": Alphen-

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bot.region import Region, RegionFileError, RegionPath, RegionProblem
 
-DEMO_REGION_PATH: Path = Path(__file__).resolve().parent / "content" / "demo_region.yaml"
+DEMO_REGION_PATH: Path = Path(__file__).resolve().parent.parent / "content" / "demo_region.yaml"
 """The bundled demo region ("Regio Zwolle (demo)"), used when no region file is configured."""
 
 

@@ -3,7 +3,7 @@ errors that point into the file.
 
 Each entry checks itself (patterns, types, the schedule's values); :class:`bot.region.Region`
 checks how they refer to each other. A problem found inside a validator is a
-:class:`RegionProblem` that knows its path in the file; :func:`bot.region_file.load_region`
+:class:`RegionProblem` that knows its path in the file; :func:`bot.region.file.load_region`
 turns it into a :class:`RegionFileError`, one line for the operator.
 """
 
@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.teams_identity import parse_teams_identity
-from bot.core.vocab import Programme
+from bot.region.teams_identity import parse_teams_identity
+from bot.vocab import Programme
 
 Language = Literal["nl", "en"]
 """The languages Vangnet speaks."""
@@ -43,7 +43,7 @@ class RegionProblem(ValueError):
     """A validation problem that knows where in the region file it is.
 
     Raised inside validators; ``path`` is relative to the model that raises it (absolute for
-    :class:`bot.region.Region`). :func:`bot.region_file.load_region` turns it into a
+    :class:`bot.region.Region`). :func:`bot.region.file.load_region` turns it into a
     :class:`RegionFileError`.
     """
 
@@ -104,7 +104,7 @@ class PersonEntry(Entry):
     contacts. A doorstroompunt without a municipality works for the whole region.
     ``language`` of ``None`` means the region's default language. ``teams`` is the person's
     Microsoft Teams identity: their Entra object id (a GUID) or their user principal name
-    (``name@domain``), in lower case once read (:mod:`bot.core.teams_identity`).
+    (``name@domain``), in lower case once read (:mod:`bot.region.teams_identity`).
     """
 
     id: str = Field(pattern=_ID_PATTERN)

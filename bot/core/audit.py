@@ -2,6 +2,9 @@
 
 An event names people by their directory id and cases by reference; `detail` never holds a
 young person's name, contact details or notes.
+
+A service of the core's first floor: every journey records into it (cases, the directory,
+admin, the scan, invites, privacy), and it imports nothing of theirs.
 """
 
 from __future__ import annotations

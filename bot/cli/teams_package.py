@@ -12,7 +12,7 @@ choice reaches the core as the same line a person would type; the descriptions a
 table's /help texts. The icons are drawn here (Pillow), so the package needs no binary
 files in the repository and is the same byte for byte from the same input.
 
-The manifest is checked against Microsoft's published schema in tests/test_teams_package.py
+The manifest is checked against Microsoft's published schema in tests/cli/test_teams_package.py
 (tests/fixtures/teams/).
 """
 
@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 from bot import __version__
 from bot.core.commands import COMMANDS, Command
 from bot.core.i18n import N_, Translator, translator
-from bot.core.teams_identity import is_object_id
+from bot.region.teams_identity import is_object_id
 
 MANIFEST_VERSION = "1.25"
 SCHEMA_URL = (
