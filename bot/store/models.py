@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import EncryptedJSON, EncryptedText, UTCDateTime
@@ -38,6 +38,11 @@ class Person(SQLModel, table=True):
     school_id: str | None = Field(default=None, max_length=40)
     slack_id: str | None = Field(default=None, max_length=40, unique=True)
     telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    # Microsoft Teams (bot/core/teams_identity.py): the Entra object id, lower case; and the
+    # user principal name when that is what the coordinator gave, kept after it is resolved
+    # (teams_upn set and teams_id None: not resolved yet, not reachable on Teams until then)
+    teams_id: str | None = Field(default=None, max_length=36, unique=True)
+    teams_upn: str | None = Field(default=None, max_length=113, unique=True)
     language: str | None = Field(default=None, max_length=2)
     active: bool = True
     # the transports that refused to reach them for good (an account deactivated, the bot
@@ -416,6 +421,7 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     used_by_telegram_id: int | None = Field(default=None, sa_type=BigInteger)
+    used_by_teams_id: str | None = Field(default=None, max_length=36)
 
 
 class BotSetting(SQLModel, table=True):
@@ -426,3 +432,16 @@ class BotSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
+
+
+class TeamsConversation(SQLModel, table=True):
+    """Where the Teams bot can write to: a person's personal chat (`key` "user:" + their
+    Entra object id) or a channel or group chat ("conv:" + its conversation id), as the Bot
+    Connector's conversation reference (JSON, the user's display name left out), stored when
+    the app is installed there or someone writes there (bot/handlers/teams/references.py)."""
+
+    __tablename__ = "teams_conversation"
+
+    key: str = Field(primary_key=True, max_length=300)
+    reference: str = Field(sa_type=Text)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

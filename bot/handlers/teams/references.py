@@ -1,0 +1,54 @@
+"""Where the Teams bot can write to, kept in `teams_conversation`: a person's personal chat
+under "user:" + their Entra object id, a channel or group chat under "conv:" + its
+conversation id. A reference is stored when the app is installed there (conversationUpdate,
+installationUpdate) or someone writes there, and is what proactive messages (the outbox,
+private answers to something said in a channel) are sent with. The user's display name is left
+out of what is stored. Blocking: async callers run these in a worker thread."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.core import clock
+from bot.store.db import session_scope
+from bot.store.models import TeamsConversation
+
+USER = "user:"
+CONVERSATION = "conv:"
+
+
+def user_key(object_id: str) -> str:
+    return USER + object_id.strip().casefold()
+
+
+def conversation_key(conversation_id: str) -> str:
+    return CONVERSATION + conversation_id
+
+
+def store(engine: Engine, key: str, reference_json: str) -> None:
+    """Keep (or replace) the reference under `key`."""
+    with session_scope(engine) as session:
+        row = session.get(TeamsConversation, key)
+        if row is None:
+            row = TeamsConversation(key=key, reference=reference_json, updated_at=clock.now())
+        elif row.reference == reference_json:
+            return
+        else:
+            row.reference = reference_json
+            row.updated_at = clock.now()
+        session.add(row)
+
+
+def stored(engine: Engine, key: str) -> str | None:
+    """The reference under `key` (JSON), or None when the bot cannot write there yet."""
+    with session_scope(engine, write=False) as session:
+        row = session.get(TeamsConversation, key)
+        return None if row is None else row.reference
+
+
+def forget(engine: Engine, key: str) -> None:
+    """The app was uninstalled there, or the conversation is gone."""
+    with session_scope(engine) as session:
+        row = session.get(TeamsConversation, key)
+        if row is not None:
+            session.delete(row)
