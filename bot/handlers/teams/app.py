@@ -119,13 +119,19 @@ class TeamsBot:
         """Run `work(context)` in the conversation `reference` names (a proactive turn: a
         connector client with a token from Entra ID)."""
         done: list[Any] = []
+        failed: list[BaseException] = []
 
         async def callback(context: TurnContext) -> None:
-            done.append(await work(context))
+            try:
+                done.append(await work(context))
+            except Exception as exc:  # the caller judges it (the SDK's pipeline would not)
+                failed.append(exc)
 
         await self.adapter.continue_conversation(
             self.app_id, reference.get_continuation_activity(), callback
         )
+        if failed:
+            raise failed[0]
         return done[0] if done else None
 
     async def post(

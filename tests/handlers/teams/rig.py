@@ -293,7 +293,7 @@ class LocalMicrosoft:
                     dst.close()
 
             await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
             pass
         finally:
             writer.close()

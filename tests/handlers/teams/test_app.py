@@ -1,0 +1,136 @@
+"""The Teams transport end to end: cards and their buttons, the outbox's proactive messages,
+Teams' pace (a 429 waited out), a conversation gone (403), channels by the privacy rule."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from sqlmodel import select
+
+from bot.core.app import Core
+from bot.core.messaging import outbox
+from bot.core.replies import Reply
+from bot.store.db import session_scope
+from bot.store.models import Case, OutboxMessage, Person
+from tests.factories import make_leaver
+from tests.handlers.teams.conftest import WIM, Served
+from tests.handlers.teams.rig import activity, texts
+
+
+async def eventually(check: Any, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    assert check()
+
+
+def card_actions(posted: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        action
+        for attachment in posted.get("attachments") or []
+        for action in attachment["content"].get("actions", [])
+    ]
+
+
+async def open_chat(served: Served) -> None:
+    """Wim installed the app: his personal chat's reference is stored."""
+    body = activity(served.rig, object_id=WIM, kind="installationUpdate", action="add")
+    assert await served.send(body) in (200, 202)
+    served.rig.calls.clear()
+
+
+async def test_claim_by_the_cards_button_claims_and_the_card_loses_its_claim_button(
+    teams: Served, live_core: Core
+) -> None:
+    case = make_leaver(live_core, early_leaver="yes")
+    await teams.send(activity(teams.rig, object_id=WIM, text=f"/case {case.ref}"))
+    card = next(a for a in teams.rig.posted() if card_actions(a))
+    claim = next(a for a in card_actions(card) if a["data"]["vangnet"] == f"claim:{case.ref}")
+    assert claim["type"] == "Action.Submit"
+    teams.rig.calls.clear()
+    # Teams sends the button's data back as the value of a message replying to the card
+    pressed = activity(teams.rig, object_id=WIM, value=claim["data"], reply_to_id="card-1")
+    assert await teams.send(pressed) in (200, 202)
+    with session_scope(live_core.engine) as session:
+        claimed = session.exec(select(Case).where(Case.ref == case.ref)).one()
+        assert claimed.owner_id == "wim"
+    updated = teams.rig.updated()
+    assert updated and updated[0][0] == "card-1"
+    assert f"claim:{case.ref}" not in json.dumps(updated[0][1])
+    assert "Wim Jansen" in texts(updated[0][1])
+
+
+async def test_an_outbox_notice_is_delivered_proactively(teams: Served, live_core: Core) -> None:
+    await open_chat(teams)
+    with session_scope(live_core.engine) as session:
+        outbox.enqueue(session, person_id="wim", kind="test", reply=Reply(text="Een bericht"))
+    await eventually(lambda: any("Een bericht" in texts(a) for a in teams.rig.posted()))
+    with session_scope(live_core.engine) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "test")).one()
+        assert row.sent_at is not None
+
+
+async def test_a_429_from_the_connector_is_waited_out_and_sent(
+    teams: Served, live_core: Core
+) -> None:
+    await open_chat(teams)
+    teams.rig.fail_next(429, times=2, **{"Retry-After": "1"})
+    with session_scope(live_core.engine) as session:
+        outbox.enqueue(session, person_id="wim", kind="test", reply=Reply(text="Toch bezorgd"))
+    await eventually(lambda: any("Toch bezorgd" in texts(a) for a in teams.rig.posted()))
+    assert teams.rig.failures == []  # both 429s were answered before the send went through
+
+
+async def test_a_person_whose_app_was_removed_is_marked_unreachable(
+    teams: Served, live_core: Core
+) -> None:
+    await open_chat(teams)
+    teams.rig.fail_next(403, times=5)
+    with session_scope(live_core.engine) as session:
+        outbox.enqueue(session, person_id="wim", kind="test", reply=Reply(text="Weg"))
+
+    def marked() -> bool:
+        with session_scope(live_core.engine) as session:
+            wim = session.get(Person, "wim")
+            return wim is not None and "teams" in (wim.unreachable or {})
+
+    await eventually(marked)
+
+
+async def test_a_mention_in_a_channel_answers_there_and_personal_details_privately(
+    teams: Served, live_core: Core
+) -> None:
+    await open_chat(teams)
+    case = make_leaver(live_core, early_leaver="yes")
+    mention = {
+        "type": "mention",
+        "text": "<at>Vangnet</at>",
+        "mentioned": {"id": "28:11111111-2222-3333-4444-555555555555", "name": "Vangnet"},
+    }
+    body = activity(
+        teams.rig,
+        object_id=WIM,
+        text=f"<at>Vangnet</at> /case {case.ref}",
+        conversation="19:channel@thread.tacv2;messageid=1",
+        conversation_type="channel",
+        entities=[mention],
+    )
+    assert await teams.send(body) in (200, 202)
+    in_channel = teams.rig.posted("19:channel")
+    privately = teams.rig.posted("a:personal-chat")
+    assert [a["text"] for a in in_channel] == [
+        "Ik heb je de gegevens in een privébericht gestuurd."
+    ]
+    assert any(case.ref in texts(a) for a in privately)
+
+
+async def test_a_failure_is_told_in_the_products_words_without_internals(
+    teams: Served, live_core: Core
+) -> None:
+    teams.rig.fail_next(500, times=1)  # the first reply fails at the connector
+    assert await teams.send(activity(teams.rig, object_id=WIM, text="/help")) in (200, 202, 500)
+    said = " ".join(texts(a) for a in teams.rig.posted())
+    assert "Exception caught" not in said and "127.0.0.1" not in said
