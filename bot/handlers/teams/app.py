@@ -34,6 +34,8 @@ from typing import Any
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
     ConversationReference,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
@@ -60,6 +62,7 @@ log = logging.getLogger(__name__)
 
 TRANSPORT = "teams"
 PERSONAL = "personal"
+BOT_CONNECTOR = "https://api.botframework.com"  # the audience of the outgoing token
 
 
 def connection_manager(settings: Settings) -> MsalConnectionManager:
@@ -105,6 +108,7 @@ class TeamsBot:
         assert settings.teams_app_id is not None
         self.core = core
         self.app_id = settings.teams_app_id
+        self.tenant_id = settings.teams_tenant_id or ""
         self.adapter = adapter or CloudAdapter(connection_manager=connection_manager(settings))
         self.adapter.on_turn_error = self.on_turn_error
         self.pace = TeamsPace()
@@ -144,10 +148,48 @@ class TeamsBot:
         if context is not None:
             return await self._post_in(context, replies)
         reference = await self._reference(key)
+        if reference is None and key.startswith(references.USER):
+            return await self._open_personal(key.removeprefix(references.USER), replies)
         if reference is None:
             raise NoConversation()
         ids: list[str | None] = await self._in(reference, lambda ctx: self._post_in(ctx, replies))
         return ids
+
+    async def _open_personal(self, object_id: str, replies: Sequence[Reply]) -> list[str | None]:
+        """A personal chat opened with someone known by their Entra object id who never wrote
+        to the bot (the app installed for them by their admin), its reference stored, and
+        `replies` sent there. NoConversation when no service URL is known yet (nobody in
+        the tenant has written to the bot); a 403/404 when the app is not installed for them
+        (`failures.judge`)."""
+        service_url = await asyncio.to_thread(references.any_service_url, self.core.engine)
+        if service_url is None:
+            raise NoConversation()
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id="28:" + self.app_id),
+            members=[ChannelAccount(id=object_id, aad_object_id=object_id)],
+            tenant_id=self.tenant_id,
+            channel_data={"tenant": {"id": self.tenant_id}},
+        )
+        done: list[list[str | None]] = []
+        failed: list[BaseException] = []
+
+        async def callback(context: TurnContext) -> None:
+            try:
+                context.activity.from_property = ChannelAccount(
+                    id=object_id, aad_object_id=object_id
+                )
+                await self._remember(context.activity, personal=True)
+                done.append(await self._post_in(context, replies))
+            except Exception as exc:  # the caller judges it (the SDK's pipeline would not)
+                failed.append(exc)
+
+        await self.adapter.create_conversation(
+            self.app_id, "msteams", service_url, BOT_CONNECTOR, parameters, callback
+        )
+        if failed:
+            raise failed[0]
+        return done[0] if done else []
 
     async def _post_in(self, context: TurnContext, replies: Sequence[Reply]) -> list[str | None]:
         conversation = context.activity.conversation.id if context.activity.conversation else ""
@@ -229,9 +271,9 @@ class TeamsBot:
                 text = self._t(who)(failure_text(exc))
                 await self.post([Reply(text=text, error=True)], context=context)
 
-    async def _remember(self, activity: Activity) -> None:
+    async def _remember(self, activity: Activity, *, personal: bool | None = None) -> None:
         """Store where the bot can write: the person's personal chat, or the channel."""
-        if is_personal(activity):
+        if is_personal(activity) if personal is None else personal:
             sender = activity.from_property
             object_id = getattr(sender, "aad_object_id", None) if sender else None
             if not object_id:

@@ -7,7 +7,10 @@ out of what is stored. Blocking: async callers run these in a worker thread."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
 from bot.core import clock
 from bot.store.db import session_scope
@@ -52,3 +55,16 @@ def forget(engine: Engine, key: str) -> None:
         row = session.get(TeamsConversation, key)
         if row is not None:
             session.delete(row)
+
+
+def any_service_url(engine: Engine) -> str | None:
+    """The service URL of the conversation written in last (the tenant's region of the Bot
+    Connector), to open a personal chat with someone who never wrote to the bot."""
+    with session_scope(engine, write=False) as session:
+        row = session.exec(
+            select(TeamsConversation).order_by(col(TeamsConversation.updated_at).desc())
+        ).first()
+    if row is None:
+        return None
+    url = json.loads(row.reference).get("serviceUrl")
+    return url if isinstance(url, str) and url else None

@@ -252,6 +252,7 @@ class LocalMicrosoft:
         connector = web.Application()
         connector.add_routes(
             [
+                web.post("/v3/conversations", self._create),
                 web.post("/v3/conversations/{conversation}/activities", self._post),
                 web.post("/v3/conversations/{conversation}/activities/{id}", self._post),
                 web.put("/v3/conversations/{conversation}/activities/{id}", self._put),
@@ -383,6 +384,19 @@ class LocalMicrosoft:
         refused = await self._record(request)
         return refused or web.json_response({"id": "sent-" + uuid.uuid4().hex[:12]})
 
+    async def _create(self, request: web.Request) -> web.Response:
+        refused = await self._record(request)
+        if refused is not None:
+            return refused
+        body = self.calls[-1].body
+        member = body["members"][0]["id"]
+        return web.json_response({"id": f"a:created-{member}"})
+
+    def created(self) -> list[dict[str, Any]]:
+        """The conversations the bot opened (POST /v3/conversations)."""
+        with self.lock:
+            return [c.body for c in self.calls if c.path == "/v3/conversations"]
+
     async def _put(self, request: web.Request) -> web.Response:
         refused = await self._record(request)
         return refused or web.json_response({"id": request.match_info["id"]})
@@ -394,7 +408,9 @@ class LocalMicrosoft:
             return [
                 c.body
                 for c in self.calls
-                if c.method == "POST" and (conversation is None or conversation in c.path)
+                if c.method == "POST"
+                and c.path != "/v3/conversations"
+                and (conversation is None or conversation in c.path)
             ]
 
     def updated(self) -> list[tuple[str, dict[str, Any]]]:

@@ -15,8 +15,8 @@ from bot.core.replies import Reply
 from bot.store.db import session_scope
 from bot.store.models import Case, OutboxMessage, Person
 from tests.factories import make_leaver
-from tests.handlers.teams.conftest import WIM, Served
-from tests.handlers.teams.rig import activity, texts
+from tests.handlers.teams.conftest import ANNA, WIM, Served
+from tests.handlers.teams.rig import TENANT, activity, texts
 
 
 async def eventually(check: Any, timeout: float = 10.0) -> None:
@@ -131,6 +131,45 @@ async def test_a_failure_is_told_in_the_products_words_without_internals(
     teams: Served, live_core: Core
 ) -> None:
     teams.rig.fail_next(500, times=1)  # the first reply fails at the connector
-    assert await teams.send(activity(teams.rig, object_id=WIM, text="/help")) in (200, 202, 500)
-    said = " ".join(texts(a) for a in teams.rig.posted())
-    assert "Exception caught" not in said and "127.0.0.1" not in said
+    assert await teams.send(activity(teams.rig, object_id=WIM, text="/help")) in (200, 202)
+    assert [a["text"] for a in teams.rig.posted()] == [
+        "⚠️ Er ging iets mis. Probeer het later nog eens."
+    ]
+
+
+async def test_the_sdks_error_handler_is_replaced_by_the_products_words(
+    teams: Served, live_core: Core
+) -> None:
+    teams.rig.fail_next(500, times=1)  # the welcome on install fails at the connector
+    body = activity(teams.rig, object_id=WIM, kind="installationUpdate", action="add")
+    assert await teams.send(body) in (200, 202, 500)
+    said = [a.get("text") for a in teams.rig.posted()]
+    assert said == ["Er ging iets mis. Probeer het later nog eens."]  # no "Exception caught"
+
+
+async def test_a_person_who_never_wrote_gets_a_personal_chat_opened(
+    teams: Served, live_core: Core
+) -> None:
+    await open_chat(teams)  # Wim wrote: the tenant's service URL is known
+    with session_scope(live_core.engine) as session:
+        outbox.enqueue(session, person_id="anna", kind="test", reply=Reply(text="Voor Anna"))
+    await eventually(lambda: any("Voor Anna" in texts(a) for a in teams.rig.posted(ANNA)))
+    created = teams.rig.created()
+    assert [m["id"] for m in created[0]["members"]] == [ANNA]
+    assert created[0]["tenantId"] == TENANT
+
+
+async def test_a_person_teams_cannot_reach_yet_is_marked_unreachable(
+    teams: Served, live_core: Core
+) -> None:
+    # nobody ever wrote to the bot: no personal chat can be opened for Anna
+    with session_scope(live_core.engine) as session:
+        outbox.enqueue(session, person_id="anna", kind="test", reply=Reply(text="Voor Anna"))
+
+    def marked() -> bool:
+        with session_scope(live_core.engine) as session:
+            anna = session.get(Person, "anna")
+            return anna is not None and "teams" in (anna.unreachable or {})
+
+    await eventually(marked)
+    assert teams.rig.posted() == []
