@@ -29,6 +29,8 @@ from tests.slack.conftest import free_port
 # people of the demo region, on Teams by their Entra object id
 WIM = "0a0a0a0a-0000-4000-8000-00000000a11e"  # broker, Zwolle
 ANNA = "0a0a0a0a-0000-4000-8000-0000000a4a4a"  # coordinator
+FATIMA = "0a0a0a0a-0000-4000-8000-0000000fa71a"  # broker, Zwolle
+SARA = "0a0a0a0a-0000-4000-8000-000000005a2a"  # school contact, De Brug (Zwolle)
 STRANGER = "0a0a0a0a-0000-4000-8000-00000000dead"  # not in the directory
 
 
@@ -60,10 +62,15 @@ def local_microsoft(microsoft: LocalMicrosoft) -> LocalMicrosoft:
 
 @pytest.fixture
 def live_core(engine: Engine, region: Region) -> Core:
-    """A Dutch core with the demo region; Wim and Anna on Teams."""
+    """A Dutch core with the demo region; Wim, Fatima, Anna and Sara on Teams."""
     with session_scope(engine) as session:
         sync_region(session, region)
-        for person_id, object_id in (("wim", WIM), ("anna", ANNA)):
+        for person_id, object_id in (
+            ("wim", WIM),
+            ("anna", ANNA),
+            ("fatima", FATIMA),
+            ("sara", SARA),
+        ):
             person = session.get(Person, person_id)
             assert person is not None
             person.teams_id = object_id

@@ -413,6 +413,11 @@ class LocalMicrosoft:
                 and (conversation is None or conversation in c.path)
             ]
 
+    def updated_paths(self) -> list[tuple[str, dict[str, Any]]]:
+        """(path, body) of every update (PUT) of a posted activity."""
+        with self.lock:
+            return [(c.path, c.body) for c in self.calls if c.method == "PUT"]
+
     def updated(self) -> list[tuple[str, dict[str, Any]]]:
         with self.lock:
             return [(c.path.rsplit("/", 1)[1], c.body) for c in self.calls if c.method == "PUT"]

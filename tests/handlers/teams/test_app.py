@@ -15,7 +15,7 @@ from bot.core.replies import Reply
 from bot.store.db import session_scope
 from bot.store.models import Case, OutboxMessage, Person
 from tests.factories import make_leaver
-from tests.handlers.teams.conftest import ANNA, WIM, Served
+from tests.handlers.teams.conftest import ANNA, FATIMA, WIM, Served
 from tests.handlers.teams.rig import TENANT, activity, texts
 
 
@@ -35,9 +35,17 @@ def card_actions(posted: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-async def open_chat(served: Served) -> None:
-    """Wim installed the app: his personal chat's reference is stored."""
-    body = activity(served.rig, object_id=WIM, kind="installationUpdate", action="add")
+async def open_chat(
+    served: Served, object_id: str = WIM, conversation: str = "a:personal-chat"
+) -> None:
+    """The app installed for the person: their personal chat's reference is stored."""
+    body = activity(
+        served.rig,
+        object_id=object_id,
+        kind="installationUpdate",
+        action="add",
+        conversation=conversation,
+    )
     assert await served.send(body) in (200, 202)
     served.rig.calls.clear()
 
@@ -173,3 +181,35 @@ async def test_a_person_teams_cannot_reach_yet_is_marked_unreachable(
 
     await eventually(marked)
     assert teams.rig.posted() == []
+
+
+async def test_a_case_claimed_loses_its_claim_button_on_every_brokers_card(
+    teams: Served, live_core: Core
+) -> None:
+    await open_chat(teams, FATIMA, "a:personal-fatima")
+    await open_chat(teams, WIM, "a:personal-wim")
+    case = make_leaver(live_core, early_leaver="yes")  # due at once: both brokers pinged
+    claim = f"claim:{case.ref}"
+
+    def ping(conversation: str) -> dict[str, Any] | None:
+        cards = [a for a in teams.rig.posted(conversation) if claim in json.dumps(a)]
+        return cards[0] if cards else None
+
+    await eventually(lambda: ping("a:personal-fatima") is not None)
+    await eventually(lambda: ping("a:personal-wim") is not None)
+    pressed = activity(
+        teams.rig,
+        object_id=WIM,
+        conversation="a:personal-wim",
+        value={"vangnet": claim},
+        reply_to_id="wims-ping",
+    )
+    assert await teams.send(pressed) in (200, 202)
+
+    def fatimas_card_updated() -> bool:
+        return any(
+            "a:personal-fatima" in path and claim not in json.dumps(body)
+            for path, body in teams.rig.updated_paths()
+        )
+
+    await eventually(fatimas_card_updated)

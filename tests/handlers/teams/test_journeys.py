@@ -1,0 +1,80 @@
+"""Journeys of product.md on Teams, end to end: the guided intake in the personal chat, typed
+and pressed on cards, surviving a restart of the bot."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlmodel import select
+
+from bot.core.app import Core
+from bot.store.db import make_engine, session_scope
+from bot.store.models import Case
+from tests.handlers.teams.conftest import SARA, Served, serving, teams_settings
+from tests.handlers.teams.rig import LocalMicrosoft, activity, texts
+
+CHAT = "a:personal-sara"
+
+
+async def said(served: Served, words: str, timeout: float = 10.0) -> str:
+    """The latest thing the bot posted to Sara that holds `words`."""
+    for _ in range(int(timeout / 0.05)):
+        found = [texts(a) for a in served.rig.posted(CHAT) if words in texts(a)]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot never said {words!r}")
+
+
+async def answer(served: Served, text: str, expect: str) -> None:
+    assert await served.send(activity(served.rig, object_id=SARA, text=text, conversation=CHAT))
+    await said(served, expect)
+
+
+async def press(served: Served, label: str) -> None:
+    """Sara presses the button titled `label` on the bot's latest card that has it."""
+    cards = [
+        action
+        for posted in served.rig.posted(CHAT)
+        for attachment in posted.get("attachments") or []
+        for action in attachment["content"].get("actions", [])
+        if action["title"] == label
+    ]
+    assert cards, f"no button {label!r}"
+    value: dict[str, Any] = cards[-1]["data"]
+    body = activity(served.rig, object_id=SARA, value=value, conversation=CHAT)
+    assert await served.send(body) in (200, 202)
+
+
+async def test_the_intake_by_chat_goes_on_after_a_restart(
+    live_core: Core, local_microsoft: LocalMicrosoft
+) -> None:
+    async with serving(live_core, local_microsoft, teams_settings()) as served:
+        await answer(served, "/leaver", "eigen kenmerk")
+        await answer(served, "AB12", "In welke gemeente")
+        await answer(served, "Zwolle", "Welk onderwijs")
+        await press(served, "Praktijkonderwijs")
+        await said(served, "tussentijdse uitvaller")
+    restarted = Core(
+        engine=make_engine(live_core.engine.url.render_as_string(hide_password=False)),
+        region=live_core.region,
+        default_language="nl",
+    )
+    try:
+        async with serving(restarted, local_microsoft, teams_settings()) as served:
+            await press(served, "Nee")
+            await answer(served, "juni 2027", "geboortejaar")
+            await press(served, "Overslaan")
+            await press(served, "Werk")
+            await press(served, "Geweigerd")
+            summary = await said(served, "Bevestigen")
+            assert "AB12" in summary and "Zwolle" in summary
+            await press(served, "Bevestigen")
+            done = await said(served, "aangemeld als casus")
+        with session_scope(restarted.engine) as session:
+            (case,) = session.exec(select(Case)).all()
+            assert (case.student_ref, case.school_id) == ("AB12", "brug")
+            assert case.ref in done
+    finally:
+        restarted.engine.dispose()
