@@ -28,9 +28,11 @@ import asyncio
 import html
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from aiohttp import ClientResponseError
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
@@ -45,12 +47,14 @@ from microsoft_agents.hosting.core.authorization import AuthTypes
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.commands import press_of
+from bot.core.commands import for_the_place, press_of
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
-from bot.handlers.common import calls
+from bot.handlers.common import calls, places
 from bot.handlers.common.conversation import starts_conversation
+from bot.handlers.common.edits import LatestEdits
 from bot.handlers.common.failures import failure_text
+from bot.handlers.common.pacing import Pacer
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_teams
 from bot.handlers.teams import references, render
@@ -63,6 +67,7 @@ log = logging.getLogger(__name__)
 TRANSPORT = "teams"
 PERSONAL = "personal"
 BOT_CONNECTOR = "https://api.botframework.com"  # the audience of the outgoing token
+EDIT_SECONDS = 1.0  # a message shown in a channel (a scan's votes) is updated at most this often
 
 
 def connection_manager(settings: Settings) -> MsalConnectionManager:
@@ -112,6 +117,7 @@ class TeamsBot:
         self.adapter = adapter or CloudAdapter(connection_manager=connection_manager(settings))
         self.adapter.on_turn_error = self.on_turn_error
         self.pace = TeamsPace()
+        self._edits = LatestEdits(Pacer(EDIT_SECONDS))
 
     # --- the way out ------------------------------------------------------------------------
 
@@ -226,6 +232,71 @@ class TeamsBot:
         if reference is None:
             raise NoConversation()
         await self._in(reference, lambda ctx: self.update(ctx, ref, reply))
+
+    # --- messages for everyone in a channel ------------------------------------------------
+
+    async def in_place(
+        self, replies: Sequence[Reply], *, context: TurnContext | None, key: str, place: str
+    ) -> None:
+        """Replies shown in a channel or group chat (the privacy rule already applied), in
+        order: each is posted, except one for the place with `updates` (a scan's voting
+        card), which updates the card showing its key once that was posted (`places`,
+        coalesced: at most one update a second, the last state wins)."""
+        for reply in replies:
+            if reply.to_place and reply.updates is not None:
+                await self._show_updated(
+                    reply, reply.updates, context=context, key=key, place=place
+                )
+            else:
+                await self.post([reply], context=context, key=key)
+
+    async def _show_updated(
+        self, reply: Reply, shown: str, *, context: TurnContext | None, key: str, place: str
+    ) -> None:
+        ref = await asyncio.to_thread(places.shown_at, self.core.engine, shown, place)
+        if ref is not None and "|" in ref:
+            self._update_later(shown, ref, reply)
+            return
+        ids = await self.post([reply], context=context, key=key)
+        if ids and ids[0]:
+            await asyncio.to_thread(
+                places.remember, self.core.engine, shown, place, f"{key}|{ids[0]}"
+            )
+
+    def _update_later(self, shown: str, ref: str, reply: Reply) -> None:
+        """The card `ref` ("conversation key|activity id") shows `reply` from now on."""
+        key, activity_id = ref.rsplit("|", 1)
+
+        async def update() -> None:
+            reference = await self._reference(key)
+            if reference is not None:
+                await self._in(reference, lambda ctx: self.update(ctx, activity_id, reply))
+
+        self._edits.show(shown, key, update)
+
+    async def _show_elsewhere(self, replies: Sequence[Reply]) -> list[Reply]:
+        """Of replies to something done in a personal chat, those that change a card shown
+        in a channel (who is at the scan's table) update it there; the rest are returned."""
+        rest: list[Reply] = []
+        for reply in replies:
+            shown = reply.updates if reply.to_place else None
+            where = (
+                await asyncio.to_thread(places.place_of, self.core.engine, shown) if shown else None
+            )
+            ref = (
+                await asyncio.to_thread(places.shown_at, self.core.engine, shown, where)
+                if shown and where and where.startswith(place_name(""))
+                else None
+            )
+            if shown and ref and "|" in ref:
+                self._update_later(shown, ref, reply)
+            else:
+                rest.append(reply)
+        return rest
+
+    async def flush(self) -> None:
+        """Wait until every card update waiting for its turn is shown (before stopping)."""
+        await self._edits.flush()
 
     # --- failures ---------------------------------------------------------------------------
 
@@ -373,13 +444,19 @@ class TeamsBot:
             replies = [r.model_copy(update={"personal": True}) for r in replies]
         placed = place(replies, private_here=False, t=t)
         if placed.private:
-            object_id = getattr(context.activity.from_property, "aad_object_id", None) or ""
             try:
-                await self.post(placed.private, key=references.user_key(object_id))
-            except NoConversation:
+                await self.post(placed.private, key=_personal_key(context))
+            except (NoConversation, ClientResponseError):
                 log.info("teams: no personal chat with a person yet; asked to start one")
                 placed = place(replies, private_here=False, t=t, can_write_privately=False)
-        await self.post(placed.here, context=context)
+        conversation = context.activity.conversation
+        assert conversation is not None
+        await self.in_place(
+            placed.here,
+            context=context,
+            key=references.conversation_key(conversation.id),
+            place=place_name(conversation.id),
+        )
 
     async def _press(self, context: TurnContext, who: Who, action: str, personal: bool) -> None:
         activity = context.activity
@@ -410,9 +487,32 @@ class TeamsBot:
             if card and not card[0].error and not (card[0].personal and not personal):
                 await self.update(context, card_id, card[0])
         if personal:
-            await self.post(replies, context=context)
+            await self.post(await self._show_elsewhere(replies), context=context)
+        elif for_the_place(action=action):
+            await self._pressed_for_the_place(context, who, replies)
         else:
             await self.answer_in_channel(context, who, replies)
+
+    async def _pressed_for_the_place(
+        self, context: TurnContext, who: Who, replies: Sequence[Reply]
+    ) -> None:
+        """A scan's button pressed in a channel: what is for everyone there is shown in it
+        (the voting card updated); the presser's own answer (their mark) goes to their
+        personal chat, never into the channel."""
+        await self.answer_in_channel(context, who, [r for r in replies if r.to_place])
+        own = [r for r in replies if not r.to_place]
+        if not own:
+            return
+        try:
+            await self.post(own, key=_personal_key(context))
+        except (NoConversation, ClientResponseError):  # no personal chat: their mark stands
+            log.info("teams: cannot write privately to a voter; their answer left out")
+
+
+def _personal_key(context: TurnContext) -> str:
+    """The stored personal chat of whoever did this."""
+    object_id = getattr(context.activity.from_property, "aad_object_id", None) or ""
+    return references.user_key(object_id)
 
 
 def _text_of(activity: Activity, personal: bool) -> str:
@@ -429,6 +529,4 @@ def _text_of(activity: Activity, personal: bool) -> str:
 
 
 def _strip_tags(text: str) -> str:
-    import re
-
     return re.sub(r"<[^>]+>", "", text)

@@ -146,3 +146,4 @@ class TeamsTransport:
 
     async def stop(self) -> None:
         await self.delivery.stop()
+        await self.bot.flush()  # the card updates still waiting for their turn

@@ -31,6 +31,7 @@ WIM = "0a0a0a0a-0000-4000-8000-00000000a11e"  # broker, Zwolle
 ANNA = "0a0a0a0a-0000-4000-8000-0000000a4a4a"  # coordinator
 FATIMA = "0a0a0a0a-0000-4000-8000-0000000fa71a"  # broker, Zwolle
 SARA = "0a0a0a0a-0000-4000-8000-000000005a2a"  # school contact, De Brug (Zwolle)
+DIRK = "0a0a0a0a-0000-4000-8000-00000000d12c"  # doorstroompunt
 STRANGER = "0a0a0a0a-0000-4000-8000-00000000dead"  # not in the directory
 
 
@@ -62,7 +63,7 @@ def local_microsoft(microsoft: LocalMicrosoft) -> LocalMicrosoft:
 
 @pytest.fixture
 def live_core(engine: Engine, region: Region) -> Core:
-    """A Dutch core with the demo region; Wim, Fatima, Anna and Sara on Teams."""
+    """A Dutch core with the demo region; Wim, Fatima, Anna, Sara and Dirk on Teams."""
     with session_scope(engine) as session:
         sync_region(session, region)
         for person_id, object_id in (
@@ -70,6 +71,7 @@ def live_core(engine: Engine, region: Region) -> Core:
             ("anna", ANNA),
             ("fatima", FATIMA),
             ("sara", SARA),
+            ("dirk", DIRK),
         ):
             person = session.get(Person, person_id)
             assert person is not None
