@@ -35,8 +35,10 @@ DIRK = "0a0a0a0a-0000-4000-8000-00000000d12c"  # doorstroompunt
 STRANGER = "0a0a0a0a-0000-4000-8000-00000000dead"  # not in the directory
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def microsoft(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMicrosoft]:
+    """The local Microsoft, and the environment that leads there, for one test module (the
+    proxy and CA variables are gone again before other tests run)."""
     rig = LocalMicrosoft(tmp_path_factory.mktemp("microsoft")).start()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HTTPS_PROXY", rig.proxy_url)

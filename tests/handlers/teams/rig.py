@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from aiohttp import web
@@ -276,14 +277,24 @@ class LocalMicrosoft:
             request = await reader.readuntil(b"\r\n\r\n")
             first = request.split(b"\r\n", 1)[0].decode()
             method, target, _ = first.split(" ", 2)
-            host = target.rsplit(":", 1)[0]
-            if method != "CONNECT" or host not in HOSTS:
-                writer.write(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+            if method != "CONNECT":
+                # a plain HTTP request some client sends through the proxy although it is
+                # for 127.0.0.1 (slack_sdk reads HTTPS_PROXY and not NO_PROXY): passed on
+                local = urlsplit(target)
+                if local.scheme != "http" or local.hostname != "127.0.0.1":
+                    writer.write(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+                    await writer.drain()
+                    return
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", local.port)
+                up_writer.write(request)
+            else:
+                if target.rsplit(":", 1)[0] not in HOSTS:
+                    writer.write(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+                    await writer.drain()
+                    return
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.issuer_port)
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 await writer.drain()
-                return
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.issuer_port)
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await writer.drain()
 
             async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
                 try:
