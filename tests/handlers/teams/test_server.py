@@ -3,13 +3,14 @@ checked by the product before anything is processed or stored (`bot/handlers/tea
 
 from __future__ import annotations
 
+import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
 from bot.store.db import session_scope
 from bot.store.models import TeamsConversation
 from tests.handlers.teams.conftest import STRANGER, WIM, Served
-from tests.handlers.teams.rig import TENANT, activity, texts
+from tests.handlers.teams.rig import KID, TENANT, activity, texts
 
 
 def stored_conversations(served: Served) -> list[str]:
@@ -111,3 +112,15 @@ async def test_an_activity_delivered_again_is_processed_once(teams: Served) -> N
     assert first > 0
     assert await teams.send(body) == 200
     assert len(teams.rig.posted()) == first
+
+
+async def test_an_unsigned_token_is_refused(teams: Served) -> None:
+    claims = jwt.decode(teams.rig.token(), options={"verify_signature": False})
+    unsigned = jwt.encode(claims, key=None, algorithm="none", headers={"kid": KID})
+    await refused(teams, unsigned)
+
+
+async def test_a_key_that_does_not_endorse_the_channel_is_refused(teams: Served) -> None:
+    body = activity(teams.rig, object_id=WIM, text="/help", channelId="webchat")
+    assert await teams.send(body) == 401
+    assert teams.rig.posted() == []
