@@ -8,14 +8,19 @@ once by their id (`server`). There they are translated and routed:
   (`references`); in a personal chat the person known to the directory is welcomed with /help;
   the app removed: the reference is forgotten;
 - a line typed in the personal chat (a command or a conversation's answer) → the core, and its
-  replies to that chat (cards with buttons: `render`);
+  replies to that chat (cards with buttons: `render`; sent by `sending.TeamsSender`);
+- `/leaver`, the "Add a leaver" button and `/admin add` in the personal chat → the form whole
+  as one card with inputs (`forms`), its Confirm checked and saved by the core;
+  `/leaver chat` → the guided conversation;
 - a card's button pressed (a message whose `value` holds the action) → the core's action;
   Claim refreshes the card it was pressed on (the row's `refreshes_card`);
 - a command in a channel or group chat where the bot is mentioned (the mention stripped) →
   the core with the conversation as place, then the shared privacy rule (`common.privacy`):
   personal replies go to the person's personal chat with a short note in the channel, or,
   when the bot has no personal chat with them yet, a note asking them to start one; a
-  command that starts a conversation continues in the personal chat.
+  command that starts a conversation continues in the personal chat;
+- the Participatiescan in a channel: its voting card posted once and updated in place, a
+  voter's own mark sent to their personal chat.
 
 Anyone not in the directory gets the polite refusal and nothing else. A failure is told in
 the product's own words (`common.failures`): the SDK's default error handler, which posts the
@@ -26,19 +31,14 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from aiohttp import ClientResponseError
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
-    ChannelAccount,
-    ConversationParameters,
-    ConversationReference,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
@@ -47,27 +47,23 @@ from microsoft_agents.hosting.core.authorization import AuthTypes
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.commands import for_the_place, press_of
+from bot.core.commands import for_the_place, form_opened_by, press_of
+from bot.core.conversation.form import FORMS
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
-from bot.handlers.common import calls, places
+from bot.handlers.common import calls
 from bot.handlers.common.conversation import starts_conversation
-from bot.handlers.common.edits import LatestEdits
 from bot.handlers.common.failures import failure_text
-from bot.handlers.common.pacing import Pacer
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_teams
-from bot.handlers.teams import references, render
+from bot.handlers.teams import forms, references, render
 from bot.handlers.teams.failures import NoConversation
-from bot.handlers.teams.sending import TeamsPace, resource_id
+from bot.handlers.teams.sending import TeamsSender
 from bot.logs import log_failure
 
 log = logging.getLogger(__name__)
 
 TRANSPORT = "teams"
-PERSONAL = "personal"
-BOT_CONNECTOR = "https://api.botframework.com"  # the audience of the outgoing token
-EDIT_SECONDS = 1.0  # a message shown in a channel (a scan's votes) is updated at most this often
 
 
 def connection_manager(settings: Settings) -> MsalConnectionManager:
@@ -86,26 +82,6 @@ def connection_manager(settings: Settings) -> MsalConnectionManager:
     return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": config})
 
 
-def place_name(conversation_id: str) -> str:
-    """A channel's or group chat's place name for the core (`common.places`)."""
-    return "teams:" + conversation_id.split(";", 1)[0]
-
-
-def reference_json(activity: Activity) -> str:
-    """The activity's conversation reference as stored: without the user's display name."""
-    reference = activity.get_conversation_reference()
-    data = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(data.get("user"), dict):
-        data["user"].pop("name", None)
-    return json.dumps(data, sort_keys=True)
-
-
-def is_personal(activity: Activity) -> bool:
-    conversation = activity.conversation
-    kind = getattr(conversation, "conversation_type", None) if conversation else None
-    return kind in (None, PERSONAL)
-
-
 class TeamsBot:
     """The agent: `on_turn` for the adapter; `send` and `edit` for the outbox."""
 
@@ -116,187 +92,32 @@ class TeamsBot:
         self.tenant_id = settings.teams_tenant_id or ""
         self.adapter = adapter or CloudAdapter(connection_manager=connection_manager(settings))
         self.adapter.on_turn_error = self.on_turn_error
-        self.pace = TeamsPace()
-        self._edits = LatestEdits(Pacer(EDIT_SECONDS))
+        self.sender = TeamsSender(self.adapter, self.app_id, self.tenant_id, core.engine)
 
-    # --- the way out ------------------------------------------------------------------------
-
-    async def _reference(self, key: str) -> ConversationReference | None:
-        raw = await asyncio.to_thread(references.stored, self.core.engine, key)
-        return None if raw is None else ConversationReference.model_validate_json(raw)
-
-    async def _in(self, reference: ConversationReference, work: Any) -> Any:
-        """Run `work(context)` in the conversation `reference` names (a proactive turn: a
-        connector client with a token from Entra ID)."""
-        done: list[Any] = []
-        failed: list[BaseException] = []
-
-        async def callback(context: TurnContext) -> None:
-            try:
-                done.append(await work(context))
-            except Exception as exc:  # the caller judges it (the SDK's pipeline would not)
-                failed.append(exc)
-
-        await self.adapter.continue_conversation(
-            self.app_id, reference.get_continuation_activity(), callback
-        )
-        if failed:
-            raise failed[0]
-        return done[0] if done else None
-
-    async def post(
-        self, replies: Sequence[Reply], *, context: TurnContext | None = None, key: str = ""
-    ) -> list[str | None]:
-        """Send `replies` in order: in the turn's conversation (`context`), else in the
-        stored conversation `key`. The ids of the activities created."""
-        if not replies:
-            return []
-        if context is not None:
-            return await self._post_in(context, replies)
-        reference = await self._reference(key)
-        if reference is None and key.startswith(references.USER):
-            return await self._open_personal(key.removeprefix(references.USER), replies)
-        if reference is None:
-            raise NoConversation()
-        ids: list[str | None] = await self._in(reference, lambda ctx: self._post_in(ctx, replies))
-        return ids
-
-    async def _open_personal(self, object_id: str, replies: Sequence[Reply]) -> list[str | None]:
-        """A personal chat opened with someone known by their Entra object id who never wrote
-        to the bot (the app installed for them by their admin), its reference stored, and
-        `replies` sent there. NoConversation when no service URL is known yet (nobody in
-        the tenant has written to the bot); a 403/404 when the app is not installed for them
-        (`failures.judge`)."""
-        service_url = await asyncio.to_thread(references.any_service_url, self.core.engine)
-        if service_url is None:
-            raise NoConversation()
-        parameters = ConversationParameters(
-            is_group=False,
-            bot=ChannelAccount(id="28:" + self.app_id),
-            members=[ChannelAccount(id=object_id, aad_object_id=object_id)],
-            tenant_id=self.tenant_id,
-            channel_data={"tenant": {"id": self.tenant_id}},
-        )
-        done: list[list[str | None]] = []
-        failed: list[BaseException] = []
-
-        async def callback(context: TurnContext) -> None:
-            try:
-                context.activity.from_property = ChannelAccount(
-                    id=object_id, aad_object_id=object_id
-                )
-                await self._remember(context.activity, personal=True)
-                done.append(await self._post_in(context, replies))
-            except Exception as exc:  # the caller judges it (the SDK's pipeline would not)
-                failed.append(exc)
-
-        await self.adapter.create_conversation(
-            self.app_id, "msteams", service_url, BOT_CONNECTOR, parameters, callback
-        )
-        if failed:
-            raise failed[0]
-        return done[0] if done else []
-
-    async def _post_in(self, context: TurnContext, replies: Sequence[Reply]) -> list[str | None]:
-        conversation = context.activity.conversation.id if context.activity.conversation else ""
-        ids: list[str | None] = []
-        for reply in replies:
-            body = Activity.model_validate(render.activity_body(reply))
-
-            async def once(body: Activity = body) -> Any:
-                return await context.send_activity(body)
-
-            ids.append(resource_id(await self.pace.call(conversation, once)))
-        return ids
-
-    async def update(self, context: TurnContext, activity_id: str, reply: Reply) -> None:
-        """Show the message `activity_id` in the turn's conversation as `reply` now."""
-        conversation = context.activity.conversation.id if context.activity.conversation else ""
-        body = Activity.model_validate(render.activity_body(reply))
-        body.id = activity_id
-
-        async def once() -> Any:
-            return await context.update_activity(body)
-
-        await self.pace.call(conversation, once)
+    # --- the outbox's way out ---------------------------------------------------------------
 
     async def send(self, address: str, reply: Reply) -> str | None:
-        """The outbox's send: to the personal chat of the person with Entra object id
-        `address`; the id of the message (for later edits)."""
-        ids = await self.post([reply], key=references.user_key(address))
-        return ids[0] if ids else None
+        return await self.sender.send(address, reply)
 
     async def edit(self, address: str, ref: str, reply: Reply) -> None:
-        """The outbox's edit: the message `ref` in `address`'s personal chat, as `reply`."""
-        reference = await self._reference(references.user_key(address))
-        if reference is None:
-            raise NoConversation()
-        await self._in(reference, lambda ctx: self.update(ctx, ref, reply))
-
-    # --- messages for everyone in a channel ------------------------------------------------
-
-    async def in_place(
-        self, replies: Sequence[Reply], *, context: TurnContext | None, key: str, place: str
-    ) -> None:
-        """Replies shown in a channel or group chat (the privacy rule already applied), in
-        order: each is posted, except one for the place with `updates` (a scan's voting
-        card), which updates the card showing its key once that was posted (`places`,
-        coalesced: at most one update a second, the last state wins)."""
-        for reply in replies:
-            if reply.to_place and reply.updates is not None:
-                await self._show_updated(
-                    reply, reply.updates, context=context, key=key, place=place
-                )
-            else:
-                await self.post([reply], context=context, key=key)
-
-    async def _show_updated(
-        self, reply: Reply, shown: str, *, context: TurnContext | None, key: str, place: str
-    ) -> None:
-        ref = await asyncio.to_thread(places.shown_at, self.core.engine, shown, place)
-        if ref is not None and "|" in ref:
-            self._update_later(shown, ref, reply)
-            return
-        ids = await self.post([reply], context=context, key=key)
-        if ids and ids[0]:
-            await asyncio.to_thread(
-                places.remember, self.core.engine, shown, place, f"{key}|{ids[0]}"
-            )
-
-    def _update_later(self, shown: str, ref: str, reply: Reply) -> None:
-        """The card `ref` ("conversation key|activity id") shows `reply` from now on."""
-        key, activity_id = ref.rsplit("|", 1)
-
-        async def update() -> None:
-            reference = await self._reference(key)
-            if reference is not None:
-                await self._in(reference, lambda ctx: self.update(ctx, activity_id, reply))
-
-        self._edits.show(shown, key, update)
-
-    async def _show_elsewhere(self, replies: Sequence[Reply]) -> list[Reply]:
-        """Of replies to something done in a personal chat, those that change a card shown
-        in a channel (who is at the scan's table) update it there; the rest are returned."""
-        rest: list[Reply] = []
-        for reply in replies:
-            shown = reply.updates if reply.to_place else None
-            where = (
-                await asyncio.to_thread(places.place_of, self.core.engine, shown) if shown else None
-            )
-            ref = (
-                await asyncio.to_thread(places.shown_at, self.core.engine, shown, where)
-                if shown and where and where.startswith(place_name(""))
-                else None
-            )
-            if shown and ref and "|" in ref:
-                self._update_later(shown, ref, reply)
-            else:
-                rest.append(reply)
-        return rest
+        await self.sender.edit(address, ref, reply)
 
     async def flush(self) -> None:
-        """Wait until every card update waiting for its turn is shown (before stopping)."""
-        await self._edits.flush()
+        await self.sender.flush()
+
+    # --- forms ------------------------------------------------------------------------------
+
+    async def _submitted(
+        self, context: TurnContext, who: Who, form_name: str, values: dict[str, str]
+    ) -> None:
+        """A form card's Confirm: checked and saved by the core; its problems shown on the
+        card again, filled in as sent."""
+        outcome = await calls.submitted(self.core, who, form_name, values, {}, transport=TRANSPORT)
+        if outcome.errors:
+            card = forms.form_card(who.t, FORMS[form_name], initial=values, problems=outcome.errors)
+            await self.sender.post_card(context, card)
+            return
+        await self.sender.post(outcome.replies, context=context)
 
     # --- failures ---------------------------------------------------------------------------
 
@@ -304,7 +125,7 @@ class TeamsBot:
         """Instead of the SDK's handler (which posts the exception and the connector's URL
         into the chat): logged without content, and the person told in the product's words."""
         log_failure(log, "teams: failed while handling an activity", exc=error)
-        if is_personal(context.activity):
+        if references.is_personal(context.activity):
             t = translator(self.core.default_language)
             try:
                 await context.send_activity(
@@ -340,35 +161,7 @@ class TeamsBot:
             except Exception as exc:
                 log_failure(log, "teams: a message failed", exc=exc)
                 text = self._t(who)(failure_text(exc))
-                await self.post([Reply(text=text, error=True)], context=context)
-
-    async def _remember(self, activity: Activity, *, personal: bool | None = None) -> None:
-        """Store where the bot can write: the person's personal chat, or the channel."""
-        if is_personal(activity) if personal is None else personal:
-            sender = activity.from_property
-            object_id = getattr(sender, "aad_object_id", None) if sender else None
-            if not object_id:
-                return
-            key = references.user_key(object_id)
-        else:
-            assert activity.conversation is not None
-            key = references.conversation_key(activity.conversation.id)
-        await asyncio.to_thread(references.store, self.core.engine, key, reference_json(activity))
-
-    async def _forget(self, activity: Activity) -> None:
-        if is_personal(activity):
-            sender = activity.from_property
-            object_id = getattr(sender, "aad_object_id", None) if sender else None
-            if object_id:
-                await asyncio.to_thread(
-                    references.forget, self.core.engine, references.user_key(object_id)
-                )
-        elif activity.conversation is not None:
-            await asyncio.to_thread(
-                references.forget,
-                self.core.engine,
-                references.conversation_key(activity.conversation.id),
-            )
+                await self.sender.post([Reply(text=text, error=True)], context=context)
 
     async def _conversation_update(self, context: TurnContext) -> None:
         activity = context.activity
@@ -376,37 +169,41 @@ class TeamsBot:
         added = [m for m in activity.members_added or [] if m.id == bot_id]
         removed = [m for m in activity.members_removed or [] if m.id == bot_id]
         if removed:
-            await self._forget(activity)
+            await self.sender.forget(activity)
         elif added:
             await self._installed(context)
 
     async def _installation_update(self, context: TurnContext) -> None:
         action = (context.activity.action or "").casefold()
         if action.startswith("remove"):
-            await self._forget(context.activity)
+            await self.sender.forget(context.activity)
         elif action.startswith("add"):
             await self._installed(context)
 
     async def _installed(self, context: TurnContext) -> None:
         activity = context.activity
-        await self._remember(activity)
-        if not is_personal(activity):
+        await self.sender.remember(activity)
+        if not references.is_personal(activity):
             return
         who = await self.who(activity)
         if who is None:
-            await self.post([self.core.not_registered()], context=context)
+            await self.sender.post([self.core.not_registered()], context=context)
             return
         welcome = Reply(text=who.t("Welcome to Vangnet, {name}.", name=who.name))
         helping = await calls.typed(self.core, who, "/help", transport=TRANSPORT)
-        await self.post([welcome, *helping], context=context)
+        await self.sender.post([welcome, *helping], context=context)
 
     async def _message(self, context: TurnContext, who: Who | None) -> None:
         activity = context.activity
-        personal = is_personal(activity)
-        await self._remember(activity)
+        personal = references.is_personal(activity)
+        await self.sender.remember(activity)
         action = render.action_of(activity.value)
         if who is None:
-            await self.post([self.core.not_registered()], context=context)
+            await self.sender.post([self.core.not_registered()], context=context)
+            return
+        form = forms.submitted(activity.value) if personal else None
+        if form is not None:
+            await self._submitted(context, who, *form)
             return
         if action is not None:
             await self._press(context, who, action, personal)
@@ -415,7 +212,11 @@ class TeamsBot:
         if not text:
             return
         if personal:
-            await self.post(
+            shown = forms.card_form(who, text)
+            if shown is not None:  # the form whole, as one card
+                await self.sender.post_card(context, forms.form_card(who.t, shown))
+                return
+            await self.sender.post(
                 await calls.typed(self.core, who, text, transport=TRANSPORT), context=context
             )
             return
@@ -426,7 +227,7 @@ class TeamsBot:
             text,
             transport=TRANSPORT,
             private=False,
-            place=place_name(activity.conversation.id),
+            place=references.place_name(activity.conversation.id),
         )
         command = text.lstrip("/").split(maxsplit=1)[0].casefold() if text else ""
         conversation = starts_conversation(command) and command in who.commands
@@ -445,24 +246,30 @@ class TeamsBot:
         placed = place(replies, private_here=False, t=t)
         if placed.private:
             try:
-                await self.post(placed.private, key=_personal_key(context))
+                await self.sender.post(placed.private, key=_personal_key(context))
             except (NoConversation, ClientResponseError):
                 log.info("teams: no personal chat with a person yet; asked to start one")
                 placed = place(replies, private_here=False, t=t, can_write_privately=False)
         conversation = context.activity.conversation
         assert conversation is not None
-        await self.in_place(
+        await self.sender.in_place(
             placed.here,
             context=context,
             key=references.conversation_key(conversation.id),
-            place=place_name(conversation.id),
+            place=references.place_name(conversation.id),
         )
 
     async def _press(self, context: TurnContext, who: Who, action: str, personal: bool) -> None:
         activity = context.activity
         place_here = None
         if not personal and activity.conversation is not None:
-            place_here = place_name(activity.conversation.id)
+            place_here = references.place_name(activity.conversation.id)
+        opens = form_opened_by(action) if personal else None
+        if opens is not None:  # "Add a leaver": the form whole, as one card
+            shown = forms.card_form(who, f"/{opens[0].name} {opens[1]}".strip())
+            if shown is not None:
+                await self.sender.post_card(context, forms.form_card(who.t, shown))
+                return
         replies = await calls.pressed(
             self.core, who, action, transport=TRANSPORT, private=personal, place=place_here
         )
@@ -485,9 +292,9 @@ class TeamsBot:
                 place=place_here,
             )
             if card and not card[0].error and not (card[0].personal and not personal):
-                await self.update(context, card_id, card[0])
+                await self.sender.update(context, card_id, card[0])
         if personal:
-            await self.post(await self._show_elsewhere(replies), context=context)
+            await self.sender.post(await self.sender.show_elsewhere(replies), context=context)
         elif for_the_place(action=action):
             await self._pressed_for_the_place(context, who, replies)
         else:
@@ -504,7 +311,7 @@ class TeamsBot:
         if not own:
             return
         try:
-            await self.post(own, key=_personal_key(context))
+            await self.sender.post(own, key=_personal_key(context))
         except (NoConversation, ClientResponseError):  # no personal chat: their mark stands
             log.info("teams: cannot write privately to a voter; their answer left out")
 

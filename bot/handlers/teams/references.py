@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from microsoft_agents.activity import Activity
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
@@ -68,3 +69,24 @@ def any_service_url(engine: Engine) -> str | None:
         return None
     url = json.loads(row.reference).get("serviceUrl")
     return url if isinstance(url, str) and url else None
+
+
+def place_name(conversation_id: str) -> str:
+    """A channel's or group chat's place name for the core (`common.places`)."""
+    return "teams:" + conversation_id.split(";", 1)[0]
+
+
+def reference_json(activity: Activity) -> str:
+    """The activity's conversation reference as stored: without the user's display name."""
+    reference = activity.get_conversation_reference()
+    data = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(data.get("user"), dict):
+        data["user"].pop("name", None)
+    return json.dumps(data, sort_keys=True)
+
+
+def is_personal(activity: Activity) -> bool:
+    """A personal chat (1:1 with the bot), not a channel or group chat."""
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    return kind in (None, "personal")

@@ -4,6 +4,7 @@ and pressed on cards, surviving a restart of the bot."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from sqlmodel import select
@@ -51,7 +52,7 @@ async def test_the_intake_by_chat_goes_on_after_a_restart(
     live_core: Core, local_microsoft: LocalMicrosoft
 ) -> None:
     async with serving(live_core, local_microsoft, teams_settings()) as served:
-        await answer(served, "/leaver", "eigen kenmerk")
+        await answer(served, "/leaver chat", "eigen kenmerk")
         await answer(served, "AB12", "In welke gemeente")
         await answer(served, "Zwolle", "Welk onderwijs")
         await press(served, "Praktijkonderwijs")
@@ -78,3 +79,31 @@ async def test_the_intake_by_chat_goes_on_after_a_restart(
             assert case.ref in done
     finally:
         restarted.engine.dispose()
+
+
+async def test_the_intake_as_one_card_with_inputs(teams: Served) -> None:
+    await answer(teams, "/leaver", "Input.Text")
+    (card,) = [
+        a["attachments"][0]["content"]
+        for a in teams.rig.posted(CHAT)
+        if a.get("attachments") and "Input.Text" in json.dumps(a)
+    ]
+    inputs = [item["id"] for item in card["body"] if item["type"].startswith("Input.")]
+    assert inputs[:2] == ["student_ref", "home_municipality"]
+    submit = card["actions"][0]["data"]
+    answers = {"student_ref": "JB-17", "home_municipality": "Zwolle", "programme": "pro"}
+    # Teams sends the inputs back in the message's value, beside the action's data
+    wrong = submit | answers | {"expected_exit": "13-2027"}
+    body = activity(teams.rig, object_id=SARA, value=wrong, conversation=CHAT)
+    assert await teams.send(body) in (200, 202)
+    again = await said(teams, "als maand")  # the card again, with the problem on it
+    assert "JB-17" in again
+    with session_scope(teams.core.engine) as session:
+        assert session.exec(select(Case)).all() == []
+    right = submit | answers | {"expected_exit": "2027-06"}
+    body = activity(teams.rig, object_id=SARA, value=right, conversation=CHAT)
+    assert await teams.send(body) in (200, 202)
+    await said(teams, "aangemeld als casus")
+    with session_scope(teams.core.engine) as session:
+        (case,) = session.exec(select(Case)).all()
+        assert (case.student_ref, case.school_id) == ("JB-17", "brug")
