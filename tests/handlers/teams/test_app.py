@@ -213,3 +213,22 @@ async def test_a_case_claimed_loses_its_claim_button_on_every_brokers_card(
         )
 
     await eventually(fatimas_card_updated)
+
+
+async def test_two_brokers_pressing_claim_at_once_give_the_case_one_owner(
+    teams: Served, live_core: Core
+) -> None:
+    case = make_leaver(live_core, early_leaver="yes")
+    claim = {"vangnet": f"claim:{case.ref}"}
+    presses = [
+        activity(teams.rig, object_id=object_id, value=claim, conversation=chat)
+        for object_id, chat in ((WIM, "a:personal-wim"), (FATIMA, "a:personal-fatima"))
+    ]
+    statuses = await asyncio.gather(*(teams.send(body) for body in presses))
+    assert all(status in (200, 202) for status in statuses)
+    with session_scope(live_core.engine) as session:
+        owner = session.exec(select(Case).where(Case.ref == case.ref)).one().owner_id
+    assert owner in ("wim", "fatima")
+    loser = "a:personal-fatima" if owner == "wim" else "a:personal-wim"
+    told = " ".join(texts(a) for a in teams.rig.posted(loser))
+    assert "Wim Jansen" in told or "Fatima El Amrani" in told  # who has it now
