@@ -54,6 +54,7 @@ from bot.core.replies import Reply
 from bot.handlers.common import calls
 from bot.handlers.common.conversation import starts_conversation
 from bot.handlers.common.failures import failure_text
+from bot.handlers.common.forms import Opening, opening
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_teams
 from bot.handlers.teams import forms, references, render
@@ -107,14 +108,32 @@ class TeamsBot:
 
     # --- forms ------------------------------------------------------------------------------
 
+    async def _open_form(self, context: TurnContext, who: Who, form_name: str, args: str) -> None:
+        """The form whole, as one card; or the core's refusal (not their case, say)."""
+        opened = await asyncio.to_thread(
+            opening, self.core, who, form_name, args, transport=TRANSPORT
+        )
+        if isinstance(opened, Reply):
+            await self.sender.post([opened], context=context)
+            return
+        await self.sender.post_card(context, forms.form_card(who.t, opened))
+
     async def _submitted(
-        self, context: TurnContext, who: Who, form_name: str, values: dict[str, str]
+        self,
+        context: TurnContext,
+        who: Who,
+        form_name: str,
+        values: dict[str, str],
+        about: dict[str, str],
     ) -> None:
         """A form card's Confirm: checked and saved by the core; its problems shown on the
         card again, filled in as sent."""
-        outcome = await calls.submitted(self.core, who, form_name, values, {}, transport=TRANSPORT)
+        outcome = await calls.submitted(
+            self.core, who, form_name, values, about, transport=TRANSPORT
+        )
         if outcome.errors:
-            card = forms.form_card(who.t, FORMS[form_name], initial=values, problems=outcome.errors)
+            opened = Opening(FORMS[form_name], context=about)
+            card = forms.form_card(who.t, opened, values=values, problems=outcome.errors)
             await self.sender.post_card(context, card)
             return
         await self.sender.post(outcome.replies, context=context)
@@ -214,7 +233,7 @@ class TeamsBot:
         if personal:
             shown = forms.card_form(who, text)
             if shown is not None:  # the form whole, as one card
-                await self.sender.post_card(context, forms.form_card(who.t, shown))
+                await self._open_form(context, who, *shown)
                 return
             await self.sender.post(
                 await calls.typed(self.core, who, text, transport=TRANSPORT), context=context
@@ -268,7 +287,7 @@ class TeamsBot:
         if opens is not None:  # "Add a leaver": the form whole, as one card
             shown = forms.card_form(who, f"/{opens[0].name} {opens[1]}".strip())
             if shown is not None:
-                await self.sender.post_card(context, forms.form_card(who.t, shown))
+                await self._open_form(context, who, *shown)
                 return
         replies = await calls.pressed(
             self.core, who, action, transport=TRANSPORT, private=personal, place=place_here

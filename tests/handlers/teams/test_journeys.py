@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.core.app import Core
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case
-from tests.handlers.teams.conftest import SARA, Served, serving, teams_settings
+from tests.factories import make_leaver
+from tests.handlers.teams.conftest import SARA, WIM, Served, serving, teams_settings
 from tests.handlers.teams.rig import LocalMicrosoft, activity, texts
 
 CHAT = "a:personal-sara"
@@ -107,3 +108,38 @@ async def test_the_intake_as_one_card_with_inputs(teams: Served) -> None:
     with session_scope(teams.core.engine) as session:
         (case,) = session.exec(select(Case)).all()
         assert (case.student_ref, case.school_id) == ("JB-17", "brug")
+
+
+WIMS_CHAT = "a:personal-wim"
+
+
+async def test_the_placement_as_one_card_checked_before_it_opens(teams: Served) -> None:
+    case = make_leaver(teams.core, early_leaver="yes")
+
+    async def wim_types(text: str) -> None:
+        body = activity(teams.rig, object_id=WIM, text=text, conversation=WIMS_CHAT)
+        assert await teams.send(body) in (200, 202)
+
+    await wim_types(f"/placed {case.ref}")  # not his case yet: the refusal, no card
+    said_to_wim = [texts(a) for a in teams.rig.posted(WIMS_CHAT)]
+    assert said_to_wim and not any("Input." in s for s in said_to_wim)
+    await wim_types(f"/claim {case.ref}")
+    await wim_types(f"/placed {case.ref}")
+    (card,) = [
+        a["attachments"][0]["content"]
+        for a in teams.rig.posted(WIMS_CHAT)
+        if "Input.Date" in json.dumps(a)
+    ]
+    assert case.ref in json.dumps(card)  # what it is about: the intro, and the submit's data
+    destination = next(i for i in card["body"] if i.get("id") == "destination")
+    start = next(i for i in card["body"] if i.get("id") == "start")
+    value = card["actions"][0]["data"] | {
+        "destination": destination["choices"][0]["value"],
+        "organisation": "Bakkerij De Korenschoof",
+        "start": start["value"],  # today, as the card set it
+    }
+    body = activity(teams.rig, object_id=WIM, value=value, conversation=WIMS_CHAT)
+    assert await teams.send(body) in (200, 202)
+    with session_scope(teams.core.engine) as session:
+        placed = session.exec(select(Case).where(Case.ref == case.ref)).one()
+        assert placed.state == "placed"
