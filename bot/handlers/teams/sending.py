@@ -20,6 +20,7 @@ raised to the caller (the outbox retries later; `failures.judge` sorts it).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ from cachetools import LRUCache
 from microsoft_agents.activity import (
     Activity,
     ChannelAccount,
+    ConversationAccount,
     ConversationParameters,
     ConversationReference,
 )
@@ -166,25 +168,32 @@ class TeamsSender:
             tenant_id=self.tenant_id,
             channel_data={"tenant": {"id": self.tenant_id}},
         )
-        done: list[list[str | None]] = []
-        failed: list[BaseException] = []
-
-        async def callback(context: TurnContext) -> None:
-            try:
-                context.activity.from_property = ChannelAccount(
-                    id=object_id, aad_object_id=object_id
-                )
-                await self.remember(context.activity, personal=True)
-                done.append(await self._post_in(context, replies))
-            except Exception as exc:  # the caller judges it (the SDK's pipeline would not)
-                failed.append(exc)
-
-        await self.adapter.create_conversation(
-            self.app_id, "msteams", service_url, BOT_CONNECTOR, parameters, callback
+        # the SDK's create_conversation leaves its connector client open when the Bot
+        # Connector refuses (the app not installed for them): the call is made here, with a
+        # client from the adapter's factory that is closed whatever happens
+        claims = self.adapter.create_claims_identity(self.app_id)
+        claims.claims["serviceurl"] = service_url
+        factory = self.adapter._channel_service_client_factory
+        client = await factory.create_connector_client(None, claims, service_url, BOT_CONNECTOR)
+        try:
+            created = await client.conversations.create_conversation(parameters)
+        finally:
+            await client.close()
+        reference = ConversationReference(
+            channel_id="msteams",
+            service_url=service_url,
+            conversation=ConversationAccount(
+                id=created.id, conversation_type="personal", tenant_id=self.tenant_id
+            ),
+            agent=ChannelAccount(id="28:" + self.app_id),
+            user=ChannelAccount(id=object_id, aad_object_id=object_id),
         )
-        if failed:
-            raise failed[0]
-        return done[0] if done else []
+        raw = json.dumps(
+            reference.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True
+        )
+        await asyncio.to_thread(references.store, self.engine, references.user_key(object_id), raw)
+        ids: list[str | None] = await self._in(reference, lambda ctx: self._post_in(ctx, replies))
+        return ids
 
     async def _post_in(self, context: TurnContext, replies: Sequence[Reply]) -> list[str | None]:
         conversation = context.activity.conversation.id if context.activity.conversation else ""

@@ -106,6 +106,20 @@ async def test_a_person_whose_app_was_removed_is_marked_unreachable(
             return wim is not None and "teams" in (wim.unreachable or {})
 
     await eventually(marked)
+    # he writes to the bot again (the app reinstalled): reachable again
+    with teams.rig.lock:
+        teams.rig.failures.clear()
+    assert await teams.send(activity(teams.rig, object_id=WIM, text="/help")) in (200, 202)
+    assert not marked()
+
+
+async def test_a_429_while_answering_is_waited_out_and_the_answer_arrives(
+    teams: Served,
+) -> None:
+    teams.rig.fail_next(429, times=1, **{"Retry-After": "1"})
+    assert await teams.send(activity(teams.rig, object_id=WIM, text="/help")) == 202
+    assert any("/claim" in texts(a) for a in teams.rig.posted())
+    assert teams.rig.failures == []
 
 
 async def test_a_mention_in_a_channel_answers_there_and_personal_details_privately(
