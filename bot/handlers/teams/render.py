@@ -3,8 +3,9 @@ buttons as Action.Submit, or plain text. Pure functions.
 
 A reply that is only text is a plain message (`textFormat: plain`, shown as written). Anything
 more (a title, fields, lines, buttons, a chart) is one card: the title as a bold heading, the
-text, the fields as a FactSet, each line as a TextBlock, the chart as an image (a data URI),
-and the buttons as the card's actions. A pressed button comes back as a message whose `value`
+text, the fields as a FactSet, each line as a TextBlock, the chart as an image (a data URI;
+one too large for a message is left out), and the buttons as the card's actions. A pressed
+button comes back as a message whose `value`
 holds {"vangnet": action} (`action_of`). Card text is Markdown in Teams: every text from the
 core (translated words and what people typed alike) has Markdown's characters escaped, so a
 leaver named `*x*` shows literally.
@@ -27,6 +28,9 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ACTION_KEY = "vangnet"  # the key of an Action.Submit's data that holds the core's action
 ERROR_MARK = "⚠️ "
 MAX_LINES = 200  # TextBlocks of list lines in one card (stays well under 28 KB)
+# a chart travels inside the card as a data URI, and the whole message may hold about 28 KB:
+# a larger one is left out (the card's text says what it shows)
+MAX_IMAGE_BYTES = 18_000
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
 _LIST_START = re.compile(r"^(\s*)(-|\d+\.)(\s)")
@@ -68,7 +72,7 @@ def card(reply: Reply) -> dict[str, Any]:
         body.append(_block(line, spacing="Small"))
     if len(reply.lines) > MAX_LINES:
         body.append(_block("…", spacing="Small"))
-    if reply.image_png:
+    if reply.image_png and len(reply.image_png) <= MAX_IMAGE_BYTES:
         encoded = base64.b64encode(reply.image_png).decode("ascii")
         image: dict[str, Any] = {"type": "Image", "url": f"data:image/png;base64,{encoded}"}
         if reply.image_title:

@@ -143,3 +143,12 @@ async def test_the_placement_as_one_card_checked_before_it_opens(teams: Served) 
     with session_scope(teams.core.engine) as session:
         placed = session.exec(select(Case).where(Case.ref == case.ref)).one()
         assert placed.state == "placed"
+
+
+async def test_add_a_leaver_button_opens_the_intake_card(teams: Served) -> None:
+    pressed = activity(
+        teams.rig, object_id=SARA, value={"vangnet": "cmd:leaver"}, conversation=CHAT
+    )
+    assert await teams.send(pressed) in (200, 202)
+    card = await said(teams, "Input.Text")
+    assert "student_ref" in card
