@@ -5,10 +5,9 @@ A reply that is only text is a plain message (`textFormat: plain`, shown as writ
 more (a title, fields, lines, buttons, a chart) is one card: the title as a bold heading, the
 text, the fields as a FactSet, each line as a TextBlock, the chart as an image (a data URI;
 one too large for a message is left out), and the buttons as the card's actions. A pressed
-button comes back as a message whose `value`
-holds {"vangnet": action} (`action_of`). Card text is Markdown in Teams: every text from the
-core (translated words and what people typed alike) has Markdown's characters escaped, so a
-leaver named `*x*` shows literally.
+button comes back as a message whose `value` holds {"vangnet": action} (`action_of`). Card
+text is Markdown in Teams: every text from the core (translated words and what people typed
+alike) has Markdown's characters escaped, so a leaver named `*x*` shows literally.
 
 Teams' limits used here: a message (card included) of about 28 KB; a card shows at most six
 actions in a row, more go into its overflow menu (Teams does that itself).
