@@ -7,6 +7,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.core.app import Core
@@ -122,8 +123,12 @@ async def test_a_429_while_answering_is_waited_out_and_the_answer_arrives(
     assert teams.rig.failures == []
 
 
+@pytest.mark.parametrize(
+    ("kind", "conversation"),
+    [("channel", "19:channel@thread.tacv2;messageid=1"), ("groupChat", "19:group@thread.v2")],
+)
 async def test_a_mention_in_a_channel_answers_there_and_personal_details_privately(
-    teams: Served, live_core: Core
+    teams: Served, live_core: Core, kind: str, conversation: str
 ) -> None:
     await open_chat(teams)
     case = make_leaver(live_core, early_leaver="yes")
@@ -136,12 +141,12 @@ async def test_a_mention_in_a_channel_answers_there_and_personal_details_private
         teams.rig,
         object_id=WIM,
         text=f"<at>Vangnet</at> /case {case.ref}",
-        conversation="19:channel@thread.tacv2;messageid=1",
-        conversation_type="channel",
+        conversation=conversation,
+        conversation_type=kind,
         entities=[mention],
     )
     assert await teams.send(body) in (200, 202)
-    in_channel = teams.rig.posted("19:channel")
+    in_channel = teams.rig.posted(conversation.split(";")[0])
     privately = teams.rig.posted("a:personal-chat")
     assert [a["text"] for a in in_channel] == [
         "Ik heb je de gegevens in een privébericht gestuurd."
