@@ -36,7 +36,7 @@ from tests.chaos import (
     prepare,
     tally,
 )
-from tests.slack.fake_slack import FakeSlack
+from tests.handlers.slack.fake_slack import FakeSlack
 
 DEADLINE = 600.0  # seconds a scenario may take to deliver everything before it counts as lost
 

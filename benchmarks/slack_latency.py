@@ -1,7 +1,7 @@
 """Slack acknowledgement latency and time until the reply is posted, against a bare bolt app.
 
 Each app runs in a process of its own (`slack_server.py`), in HTTP mode on 127.0.0.1, talking
-to the fake Slack of the tests (tests/slack/fake_slack.py), which runs here and records when
+to the fake Slack of the tests (tests/handlers/slack/fake_slack.py), which runs here and records when
 each answer through a response_url arrives. Requests are the ones Slack sends (the tests'
 recorded payloads), signed with the signing secret. Measured per kind of request:
 
@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.slack_server import SECRET
 from benchmarks.table import rss_mb
-from tests.slack.factories import (
+from tests.handlers.slack.factories import (
     SlackRequest,
     make_block_action,
     make_slash_command,
     signed_request,
 )
-from tests.slack.fake_slack import FakeSlack
+from tests.handlers.slack.fake_slack import FakeSlack
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("/cases", "/leavers", "/case REF", "Claim click")

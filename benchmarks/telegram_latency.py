@@ -2,7 +2,7 @@
 python-telegram-bot app served the same way (with and without Vangnet's rate limiter).
 
 Each app runs in a process of its own (`telegram_server.py`) on 127.0.0.1, talking to the fake
-Bot API of the tests (tests/telegram/fake_telegram.py), which runs here and records when each
+Bot API of the tests (tests/handlers/telegram/fake_telegram.py), which runs here and records when each
 call arrives. Updates are the ones Telegram sends (the tests' factories), posted to the
 webhook with its secret, 20 at once (each by another broker, in their private chat), in
 rounds, after a warm-up. Measured per kind (/cases typed, Claim pressed on a card):
@@ -35,8 +35,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.telegram_server import SECRET, TOKEN
-from tests.telegram import factories as tg
-from tests.telegram.fake_telegram import FakeTelegram
+from tests.handlers.telegram import factories as tg
+from tests.handlers.telegram.fake_telegram import FakeTelegram
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("/cases", "Claim")

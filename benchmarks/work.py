@@ -48,7 +48,7 @@ from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver, leaver_data
 from bot.store.db import make_engine, session_scope
 from bot.store.models import Case, Task
-from tests.slack.fake_slack import FakeSlack, _parse_body
+from tests.handlers.slack.fake_slack import FakeSlack, _parse_body
 
 if TYPE_CHECKING:
     from benchmarks.run import Databases

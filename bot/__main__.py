@@ -33,6 +33,7 @@ from bot.cli_support import (
     reported,
     say,
 )
+from bot.cli_teams import teams_app
 from bot.config import Settings
 from bot.logs import quiet_platform_loggers
 
@@ -57,6 +58,7 @@ region_app = typer.Typer(no_args_is_help=True, help="The region file and the dir
 app.add_typer(region_app, name="region")
 app.add_typer(keys_app, name="keys")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(teams_app, name="teams")
 
 RegionFileOption = Annotated[
     Path | None,
@@ -111,6 +113,10 @@ def run() -> None:
     except ScanContentError as exc:
         raise fail(t("Scan content refused: {problem}", problem=str(exc)), code=1) from None
     core = core_or_exit(settings)
+    if settings.teams_app_id:  # invites link to the chat with the Teams bot
+        from bot.core.invites import remember_teams_app
+
+        remember_teams_app(core.engine, settings.teams_app_id)
     notice = region_notice(core, t)
     if notice:
         say(notice)

@@ -179,6 +179,7 @@ class Region(Entry):
         person_ids: set[str] = set()
         slack_ids: dict[str, str] = {}
         telegram_ids: dict[int, str] = {}
+        teams_ids: dict[str, str] = {}
         for index, person in enumerate(self.people):
             if person.id in person_ids:
                 yield RegionProblem(
@@ -215,6 +216,14 @@ class Region(Entry):
                         f"'{telegram_ids[person.telegram]}'",
                     )
                 telegram_ids.setdefault(person.telegram, person.id)
+            if person.teams is not None:
+                if person.teams in teams_ids:
+                    yield RegionProblem(
+                        ("people", index, "teams"),
+                        f"teams identity {person.teams} is already used by "
+                        f"'{teams_ids[person.teams]}'",
+                    )
+                teams_ids.setdefault(person.teams, person.id)
 
     # -- lookups -------------------------------------------------------------------------
 

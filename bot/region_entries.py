@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.core.teams_identity import parse_teams_identity
 from bot.core.vocab import Programme
 
 Language = Literal["nl", "en"]
@@ -33,8 +34,8 @@ _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 # The roles a person of the region file may have: every Role but a scan's guest, who is no one
-# of the region file (added at the table with /scan guest). tests/test_scan_table.py keeps this
-# in step with Role.
+# of the region file (added at the table with /scan guest). tests/core/scan/test_scan_table.py
+# keeps this in step with Role.
 FileRole = Literal["coordinator", "broker", "school_contact", "doorstroompunt"]
 
 
@@ -101,7 +102,9 @@ class PersonEntry(Entry):
     ``municipality`` (name or CBS code in the file, CBS code inside a validated
     :class:`Region`) is required for brokers; ``school`` (a school id) is required for school
     contacts. A doorstroompunt without a municipality works for the whole region.
-    ``language`` of ``None`` means the region's default language.
+    ``language`` of ``None`` means the region's default language. ``teams`` is the person's
+    Microsoft Teams identity: their Entra object id (a GUID) or their user principal name
+    (``name@domain``), in lower case once read (:mod:`bot.core.teams_identity`).
     """
 
     id: str = Field(pattern=_ID_PATTERN)
@@ -111,7 +114,21 @@ class PersonEntry(Entry):
     school: str | None = Field(default=None, min_length=1)
     slack: str | None = Field(default=None, min_length=1)
     telegram: int | None = Field(default=None, strict=True)
+    teams: str | None = Field(default=None, min_length=1)
     language: Language | None = None
+
+    @field_validator("teams")
+    @classmethod
+    def _check_teams(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        identity = parse_teams_identity(value)
+        if identity is None:
+            raise ValueError(
+                f"'{value}' is not a Teams identity: give the Entra object id (a GUID such as "
+                "5f1c0d2e-6a7b-4c8d-9e0f-123456789abc) or the user principal name (name@domain)"
+            )
+        return identity.text
 
 
 def _check_month_day(value: str) -> tuple[int, int]:

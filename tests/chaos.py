@@ -33,8 +33,8 @@ from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.models import OutboxMessage, Person
 from tests.conftest import TEST_KEY as KEY  # the tests' databases are made with it
-from tests.slack.fake_slack import FakeSlack
-from tests.telegram.fake_telegram import FakeTelegram
+from tests.handlers.slack.fake_slack import FakeSlack
+from tests.handlers.telegram.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "chaos-signing-secret"

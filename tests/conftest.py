@@ -23,7 +23,7 @@ from bot.store import crypto
 from bot.store.db import make_engine, session_scope, upgrade
 
 PG_URL = os.environ.get("VANGNET_TEST_DATABASE_URL")
-# The key of the personal fields in every test database (tests/test_encryption.py uses others).
+# The key of the personal fields in every test database (test_encryption.py uses others).
 TEST_KEY = b"dmFuZ25ldC10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA="
 crypto.use_keys([TEST_KEY])
 # A Monday in term time; the demo region's handover window is 13 weeks.

@@ -27,8 +27,8 @@ from tests.chaos import (
     tally,
     unsent_leased,
 )
-from tests.slack.fake_slack import FakeSlack, eventually
-from tests.telegram.fake_telegram import FakeTelegram
+from tests.handlers.slack.fake_slack import FakeSlack, eventually
+from tests.handlers.telegram.fake_telegram import FakeTelegram
 
 LEASE_AND_MORE = 200.0  # seconds: a message leased by a killed process waits out its lease
 

@@ -111,6 +111,11 @@ class Command:
     writes: bool = False
     # the form a platform may show whole for it (Slack's modal)
     form: Submit | None = None
+    # in the short command menu of a platform that limits it (Teams shows ten a scope): the
+    # daily work of each role; the commands about one case that its card's buttons start
+    # (transfer, edit, withdraw, close, lost), the rare ones (reopen) and the channel's own
+    # (scan) are left to /help, which lists every command
+    in_menu: bool = False
 
 
 # the two kinds of button that belong to no one row: "cmd:NAME ARGS" does what typing
@@ -388,7 +393,7 @@ def _check_leaver(
 
 
 _TABLE = (
-    Command("help", "/help", N_("what you can do"), EVERYONE, _help, in_groups=True),
+    Command("help", "/help", N_("what you can do"), EVERYONE, _help, in_groups=True, in_menu=True),
     Command(
         "leaver",
         "/leaver",
@@ -398,6 +403,7 @@ _TABLE = (
         buttons=(Press("round", _press_round),),
         conversation=True,
         form=Submit(leaver_form.LEAVER_FORM.name, _check_leaver, own_school=True),
+        in_menu=True,
     ),
     Command(
         "leavers",
@@ -406,6 +412,7 @@ _TABLE = (
         MEMBERS,
         listings.leavers,
         buttons=(Press("leavers"),),
+        in_menu=True,
     ),
     Command(
         "find",
@@ -413,6 +420,7 @@ _TABLE = (
         N_("find a case by its reference, the student reference or the name"),
         MEMBERS,
         listings.find,
+        in_menu=True,
     ),
     Command(
         "edit",
@@ -435,6 +443,7 @@ _TABLE = (
             Press("case"),
             Press("details", lambda ctx, ref: [_card(ctx, ref, details=True)]),
         ),
+        in_menu=True,
     ),
     Command(
         "claim",
@@ -444,6 +453,7 @@ _TABLE = (
         _claim,
         buttons=(Press("claim", refreshes_card=True),),
         writes=True,
+        in_menu=True,
     ),
     Command(
         "transfer",
@@ -465,6 +475,7 @@ _TABLE = (
         buttons=(Press("placed", opens_form=True), Press("fu", _press_followup)),
         conversation=True,
         form=Submit(PLACEMENT_FORM.name),
+        in_menu=True,
     ),
     Command(
         "cases",
@@ -473,6 +484,7 @@ _TABLE = (
         frozenset({Role.broker}),
         listings.queue,
         buttons=(Press("cases"),),
+        in_menu=True,
     ),
     Command(
         "withdraw",
@@ -504,7 +516,12 @@ _TABLE = (
         _lost,
     ),
     Command(
-        "digest", "/digest", N_("the weekly digest, now"), frozenset({Role.coordinator}), _digest
+        "digest",
+        "/digest",
+        N_("the weekly digest, now"),
+        frozenset({Role.coordinator}),
+        _digest,
+        in_menu=True,
     ),
     Command(
         "admin",
@@ -514,6 +531,7 @@ _TABLE = (
         admin.run,
         conversation=True,
         form=Submit(ADD_PERSON.name, args="add"),
+        in_menu=True,
     ),
     Command(
         "scan",

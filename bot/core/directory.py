@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from bot.core.cases.audit import record
+from bot.core.teams_identity import TeamsIdentity, parse_teams_identity
 from bot.core.vocab import Role
 from bot.region import Region
 from bot.store.models import Invite, Municipality, Person, School
@@ -93,6 +94,7 @@ def region_changes(session: Session, region: Region) -> Changes:
         }
         if p.telegram is not None or not _bound_by_invite(session, person):
             want_p["telegram_id"] = p.telegram
+        want_p.update(_teams_columns(session, person, p.teams))
         differ = [k for k, v in want_p.items() if getattr(person, k) != v]
         if differ:
             out.changed.append(("person", p.id, differ))
@@ -142,6 +144,8 @@ def sync_region(session: Session, region: Region) -> None:
             existing.active = False
             existing.slack_id = None
             existing.telegram_id = None
+            existing.teams_id = None
+            existing.teams_upn = None
             session.add(existing)
     session.flush()
     for p in region.people:
@@ -153,6 +157,8 @@ def sync_region(session: Session, region: Region) -> None:
         person.slack_id = p.slack
         if p.telegram is not None or not _bound_by_invite(session, person):
             person.telegram_id = p.telegram
+        for key, value in _teams_columns(session, person, p.teams).items():
+            setattr(person, key, value)
         person.language = p.language
         person.active = True
         session.add(person)
@@ -164,15 +170,42 @@ def is_guest(person: Person) -> bool:
     return person.roles == [Role.scan_guest.value]
 
 
-def _bound_by_invite(session: Session, person: Person) -> bool:
-    """Whether the person's Telegram account was bound with an invite (kept when the region
-    file names none)."""
-    if person.telegram_id is None:
-        return False
-    used = select(Invite).where(
-        Invite.person_id == person.id, Invite.used_by_telegram_id == person.telegram_id
-    )
+def _bound_by_invite(session: Session, person: Person, *, via: str = "telegram") -> bool:
+    """Whether the person's Telegram (or Teams) account was bound with an invite (kept when
+    the region file names none)."""
+    if via == "teams":
+        if person.teams_id is None:
+            return False
+        used = select(Invite).where(
+            Invite.person_id == person.id, Invite.used_by_teams_id == person.teams_id
+        )
+    else:
+        if person.telegram_id is None:
+            return False
+        used = select(Invite).where(
+            Invite.person_id == person.id, Invite.used_by_telegram_id == person.telegram_id
+        )
     return session.exec(used).first() is not None
+
+
+def teams_columns(person: Person, identity: TeamsIdentity | None) -> dict[str, str | None]:
+    """`Person.teams_id` and `teams_upn` for a Teams identity given in the region file or
+    the admin form. A UPN the person has already been resolved from keeps its object id (it
+    is resolved once); any other UPN starts unresolved."""
+    if identity is None:
+        return {"teams_id": None, "teams_upn": None}
+    if identity.object_id is not None:
+        return {"teams_id": identity.object_id, "teams_upn": None}
+    resolved = person.teams_id if person.teams_upn == identity.upn else None
+    return {"teams_id": resolved, "teams_upn": identity.upn}
+
+
+def _teams_columns(session: Session, person: Person, text: str | None) -> dict[str, str | None]:
+    """The Teams columns the region file asks for; a Teams account bound with an invite is
+    kept when the file names none (as a Telegram account is)."""
+    if text is None and _bound_by_invite(session, person, via="teams"):
+        return {}
+    return teams_columns(person, parse_teams_identity(text) if text is not None else None)
 
 
 def _code(region: Region, municipality: str) -> str:
@@ -217,6 +250,35 @@ def person_by_telegram(session: Session, telegram_id: int) -> Person | None:
     return session.exec(
         select(Person).where(Person.telegram_id == telegram_id, col(Person.active))
     ).first()
+
+
+def person_by_teams(session: Session, object_id: str) -> Person | None:
+    """The active person with this Entra object id (an activity's `from.aadObjectId`)."""
+    return session.exec(
+        select(Person).where(Person.teams_id == object_id.strip().casefold(), col(Person.active))
+    ).first()
+
+
+def bind_teams_upn(session: Session, *, upn: str, object_id: str) -> Person | None:
+    """Resolve a UPN once: the active person known by `upn` whose object id is not known yet
+    gets `object_id` (the Teams transport calls this when it learns both, from a person who
+    writes to the bot or for whom the app is installed). Audited. None when nobody waits
+    for this UPN, or the object id belongs to someone else already."""
+    upn, object_id = upn.strip().casefold(), object_id.strip().casefold()
+    person = session.exec(
+        select(Person).where(
+            Person.teams_upn == upn, col(Person.teams_id).is_(None), col(Person.active)
+        )
+    ).first()
+    if person is None or parse_teams_identity(object_id) != TeamsIdentity(object_id=object_id):
+        return None
+    if session.exec(select(Person).where(Person.teams_id == object_id)).first() is not None:
+        return None
+    person.teams_id = object_id
+    session.add(person)
+    session.flush()
+    record(session, actor_id=person.id, transport="teams", action="teams_resolved", id=person.id)
+    return person
 
 
 def match_municipality(

@@ -410,7 +410,8 @@ class ScanAction(SQLModel, table=True):
 
 
 class Invite(SQLModel, table=True):
-    """A one-time link that binds a Telegram account to a person (`/admin invite PERSON`)."""
+    """A one-time link that binds a Telegram account (or a Teams account, by `/start TOKEN`) to a
+    person (`/admin invite PERSON`)."""
 
     __tablename__ = "invite"
 

@@ -1,5 +1,5 @@
 """How the answers of the directory forms are understood: roles, municipality, school,
-language, Slack member, and the ids of new schools and municipalities.
+language, Slack member, Teams account, and the ids of new schools and municipalities.
 
 Each parser takes the raw text and returns the value (in a canonical text form the
 conversation row keeps), or raises FieldError with a message in the coordinator's language.
@@ -17,6 +17,7 @@ from bot.core.context import Ctx
 from bot.core.directory import match_municipality
 from bot.core.i18n import LANGUAGES
 from bot.core.intake.fields import FieldError, ParseEnv
+from bot.core.teams_identity import parse_teams_identity
 from bot.core.vocab import Programme, Role, label
 from bot.store.models import Municipality, School
 
@@ -149,6 +150,21 @@ def parse_slack(raw: str, env: ParseEnv) -> str:
             )
         )
     return match[1]
+
+
+def parse_teams(raw: str, env: ParseEnv) -> str:
+    """A Teams account: the Entra object id (a GUID) or the address the person signs in to
+    Microsoft 365 with (their user principal name); in lower case."""
+    identity = parse_teams_identity(raw)
+    if identity is None:
+        raise FieldError(
+            env.t(
+                "That is not a Teams account. Type the address they sign in to Microsoft 365 "
+                "with (name@domain), or their Entra object id (like "
+                "5f1c0d2e-6a7b-4c8d-9e0f-123456789abc)."
+            )
+        )
+    return identity.text
 
 
 def parse_new_school_id(raw: str, env: ParseEnv) -> str:

@@ -80,8 +80,16 @@ def _person_line(ctx: Ctx, person: Person) -> str:
         school = ctx.session.get(School, person.school_id)
         parts.append(school.name if school else person.school_id)
     linked = [
-        name for name, on in (("Slack", person.slack_id), ("Telegram", person.telegram_id)) if on
+        name
+        for name, on in (
+            ("Slack", person.slack_id),
+            ("Telegram", person.telegram_id),
+            ("Teams", person.teams_id),
+        )
+        if on
     ]
+    if person.teams_upn and person.teams_id is None:
+        linked.append(t("Teams (not resolved yet: when they first write to the bot)"))
     parts.append(", ".join(linked) if linked else t("not linked to a chat yet"))
     for via, reason in verdicts.unreachable_on(person).items():
         parts.append(

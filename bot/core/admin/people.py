@@ -1,8 +1,10 @@
 """The people of the directory, from the chat: add and change (product.md 5.6).
 
 `/admin add` and `/admin change PERSON` are one guided form (the conversation engine): name,
-roles, municipality (brokers, RMC doorstroompunt) or school (school contacts), language and
-Slack member. A person added without a Slack member gets a Telegram invite link at once.
+roles, municipality (brokers, RMC doorstroompunt) or school (school contacts), language,
+Slack member and Teams account (an Entra object id, or a UPN resolved once when they first
+write: bot/core/teams_identity.py). A person added with neither gets an invite at once
+(a Telegram link, or `/start TOKEN` to send the bot in Teams).
 Deactivating and reactivating are in `standing.py`.
 
 Every change is audited by id, with the names of the fields that changed (never values).
@@ -11,8 +13,8 @@ Every change is audited by id, with the names of the fields that changed (never 
 flowchart LR
     add["/admin add"] --> form
     change["/admin change PERSON"] --> summary
-    form["name, roles, municipality or school, language, Slack"] --> summary
-    summary -- confirm --> saved["person saved, audited; no Slack: invite link"]
+    form["name, roles, municipality or school, language, Slack, Teams"] --> summary
+    summary -- confirm --> saved["person saved, audited; no Slack nor Teams: invite"]
 ```
 """
 
@@ -32,18 +34,20 @@ from bot.core.admin.fields import (
     parse_roles,
     parse_school,
     parse_slack,
+    parse_teams,
     roles_of,
     school_options,
 )
 from bot.core.cases import unreachable
 from bot.core.cases.audit import record
 from bot.core.context import Ctx
-from bot.core.directory import find_person, free_person_id
+from bot.core.directory import find_person, free_person_id, teams_columns
 from bot.core.errors import Refused
 from bot.core.i18n import N_
 from bot.core.intake.fields import parse_text
 from bot.core.messaging import verdicts
 from bot.core.replies import Reply
+from bot.core.teams_identity import parse_teams_identity
 from bot.core.vocab import Role, role_labels
 from bot.store import queries
 from bot.store.models import Person, School
@@ -81,6 +85,11 @@ def _municipal(values: dict[str, Any]) -> bool:
 
 def _is_broker(values: dict[str, Any]) -> bool:
     return Role.broker.value in roles_of(values.get("roles", ""))
+
+
+def _no_slack(values: dict[str, Any]) -> bool:
+    """Teams is asked of someone not on Slack: a person is reached on one chat."""
+    return not values.get("slack")
 
 
 def _is_school_contact(values: dict[str, Any]) -> bool:
@@ -134,9 +143,19 @@ PERSON_FIELDS = (
         label=N_("Slack member"),
         question=N_(
             "Their Slack member id (profile, ⋮, Copy member ID), or @mention them. "
-            "Skip for Telegram: they get an invite link."
+            "Skip for Teams or Telegram."
         ),
         parse=parse_slack,
+    ),
+    conversation.FormField(
+        name="teams",
+        label=N_("Teams account"),
+        question=N_(
+            "The address they sign in to Microsoft Teams with (name@domain), or their Entra "
+            "object id. Skip for Telegram: they get an invite link."
+        ),
+        parse=parse_teams,
+        ask_if=_no_slack,
     ),
 )
 
@@ -160,6 +179,25 @@ def _check_slack(ctx: Ctx, slack: str | None, person_id: str | None) -> None:
         )
 
 
+def _check_teams(ctx: Ctx, teams: str | None, person_id: str | None) -> None:
+    identity = parse_teams_identity(teams) if teams else None
+    if identity is None:
+        return
+    column = Person.teams_id if identity.object_id is not None else Person.teams_upn
+    other = ctx.session.exec(select(Person).where(column == identity.text)).first()
+    if other is not None and other.id != person_id:
+        raise Refused(
+            ctx.t(
+                "That Teams account belongs to {name} ({id}) already.", name=other.name, id=other.id
+            )
+        )
+
+
+def _teams_text(person: Person) -> str:
+    """The Teams account as the form shows it: the UPN the coordinator gave, else the id."""
+    return person.teams_upn or person.teams_id or ""
+
+
 def _fill(person: Person, values: dict[str, Any]) -> list[str]:
     """The form's answers into the person; the names of the fields that changed."""
     roles = roles_of(values["roles"])
@@ -171,6 +209,9 @@ def _fill(person: Person, values: dict[str, Any]) -> list[str]:
         "language": values.get("language"),
         "slack_id": values.get("slack"),
     }
+    if _no_slack(values):  # asked: what it says; else (on Slack) their Teams account stays
+        teams = values.get("teams")
+        want.update(teams_columns(person, parse_teams_identity(teams) if teams else None))
     changed = [k for k, v in want.items() if getattr(person, k) != v]
     for key, value in want.items():
         setattr(person, key, value)
@@ -179,6 +220,7 @@ def _fill(person: Person, values: dict[str, Any]) -> list[str]:
 
 def _confirm_add(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> list[Reply]:
     _check_slack(ctx, values.get("slack"), None)
+    _check_teams(ctx, values.get("teams"), None)
     person = Person(id=_new_id(ctx, values["name"]), name=values["name"])
     fields = _fill(person, values)
     ctx.session.add(person)
@@ -199,7 +241,7 @@ def _confirm_add(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> l
             id=person.id,
         )
     )
-    if person.slack_id is not None:
+    if person.slack_id is not None or person.teams_id is not None or person.teams_upn:
         return [done]
     return [done, invites.invite(ctx, person.id)]
 
@@ -209,6 +251,7 @@ def _confirm_change(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -
     if person is None or not person.active:
         raise Refused(ctx.t("{id} is no longer in the directory.", id=context["person"]))
     _check_slack(ctx, values.get("slack"), person.id)
+    _check_teams(ctx, values.get("teams"), person.id)
     was_coordinator = Role.coordinator.value in person.roles
     fields = _fill(person, values)
     if was_coordinator and Role.coordinator.value not in person.roles:
@@ -272,6 +315,7 @@ def change(ctx: Ctx, args: str) -> list[Reply]:
         "school": person.school_id or "",
         "language": person.language or "",
         "slack": person.slack_id or "",
+        "teams": _teams_text(person),
     }
     return conversation.start(
         ctx,

@@ -167,6 +167,8 @@ def _deactivate(ctx: Ctx, person: Person) -> Reply:
     person.active = False
     person.slack_id = None  # free for someone else; the person is kept for the audit trail
     person.telegram_id = None
+    person.teams_id = None
+    person.teams_upn = None
     ctx.session.add(person)
     record(
         ctx.session,

@@ -33,7 +33,7 @@ from bot.store.models import OutboxMessage, Person
 HELD_FOR = timedelta(days=365 * 50)
 HELD = "unreachable"  # its last_error while held
 
-PLATFORMS = {"slack": "Slack", "telegram": "Telegram"}
+PLATFORMS = {"slack": "Slack", "telegram": "Telegram", "teams": "Microsoft Teams"}
 
 UNREACHABLE_NOTE = N_(
     "{name} cannot be reached on {platform} ({reason}). Their messages wait until they write "

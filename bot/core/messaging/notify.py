@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.core.cases.cards import DETAILS, TRANSFER, case_card
 from bot.core.cases.permissions import (
@@ -22,7 +22,7 @@ from bot.core.messaging import outbox
 from bot.core.replies import Button, Reply
 from bot.core.vocab import LABELS, CaseState, Destination, Role
 from bot.store import queries
-from bot.store.models import Case, Person
+from bot.store.models import Case, OutboxMessage, Person
 
 
 def report_to_doorstroompunt(ctx: Ctx, case: Case) -> None:
@@ -74,6 +74,20 @@ def refresh_cards(
                 text=intro or t("Case {ref} is no longer in your view.", ref=case.ref),
             )
         outbox.replace(ctx.session, message, reply, once=str(case.version))
+
+
+def kept_by_outbox(session: Session, *, via: str, platform_ref: str) -> bool:
+    """Whether the message `platform_ref` (sent on transport `via`) is a case card that
+    `refresh_cards` keeps up to date, so that a transport need not edit it itself."""
+    found = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.platform_ref == platform_ref,
+            OutboxMessage.sent_via == via,
+            col(OutboxMessage.kind).in_(CARD_KINDS),
+            col(OutboxMessage.replaces_id).is_(None),
+        )
+    ).first()
+    return found is not None
 
 
 def pickers(

@@ -1,20 +1,13 @@
 """The Slack app: slack-bolt's AsyncApp with thin listeners around the core.
 
 Every listener acknowledges first (Slack waits three seconds) and then does the work: it
-translates the payload (`inbound`), finds who is speaking (`common.who`), calls the core in a
-worker thread (`common.calls`), and renders the replies (`render`, sent by `sending`). Where
-answers go:
-
-- a slash command: an ephemeral answer (only the caller sees it, also in a channel), so
-  personal details never reach a channel; in a channel, the scan's messages for everyone
-  (`to_place`) are posted or edited there (`sending.answer_in_place`, `common.places`);
-- a button: the bot's direct message with the person when pressed there, else ephemeral (a
-  button in an ephemeral answer, also one in a direct message between two people), else the
-  person's direct message (a button in the App Home);
-- a guided conversation (`/leaver chat`, `/placed REF chat`, the form's buttons): the direct
-  message, because that is the only place Slack sends us the answers people type
-  (`common.conversation` says which commands and buttons those are);
-- a direct message, a CSV file sent in one (`files`), a submitted modal: the direct message.
+translates the payload (`inbound`) into what was asked and where, and hands it to the reply
+plan (`common.plan`), which finds who is speaking (`common.who`), calls the core in a worker
+thread (`common.calls`) and decides where each reply goes; `carrier` carries that out on
+Slack (an ephemeral answer, the direct message, a post or edit in a channel, a modal) and
+`render` and `sending` draw and send it. A direct message, a CSV file sent in one (`files`)
+and a submitted modal are answered in the direct message; the App Home shows what the person
+would ask first.
 
 Whatever the bot posts obeys the shared privacy rule (`common.privacy`, applied in `sending`):
 a personal reply is never posted outside a direct message.
@@ -46,18 +39,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.commands import COMMANDS, for_the_place, form_opened_by, forms
+from bot.core.commands import COMMANDS, forms
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.core.vocab import Role
-from bot.handlers.common import calls
+from bot.handlers.common import calls, plan
 from bot.handlers.common.arrivals import ARRIVED, Arrivals
-from bot.handlers.common.conversation import continues_in_private, starts_conversation
 from bot.handlers.common.dedupe import Dedupe, SharedSeenEvents
 from bot.handlers.common.failures import failure_text, tell_failure
 from bot.handlers.common.who import Who, who_by_slack
 from bot.handlers.slack import inbound, modals
 from bot.handlers.slack.bolt import bolt_app
+from bot.handlers.slack.carrier import SlackCarrier
 from bot.handlers.slack.files import SlackFiles
 from bot.handlers.slack.inbound import (
     ButtonPress,
@@ -212,46 +205,10 @@ class SlackBot:
         if not isinstance(event, SlashCommand) or not await self.dedupe.first_delivery(context):
             return
         self.services.metrics.handled("command:/" + _known(event.name))
-
-        async def tell(replies: list[Reply]) -> None:  # ephemeral: a private place
-            await self.sender.answer_ephemeral(respond, event.user, replies)
-
-        known, who = await self._identify("command", event.user, tell)
-        if known:
-            await self._guarded("command", who, self._command(event, who, tell, arrived), tell)
-
-    async def _command(
-        self, event: SlashCommand, who: Who | None, tell: Tell, arrived: datetime
-    ) -> None:
-        if who is None:
-            await tell([self.core.not_registered()])
-            return
-        command = COMMANDS.get(event.name)  # /leaver, /placed, /edit, /admin add: a modal
-        if command is not None and await self.modals.open(
-            command, event.text, event.trigger_id, who, tell, user=event.user
-        ):
-            return
-        place = None if is_direct(event.channel) else slack_place(event.channel)
-        private = place is None or not for_the_place(command=event.name)
-        replies = await calls.typed(
-            self.core,
-            who,
-            event.line,
-            transport=TRANSPORT,
-            private=private,
-            place=place,
-            arrived=arrived,
-        )
-        conversation = starts_conversation(event.name) and event.name in who.commands
-        if conversation and not any(r.error for r in replies):
-            await self.sender.send_all(event.user, replies)
-            return
-        if place is not None:
-            await self.sender.answer_in_place(
-                event.channel, replies, user=event.user, t=who.t, tell=tell
-            )
-            return
-        await tell(replies)
+        channel = event.channel
+        place = None if is_direct(channel) else slack_place(channel)
+        carrier = self._carrier(event.user, channel, respond, event.trigger_id)
+        await self._answer(carrier, plan.Asked(line=event.line, place=place), arrived)
 
     async def on_action(self, ack: Ack, body: Body, respond: Respond, context: Context) -> None:
         self._at_work()
@@ -262,58 +219,47 @@ class SlackBot:
         if not isinstance(event, ButtonPress) or not await self.dedupe.first_delivery(context):
             return
         self.services.metrics.handled("button")
-        who: Who | None = None  # known once looked up; until then the region's language
-
-        async def tell(replies: list[Reply]) -> None:
-            if await self._in_our_dm(event):  # our direct message: answer there
-                await self.sender.post(str(event.channel), replies, user=event.user, t=self._t(who))
-            elif event.response_url:  # elsewhere, also another direct message: ephemeral
-                await self.sender.answer_ephemeral(respond, event.user, replies)
-            else:  # the App Home, or a modal
-                await self.sender.send_all(event.user, replies)
-
-        known, who = await self._identify("button", event.user, tell)
-        if known:
-            await self._guarded("button", who, self._press(event, who, tell, arrived), tell)
-
-    async def _in_our_dm(self, event: ButtonPress) -> bool:
-        """Whether the button was pressed in the bot's own direct message with the person.
-
-        A "D" channel is not enough: an ephemeral answer to a slash command typed in a direct
-        message between two people has buttons too, and the bot cannot post there."""
-        if event.channel is None or not event.channel.startswith("D"):
-            return False
-        return event.channel == await self.sender.dm_channel(event.user)
-
-    async def _press(
-        self, event: ButtonPress, who: Who | None, tell: Tell, arrived: datetime
-    ) -> None:
-        if who is None:
-            await tell([self.core.not_registered()])
-            return
-        opens = form_opened_by(event.action)  # "Add a leaver", the Placement button
-        if opens is not None:
-            command, args = opens
-            if await self.modals.open(command, args, event.trigger_id, who, tell, user=event.user):
-                return
         channel = event.channel or ""  # "" in a view
         place = slack_place(channel) if channel and not is_direct(channel) else None
-        replies = await calls.pressed(
-            self.core,
-            who,
-            event.action,
-            transport=TRANSPORT,
-            private=place is None or not for_the_place(action=event.action),
-            place=place,
-            arrived=arrived,
+        carrier = self._carrier(
+            event.user,
+            channel,
+            respond if event.response_url else None,
+            event.trigger_id,
+            pressed=True,
         )
-        if continues_in_private(event.action):
-            await self.sender.send_all(event.user, replies)
+        await self._answer(carrier, plan.Asked(action=event.action, place=place), arrived)
+
+    def _carrier(
+        self,
+        user: str,
+        channel: str,
+        respond: Respond | None,
+        trigger_id: str,
+        *,
+        pressed: bool = False,
+    ) -> SlackCarrier:
+        return SlackCarrier(
+            self.sender,
+            self.modals,
+            user=user,
+            channel=channel,
+            respond=respond,
+            trigger_id=trigger_id,
+            t=self._t(None),
+            pressed=pressed,
+        )
+
+    async def _answer(self, carrier: SlackCarrier, asked: plan.Asked, arrived: datetime) -> None:
+        """Who is asking, then the reply plan carried out (`common.plan`)."""
+        kind = "slack: a button" if asked.action is not None else "slack: a command"
+        known, who = await plan.identify(
+            lambda: self.who(carrier.user), carrier, self._t(None), kind=kind
+        )
+        if not known:
             return
-        if place is not None:
-            await self.sender.answer_in_place(channel, replies, user=event.user, t=who.t, tell=tell)
-            return
-        await tell(replies)
+        carrier.t = self._t(who)
+        await plan.answer(self.core, who, asked, carrier, transport=TRANSPORT, arrived=arrived)
 
     async def on_submission(self, ack: Ack, body: dict[str, Any]) -> None:
         """A modal submitted: checked before the ack (field errors keep the modal open with

@@ -3,7 +3,7 @@
 `translate(body)` always answers: one of the event types below, or `Unsupported` with the
 reason (and logs it). Nothing is dropped silently, and no listener has to dig in raw
 payloads. The recorded payloads these functions are tested against are in
-`tests/slack/fixtures/`.
+`tests/handlers/slack/fixtures/`.
 """
 
 from __future__ import annotations

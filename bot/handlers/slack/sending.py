@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -134,34 +134,6 @@ class SlackSender:
                 await self.client.files_upload_v2(
                     channel=channel, content=content, filename=filename, title=title
                 )
-
-    async def answer_in_place(
-        self,
-        channel: str,
-        replies: Sequence[Reply],
-        *,
-        user: str,
-        t: Translator,
-        tell: Callable[[list[Reply]], Awaitable[None]],
-    ) -> None:
-        """Replies to what `user` typed or pressed in `channel`: those for everyone there are
-        posted in it (or edit the message they update), the rest go to `user` alone (`tell`),
-        and so does the request to invite the bot when it is not a member of the channel."""
-        own = [r for r in replies if not r.to_place]
-        public = [r for r in replies if r.to_place]
-        if own:
-            await tell(own)
-        if not public:
-            return
-        try:
-            await self.to_place(channel, public, user=user, t=t)
-        except NotInChannel:
-            log.info("slack: not a member of a channel where a message was due")
-            text = t(
-                "I am not a member of this channel, so I cannot post here. "
-                "Invite me with /invite @Vangnet, then try again."
-            )
-            await tell([Reply(text=text, error=True)])
 
     async def to_place(
         self, channel: str, replies: Sequence[Reply], *, user: str, t: Translator

@@ -89,8 +89,8 @@ def person_modal(t: Translator, form: Form) -> View:
     """The coordinator's `/admin add`: the person form as a modal, the roles a multi-select
     and the Slack member a user select."""
     intro = t(
-        "Without a Slack member the person gets a Telegram invite link. A municipality is "
-        "needed for a broker, a school for a school contact."
+        "Without a Slack member or a Teams account the person gets a Telegram invite link. A "
+        "municipality is needed for a broker, a school for a school contact."
     )
     return form_modal(
         t, form, callback_id=PERSON_CALLBACK, intro=intro, several={"roles"}, users={"slack"}

@@ -3,21 +3,17 @@
 Every update is recorded before Telegram is told it arrived and taken once by its update_id
 (`inbox`: a webhook delivers an update again when it was not acknowledged in time), handled
 concurrently with other chats' and in order within its chat (`updates.InOrderPerChat`),
-translated (`inbound`) and routed:
+translated (`inbound`), and handed to the reply plan (`common.plan`), which decides where
+each reply goes; `carrier` carries that out on Telegram:
 
-- a line typed in the private chat (a command or a conversation's answer) → the core, and its
-  replies to that chat; `/start` without an invite → a welcome and /help;
-- `/start TOKEN` (an invite link) → the invite is redeemed (`bot.core.invites`);
-- a command in a group → the core with the group as place, then the shared privacy rule
-  (`common.privacy`): personal replies go to the person's private chat with a short note in
-  the group, or, when the bot cannot write to them yet (403), a note asking them to start a
-  private chat; a command that starts a conversation continues in the private chat;
-- a button → the core's action, and the callback query always answered (with a short text
-  when it failed); a Claim pressed on a card edits that card to show the case as it is now;
-- the scan in a group (`common.places`): replies for everyone there are posted in the group,
-  and one that updates a message (the count of votes) edits it (`sending.in_group`); a button
-  of the scan pressed there is answered to the presser alone in the callback query's answer
-  (their mark), never in the group;
+- a line typed in the private chat (a command or a conversation's answer), a command in a
+  group, a button: the plan (in a group, by the privacy rule: personal replies go to the
+  person's private chat with a short note in the group, or a note asking them to start one
+  when the bot cannot write to them yet, 403; the scan's buttons pressed there are answered
+  to the presser alone in the callback query's answer; a Claim pressed on a card shows the
+  card as the case is now, once);
+- `/start` without an invite → a welcome and /help; `/start TOKEN` (an invite link) → the
+  invite is redeemed (`bot.core.invites`);
 - a CSV document in the private chat → `files`, then the core's import; a photo, sticker,
   voice message or video there → a short note of what the bot reads;
 - in a forum supergroup, a command or button in a topic is answered in that topic, which is
@@ -37,22 +33,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.core.app import Core
-from bot.core.commands import for_the_place, press_of
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
-from bot.handlers.common import calls
-from bot.handlers.common.conversation import continues_in_private, starts_conversation
-from bot.handlers.common.failures import failure_text
-from bot.handlers.common.places import place_of
-from bot.handlers.common.privacy import place
+from bot.handlers.common import calls, plan
 from bot.handlers.common.who import Who, who_by_telegram
 from bot.handlers.telegram import callbacks, inbound, inbox
+from bot.handlers.telegram.carrier import TelegramCarrier
 from bot.handlers.telegram.files import receive_document
 from bot.handlers.telegram.inbound import (
     AnonymousAdmin,
@@ -76,7 +67,6 @@ log = logging.getLogger(__name__)
 TRANSPORT = "telegram"
 # seconds a call waits for Telegram's answer (python-telegram-bot's default)
 SEND_READ_TIMEOUT = 5.0
-MAX_ANSWER = 200  # characters of answerCallbackQuery's text
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -168,17 +158,55 @@ class TelegramBot:
         if isinstance(event, AnonymousAdmin):
             await self._anonymous(event)
             return
-        who = await self.who(event.user_id)
-        if isinstance(event, CallbackPress):
-            await self._press(event, who)
+        carrier = self._carrier(event)
+        known, who = await plan.identify(
+            lambda: self.who(event.user_id), carrier, self._t(None), kind="telegram"
+        )
+        if not known:
             return
-        chat_id = event.chat_id
+        if isinstance(event, CallbackPress):
+            await self._press(event, who, carrier)
+            return
+        if isinstance(event, GroupMessage) or (
+            isinstance(event, PrivateMessage) and event.command != "start"
+        ):
+            asked = plan.Asked(line=event.text, place=_place_of(event))
+            await plan.answer(self.core, who, asked, carrier, transport=TRANSPORT)
+            return
         try:
             await self._route(event, who)
         except Exception as exc:
             log_failure(log, "telegram: %s failed", type(event).__name__, exc=exc)
-            text = self._t(who)(failure_text(exc))
-            await self.sender.post(chat_id, [Reply(text=text, error=True)], _thread(event))
+            await plan.tell_failure(carrier, self._t(who), exc)
+
+    def _carrier(
+        self,
+        event: PrivateMessage
+        | GroupMessage
+        | StartWithPayload
+        | DocumentShared
+        | MediaShared
+        | CallbackPress,
+    ) -> TelegramCarrier:
+        if isinstance(event, CallbackPress):
+            return TelegramCarrier(
+                self.app.bot,
+                self.sender,
+                user_id=event.user_id,
+                chat_id=event.chat_id,
+                thread_id=event.thread_id,
+                callback_query_id=event.callback_query_id,
+                message_id=event.message_id,
+                in_private=event.in_private,
+            )
+        return TelegramCarrier(
+            self.app.bot,
+            self.sender,
+            user_id=event.user_id,
+            chat_id=event.chat_id,
+            thread_id=_thread(event),
+            in_private=not isinstance(event, GroupMessage),
+        )
 
     async def _anonymous(self, event: AnonymousAdmin) -> None:
         """A command of an admin who posts as the group: whose it is cannot be known, so it is
@@ -192,14 +220,15 @@ class TelegramBot:
 
     async def _route(
         self,
-        event: PrivateMessage | GroupMessage | StartWithPayload | DocumentShared | MediaShared,
+        event: PrivateMessage | StartWithPayload | DocumentShared | MediaShared,
         who: Who | None,
     ) -> None:
+        """What is Telegram's own: an invite link, `/start`, a document, a photo."""
         if isinstance(event, StartWithPayload):
             await self._invite(event, who)
             return
         if who is None:
-            await self.sender.post(event.chat_id, [self.core.not_registered()], _thread(event))
+            await self.sender.post(event.chat_id, [self.core.not_registered()])
             return
         if isinstance(event, DocumentShared):
             await receive_document(self, event, who)
@@ -209,16 +238,10 @@ class TelegramBot:
                 "voice message or video I cannot read. Type /help to see what I can do."
             )
             await self.sender.post(event.chat_id, [Reply(text=hint)])
-        elif isinstance(event, GroupMessage):
-            await self._group(event, who)
-        elif event.command == "start":
+        else:  # /start without an invite
             welcome = Reply(text=who.t("Welcome to Vangnet, {name}.", name=who.name))
             helping = await calls.typed(self.core, who, "/help", transport=TRANSPORT)
             await self.sender.post(event.chat_id, [welcome, *helping])
-        else:
-            await self.sender.post(
-                event.chat_id, await calls.typed(self.core, who, event.text, transport=TRANSPORT)
-            )
 
     async def _invite(self, event: StartWithPayload, who: Who | None) -> None:
         from bot.core import invites
@@ -232,176 +255,37 @@ class TelegramBot:
         )
         await self.sender.post(event.chat_id, replies)
 
-    async def _group(self, event: GroupMessage, who: Who) -> None:
-        replies = await asyncio.to_thread(
-            self.core.handle_text,
-            person_id=who.id,
-            text=event.text,
-            transport=TRANSPORT,
-            private=False,
-            place=telegram_place(event.chat_id, event.thread_id),
-        )
-        conversation = starts_conversation(event.command) and event.command in who.commands
-        await self.answer_in_group(
-            event.chat_id, event.user_id, who, replies, conversation, event.thread_id
-        )
-
-    async def answer_in_group(
-        self,
-        chat_id: int,
-        user_id: int,
-        who: Who,
-        replies: Sequence[Reply],
-        all_private: bool = False,
-        thread_id: int | None = None,
-    ) -> None:
-        """Replies to something done in a group (in its topic `thread_id`), by the privacy
-        rule: what is personal (or, with `all_private`, everything: a conversation) goes to
-        the person's private chat, with a note in the group; a note asking them to start one
-        when the bot cannot."""
-        t = who.t
-        if all_private and not any(r.error for r in replies):
-            replies = [r.model_copy(update={"personal": True}) for r in replies]
-        placed = place(replies, private_here=False, t=t)
-        if placed.private:
+    async def _press(self, event: CallbackPress, who: Who | None, carrier: TelegramCarrier) -> None:
+        """A button pressed: the plan answers its callback query once, before the work
+        whenever the answer needs nothing the work says (the presser's button stops spinning
+        at once), else with it (a mark in a scan, a failure)."""
+        action: str | None = event.data
+        if who is not None:
             try:
-                await self.sender.post(user_id, placed.private)
-            except Forbidden:  # they never started a chat with the bot, or blocked it
-                log.info("telegram: cannot write privately to a person; asked to start a chat")
-                placed = place(replies, private_here=False, t=t, can_write_privately=False)
-        await self.sender.in_group(chat_id, placed.here, thread_id)
-
-    async def _press(self, event: CallbackPress, who: Who | None) -> None:
-        """A button pressed. Its callback query is answered first, before the work, whenever
-        the answer needs nothing the work says: the presser's button stops spinning at once,
-        and what the work says is posted (a failure too). Only a button of the place (a mark
-        in a scan) is answered after, as its answer is the presser's own mark."""
-        waiting = [True]  # the callback query still waits for its answer
-        answer: str | None = None
-        try:
-            answer = await self._pressed(event, who, waiting)
-        except Exception as exc:
-            log_failure(log, "telegram: a button failed", exc=exc)
-            answer = self._t(who)(failure_text(exc))
-            if not waiting[0] and event.in_private:
-                await self.sender.post(event.chat_id, [Reply(text=answer, error=True)])
-        finally:
-            if waiting[0]:
-                await self.app.bot.answer_callback_query(
-                    event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None
-                )
-
-    async def _answer_first(self, event: CallbackPress, waiting: list[bool]) -> None:
-        waiting[0] = False
-        await self.app.bot.answer_callback_query(event.callback_query_id)
-
-    async def _pressed(
-        self, event: CallbackPress, who: Who | None, waiting: list[bool]
-    ) -> str | None:
-        """Do what the button says; the callback query's answer text (None: nothing to say),
-        unless it was answered first (`waiting` says)."""
-        if who is None:
-            refusal = self.core.not_registered()
-            await self.sender.post(event.chat_id, [refusal], event.thread_id)
-            return refusal.text
-        action = await asyncio.to_thread(self._action_of, event.data)
-        if action is None:
-            return who.t("That button no longer works. Type /help.")
-        if event.in_private or not for_the_place(action=action):
-            await self._answer_first(event, waiting)
+                action = await asyncio.to_thread(self._action_of, event.data)
+            except Exception as exc:
+                log_failure(log, "telegram: a button failed", exc=exc)
+                await plan.tell_failure(carrier, who.t, exc)
+                return
+            if action is None:
+                await carrier.acknowledge(who.t("That button no longer works. Type /help."))
+                return
         place_name = None if event.in_private else telegram_place(event.chat_id, event.thread_id)
-        replies = await asyncio.to_thread(
-            self.core.handle_action,
-            person_id=who.id,
-            action=action,
-            transport=TRANSPORT,
-            private=event.in_private,
-            place=place_name,
-        )
-        failed = next((r for r in replies if r.error), None)
-        if event.in_private:
-            press = press_of(action)
-            if failed is None and press is not None and press.refreshes_card:
-                await self._refresh_card(event, who, action.split(":", 1)[1])
-            groups = await asyncio.to_thread(self._groups_showing, replies)
-            for reply, group in zip(replies, groups, strict=True):
-                if group is not None:  # it changes a message of a group: there
-                    await self.sender.in_group(group, [reply])
-            here = [r for r, group in zip(replies, groups, strict=True) if group is None]
-            await self.sender.post(event.chat_id, here)
-        elif for_the_place(action=action):
-            return await self._pressed_for_the_place(event, who, replies)
-        else:
-            await self.answer_in_group(
-                event.chat_id,
-                event.user_id,
-                who,
-                replies,
-                continues_in_private(action),
-                event.thread_id,
-            )
-        return failed.text if failed is not None else None
-
-    async def _pressed_for_the_place(
-        self, event: CallbackPress, who: Who, replies: Sequence[Reply]
-    ) -> str | None:
-        """A scan's button pressed in a group: what is for everyone there is shown in it; the
-        presser's own answer (their mark) is the callback query's answer, seen by them alone,
-        or, when it does not fit one, goes to their private chat."""
-        own = [r for r in replies if not r.to_place]
-        await self.answer_in_group(
-            event.chat_id,
-            event.user_id,
-            who,
-            [r for r in replies if r.to_place],
-            thread_id=event.thread_id,
-        )
-        if not own:
-            return None
-        short = [r for r in own if _only_text(r)]  # their mark: the callback's answer
-        answer = "\n".join(r.text for r in short)
-        rest = [r for r in own if not _only_text(r)]  # a question with buttons: privately
-        if len(answer) > MAX_ANSWER:
-            answer, rest = "", own
-        if rest:
-            try:
-                await self.sender.post(event.user_id, rest)
-            except Forbidden:  # no private chat with the bot yet: not asked (no note in
-                # the group for a question that holds nothing personal)
-                log.info("telegram: cannot write privately to a voter; question left out")
-        return answer or None
-
-    async def _refresh_card(self, event: CallbackPress, who: Who, ref: str) -> None:
-        """The card whose button was pressed (Claim: the row's `refreshes_card`), shown as the
-        case is now (who has it, no Claim)."""
-        card = await calls.pressed(self.core, who, f"case:{ref}", transport=TRANSPORT)
-        if card and not card[0].error:
-            await self.sender.edit_message(event.chat_id, event.message_id, card[0])
-
-    def _groups_showing(self, replies: Sequence[Reply]) -> list[int | None]:
-        """Per reply, the group whose message it changes (a reply for the place that updates
-        a message posted in a Telegram group), else None."""
-        found: list[int | None] = []
-        for reply in replies:
-            shown = reply.updates if reply.to_place else None
-            place = place_of(self.core.engine, shown) if shown else None
-            prefix = telegram_place(0).removesuffix("0")
-            group = place.removeprefix(prefix) if place and place.startswith(prefix) else None
-            found.append(int(group) if group and group.lstrip("-").isdigit() else None)
-        return found
+        asked = plan.Asked(action=action, place=place_name)
+        await plan.answer(self.core, who, asked, carrier, transport=TRANSPORT)
 
     def _action_of(self, data: str) -> str | None:
         with session_scope(self.core.engine, write=False) as session:
             return callbacks.action_of(session, data)
 
 
+def _place_of(event: PrivateMessage | GroupMessage) -> str | None:
+    """The place a line was typed in: a group (and its topic), or None in the private chat."""
+    if isinstance(event, GroupMessage):
+        return telegram_place(event.chat_id, event.thread_id)
+    return None
+
+
 def _thread(event: object) -> int | None:
     """The forum topic an event happened in (None: not in a topic)."""
     return event.thread_id if isinstance(event, GroupMessage | CallbackPress) else None
-
-
-def _only_text(reply: Reply) -> bool:
-    """Whether the reply is its text alone, so a callback query's answer can show it whole."""
-    return not (
-        reply.title or reply.fields or reply.lines or reply.buttons or reply.image_png or reply.file
-    )

@@ -1,10 +1,12 @@
 """Sending to Telegram: replies rendered (`render`) and sent, edits, photos for charts.
 
-Buttons need callback data, which may be a token stored in the database (`callbacks`), so a
-reply is rendered in a worker thread with a session. The pace is Telegram's (`pace`: one new
-message a second per chat, twenty a minute per group, thirty a second overall; a person's own
-answer before the outbox's notices to others; a 429's RetryAfter waited out a few times): what
-still fails raises, and the outbox tries again later.
+Buttons need callback data, which may be a token stored in the database (`callbacks`): a reply
+with such a button is rendered in a worker thread with a session; one whose buttons all fit
+their callback data takes no session, so it never waits for the database's write lock. The
+pace is Telegram's (`pace`: one new message a second per chat, twenty a minute per group,
+thirty a second overall; a person's own answer before the outbox's notices to others; a
+429's RetryAfter waited out a few times): what still fails raises, and the outbox tries
+again later.
 
 In a group, a reply for everyone there with `updates` (a scan's voting message) is posted once
 and then edited under its key, which the database remembers (`common.places`, as
@@ -85,6 +87,11 @@ class TelegramSender:
             ]
 
     async def rendered(self, replies: Sequence[Reply]) -> list[TelegramMessage]:
+        """The replies as messages. Only a button whose action does not fit its callback data
+        needs the database (its token stored, on SQLite under the write lock, in a worker
+        thread); without one, nothing waits for the database."""
+        if all(callbacks.fits(b.action) for reply in replies for b in reply.buttons):
+            return [message for reply in replies for message in render(reply, callback_data=str)]
         return await asyncio.to_thread(self._render_now, replies)
 
     async def _send_one(

@@ -23,8 +23,8 @@ from bot.handlers.serving import serve
 from bot.region import Region
 from bot.store.db import session_scope
 from bot.store.models import Person
+from tests.handlers.slack.conftest import free_port
 from tests.handlers.teams.rig import APP_ID, TENANT, LocalMicrosoft
-from tests.slack.conftest import free_port
 
 # people of the demo region, on Teams by their Entra object id
 WIM = "0a0a0a0a-0000-4000-8000-00000000a11e"  # broker, Zwolle

@@ -18,12 +18,12 @@ from bot.region_file import DEMO_REGION_PATH, load_region
 from bot.store.db import session_scope
 from bot.store.models import OutboxMessage, Person
 from tests.factories import make_leaver
+from tests.handlers.slack.conftest import slack_settings
+from tests.handlers.slack.fake_slack import FakeSlack
 from tests.handlers.teams.conftest import WIM, serving, teams_settings
 from tests.handlers.teams.rig import LocalMicrosoft, activity, texts
-from tests.slack.conftest import slack_settings
-from tests.slack.fake_slack import FakeSlack
-from tests.telegram.fake_telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.telegram.rig import telegram_settings
+from tests.handlers.telegram.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.handlers.telegram.rig import telegram_settings
 
 FATIMA_TELEGRAM = 1002
 TEUN = "0a0a0a0a-0000-4000-8000-000000007e07"  # a broker in Zwolle on Teams only
