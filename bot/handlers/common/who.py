@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.cases import unreachable
 from bot.core.commands import COMMANDS, may_use
-from bot.core.directory import person_by_slack, person_by_telegram
+from bot.core.directory import person_by_slack, person_by_teams, person_by_telegram
 from bot.core.i18n import Translator, translator
 from bot.core.messaging import verdicts
 from bot.handlers.common.reach import SLACK, TEAMS, TELEGRAM
@@ -91,7 +91,7 @@ def who_by_telegram(engine: Engine, telegram_id: int, default_language: str) -> 
 
 def who_by_teams(engine: Engine, object_id: str, default_language: str) -> Who | None:
     """The person with this Entra object id (a Teams activity's `from.aadObjectId`)."""
-    return who_by(engine, _by_teams, object_id, default_language, TEAMS)
+    return who_by(engine, person_by_teams, object_id, default_language, TEAMS)
 
 
 def who_by_id(engine: Engine, person_id: str, default_language: str) -> Who | None:
@@ -100,9 +100,3 @@ def who_by_id(engine: Engine, person_id: str, default_language: str) -> Who | No
 
 def _by_id(session: Session, person_id: str) -> Person | None:
     return queries.person_by_id(session, person_id=person_id)
-
-
-def _by_teams(session: Session, object_id: str) -> Person | None:
-    return session.exec(
-        select(Person).where(Person.teams_id == object_id.strip().casefold(), col(Person.active))
-    ).first()

@@ -42,13 +42,19 @@ from microsoft_agents.activity import (
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
+from microsoft_agents.hosting.core import (
+    AgentAuthConfiguration,
+    ConnectorClientBase,
+    TurnContext,
+)
 from microsoft_agents.hosting.core.authorization import AuthTypes
 
 from bot.config import Settings
+from bot.core import invites
 from bot.core.app import Core
 from bot.core.commands import for_the_place, form_opened_by, press_of
 from bot.core.conversation.form import FORMS
+from bot.core.directory import bind_teams_upn
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.handlers.common import calls
@@ -61,6 +67,7 @@ from bot.handlers.teams import forms, references, render
 from bot.handlers.teams.failures import NoConversation
 from bot.handlers.teams.sending import TeamsSender
 from bot.logs import log_failure
+from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +114,22 @@ class TeamsBot:
         await self.sender.flush()
 
     # --- forms ------------------------------------------------------------------------------
+
+    async def _invite(self, context: TurnContext, who: Who | None, token: str) -> None:
+        """An invite's token sent in the personal chat: the sender's Entra object id bound to
+        the invited person (`invites.redeem_teams`), and what the core says about it."""
+        object_id = getattr(context.activity.from_property, "aad_object_id", None)
+        if not object_id:
+            await self.sender.post([self.core.not_registered()], context=context)
+            return
+        replies = await asyncio.to_thread(
+            invites.redeem_teams,
+            self.core.engine,
+            token=token,
+            object_id=object_id,
+            language=who.language if who else self.core.default_language,
+        )
+        await self.sender.post(replies, context=context)
 
     async def _open_form(self, context: TurnContext, who: Who, form_name: str, args: str) -> None:
         """The form whole, as one card; or the core's refusal (not their case, say)."""
@@ -155,14 +178,50 @@ class TeamsBot:
 
     # --- the agent --------------------------------------------------------------------------
 
-    async def who(self, activity: Activity) -> Who | None:
+    async def who(self, context: TurnContext) -> Who | None:
+        """The person behind the activity's Entra object id; someone the coordinator gave by
+        their sign-in address (UPN) is resolved the first time they write or install the app
+        in a personal chat (`_resolve_upn`)."""
+        activity = context.activity
         sender = activity.from_property
         object_id = getattr(sender, "aad_object_id", None) if sender else None
         if not object_id:
             return None
-        return await asyncio.to_thread(
+        found = await asyncio.to_thread(
             who_by_teams, self.core.engine, object_id, self.core.default_language
         )
+        if found is None and references.is_personal(activity) and await self._resolve_upn(context):
+            found = await asyncio.to_thread(
+                who_by_teams, self.core.engine, object_id, self.core.default_language
+            )
+        return found
+
+    async def _resolve_upn(self, context: TurnContext) -> bool:
+        """Ask the Bot Connector for the sender's member information (their UPN) and bind
+        their object id to the person the coordinator gave by that UPN, once
+        (`directory.bind_teams_upn`). Whether someone was bound."""
+        activity = context.activity
+        sender = activity.from_property
+        client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+        if client is None or sender is None or activity.conversation is None:
+            return False
+        try:
+            member = await client.conversations.get_conversation_member(
+                activity.conversation.id, sender.id
+            )
+        except Exception as exc:  # not known there: nothing to resolve
+            log.info("teams: member information not available: %s", type(exc).__name__)
+            return False
+        extra = member.model_extra or {}
+        upn = extra.get("userPrincipalName") or extra.get("email")
+        object_id = member.aad_object_id or getattr(sender, "aad_object_id", None)
+        if not isinstance(upn, str) or not upn or not object_id:
+            return False
+        return await asyncio.to_thread(self._bind, upn, object_id)
+
+    def _bind(self, upn: str, object_id: str) -> bool:
+        with session_scope(self.core.engine) as session:
+            return bind_teams_upn(session, upn=upn, object_id=object_id) is not None
 
     def _t(self, who: Who | None) -> Translator:
         return who.t if who else translator(self.core.default_language)
@@ -174,7 +233,7 @@ class TeamsBot:
         elif activity.type == ActivityTypes.installation_update:
             await self._installation_update(context)
         elif activity.type == ActivityTypes.message:
-            who = await self.who(activity)
+            who = await self.who(context)
             try:
                 await self._message(context, who)
             except Exception as exc:
@@ -204,7 +263,7 @@ class TeamsBot:
         await self.sender.remember(activity)
         if not references.is_personal(activity):
             return
-        who = await self.who(activity)
+        who = await self.who(context)
         if who is None:
             await self.sender.post([self.core.not_registered()], context=context)
             return
@@ -217,6 +276,11 @@ class TeamsBot:
         personal = references.is_personal(activity)
         await self.sender.remember(activity)
         action = render.action_of(activity.value)
+        text = _text_of(activity, personal)
+        token = _invite_token(text) if personal else None
+        if token is not None:  # `/start TOKEN` from an invite: their Teams account bound
+            await self._invite(context, who, token)
+            return
         if who is None:
             await self.sender.post([self.core.not_registered()], context=context)
             return
@@ -227,7 +291,6 @@ class TeamsBot:
         if action is not None:
             await self._press(context, who, action, personal)
             return
-        text = _text_of(activity, personal)
         if not text:
             return
         if personal:
@@ -333,6 +396,14 @@ class TeamsBot:
             await self.sender.post(own, key=_personal_key(context))
         except (NoConversation, ClientResponseError):  # no personal chat: their mark stands
             log.info("teams: cannot write privately to a voter; their answer left out")
+
+
+def _invite_token(text: str) -> str | None:
+    """The token of `/start TOKEN` (an invite), if that is what was typed."""
+    words = text.split()
+    if len(words) == 2 and words[0].casefold() == "/start":
+        return words[1]
+    return None
 
 
 def _personal_key(context: TurnContext) -> str:

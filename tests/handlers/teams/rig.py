@@ -155,6 +155,8 @@ class LocalMicrosoft:
     outgoing_token: str = field(default_factory=lambda: "outgoing-" + uuid.uuid4().hex)
     calls: list[Call] = field(default_factory=list)
     token_requests: int = 0
+    # the tenant's people as the Bot Connector knows them: Entra object id → UPN
+    members: dict[str, str] = field(default_factory=dict)
     # statuses the connector answers the next posts with, first first (then 200)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -257,6 +259,7 @@ class LocalMicrosoft:
                 web.post("/v3/conversations/{conversation}/activities", self._post),
                 web.post("/v3/conversations/{conversation}/activities/{id}", self._post),
                 web.put("/v3/conversations/{conversation}/activities/{id}", self._put),
+                web.get("/v3/conversations/{conversation}/members/{member}", self._member),
             ]
         )
         for app, port, context in (
@@ -402,6 +405,29 @@ class LocalMicrosoft:
         body = self.calls[-1].body
         member = body["members"][0]["id"]
         return web.json_response({"id": f"a:created-{member}"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        """GET a conversation member: who a `29:` id is (their object id and UPN)."""
+        if request.headers.get("Authorization", "") != f"Bearer {self.outgoing_token}":
+            return web.json_response({"error": "unauthorized"}, status=401)
+        member = request.match_info["member"]
+        object_id = member.removeprefix("29:")
+        with self.lock:
+            upn = self.members.get(object_id)
+        if upn is None:
+            return web.json_response(
+                {"error": {"code": "MemberNotFoundInConversation"}}, status=404
+            )
+        return web.json_response(
+            {
+                "id": member,
+                "name": "Someone",
+                "aadObjectId": object_id,
+                "userPrincipalName": upn,
+                "tenantId": TENANT,
+                "userRole": "user",
+            }
+        )
 
     def created(self) -> list[dict[str, Any]]:
         """The conversations the bot opened (POST /v3/conversations)."""
