@@ -7,20 +7,17 @@ once by their id (`server`). There they are translated and routed:
   among the members added, installationUpdate "add"): the conversation's reference is stored
   (`references`); in a personal chat the person known to the directory is welcomed with /help;
   the app removed: the reference is forgotten;
-- a line typed in the personal chat (a command or a conversation's answer) → the core, and its
-  replies to that chat (cards with buttons: `render`; sent by `sending.TeamsSender`);
-- `/leaver`, the "Add a leaver" button and `/admin add` in the personal chat → the form whole
-  as one card with inputs (`forms`), its Confirm checked and saved by the core;
-  `/leaver chat` → the guided conversation;
-- a card's button pressed (a message whose `value` holds the action) → the core's action;
-  Claim refreshes the card it was pressed on (the row's `refreshes_card`);
-- a command in a channel or group chat where the bot is mentioned (the mention stripped) →
-  the core with the conversation as place, then the shared privacy rule (`common.privacy`):
-  personal replies go to the person's personal chat with a short note in the channel, or,
-  when the bot has no personal chat with them yet, a note asking them to start one; a
-  command that starts a conversation continues in the personal chat;
-- the Participatiescan in a channel: its voting card posted once and updated in place, a
-  voter's own mark sent to their personal chat.
+- `/start TOKEN` in the personal chat (an invite): the sender's Teams account bound to the
+  invited person; someone the coordinator gave by their sign-in address is recognised the first
+  time they write (`who`: their object id learned from the Bot Connector, bound once);
+- a form card's Confirm (`forms`: the intake, placement, correction, `/admin add` as one card
+  with inputs) → the core's submit_form; its problems shown on the card again;
+- a line typed (a command, a conversation's answer; in a channel or group chat the bot's
+  mention stripped) or a card's button pressed (a message whose `value` holds the action) →
+  the one reply plan (`common.plan`), which decides where each reply goes; Teams carries it out
+  (`carrier`): here, privately in the personal chat, in a channel (a scan's voting card
+  updated in place), a vote's own answer to the voter alone, a form as a card, the card a
+  Claim was pressed on shown anew.
 
 Anyone not in the directory gets the polite refusal and nothing else. A failure is told in
 the product's own words (`common.failures`): the SDK's default error handler, which posts the
@@ -33,9 +30,7 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Sequence
 
-from aiohttp import ClientResponseError
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
@@ -52,19 +47,16 @@ from microsoft_agents.hosting.core.authorization import AuthTypes
 from bot.config import Settings
 from bot.core import invites
 from bot.core.app import Core
-from bot.core.commands import for_the_place, form_opened_by, press_of
 from bot.core.conversation.form import FORMS
 from bot.core.directory import bind_teams_upn
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
-from bot.handlers.common import calls
-from bot.handlers.common.conversation import starts_conversation
+from bot.handlers.common import calls, plan
 from bot.handlers.common.failures import failure_text
-from bot.handlers.common.forms import Opening, opening
-from bot.handlers.common.privacy import place
+from bot.handlers.common.forms import Opening
 from bot.handlers.common.who import Who, who_by_teams
 from bot.handlers.teams import forms, references, render
-from bot.handlers.teams.failures import NoConversation
+from bot.handlers.teams.carrier import TeamsCarrier
 from bot.handlers.teams.sending import TeamsSender
 from bot.logs import log_failure
 from bot.store.db import session_scope
@@ -130,16 +122,6 @@ class TeamsBot:
             language=who.language if who else self.core.default_language,
         )
         await self.sender.post(replies, context=context)
-
-    async def _open_form(self, context: TurnContext, who: Who, form_name: str, args: str) -> None:
-        """The form whole, as one card; or the core's refusal (not their case, say)."""
-        opened = await asyncio.to_thread(
-            opening, self.core, who, form_name, args, transport=TRANSPORT
-        )
-        if isinstance(opened, Reply):
-            await self.sender.post([opened], context=context)
-            return
-        await self.sender.post_card(context, forms.form_card(who.t, opened))
 
     async def _submitted(
         self,
@@ -233,13 +215,17 @@ class TeamsBot:
         elif activity.type == ActivityTypes.installation_update:
             await self._installation_update(context)
         elif activity.type == ActivityTypes.message:
-            who = await self.who(context)
+            carrier = TeamsCarrier(self.core, self.sender, context)
+            known, who = await plan.identify(
+                lambda: self.who(context), carrier, self._t(None), kind=TRANSPORT
+            )
+            if not known:
+                return
             try:
-                await self._message(context, who)
-            except Exception as exc:
+                await self._message(context, who, carrier)
+            except Exception as exc:  # an invite or a form card (the plan tells its own)
                 log_failure(log, "teams: a message failed", exc=exc)
-                text = self._t(who)(failure_text(exc))
-                await self.sender.post([Reply(text=text, error=True)], context=context)
+                await plan.tell_failure(carrier, self._t(who), exc)
 
     async def _conversation_update(self, context: TurnContext) -> None:
         activity = context.activity
@@ -271,131 +257,29 @@ class TeamsBot:
         helping = await calls.typed(self.core, who, "/help", transport=TRANSPORT)
         await self.sender.post([welcome, *helping], context=context)
 
-    async def _message(self, context: TurnContext, who: Who | None) -> None:
+    async def _message(self, context: TurnContext, who: Who | None, carrier: TeamsCarrier) -> None:
+        """A message: an invite's token, a form card's Confirm, a card's button or a typed
+        line; the last two by the reply plan (`common.plan`)."""
         activity = context.activity
         personal = references.is_personal(activity)
         await self.sender.remember(activity)
-        action = render.action_of(activity.value)
         text = _text_of(activity, personal)
         token = _invite_token(text) if personal else None
         if token is not None:  # `/start TOKEN` from an invite: their Teams account bound
             await self._invite(context, who, token)
             return
-        if who is None:
-            await self.sender.post([self.core.not_registered()], context=context)
-            return
-        form = forms.submitted(activity.value) if personal else None
-        if form is not None:
+        form = forms.submitted(activity.value) if personal and who is not None else None
+        if form is not None and who is not None:
             await self._submitted(context, who, *form)
             return
-        if action is not None:
-            await self._press(context, who, action, personal)
+        action = render.action_of(activity.value)
+        if action is None and not text:
             return
-        if not text:
-            return
-        if personal:
-            shown = forms.card_form(who, text)
-            if shown is not None:  # the form whole, as one card
-                await self._open_form(context, who, *shown)
-                return
-            await self.sender.post(
-                await calls.typed(self.core, who, text, transport=TRANSPORT), context=context
-            )
-            return
-        assert activity.conversation is not None
-        replies = await calls.typed(
-            self.core,
-            who,
-            text,
-            transport=TRANSPORT,
-            private=False,
-            place=references.place_name(activity.conversation.id),
-        )
-        command = text.lstrip("/").split(maxsplit=1)[0].casefold() if text else ""
-        conversation = starts_conversation(command) and command in who.commands
-        await self.answer_in_channel(context, who, replies, conversation)
-
-    async def answer_in_channel(
-        self, context: TurnContext, who: Who, replies: Sequence[Reply], all_private: bool = False
-    ) -> None:
-        """Replies to something done in a channel or group chat, by the privacy rule: what is
-        personal (or, with `all_private`, everything: a conversation) goes to the person's
-        personal chat, with a note here; a note asking them to start one when the bot has
-        no personal chat with them yet."""
-        t = who.t
-        if all_private and not any(r.error for r in replies):
-            replies = [r.model_copy(update={"personal": True}) for r in replies]
-        placed = place(replies, private_here=False, t=t)
-        if placed.private:
-            try:
-                await self.sender.post(placed.private, key=_personal_key(context))
-            except (NoConversation, ClientResponseError):
-                log.info("teams: no personal chat with a person yet; asked to start one")
-                placed = place(replies, private_here=False, t=t, can_write_privately=False)
-        conversation = context.activity.conversation
-        assert conversation is not None
-        await self.sender.in_place(
-            placed.here,
-            context=context,
-            key=references.conversation_key(conversation.id),
-            place=references.place_name(conversation.id),
-        )
-
-    async def _press(self, context: TurnContext, who: Who, action: str, personal: bool) -> None:
-        activity = context.activity
-        place_here = None
+        place = None
         if not personal and activity.conversation is not None:
-            place_here = references.place_name(activity.conversation.id)
-        opens = form_opened_by(action) if personal else None
-        if opens is not None:  # "Add a leaver": the form whole, as one card
-            shown = forms.card_form(who, f"/{opens[0].name} {opens[1]}".strip())
-            if shown is not None:
-                await self._open_form(context, who, *shown)
-                return
-        replies = await calls.pressed(
-            self.core, who, action, transport=TRANSPORT, private=personal, place=place_here
-        )
-        failed = next((r for r in replies if r.error), None)
-        press = press_of(action)
-        card_id = activity.reply_to_id
-        if (
-            failed is None
-            and press is not None
-            and press.refreshes_card
-            and card_id
-            and ":" in action
-        ):
-            card = await calls.pressed(
-                self.core,
-                who,
-                f"case:{action.split(':', 1)[1]}",
-                transport=TRANSPORT,
-                private=personal,
-                place=place_here,
-            )
-            if card and not card[0].error and not (card[0].personal and not personal):
-                await self.sender.update(context, card_id, card[0])
-        if personal:
-            await self.sender.post(await self.sender.show_elsewhere(replies), context=context)
-        elif for_the_place(action=action):
-            await self._pressed_for_the_place(context, who, replies)
-        else:
-            await self.answer_in_channel(context, who, replies)
-
-    async def _pressed_for_the_place(
-        self, context: TurnContext, who: Who, replies: Sequence[Reply]
-    ) -> None:
-        """A scan's button pressed in a channel: what is for everyone there is shown in it
-        (the voting card updated); the presser's own answer (their mark) goes to their
-        personal chat, never into the channel."""
-        await self.answer_in_channel(context, who, [r for r in replies if r.to_place])
-        own = [r for r in replies if not r.to_place]
-        if not own:
-            return
-        try:
-            await self.sender.post(own, key=_personal_key(context))
-        except (NoConversation, ClientResponseError):  # no personal chat: their mark stands
-            log.info("teams: cannot write privately to a voter; their answer left out")
+            place = references.place_name(activity.conversation.id)
+        asked = plan.Asked(line=None if action else text, action=action, place=place)
+        await plan.answer(self.core, who, asked, carrier, transport=TRANSPORT)
 
 
 def _invite_token(text: str) -> str | None:
@@ -404,12 +288,6 @@ def _invite_token(text: str) -> str | None:
     if len(words) == 2 and words[0].casefold() == "/start":
         return words[1]
     return None
-
-
-def _personal_key(context: TurnContext) -> str:
-    """The stored personal chat of whoever did this."""
-    object_id = getattr(context.activity.from_property, "aad_object_id", None) or ""
-    return references.user_key(object_id)
 
 
 def _text_of(activity: Activity, personal: bool) -> str:

@@ -29,6 +29,12 @@ def conversation_key(conversation_id: str) -> str:
     return CONVERSATION + conversation_id
 
 
+def channel_key(conversation_id: str) -> str:
+    """A channel's or group chat's key, whichever of its threads the activity came from
+    (";messageid=…" left out), as its place is named (`place_name`)."""
+    return conversation_key(conversation_id.split(";", 1)[0])
+
+
 def store(engine: Engine, key: str, reference_json: str) -> None:
     """Keep (or replace) the reference under `key`."""
     with session_scope(engine) as session:

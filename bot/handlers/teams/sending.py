@@ -285,24 +285,6 @@ class TeamsSender:
 
         self._edits.show(shown, key, update)
 
-    async def show_elsewhere(self, replies: Sequence[Reply]) -> list[Reply]:
-        """Of replies to something done in a personal chat, those that change a card shown
-        in a channel (who is at the scan's table) update it there; the rest are returned."""
-        rest: list[Reply] = []
-        for reply in replies:
-            shown = reply.updates if reply.to_place else None
-            where = await asyncio.to_thread(places.place_of, self.engine, shown) if shown else None
-            ref = (
-                await asyncio.to_thread(places.shown_at, self.engine, shown, where)
-                if shown and where and where.startswith(references.place_name(""))
-                else None
-            )
-            if shown and ref and "|" in ref:
-                self._update_later(shown, ref, reply)
-            else:
-                rest.append(reply)
-        return rest
-
     async def flush(self) -> None:
         """Wait until every card update waiting for its turn is shown (before stopping)."""
         await self._edits.flush()
@@ -317,7 +299,7 @@ class TeamsSender:
             key = references.user_key(object_id)
         else:
             assert activity.conversation is not None
-            key = references.conversation_key(activity.conversation.id)
+            key = references.channel_key(activity.conversation.id)
         await asyncio.to_thread(
             references.store, self.engine, key, references.reference_json(activity)
         )
@@ -334,5 +316,5 @@ class TeamsSender:
             await asyncio.to_thread(
                 references.forget,
                 self.engine,
-                references.conversation_key(activity.conversation.id),
+                references.channel_key(activity.conversation.id),
             )
