@@ -52,8 +52,25 @@ class Settings(BaseSettings):
         return self.telegram_bot_token is not None
 
     @property
+    def teams_enabled(self) -> bool:
+        """Teams runs when its app id, client secret and tenant are all set."""
+        return not self.teams_missing and self.teams_app_id is not None
+
+    @property
+    def teams_missing(self) -> list[str]:
+        """The Teams variables still unset when some are set (none set: Teams is off)."""
+        given = {
+            "TEAMS_APP_ID": bool(self.teams_app_id),
+            "TEAMS_APP_PASSWORD": self.teams_app_password is not None,
+            "TEAMS_TENANT_ID": bool(self.teams_tenant_id),
+        }
+        if not any(given.values()):
+            return []
+        return [name for name, set_ in given.items() if not set_]
+
+    @property
     def platform_enabled(self) -> bool:
-        return self.slack_enabled or self.telegram_enabled
+        return self.slack_enabled or self.telegram_enabled or self.teams_enabled
 
     @property
     def uses_demo_region(self) -> bool:

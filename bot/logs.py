@@ -49,6 +49,9 @@ PLATFORM_LOGGERS: dict[str, int] = {
     "aiohttp": logging.INFO,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    # the Agents SDK logs each send with its conversation id at INFO; MSAL its token requests
+    "microsoft_agents": logging.WARNING,
+    "msal": logging.WARNING,
 }
 
 

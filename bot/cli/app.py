@@ -72,13 +72,17 @@ def _options(
 def run() -> None:
     """Start every configured transport and the scheduler; with none, the terminal chat."""
     settings = load_settings()
-    logging.basicConfig(
-        level=logging.INFO
-        if settings.slack_enabled or settings.telegram_enabled
-        else logging.WARNING
-    )
+    logging.basicConfig(level=logging.INFO if settings.platform_enabled else logging.WARNING)
     quiet_platform_loggers()
     t = cli_translator(settings)
+    if settings.teams_missing:
+        raise fail(
+            t(
+                "Teams needs TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID together; "
+                "not set: {names}.",
+                names=", ".join(settings.teams_missing),
+            )
+        )
     if settings.telegram_webhook_url and settings.telegram_webhook_secret is None:
         raise fail(
             t(
@@ -118,7 +122,7 @@ async def _serve(core: Core, settings: Settings) -> None:
     clockwork = Clockwork(core, sweep_seconds=settings.vangnet_sweep_seconds)
     clockwork.start()
     try:
-        if settings.slack_enabled or settings.telegram_enabled:
+        if settings.platform_enabled:
             from bot.handlers.serving import serve
 
             stop = asyncio.Event()

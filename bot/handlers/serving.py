@@ -1,7 +1,7 @@
-"""One process, every configured transport: Slack, Telegram or both, with one HTTP server
-(`http`: /healthz, /metrics and the transports' routes on PORT), one outbox (each transport
-delivers to the people it reaches, `common.reach`) and, around it, one scheduler
-(`bot.cli.app`).
+"""One process, every configured transport: Slack, Telegram, Teams, or any of them together,
+with one HTTP server (`http`: /healthz, /metrics and the transports' routes on PORT), one
+outbox (each transport delivers to the people it reaches, `common.reach`) and, around it, one
+scheduler (`bot.cli.app`).
 
 The HTTP server runs when a transport has routes (Slack in HTTP mode, Telegram with a
 webhook) or Telegram runs (its /healthz and /metrics); Slack in Socket Mode alone needs none.
@@ -52,7 +52,11 @@ async def serve(
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="vangnet")
     )
-    running = running_transports(slack=settings.slack_enabled, telegram=settings.telegram_enabled)
+    running = running_transports(
+        slack=settings.slack_enabled,
+        telegram=settings.telegram_enabled,
+        teams=settings.teams_enabled,
+    )
     registry = CollectorRegistry()
     health: dict[str, str] = {}  # transport → why nothing can be sent there (/healthz)
     transports: list[Transport] = []
@@ -82,6 +86,18 @@ async def serve(
                     running=running,
                     delivery_seconds=delivery_seconds,
                     poll_timeout=POLL_TIMEOUT if poll_timeout is None else poll_timeout,
+                    health=health,
+                )
+            )
+        if settings.teams_enabled:
+            from bot.handlers.teams.server import TeamsTransport
+
+            transports.append(
+                TeamsTransport(
+                    core,
+                    settings,
+                    running=running,
+                    delivery_seconds=delivery_seconds,
                     health=health,
                 )
             )

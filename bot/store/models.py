@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import EncryptedJSON, EncryptedText, UTCDateTime
@@ -433,3 +433,16 @@ class BotSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
+
+
+class TeamsConversation(SQLModel, table=True):
+    """Where the Teams bot can write to: a person's personal chat (`key` "user:" + their
+    Entra object id) or a channel or group chat ("conv:" + its conversation id), as the Bot
+    Connector's conversation reference (JSON, the user's display name left out), stored when
+    the app is installed there or someone writes there (bot/handlers/teams/references.py)."""
+
+    __tablename__ = "teams_conversation"
+
+    key: str = Field(primary_key=True, max_length=300)
+    reference: str = Field(sa_type=Text)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

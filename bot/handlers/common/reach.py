@@ -1,7 +1,8 @@
 """Which transport reaches a person: one, so that a ping is never sent twice.
 
 A person with a Slack id is reached on Slack when Slack runs; otherwise on Telegram when they
-have a Telegram id and Telegram runs; otherwise the outbox keeps their messages. Each
+have a Telegram id and Telegram runs; otherwise on Teams when they have a Teams identity (an
+Entra object id) and Teams runs; otherwise the outbox keeps their messages. Each
 transport's delivery loop asks `address_on` for its own addresses, and since the rule gives
 every person at most one transport, no message goes out on both.
 """
@@ -16,6 +17,7 @@ from bot.store.models import Person
 
 SLACK = "slack"
 TELEGRAM = "telegram"
+TEAMS = "teams"
 
 
 def transport_of(person: Person, running: Collection[str]) -> str | None:
@@ -26,6 +28,8 @@ def transport_of(person: Person, running: Collection[str]) -> str | None:
         return SLACK
     if TELEGRAM in running and person.telegram_id is not None and TELEGRAM not in marked:
         return TELEGRAM
+    if TEAMS in running and person.teams_id is not None and TEAMS not in marked:
+        return TEAMS
     return None
 
 
@@ -51,11 +55,14 @@ def address_on(transport: str, running: Collection[str]) -> Callable[[Person], s
             return None
         if transport == SLACK:
             return person.slack_id
+        if transport == TEAMS:
+            return person.teams_id
         return None if person.telegram_id is None else str(person.telegram_id)
 
     return address_of
 
 
-def running_transports(*, slack: bool, telegram: bool) -> frozenset[str]:
+def running_transports(*, slack: bool, telegram: bool, teams: bool = False) -> frozenset[str]:
     """The transports this process runs (from the settings: which tokens are set)."""
-    return frozenset(name for name, on in ((SLACK, slack), (TELEGRAM, telegram)) if on)
+    chosen = ((SLACK, slack), (TELEGRAM, telegram), (TEAMS, teams))
+    return frozenset(name for name, on in chosen if on)

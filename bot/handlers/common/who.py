@@ -15,10 +15,10 @@ from sqlmodel import Session
 
 from bot.core.cases import unreachable
 from bot.core.commands import COMMANDS, may_use
-from bot.core.directory import person_by_slack, person_by_telegram
+from bot.core.directory import person_by_slack, person_by_teams, person_by_telegram
 from bot.core.i18n import Translator, translator
 from bot.core.messaging import verdicts
-from bot.handlers.common.reach import SLACK, TELEGRAM
+from bot.handlers.common.reach import SLACK, TEAMS, TELEGRAM
 from bot.store import queries
 from bot.store.db import session_scope
 from bot.store.models import Person
@@ -87,6 +87,11 @@ def who_by_slack(engine: Engine, slack_id: str, default_language: str) -> Who | 
 
 def who_by_telegram(engine: Engine, telegram_id: int, default_language: str) -> Who | None:
     return who_by(engine, person_by_telegram, telegram_id, default_language, TELEGRAM)
+
+
+def who_by_teams(engine: Engine, object_id: str, default_language: str) -> Who | None:
+    """The person with this Entra object id (a Teams activity's `from.aadObjectId`)."""
+    return who_by(engine, person_by_teams, object_id, default_language, TEAMS)
 
 
 def who_by_id(engine: Engine, person_id: str, default_language: str) -> Who | None:
