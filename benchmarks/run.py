@@ -3,8 +3,8 @@ PostgreSQL database) on PostgreSQL, each figure beside a baseline measured in th
 prints the table and writes it to benchmarks/results.md with the machine's facts.
 
     BENCH_QUICK=1   fewer sizes and samples (0 and 10,000 cases; delivery of 200 cases)
-    BENCH_ONLY=slack,telegram,import,digest,sweep,delivery   a subset (its figures are
-        written in a section of their own in results.md, the rest kept)
+    BENCH_ONLY=slack,telegram,import,digest,sweep,delivery,round,national   a subset (its
+        figures are written in a section of their own in results.md, the rest kept)
     BENCH_NOTE="…"  a line for the results file (say, that the machine was shared)
 
 Data comes from `builder.py` (SQLite databases cached per size; PostgreSQL databases cloned
@@ -37,6 +37,8 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 SIZES = [0, 10_000] if QUICK else [0, 10_000, 100_000]
 BIG = SIZES[-1]
+# national scale: a database of 500,000 cases (the builder's region holds them all)
+NATIONAL = 500_000
 # Slack: requests one at a time, and rounds of 20 at once (five rounds: 100 samples, so that
 # a p99 is not simply the slowest of a few dozen)
 SEQUENTIAL, ROUNDS = (20, 1) if QUICK else (30, 5)
@@ -449,6 +451,8 @@ def main() -> None:
                 figures += work.import_figures(db)
             if wanted("sweep"):
                 figures += work.sweep_figures(db)
+            if wanted("round"):
+                figures += work.delivery_round_figures(db, [BIG] if QUICK else [BIG, NATIONAL])
             if wanted("digest"):
                 figures += work.digest_figures(db, BIG)
             if wanted("slack"):

@@ -47,7 +47,7 @@ from bot.core.intake.csv_import import import_csv
 from bot.core.intake.fields import ParseEnv
 from bot.core.intake.register import check_leaver, leaver_data
 from bot.store.db import make_engine, session_scope
-from bot.store.models import Case, Task
+from bot.store.models import Case, OutboxMessage, Task
 from tests.slack.fake_slack import FakeSlack, _parse_body
 
 if TYPE_CHECKING:
@@ -441,3 +441,87 @@ def delivery_figures(db: Databases, n: int) -> list[Figure]:
         reason.append(f"{lost} neither sent nor queued")
     f.what += f"; after {took:.0f} s: {queued - left} sent, {left} still queued, {lost} lost"
     return [check(f, rate >= 0.9 and not duplicates and not lost, "; ".join(reason))]
+
+
+# --- one delivery round -------------------------------------------------------------------
+
+ROUND_PENDING = 50
+
+
+def _add_pending(url: str, w: builder.World, n: int, tag: str) -> None:
+    """`n` unsent messages for the first 20 municipalities' brokers, due now."""
+    now = datetime.now(UTC)
+    brokers = [ids[0] for _, ids in list(w.brokers.items())[:20]]
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+                [
+                    {
+                        "person_id": brokers[k % len(brokers)],
+                        "kind": "due",
+                        "payload": {"title": "due", "text": f"{tag}-{k}"},
+                        "dedupe_key": f"bench-round:{tag}:{k}",
+                        "created_at": now,
+                        "not_before": now - timedelta(seconds=1),
+                        "attempts": 0,
+                    }
+                    for k in range(n)
+                ],
+            )
+    finally:
+        engine.dispose()
+
+
+def _round(url: str) -> tuple[int, float]:
+    """One `deliver_pending` pass with a platform that accepts at once: (sent, seconds)."""
+    from bot.core.messaging.delivery import deliver_pending
+
+    async def send(address: str, reply: Any) -> str | None:
+        return None
+
+    engine = make_engine(url)
+    try:
+        started = time.perf_counter()
+        sent = asyncio.run(
+            deliver_pending(engine, via="slack", address_of=lambda p: p.slack_id, send=send)
+        )
+        return sent, time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def delivery_round_figures(db: Databases, sizes: list[int], tries: int = 3) -> list[Figure]:
+    """One delivery round with 50 messages pending for 20 brokers, at each size beside the
+    same round in a database with no cases (median of `tries`)."""
+    took: dict[int, float] = {}
+    for n in sorted({0, *sizes}):
+        with db.with_cases(n) as url:
+            times = []
+            for t in range(tries):
+                _add_pending(url, db.w, ROUND_PENDING, f"{n}-{t}")
+                sent, seconds = _round(url)
+                assert sent == ROUND_PENDING, f"{sent} of {ROUND_PENDING} sent"
+                times.append(seconds)
+            took[n] = statistics.median(times) * 1000
+    figures = []
+    for n in sizes:
+        f = Figure(
+            db.name,
+            f"delivery round, {ROUND_PENDING} messages pending, {n:,} cases",
+            took[n],
+            "ms",
+            took[0],
+            "the same round at 0 cases",
+            target="< 100 ms",
+        )
+        figures.append(
+            check(
+                f,
+                took[n] < 100,
+                "leasing a person's messages asks, per message, about their earlier unsent"
+                " ones; measured with the partial index of unsent messages by person",
+            )
+        )
+    return figures

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import EncryptedJSON, EncryptedText, UTCDateTime
@@ -136,7 +136,18 @@ class OutboxMessage(SQLModel, table=True):
     """A message that matters, recorded before it is sent and marked sent once confirmed."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "not_before"),
+        # a person's unsent messages in the order they were recorded, without walking their
+        # whole history (`leases`: what is due of whom, who is held, who waits behind whom)
+        Index(
+            "ix_outbox_unsent_by_person",
+            "person_id",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND dropped_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND dropped_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: str = Field(max_length=40, index=True)

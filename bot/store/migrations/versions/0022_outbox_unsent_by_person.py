@@ -1,0 +1,37 @@
+"""outbox_unsent_by_person: a person's unsent messages found without walking their history
+
+Leasing a person's due messages (`bot.core.messaging.leases`) asks, per message, whether an
+earlier unsent one of the same person is leased or waits to be tried again. With only the
+`person_id` index each of those questions read the person's whole outbox history (thousands
+of rows for a busy broker after a few years); this partial index holds only the unsent rows.
+
+Revision ID: 0022
+Revises: 0019
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0019"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UNSENT = "sent_at IS NULL AND dropped_at IS NULL"
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_outbox_unsent_by_person",
+        "outbox",
+        ["person_id", "id"],
+        sqlite_where=sa.text(UNSENT),
+        postgresql_where=sa.text(UNSENT),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_outbox_unsent_by_person", table_name="outbox")
