@@ -19,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from bot.config import Settings
+from bot.core import drawing
 from bot.core.app import Core
 from bot.handlers.common.delivery import DELIVERY_SECONDS
 from bot.handlers.common.reach import TELEGRAM, running_transports
@@ -52,6 +53,8 @@ async def serve(
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="vangnet")
     )
+    # charts in a worker process each: matplotlib never stays in the server (`drawing`)
+    drawing.use_worker(True)
     running = running_transports(slack=settings.slack_enabled, telegram=settings.telegram_enabled)
     registry = CollectorRegistry()
     health: dict[str, str] = {}  # transport → why nothing can be sent there (/healthz)
@@ -101,6 +104,7 @@ async def serve(
         await stop.wait()
     finally:
         gc.unfreeze()  # (a test's process goes on: what it froze may be collected again)
+        drawing.use_worker(False)
         for transport in reversed(transports):
             try:
                 await transport.stop()

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func
 from sqlalchemy import case as when
 from sqlmodel import Session, col, select
 
-from bot.core import clock
+from bot.core import clock, drawing
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
 from bot.core.cases.unreachable import PLATFORMS
 from bot.core.digest import elsewhere
@@ -343,7 +343,9 @@ def render(
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,
-        image_png=chart(t, region, figures) if with_chart and figures.by_municipality else None,
+        image_png=drawing.png(chart, t, region, figures)
+        if with_chart and figures.by_municipality
+        else None,
         image_title=t("What needs action, per municipality"),
     )
 
