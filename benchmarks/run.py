@@ -537,7 +537,8 @@ def main() -> None:
             if wanted("import"):
                 figures += work.import_into_figures(db, BIG)
             if wanted("round"):
-                figures += work.delivery_round_figures(db, [BIG] if QUICK else [BIG, NATIONAL])
+                national = wanted("national") and not QUICK
+                figures += work.delivery_round_figures(db, [BIG, NATIONAL] if national else [BIG])
             if wanted("digest"):
                 figures += work.digest_figures(db, BIG)
             if wanted("slack"):
