@@ -622,7 +622,12 @@ def write_only(figures: list[Figure], took: float) -> None:
         "",
         *markdown(figures),
         "",
-        "How each figure is measured: see the docstring of benchmarks/telegram_latency.py.",
+        "How each figure is measured: see the docstring of "
+        + (
+            "benchmarks/telegram_latency.py."
+            if ONLY == {"telegram"}
+            else "benchmarks/slack_latency.py and benchmarks/work.py."
+        ),
         "",
     ]
     path.write_text(kept.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")

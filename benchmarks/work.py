@@ -6,6 +6,12 @@
   added), then the same file again (every row an update). Baseline: one bulk INSERT of the
   same 5,000 case rows (SQLAlchemy Core executemany, one transaction) into another such
   database.
+- import into a big database: 5,000 and 50,000 new leavers (the same generator) imported
+  into a fresh copy of the 100,000-case (and, for the national part, 500,000-case) database,
+  beside one bulk INSERT of the same case rows into an empty database.
+- delivery round: 50 messages pending for 20 brokers, one `deliver_pending` pass with a
+  platform that accepts at once (median of 3), at 100,000 and 500,000 cases beside the same
+  round at 0 cases: what picking each person's due messages costs as the outbox grows.
 - sweep: 1,000 forecasts whose window_open task is due, swept once (`sweeps.run_sweep`): each
   becomes due, its brokers are pinged (outbox) and its reminder and escalation scheduled.
 - digest, at the largest size: its figures (`digest.compute`, median of 5), its chart (median
