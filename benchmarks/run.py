@@ -625,7 +625,7 @@ def write_only(figures: list[Figure], took: float) -> None:
         "How each figure is measured: see the docstring of "
         + (
             "benchmarks/telegram_latency.py."
-            if ONLY == {"telegram"}
+            if ONLY == {"telegram"}  # noqa: SIM300
             else "benchmarks/slack_latency.py and benchmarks/work.py."
         ),
         "",
