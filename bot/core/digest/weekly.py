@@ -216,7 +216,9 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
-    figures.outside_region, figures.handed_over = elsewhere.counts(session)
+    figures.outside_region, figures.handed_over = elsewhere.counts(
+        session, {code for code, _, _ in rows if code not in names}
+    )
     from bot.core.scan import agenda
 
     open_actions = agenda.open_actions(session, today)
