@@ -9,7 +9,12 @@ recorded payloads), signed with the signing secret. Measured per kind of request
 - reply: from sending the request until the fake Slack received the answer on the
   request's response_url;
 
-one at a time, and 20 at once (each request by another person), after a warm-up.
+one at a time, and 20 at once (each request by another person), after a warm-up. Baselines:
+a bare bolt app that only acknowledges, one that answers, and one that acknowledges in its
+route (as Vangnet's does) and answers after (`slack_server.py`).
+
+`memory_load`: the server's RSS after 10,000 requests (20 at once), then after ten /digest
+with their charts.
 """
 
 from __future__ import annotations
@@ -216,3 +221,48 @@ async def measure(
 
 async def start_fake() -> FakeSlack:
     return await FakeSlack().start()
+
+
+async def memory_load(
+    app: App, fake: FakeSlack, targets: Targets, *, requests: int, digests: int
+) -> tuple[float, float, float]:
+    """RSS (MB) after `requests` requests (/cases, /leavers and /case REF by turns, 20 at
+    once, each round waiting for its answers), then after `digests` /digest by the
+    coordinator, each waiting for its chart's upload: (idle, after the requests, after the
+    digests)."""
+    kinds = ("/cases", "/leavers", "/case REF")
+    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=60.0, limits=limits) as http:
+        await app.ready(http)
+        idle = app.rss()
+        for r in range(-(-requests // CONCURRENCY)):
+            kind = kinds[r % len(kinds)]
+            sent = await asyncio.gather(
+                *(
+                    _one(
+                        http,
+                        fake,
+                        app,
+                        lambda url, k=kind, i=i: targets.request(k, i, url),
+                        f"m-{r}-{i}",
+                    )
+                    for i in range(CONCURRENCY)
+                )
+            )
+            await _replies(fake, [(st, nm) for st, nm, _ in sent], [])
+        after_requests = app.rss()
+        for d in range(digests):
+            request = make_slash_command(
+                "/digest", user="UCOORD", channel="DCOORD", response_url=fake.response_url(f"d{d}")
+            )
+            headers = {"Content-Type": request.content_type, **signed_request(request.body, SECRET)}
+            await http.post(
+                f"{app.url}/slack/events", content=request.body.encode(), headers=headers
+            )
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not fake.calls_to("files.completeUploadExternal"):
+                await asyncio.sleep(0.1)
+            if not fake.calls_to("files.completeUploadExternal"):
+                raise RuntimeError("a /digest's chart did not come within 60 s")
+            fake.calls.clear()
+        return idle, after_requests, app.rss()

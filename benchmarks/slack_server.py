@@ -1,12 +1,16 @@
 """One Slack app in HTTP mode, in a process of its own, for the latency benchmark.
 
-    python benchmarks/slack_server.py vangnet|bare|bare-answer PORT SLACK_API_URL [DB_URL REGION_FILE]
+    python benchmarks/slack_server.py vangnet|bare|bare-answer|bare-early PORT SLACK_API_URL \
+        [DB_URL REGION_FILE]
 
 - vangnet: Vangnet's own server (`bot.handlers.serving.serve`, as `vangnet run` serves
   HTTP mode), on the database and region given;
 - bare: a slack-bolt AsyncApp served the same way (aiohttp, `POST /slack/events`, signature
   checked by bolt) whose listeners only acknowledge;
-- bare-answer: the same, and the listener then answers through the response_url.
+- bare-answer: the same, and the listener then answers through the response_url;
+- bare-early: bare-answer whose route acknowledges a slash command or a button itself (its
+  signature checked, an empty 200) and hands the request to bolt after, as Vangnet's route
+  does (`bot.handlers.slack.server.events_route`): the fair baseline of Vangnet's ack.
 
 Prints "ready" once it answers, and serves until it is terminated (SIGTERM).
 """
@@ -26,7 +30,12 @@ SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 
 
-async def bare(port: int, api_url: str, *, answer: bool) -> None:
+async def bare(port: int, api_url: str, *, answer: bool, early: bool = False) -> None:
+    import hashlib
+    import hmac
+    import time
+    from urllib.parse import parse_qs
+
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
@@ -48,7 +57,24 @@ async def bare(port: int, api_url: str, *, answer: bool) -> None:
     app.command("/case")(listener)
     app.action(re.compile(".*"))(listener)
 
+    pending: set[asyncio.Task[object]] = set()
+
     async def events(request: web.Request) -> web.Response:
+        if early:
+            body = await request.read()
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "0")
+            base = b"v0:" + timestamp.encode() + b":" + body
+            expected = "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
+            if abs(time.time() - int(timestamp)) > 300 or not hmac.compare_digest(
+                expected, request.headers.get("X-Slack-Signature", "")
+            ):
+                return web.Response(status=401)
+            form = parse_qs(body.decode())
+            if "command" in form or "payload" in form:  # a slash command or a button
+                task = asyncio.ensure_future(app.async_dispatch(await to_bolt_request(request)))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                return web.Response(status=200, text="")
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 
     web_app = web.Application()
@@ -98,7 +124,8 @@ def main() -> None:
     if mode == "vangnet":
         asyncio.run(vangnet(int(port), api_url, *rest))
     else:
-        asyncio.run(bare(int(port), api_url, answer=mode == "bare-answer"))
+        early = mode == "bare-early"
+        asyncio.run(bare(int(port), api_url, answer=mode != "bare", early=early))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@
   added), then the same file again (every row an update). Baseline: one bulk INSERT of the
   same 5,000 case rows (SQLAlchemy Core executemany, one transaction) into another such
   database.
+- import into a big database: 5,000 and 50,000 new leavers (the same generator) imported
+  into a fresh copy of the 100,000-case (and, for the national part, 500,000-case) database,
+  beside one bulk INSERT of the same case rows into an empty database.
+- delivery round: 50 messages pending for 20 brokers, one `deliver_pending` pass with a
+  platform that accepts at once (median of 3), at 100,000 and 500,000 cases beside the same
+  round at 0 cases: what picking each person's due messages costs as the outbox grows.
 - sweep: 1,000 forecasts whose window_open task is due, swept once (`sweeps.run_sweep`): each
   becomes due, its brokers are pinged (outbox) and its reminder and escalation scheduled.
 - digest, at the largest size: its figures (`digest.compute`, median of 5), its chart (median
@@ -48,7 +54,7 @@ from bot.core.conversation.fields import ParseEnv
 from bot.core.intake.csv_import import import_csv
 from bot.core.intake.register import check_leaver, leaver_data
 from bot.store.db import make_engine, session_scope
-from bot.store.models import Case, Task
+from bot.store.models import Case, OutboxMessage, Task
 from tests.handlers.slack.fake_slack import FakeSlack, _parse_body
 
 
@@ -129,6 +135,47 @@ def import_figures(db: Databases) -> list[Figure]:
                 else "every row is read and compared with the case it updates",
             )
         )
+    return out
+
+
+def import_into_figures(
+    db: Databases, n: int, sizes: tuple[int, ...] = (5_000, 50_000)
+) -> list[Figure]:
+    """New rows (a CSV of `sizes` leavers) imported into a database of `n` cases, each into
+    a fresh copy, beside one bulk INSERT of the same case rows into an empty database."""
+    w = db.w
+    names = [name for _, name in w.municipalities]
+    limits = {5_000: 2.0, 50_000: 5.0}
+    out = []
+    for rows in sizes:
+        data = generate(rows, names, clock.today(w.region.tz))
+        with db.with_cases(n) as url:
+            core = _core(url, w)
+            result, seconds = _import(core, data)
+            assert result.ok and result.added == rows, result.problems[:3]
+            core.engine.dispose()
+        with db.empty() as url:
+            bulk_s = _bulk_insert(url, w, data)
+        limit = limits.get(rows)
+        f = Figure(
+            db.name,
+            f"import {rows:,} new rows into {n:,} cases",
+            seconds,
+            "s",
+            bulk_s,
+            "one bulk INSERT (empty database)",
+            target=f"< {limit:g} s" if limit else "",
+        )
+        if limit:
+            check(
+                f,
+                seconds < limit,
+                "every row checked, and for each new leaver its case, audit events and window"
+                " task (its pings, cards and reminders when due at once) written in executemany"
+                " batches: SQLite's inserts into the indexed tables and SQLAlchemy's parameter"
+                " processing (UTC datetimes, encrypted and JSON columns) are most of it",
+            )
+        out.append(f)
     return out
 
 
@@ -453,3 +500,87 @@ def delivery_figures(db: Databases, n: int) -> list[Figure]:
         reason.append(f"{lost} neither sent nor queued")
     f.what += f"; after {took:.0f} s: {queued - left} sent, {left} still queued, {lost} lost"
     return [check(f, rate >= 0.9 and not duplicates and not lost, "; ".join(reason))]
+
+
+# --- one delivery round -------------------------------------------------------------------
+
+ROUND_PENDING = 50
+
+
+def _add_pending(url: str, w: builder.World, n: int, tag: str) -> None:
+    """`n` unsent messages for the first 20 municipalities' brokers, due now."""
+    now = datetime.now(UTC)
+    brokers = [ids[0] for _, ids in list(w.brokers.items())[:20]]
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+                [
+                    {
+                        "person_id": brokers[k % len(brokers)],
+                        "kind": "due",
+                        "payload": {"title": "due", "text": f"{tag}-{k}"},
+                        "dedupe_key": f"bench-round:{tag}:{k}",
+                        "created_at": now,
+                        "not_before": now - timedelta(seconds=1),
+                        "attempts": 0,
+                    }
+                    for k in range(n)
+                ],
+            )
+    finally:
+        engine.dispose()
+
+
+def _round(url: str) -> tuple[int, float]:
+    """One `deliver_pending` pass with a platform that accepts at once: (sent, seconds)."""
+    from bot.core.messaging.delivery import deliver_pending
+
+    async def send(address: str, reply: Any) -> str | None:
+        return None
+
+    engine = make_engine(url)
+    try:
+        started = time.perf_counter()
+        sent = asyncio.run(
+            deliver_pending(engine, via="slack", address_of=lambda p: p.slack_id, send=send)
+        )
+        return sent, time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def delivery_round_figures(db: Databases, sizes: list[int], tries: int = 3) -> list[Figure]:
+    """One delivery round with 50 messages pending for 20 brokers, at each size beside the
+    same round in a database with no cases (median of `tries`)."""
+    took: dict[int, float] = {}
+    for n in sorted({0, *sizes}):
+        with db.with_cases(n) as url:
+            times = []
+            for t in range(tries):
+                _add_pending(url, db.w, ROUND_PENDING, f"{n}-{t}")
+                sent, seconds = _round(url)
+                assert sent == ROUND_PENDING, f"{sent} of {ROUND_PENDING} sent"
+                times.append(seconds)
+            took[n] = statistics.median(times) * 1000
+    figures = []
+    for n in sizes:
+        f = Figure(
+            db.name,
+            f"delivery round, {ROUND_PENDING} messages pending, {n:,} cases",
+            took[n],
+            "ms",
+            took[0],
+            "the same round at 0 cases",
+            target="< 100 ms",
+        )
+        figures.append(
+            check(
+                f,
+                took[n] < 100,
+                "leasing a person's messages asks, per message, about their earlier unsent"
+                " ones; measured with the partial index of unsent messages by person",
+            )
+        )
+    return figures

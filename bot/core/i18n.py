@@ -46,6 +46,10 @@ class Translator:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._tr = _catalogue(self.language)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled as its language (a chart drawn in a worker process, `bot.core.drawing`)."""
+        return (Translator, (self.language,))
+
     def __call__(self, message: str, /, **params: Any) -> str:
         text = self._tr.gettext(message)
         return text.format(**params) if params else text

@@ -1,11 +1,16 @@
-"""The tables. Names follow the domain; personal fields are marked so erasure can find them."""
+"""The tables. Names follow the domain; personal fields are marked so erasure can find them.
+
+One thing: the schema, read in one place. Every table of the product is here, with its indexes
+and constraints beside its columns, so that a migration is checked against one file
+(tests/store/test_migrations.py) and nobody has to look for where a table is declared.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import EncryptedJSON, EncryptedText, UTCDateTime
@@ -61,6 +66,9 @@ class Case(SQLModel, table=True):
         Index("ix_case_home_state", "home_municipality_code", "state"),
         # a broker's own cases in the queue (/cases)
         Index("ix_case_owner_state", "owner_id", "state"),
+        # the digest's leavers of the last year (by exit date), and how many of them were in
+        # view in time and went on structurally, read from the index alone
+        Index("ix_case_exit_state", "expected_exit", "state", "created_at", "destination"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,7 +85,7 @@ class Case(SQLModel, table=True):
     assigned_person_id: str | None = Field(default=None, max_length=40)
     programme: str = Field(max_length=10)
     vso_profile: str | None = Field(default=None, max_length=30)
-    expected_exit: date = Field(index=True)  # the digest: who left in the last year
+    expected_exit: date  # the digest: who left in the last year (`ix_case_exit_state`)
     early_leaver: bool = False
     urgent: bool = False
     destination_wish: str = Field(default="unknown", max_length=30)
@@ -141,7 +149,18 @@ class OutboxMessage(SQLModel, table=True):
     """A message that matters, recorded before it is sent and marked sent once confirmed."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "not_before"),
+        # a person's unsent messages in the order they were recorded, without walking their
+        # whole history (`leases`: what is due of whom, who is held, who waits behind whom)
+        Index(
+            "ix_outbox_unsent_by_person",
+            "person_id",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND dropped_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND dropped_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: str = Field(max_length=40, index=True)

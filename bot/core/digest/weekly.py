@@ -13,7 +13,7 @@ from sqlalchemy import and_, func
 from sqlalchemy import case as when
 from sqlmodel import Session, col, select
 
-from bot.core import clock
+from bot.core import clock, drawing
 from bot.core.calendar import WORKDAY_START, at_local, working_days_before
 from bot.core.cases.unreachable import PLATFORMS
 from bot.core.digest import outside_region
@@ -159,7 +159,9 @@ def compute(session: Session, region: Region) -> Figures:
         ).where(left)
     ).one()
     figures.left, figures.in_view, figures.structural = n_left, int(n_in_view), int(n_structural)
-    figures.outside_region, figures.handed_over = outside_region.counts(session)
+    figures.outside_region, figures.handed_over = outside_region.counts(
+        session, {code for code, _, _ in rows if code not in names}
+    )
     from bot.core.scan import agenda
 
     open_actions = agenda.open_actions(session, today)
@@ -286,7 +288,9 @@ def render(
     return Reply(
         title=t("Weekly digest {region} — {week}", region=region.region, week=figures.week),
         lines=lines,
-        image_png=chart(t, region, figures) if with_chart and figures.by_municipality else None,
+        image_png=drawing.png(chart, t, region, figures)
+        if with_chart and figures.by_municipality
+        else None,
         image_title=t("What needs action, per municipality"),
     )
 

@@ -45,10 +45,10 @@ from bot.core.messaging.attempts import (
     retry_after,
 )
 from bot.core.messaging.leases import due_now, lease_pending, release
-from bot.core.messaging.outbox import mark_sent
+from bot.core.messaging.outbox import mark_sent_by_id
 from bot.logs import log_failure
 from bot.store.db import session_scope
-from bot.store.models import OutboxMessage, Person
+from bot.store.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,5 @@ def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:
     """Record as sent what the platform accepted; `sent` is emptied once it is recorded."""
     with session_scope(engine) as session:
         for message_id, platform_ref in sent.items():
-            message = session.get(OutboxMessage, message_id)
-            if message is not None and message.sent_at is None:
-                mark_sent(session, message, via=via, platform_ref=platform_ref)
+            mark_sent_by_id(session, message_id, via=via, platform_ref=platform_ref)
     sent.clear()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.core import clock
@@ -126,6 +127,18 @@ def mark_sent(
     message.platform_ref = platform_ref
     message.leased_until = None
     session.add(message)
+
+
+def mark_sent_by_id(
+    session: Session, message_id: int, *, via: str, platform_ref: str | None = None
+) -> None:
+    """`mark_sent` for a message known by its id, if it is still unsent: one UPDATE, not a
+    read and a write (a delivery round records every message it sent this way)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.sent_at).is_(None))
+        .values(sent_at=clock.now(), sent_via=via, platform_ref=platform_ref, leased_until=None)
+    )
 
 
 def drop(session: Session, message: OutboxMessage) -> None:

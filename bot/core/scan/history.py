@@ -12,6 +12,7 @@ from babel.dates import format_date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.core import drawing
 from bot.core.context import Ctx
 from bot.core.errors import Refused
 from bot.core.i18n import Translator
@@ -149,7 +150,9 @@ def comparison(
         title=title,
         text=t("Per factor: the average mark then → now, and the change."),
         lines=lines,
-        image_png=results.chart(t, shown, title=title, previous=before) if shown else None,
+        image_png=drawing.png(results.chart, t, shown, title=title, previous=before)
+        if shown
+        else None,
         image_title=title,
         to_place=True,
     )

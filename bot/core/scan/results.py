@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.core import drawing
 from bot.core.i18n import Translator
 from bot.core.replies import Reply
 from bot.core.scan.model import ScanContent
@@ -126,7 +127,7 @@ def results_reply(
         title=title,
         text=t("Spread is the standard deviation of the marks: 0 means everyone agrees."),
         lines=lines,
-        image_png=chart(t, shown, title=title, weakest=proposed, previous=before)
+        image_png=drawing.png(chart, t, shown, title=title, weakest=proposed, previous=before)
         if shown
         else None,
         image_title=title,

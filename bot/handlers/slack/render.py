@@ -1,4 +1,10 @@
-"""Core replies as Slack Block Kit, built with slack_sdk's models. Pure functions.
+"""Core replies as Slack Block Kit, built as plain dicts. Pure functions.
+
+The blocks are the JSON Slack takes, written directly: slack_sdk's block models validate
+every element as it is built and again when turned into JSON, which was about half of the
+server's work for a reply (issue 28). The tests parse every rendered block back through
+slack_sdk's models and validate it there (tests/slack/test_render.py), so the shape stays
+Block Kit's.
 
 Every user-supplied text that lands in mrkdwn has `&`, `<` and `>` escaped, so a student
 reference like `<!channel>` or `<@U123>` shows as text and never pings anyone. Block Kit's
@@ -17,19 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
 
 from bot.core.replies import Button, Item, Reply
 from bot.handlers.common.paging import pages
@@ -51,6 +44,9 @@ ACTION_PREFIX = "vangnet:"
 MAX_PRIVATE_METADATA = 3000
 ERROR_MARK = ":warning: "
 
+# One Block Kit block (or element, or text object) as Slack's JSON.
+Block = dict[str, Any]
+
 
 def escape(text: str) -> str:
     """Escape text for Slack mrkdwn: only &, < and > have to be (Slack's own advice)."""
@@ -70,8 +66,8 @@ class SlackMessage:
     blocks: list[Block]
 
     def blocks_json(self) -> list[dict[str, Any]]:
-        """The blocks as JSON; `to_dict` validates each block against Block Kit's limits."""
-        return [block.to_dict() for block in self.blocks]
+        """The blocks as JSON (they are built as JSON; the tests validate them)."""
+        return self.blocks
 
 
 # --- splitting text ---------------------------------------------------------------------------
@@ -131,8 +127,20 @@ def split_mrkdwn(raw: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+def mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain_text(text: str) -> Block:
+    return {"type": "plain_text", "text": text, "emoji": False}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 # --- a reply as blocks ------------------------------------------------------------------------
@@ -143,7 +151,7 @@ def _title_blocks(title: str | None) -> list[Block]:
         return []
     if len(title) <= MAX_HEADER:
         # plain_text is never parsed for mentions, so the title needs no escaping here
-        return [HeaderBlock(text=PlainTextObject(text=title, emoji=False))]
+        return [{"type": "header", "text": plain_text(title)}]
     return [section(f"*{piece}*") for piece in split_mrkdwn(title, MAX_SECTION_TEXT - 2)]
 
 
@@ -164,17 +172,17 @@ def _field_text(item: Item) -> str:
 def _field_blocks(fields: Sequence[Item]) -> list[Block]:
     """Short fields two by two in sections of at most ten; a long one as its own section(s)."""
     blocks: list[Block] = []
-    batch: list[MarkdownTextObject] = []
+    batch: list[Block] = []
 
     def flush() -> None:
         if batch:
-            blocks.append(SectionBlock(fields=list(batch)))
+            blocks.append({"type": "section", "fields": list(batch)})
             batch.clear()
 
     for item in fields:
         text = _field_text(item)
         if len(text) <= MAX_FIELD_TEXT:
-            batch.append(MarkdownTextObject(text=text))
+            batch.append(mrkdwn(text))
             if len(batch) == MAX_FIELDS:
                 flush()
             continue
@@ -194,19 +202,23 @@ def _line_blocks(lines: Sequence[str]) -> list[Block]:
 
 
 def _button_blocks(buttons: Sequence[Button], first: int = 0) -> list[Block]:
-    elements = [
-        ButtonElement(
-            text=PlainTextObject(text=shorten(b.label, MAX_BUTTON_TEXT), emoji=False),
-            action_id=f"{ACTION_PREFIX}{first + n}",
-            value=b.action,
-            style=b.style,
-        )
-        for n, b in enumerate(buttons)
-    ]
+    elements = [_button(b, f"{ACTION_PREFIX}{first + n}") for n, b in enumerate(buttons)]
     return [
-        ActionsBlock(elements=elements[i : i + MAX_ACTIONS])
+        {"type": "actions", "elements": elements[i : i + MAX_ACTIONS]}
         for i in range(0, len(elements), MAX_ACTIONS)
     ]
+
+
+def _button(button: Button, action_id: str) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": plain_text(shorten(button.label, MAX_BUTTON_TEXT)),
+        "action_id": action_id,
+        "value": button.action,
+    }
+    if button.style is not None:
+        element["style"] = button.style
+    return element
 
 
 def reply_blocks(reply: Reply, *, first_button: int = 0) -> list[Block]:
@@ -241,7 +253,7 @@ def render(reply: Reply) -> list[SlackMessage]:
     return [
         SlackMessage(
             text=f"{summary} ({n}/{total})",
-            blocks=[*page, ContextBlock(elements=[MarkdownTextObject(text=f"{n}/{total}")])],
+            blocks=[*page, context(f"{n}/{total}")],
         )
         for n, page in enumerate(paged, start=1)
     ]
@@ -250,18 +262,18 @@ def render(reply: Reply) -> list[SlackMessage]:
 # --- views ------------------------------------------------------------------------------------
 
 
-def home_view(replies: Sequence[Reply], *, more: str) -> View:
+def home_view(replies: Sequence[Reply], *, more: str) -> dict[str, Any]:
     """The App Home tab: the person's own view. `more` is said when it does not all fit."""
     blocks: list[Block] = []
     buttons = 0
     for n, reply in enumerate(replies):
         if n:
-            blocks.append(DividerBlock())
+            blocks.append({"type": "divider"})
         blocks += reply_blocks(reply, first_button=buttons)
         buttons += len(reply.buttons)
     if not blocks:
         blocks = [section(escape(more))]
     if len(blocks) > MAX_VIEW_BLOCKS:
         blocks = blocks[: MAX_VIEW_BLOCKS - 1]
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(more))]))
-    return View(type="home", blocks=blocks)
+        blocks.append(context(escape(more)))
+    return {"type": "home", "blocks": blocks}

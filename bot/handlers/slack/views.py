@@ -15,9 +15,11 @@ from slack_sdk.models.blocks import (
     Block,
     DatePickerElement,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     UserSelectElement,
@@ -32,7 +34,6 @@ from bot.handlers.slack.render import (
     MAX_OPTION_TEXT,
     MAX_PRIVATE_METADATA,
     MAX_VIEW_TITLE,
-    section,
     shorten,
     split_mrkdwn,
 )
@@ -119,7 +120,11 @@ def form_modal(
     is raw text shown above the inputs. `initial` fills inputs in (a form's canonical answers).
     """
     initial = initial or {}
-    blocks: list[Block] = [section(piece) for piece in split_mrkdwn(intro)] if intro else []
+    blocks: list[Block] = (
+        [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in split_mrkdwn(intro)]
+        if intro
+        else []
+    )
     for spec in form.fields:
         hint = t(spec.question)
         for extra in (spec.help, (notes or {}).get(spec.name, "")):

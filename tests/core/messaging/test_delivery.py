@@ -344,16 +344,16 @@ def test_a_message_sent_while_the_database_went_away_is_recorded_later_not_sent_
     from bot.core.messaging import delivery
 
     make_leaver(core, early_leaver="yes", expected_exit="2026-11")  # wim and fatima
-    real_mark = delivery.mark_sent
+    real_mark = delivery.mark_sent_by_id
     calls = {"n": 0}
 
-    def flaky_mark(session, message, **kw):  # type: ignore[no-untyped-def]
+    def flaky_mark(session, message_id, **kw):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("UPDATE outbox", {}, Exception("server closed the connection"))
-        return real_mark(session, message, **kw)
+        return real_mark(session, message_id, **kw)
 
-    monkeypatch.setattr(delivery, "mark_sent", flaky_mark)
+    monkeypatch.setattr(delivery, "mark_sent_by_id", flaky_mark)
     platform = Platform()
     unconfirmed: dict[int, str | None] = {}
 
