@@ -53,6 +53,7 @@ from bot.handlers.common.places import place_of
 from bot.handlers.common.privacy import place
 from bot.handlers.common.who import Who, who_by_telegram
 from bot.handlers.telegram import callbacks, inbound, inbox
+from bot.handlers.telegram.answers import FirstAnswers
 from bot.handlers.telegram.files import receive_document
 from bot.handlers.telegram.inbound import (
     AnonymousAdmin,
@@ -101,6 +102,7 @@ class TelegramBot:
         self.core = core
         self.app = build_application(settings)
         self.sender = TelegramSender(self.app.bot, core.engine)
+        self.first = FirstAnswers(self.app.bot, self._answers_at_once)
         self.app.add_handler(TypeHandler(Update, self.on_update))
         self.app.add_error_handler(self.on_error)
 
@@ -131,8 +133,11 @@ class TelegramBot:
         log_failure(log, "telegram: failed while handling an update", exc=error)
 
     async def record(self, updates: Sequence[Mapping[str, Any]]) -> None:
-        """Write updates to the database before Telegram is told they arrived (`inbox`)."""
+        """Write updates to the database before Telegram is told they arrived (`inbox`);
+        then a press among them is answered at once when it may be (`answers`)."""
         await asyncio.to_thread(inbox.record, self.core.engine, updates)
+        for data in updates:
+            self.first.begin(data)
 
     async def process(self, data: Mapping[str, Any]) -> None:
         """One update as Telegram sends it (a webhook's body): recorded, then into the
@@ -286,14 +291,26 @@ class TelegramBot:
             if not waiting[0] and event.in_private:
                 await self.sender.post(event.chat_id, [Reply(text=answer, error=True)])
         finally:
-            if waiting[0]:
+            if waiting[0] and not await self.first.answered(event.callback_query_id):
                 await self.app.bot.answer_callback_query(
                     event.callback_query_id, text=answer[:MAX_ANSWER] if answer else None
                 )
 
     async def _answer_first(self, event: CallbackPress, waiting: list[bool]) -> None:
+        """The press answered before its work (unless it was, as soon as it was recorded)."""
         waiting[0] = False
-        await self.app.bot.answer_callback_query(event.callback_query_id)
+        if not await self.first.answered(event.callback_query_id):
+            await self.app.bot.answer_callback_query(event.callback_query_id)
+
+    async def _answers_at_once(self, event: CallbackPress) -> bool:
+        """Whether a press may be answered as soon as it is recorded, before its chat's turn
+        (`answers`): its answer says nothing the work will say, as `_pressed` answers first."""
+        who, action = await asyncio.to_thread(self._presser_and_action, event)
+        return who is not None and action is not None and _answered_first(event, action)
+
+    def _presser_and_action(self, event: CallbackPress) -> tuple[Who | None, str | None]:
+        engine, language = self.core.engine, self.core.default_language
+        return who_by_telegram(engine, event.user_id, language), self._action_of(event.data)
 
     async def _pressed(
         self, event: CallbackPress, who: Who | None, waiting: list[bool]
@@ -307,7 +324,7 @@ class TelegramBot:
         action = await asyncio.to_thread(self._action_of, event.data)
         if action is None:
             return who.t("That button no longer works. Type /help.")
-        if event.in_private or not for_the_place(action=action):
+        if _answered_first(event, action):
             await self._answer_first(event, waiting)
         place_name = None if event.in_private else telegram_place(event.chat_id, event.thread_id)
         replies = await asyncio.to_thread(
@@ -393,6 +410,12 @@ class TelegramBot:
     def _action_of(self, data: str) -> str | None:
         with session_scope(self.core.engine, write=False) as session:
             return callbacks.action_of(session, data)
+
+
+def _answered_first(event: CallbackPress, action: str) -> bool:
+    """Whether a press is answered before its work: unless it is a scan's button in a group,
+    whose answer is the presser's own mark."""
+    return event.in_private or not for_the_place(action=action)
 
 
 def _thread(event: object) -> int | None:

@@ -1,0 +1,92 @@
+"""The press of a button answered first: its callback query is answered as soon as the
+update is recorded, before the update waits for its chat's turn (`updates.InOrderPerChat`).
+
+Until Telegram has the answer (answerCallbackQuery) the presser's button spins. The answer
+went out from the update's handler, so it waited for everything before it: the update taken
+(`inbox.take`, a write behind the other updates' writes), its chat's turn (an earlier slow
+update of the same chat: its whole work) and a place among the updates handled at once
+(twenty presses at once: the last four waited for a whole Claim).
+
+Now, when an update is recorded (`inbox.record`: the webhook before its 200, long polling
+before the offset moves), each callback query in it is looked at at once (`begin`), in a
+task of its own: when its answer carries nothing the work will say (`decide`: a known
+presser, a button that still works, not a scan's mark in a group) it is answered there and
+then, without text. The handler asks (`answered`) before it answers: a query answered
+first is not answered again, one that was not is answered by the handler as before (with
+its text: a refusal, "that button no longer works", a failure, the presser's mark).
+
+Nothing changes for what is recorded: the update is handled in its turn, once, whether or
+not its query was answered; an instance killed after the answer and before the work hands
+the update on again at its restart, and the work is done then (its second answer is refused
+by Telegram, which is logged and harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from cachetools import LRUCache
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.handlers.telegram import inbound
+from bot.handlers.telegram.inbound import CallbackPress
+from bot.logs import log_failure
+
+log = logging.getLogger(__name__)
+
+QUERIES = 10_000  # queries remembered (a query whose update is never handled is forgotten)
+
+Decide = Callable[[CallbackPress], Awaitable[bool]]
+
+
+class FirstAnswers:
+    """Callback queries answered as soon as they are recorded, when `decide` says their
+    answer needs no text; one per bot and event loop."""
+
+    def __init__(self, bot: Bot, decide: Decide) -> None:
+        self.bot = bot
+        self.decide = decide
+        # query id → whether it was answered here (the task answering it, until it is asked)
+        self._queries: LRUCache[str, asyncio.Task[bool]] = LRUCache(maxsize=QUERIES)
+
+    def begin(self, data: Mapping[str, Any]) -> None:
+        """Look at a recorded update: a press is answered at once when it may be (a task)."""
+        if "callback_query" not in data:
+            return
+        try:
+            event = inbound.callback_query(data, "")  # (a press does not need the bot's name)
+        except inbound.Malformed:
+            return  # the handler says what it is, and answers it
+        if not isinstance(event, CallbackPress) or event.callback_query_id in self._queries:
+            return  # (a query recorded twice, a webhook's resend, is looked at once)
+        self._queries[event.callback_query_id] = asyncio.create_task(
+            self._answer(event), name="telegram:answer first"
+        )
+
+    async def _answer(self, event: CallbackPress) -> bool:
+        try:
+            if not await self.decide(event):
+                return False
+            await self.bot.answer_callback_query(event.callback_query_id)
+            return True
+        except TelegramError as exc:  # the handler answers it in its turn
+            log.warning("telegram: a button could not be answered first (%s)", type(exc).__name__)
+            return False
+        except Exception as exc:  # the database is away: the handler answers in its turn
+            log_failure(log, "telegram: whether to answer a button first is unknown", exc=exc)
+            return False
+
+    async def answered(self, query_id: str) -> bool:
+        """Whether the query was answered first (waits while that is being decided)."""
+        task = self._queries.get(query_id)
+        return await task if task is not None else False
+
+    async def stop(self) -> None:
+        """Let the answers still going out finish (before the bot stops)."""
+        going = [task for task in self._queries.values() if not task.done()]
+        if going:
+            await asyncio.gather(*going, return_exceptions=True)
