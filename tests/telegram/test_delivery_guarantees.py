@@ -257,3 +257,22 @@ async def test_a_press_whose_answer_has_something_to_say_says_it(
     said = sorted(str(c.params.get("text")) for c in fake.callback_answers())
     assert said[0] == "Die knop werkt niet meer. Typ /help."
     assert "je staat niet in het adresboek" in said[1]
+
+
+async def test_a_press_answered_before_a_kill_is_worked_on_after_the_restart(
+    live_core: Core, fake_telegram: FakeTelegram
+) -> None:
+    """What a kill -9 right after a press was answered first leaves: its update recorded and
+    not handled, its query answered (Telegram refuses a second answer). After the restart
+    the Claim is done all the same."""
+    from tests.factories import make_leaver
+
+    fake = fake_telegram
+    fake.add_private_chat(HENK)
+    case = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
+    press = tg.callback_query(HENK, f"claim:{case.ref}")
+    press["update_id"] = 990_001
+    inbox.record(live_core.engine, [press])  # (never pushed: its query is closed to the fake)
+    async with running(live_core, telegram_settings(fake), fake):
+        await bot_said(fake, HENK, f"Je bent nu casushouder van casus {case.ref}")
+    assert fake.callback_answers() == []  # (the answer before the kill counted)

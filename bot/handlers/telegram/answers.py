@@ -1,24 +1,32 @@
-"""The press of a button answered first: its callback query is answered as soon as the
-update is recorded, before the update waits for its chat's turn (`updates.InOrderPerChat`).
+"""The press of a button answered first: its callback query is answered as soon as its
+update arrives, beside the update's record and before it waits for its chat's turn
+(`updates.InOrderPerChat`).
 
 Until Telegram has the answer (answerCallbackQuery) the presser's button spins. The answer
-went out from the update's handler, so it waited for everything before it: the update taken
-(`inbox.take`, a write behind the other updates' writes), its chat's turn (an earlier slow
-update of the same chat: its whole work) and a place among the updates handled at once
-(twenty presses at once: the last four waited for a whole Claim).
+went out from the update's handler, so it waited for everything before it: the update
+recorded and taken (`inbox`: two writes, each behind the other updates' writes at SQLite's
+writer gate), its chat's turn (an earlier slow update of the same chat: its whole work) and
+a place among the updates handled at once (of twenty presses at once, the last four waited
+for a whole Claim). With twenty Claims at once, the last button stopped spinning after
+1.3 s, against 0.3-0.75 s for a bare python-telegram-bot app in the same run.
 
-Now, when an update is recorded (`inbox.record`: the webhook before its 200, long polling
-before the offset moves), each callback query in it is looked at at once (`begin`), in a
-task of its own: when its answer carries nothing the work will say (`decide`: a known
-presser, a button that still works, not a scan's mark in a group) it is answered there and
-then, without text. The handler asks (`answered`) before it answers: a query answered
-first is not answered again, one that was not is answered by the handler as before (with
-its text: a refusal, "that button no longer works", a failure, the presser's mark).
+Now, when updates are recorded (`TelegramBot.record`: the webhook before its 200, long
+polling before the offset moves), each callback query among them is looked at at once
+(`begin`), in a task of its own, while the record is written: when its answer carries
+nothing the work will say (`decide`: a known presser, a button that still works, not a
+scan's mark in a group, which is how the handler answers first too) it is answered there
+and then, without text. The handler asks (`answered`) before it answers: a query answered
+first is not answered again; one that was not is answered by the handler as before, with
+its text (the refusal to a stranger, "that button no longer works", a failure, the
+presser's mark in a scan).
 
-Nothing changes for what is recorded: the update is handled in its turn, once, whether or
-not its query was answered; an instance killed after the answer and before the work hands
-the update on again at its restart, and the work is done then (its second answer is refused
-by Telegram, which is logged and harmless).
+What is recorded does not change, nor when Telegram is told an update arrived: only after
+its record (the webhook's 200, the offset). An answer is not such a sign to Telegram: if
+the record fails, the webhook answers 503 and Telegram sends the update again, which is
+recorded and handled then (its query is not answered twice by the same process); an
+instance killed after the answer and before the work hands the update on again at its
+restart, and the work is done then (a second answer to the query is refused by Telegram,
+which is logged and harmless).
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ translated (`inbound`) and routed:
   the group, or, when the bot cannot write to them yet (403), a note asking them to start a
   private chat; a command that starts a conversation continues in the private chat;
 - a button → the core's action, and the callback query always answered (with a short text
-  when it failed); a Claim pressed on a card edits that card to show the case as it is now;
+  when it failed); when its answer says nothing the work will, as soon as it arrives, before
+  it waits for its chat's turn (`answers`); a Claim pressed on a card edits that card to
+  show the case as it is now;
 - the scan in a group (`common.places`): replies for everyone there are posted in the group,
   and one that updates a message (the count of votes) edits it (`sending.in_group`); a button
   of the scan pressed there is answered to the presser alone in the callback query's answer
@@ -37,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
@@ -134,10 +136,10 @@ class TelegramBot:
 
     async def record(self, updates: Sequence[Mapping[str, Any]]) -> None:
         """Write updates to the database before Telegram is told they arrived (`inbox`);
-        then a press among them is answered at once when it may be (`answers`)."""
-        await asyncio.to_thread(inbox.record, self.core.engine, updates)
+        meanwhile a press among them is answered at once when it may be (`answers`)."""
         for data in updates:
             self.first.begin(data)
+        await asyncio.to_thread(inbox.record, self.core.engine, updates)
 
     async def process(self, data: Mapping[str, Any]) -> None:
         """One update as Telegram sends it (a webhook's body): recorded, then into the
@@ -297,13 +299,17 @@ class TelegramBot:
                 )
 
     async def _answer_first(self, event: CallbackPress, waiting: list[bool]) -> None:
-        """The press answered before its work (unless it was, as soon as it was recorded)."""
+        """The press answered before its work (unless it was as soon as it arrived)."""
         waiting[0] = False
-        if not await self.first.answered(event.callback_query_id):
+        if await self.first.answered(event.callback_query_id):
+            return
+        try:
             await self.app.bot.answer_callback_query(event.callback_query_id)
+        except BadRequest as exc:  # answered before a restart, or too old: the work goes on
+            log.info("telegram: a button's answer was refused (%s)", type(exc).__name__)
 
     async def _answers_at_once(self, event: CallbackPress) -> bool:
-        """Whether a press may be answered as soon as it is recorded, before its chat's turn
+        """Whether a press may be answered as soon as it arrives, before its chat's turn
         (`answers`): its answer says nothing the work will say, as `_pressed` answers first."""
         who, action = await asyncio.to_thread(self._presser_and_action, event)
         return who is not None and action is not None and _answered_first(event, action)
