@@ -123,9 +123,12 @@ class TelegramBot:
         return str(self.app.bot.username)
 
     async def who(self, user_id: int) -> Who | None:
-        return await asyncio.to_thread(
+        found = await asyncio.to_thread(
             who_by_telegram, self.core.engine, user_id, self.core.default_language
         )
+        if found is not None:
+            self.first.seen(user_id)  # their next press is answered without a read
+        return found
 
     def _t(self, who: Who | None) -> Translator:
         return who.t if who else translator(self.core.default_language)
@@ -310,8 +313,14 @@ class TelegramBot:
 
     async def _answers_at_once(self, event: CallbackPress) -> bool:
         """Whether a press may be answered as soon as it arrives, before its chat's turn
-        (`answers`): its answer says nothing the work will say, as `_pressed` answers first."""
+        (`answers`): its answer says nothing the work will say, as `_pressed` answers first.
+        A presser found in the directory a moment ago, on a button that carries its action
+        (not a token), is decided without reading the database."""
+        if self.first.knows(event.user_id) and not callbacks.is_token(event.data):
+            return _answered_first(event, event.data)
         who, action = await asyncio.to_thread(self._presser_and_action, event)
+        if who is not None:
+            self.first.seen(event.user_id)
         return who is not None and action is not None and _answered_first(event, action)
 
     def _presser_and_action(self, event: CallbackPress) -> tuple[Who | None, str | None]:
