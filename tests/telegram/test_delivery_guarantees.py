@@ -269,11 +269,15 @@ async def test_a_press_answered_before_a_kill_is_worked_on_after_the_restart(
     not handled, its query answered (Telegram refuses a second answer). After the restart
     the Claim is done all the same."""
     from tests.factories import make_leaver
+    from tests.telegram.conftest import telegram_bot
 
     fake = fake_telegram
     fake.add_private_chat(HENK)
     case = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
-    press = tg.callback_query(HENK, f"claim:{case.ref}")
+    async with telegram_bot(fake) as earlier:  # the card the process before showed him
+        await earlier.send_message(HENK, f"Casus {case.ref}")
+    card = fake.chat_view(HENK)[-1]
+    press = tg.callback_query(HENK, f"claim:{case.ref}", message=card.message)
     press["update_id"] = 990_001
     inbox.record(live_core.engine, [press])  # (never pushed: its query is closed to the fake)
     async with running(live_core, telegram_settings(fake), fake):
