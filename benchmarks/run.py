@@ -496,10 +496,10 @@ def telegram_figures(db: Databases) -> list[Figure]:
 
 
 BUTTON_REASON = (
-    "the pace never holds answerCallbackQuery (it has no chat); before it, the press's update"
-    " is recorded and taken (two writes, which queue at SQLite's writer gate behind the other"
-    " Claims' writes), its presser and action are read, and it waits for one of the 16 places"
-    " of `updates.InOrderPerChat` when 20 come at once"
+    "the pace never holds answerCallbackQuery (it has no chat), and a press is answered as"
+    " soon as its update arrives, beside its record (`telegram/answers.py`); what is left is"
+    " reading its presser and button in a worker thread and the call itself, on two cores and"
+    " one GIL shared with the work of the 20 Claims (and the rest of the machine)"
 )
 TELEGRAM_REASON = (
     "a Claim or /cases is some 50-100 ms of Python and database work, 20 of them share two"

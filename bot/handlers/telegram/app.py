@@ -11,7 +11,8 @@ each reply goes; `carrier` carries that out on Telegram:
   person's private chat with a short note in the group, or a note asking them to start one
   when the bot cannot write to them yet, 403; the scan's buttons pressed there are answered
   to the presser alone in the callback query's answer; a Claim pressed on a card shows the
-  card as the case is now, once);
+  card as the case is now, once); a press whose answer says nothing the work will is
+  answered as soon as it arrives, before it waits for its chat's turn (`answers`);
 - `/start` without an invite → a welcome and /help; `/start TOKEN` (an invite link) → the
   invite is redeemed (`bot.core.invites`);
 - a CSV document in the private chat → `files`, then the core's import; a photo, sticker,
@@ -38,11 +39,13 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.core.app import Core
+from bot.core.commands import for_the_place
 from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.handlers.common import calls, plan
 from bot.handlers.common.who import Who, who_by_telegram
 from bot.handlers.telegram import callbacks, inbound, inbox
+from bot.handlers.telegram.answers import FirstAnswers
 from bot.handlers.telegram.carrier import TelegramCarrier
 from bot.handlers.telegram.files import receive_document
 from bot.handlers.telegram.inbound import (
@@ -91,6 +94,7 @@ class TelegramBot:
         self.core = core
         self.app = build_application(settings)
         self.sender = TelegramSender(self.app.bot, core.engine)
+        self.first = FirstAnswers(self.app.bot, self._answers_at_once)
         self.app.add_handler(TypeHandler(Update, self.on_update))
         self.app.add_error_handler(self.on_error)
 
@@ -109,9 +113,12 @@ class TelegramBot:
         return str(self.app.bot.username)
 
     async def who(self, user_id: int) -> Who | None:
-        return await asyncio.to_thread(
+        found = await asyncio.to_thread(
             who_by_telegram, self.core.engine, user_id, self.core.default_language
         )
+        if found is not None:
+            self.first.seen(user_id)  # their next press is answered without a read
+        return found
 
     def _t(self, who: Who | None) -> Translator:
         return who.t if who else translator(self.core.default_language)
@@ -121,7 +128,10 @@ class TelegramBot:
         log_failure(log, "telegram: failed while handling an update", exc=error)
 
     async def record(self, updates: Sequence[Mapping[str, Any]]) -> None:
-        """Write updates to the database before Telegram is told they arrived (`inbox`)."""
+        """Write updates to the database before Telegram is told they arrived (`inbox`);
+        meanwhile a press among them is answered at once when it may be (`answers`)."""
+        for data in updates:
+            self.first.begin(data)
         await asyncio.to_thread(inbox.record, self.core.engine, updates)
 
     async def process(self, data: Mapping[str, Any]) -> None:
@@ -198,6 +208,7 @@ class TelegramBot:
                 callback_query_id=event.callback_query_id,
                 message_id=event.message_id,
                 in_private=event.in_private,
+                first=self.first,
             )
         return TelegramCarrier(
             self.app.bot,
@@ -278,12 +289,34 @@ class TelegramBot:
         with session_scope(self.core.engine, write=False) as session:
             return callbacks.action_of(session, data)
 
+    async def _answers_at_once(self, event: CallbackPress) -> bool:
+        """Whether a press may be answered as soon as it arrives, before its chat's turn
+        (`answers`): its answer says nothing the work will say, as the plan answers such a
+        press first too. A presser found in the directory a moment ago, on a button that
+        carries its action (not a token), is decided without reading the database."""
+        if self.first.knows(event.user_id) and not callbacks.is_token(event.data):
+            return _answered_first(event, event.data)
+        who, action = await asyncio.to_thread(self._presser_and_action, event)
+        if who is not None:
+            self.first.seen(event.user_id)
+        return who is not None and action is not None and _answered_first(event, action)
+
+    def _presser_and_action(self, event: CallbackPress) -> tuple[Who | None, str | None]:
+        engine, language = self.core.engine, self.core.default_language
+        return who_by_telegram(engine, event.user_id, language), self._action_of(event.data)
+
 
 def _place_of(event: PrivateMessage | GroupMessage) -> str | None:
     """The place a line was typed in: a group (and its topic), or None in the private chat."""
     if isinstance(event, GroupMessage):
         return telegram_place(event.chat_id, event.thread_id)
     return None
+
+
+def _answered_first(event: CallbackPress, action: str) -> bool:
+    """Whether a press is answered before its work: unless it is a scan's button in a group,
+    whose answer is the presser's own mark."""
+    return event.in_private or not for_the_place(action=action)
 
 
 def _thread(event: object) -> int | None:

@@ -86,9 +86,14 @@ def callback_data(session: Session, action: str) -> str:
     return action if fits(action) else TOKEN_MARK + token_for(session, action)
 
 
+def is_token(data: str) -> bool:
+    """Whether a button's callback data is a stored action's token (else it is the action)."""
+    return data.startswith(TOKEN_MARK)
+
+
 def action_of(session: Session, data: str) -> str | None:
     """The action a pressed button stands for (None: a token that is no longer known)."""
-    if data.startswith(TOKEN_MARK):
+    if is_token(data):
         return action_for(session, data.removeprefix(TOKEN_MARK))
     return data
 

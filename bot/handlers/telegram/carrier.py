@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 
 from bot.core.replies import Reply
 from bot.handlers.common.plan import CannotWritePrivately
 from bot.handlers.common.who import Who
+from bot.handlers.telegram.answers import FirstAnswers
 from bot.handlers.telegram.sending import TelegramSender, message_ref
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class TelegramCarrier:
         callback_query_id: str | None = None,
         message_id: int | None = None,
         in_private: bool = True,
+        first: FirstAnswers | None = None,
     ) -> None:
         self.bot = bot
         self.sender = sender
@@ -60,6 +62,7 @@ class TelegramCarrier:
         self.callback_query_id = callback_query_id
         self.message_id = message_id
         self.in_private = in_private
+        self.first = first  # presses answered as soon as they arrived (`answers`)
         self._answered = callback_query_id is None
         self._answer: str | None = None  # the presser's own answer, said `alone`
 
@@ -112,10 +115,15 @@ class TelegramCarrier:
         if self._answered or self.callback_query_id is None:
             return
         self._answered = True
+        if self.first is not None and await self.first.answered(self.callback_query_id):
+            return  # answered as soon as it arrived, with nothing to say
         said = text or self._answer  # a failure, else the presser's own answer
-        await self.bot.answer_callback_query(
-            self.callback_query_id, text=said[:MAX_ANSWER] if said else None
-        )
+        try:
+            await self.bot.answer_callback_query(
+                self.callback_query_id, text=said[:MAX_ANSWER] if said else None
+            )
+        except BadRequest as exc:  # answered before a restart, or too old: the work goes on
+            log.info("telegram: a button's answer was refused (%s)", type(exc).__name__)
 
 
 def _only_text(reply: Reply) -> bool:

@@ -178,6 +178,7 @@ class TelegramTransport:
         app = self.bot.app
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+        await self.bot.first.stop()  # the presses being answered first
         if self.started:
             await app.stop()
         await app.shutdown()

@@ -186,3 +186,100 @@ async def test_a_pressed_button_is_answered_before_the_work_is_done(
     assert texts(fake, ANNA) == []  # answered while the work had not even started
     gate.set()
     await eventually(lambda: bool(texts(fake, ANNA)))
+
+
+async def test_a_press_is_answered_while_an_earlier_update_of_its_chat_is_worked_on(
+    live_core: Core, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Henk asks for help, which is slow this time, and presses Claim on a card meanwhile
+    (webhook mode): his button stops spinning at once, and what the Claim does (the card
+    edited, his reply) still comes after the help, in the order he asked."""
+    import threading
+
+    from tests.factories import make_leaver
+    from tests.handlers.telegram.test_real_groups import webhook_settings
+
+    fake = fake_telegram
+    fake.add_private_chat(HENK)
+    case = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
+    gate = threading.Event()
+    handle_text = live_core.handle_text
+
+    def slow_help(**kwargs: object) -> list[Reply]:
+        if kwargs.get("text") == "/help":
+            gate.wait(20)
+        return handle_text(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live_core, "handle_text", slow_help)
+    async with running(live_core, webhook_settings(fake), fake):
+        fake.push_update(tg.private_message(HENK, f"/case {case.ref}"))
+        await eventually(lambda: any(m.buttons for m in fake.chat_view(HENK) if m.from_bot))
+        card = next(m for m in fake.chat_view(HENK) if m.from_bot and m.buttons)
+        claim = next(
+            b["callback_data"]
+            for row in card.buttons
+            for b in row
+            if b["callback_data"].startswith("claim:")
+        )
+        fake.push_update(tg.private_message(HENK, "/help"))
+        press = fake.push_update(tg.callback_query(HENK, claim, message=card.message))
+        await eventually(lambda: len(fake.callback_answers()) == 1)
+        answer = fake.callback_answers()[0]
+        assert answer.params["callback_query_id"] == press["callback_query"]["id"]
+        assert "text" not in answer.params  # nothing to say: the work says it
+        help_title, claimed = "Wat je kunt doen", f"Je bent nu casushouder van casus {case.ref}"
+        assert not any(help_title in t for t in texts(fake, HENK))  # help still worked on
+        assert fake.edits(HENK) == []
+        gate.set()
+        await bot_said(fake, HENK, claimed)
+        shown = texts(fake, HENK)
+    helped = next(i for i, t in enumerate(shown) if help_title in t)
+    assert helped < shown.index(claimed + ".")  # the help first, then the Claim's reply
+    edited = next(m for m in fake.chat_view(HENK) if m.message_id == card.message_id)
+    assert not any(b["callback_data"].startswith("claim:") for row in edited.buttons for b in row)
+    assert fake.edits(HENK)[0].at > answer.at
+    assert len(fake.callback_answers()) == 1  # answered once
+
+
+async def test_a_press_whose_answer_has_something_to_say_says_it(
+    live_core: Core, fake_telegram: FakeTelegram
+) -> None:
+    """A button that no longer works, and a stranger's press: their answers carry the words
+    (a stranger is told why; a stale button says so), each answered once."""
+    from tests.handlers.telegram.test_real_groups import webhook_settings
+
+    fake = fake_telegram
+    stranger = 9_999_001
+    for person in (ANNA, stranger):
+        fake.add_private_chat(person)
+    async with running(live_core, webhook_settings(fake), fake):
+        fake.push_update(tg.callback_query(ANNA, "~unknownunknown1"))
+        fake.push_update(tg.callback_query(stranger, "help"))
+        await eventually(lambda: len(fake.callback_answers()) == 2)
+        await bot_said(fake, stranger, "adresboek")
+    said = sorted(str(c.params.get("text")) for c in fake.callback_answers())
+    assert said[0] == "Die knop werkt niet meer. Typ /help."
+    assert "je staat niet in het adresboek" in said[1]
+
+
+async def test_a_press_answered_before_a_kill_is_worked_on_after_the_restart(
+    live_core: Core, fake_telegram: FakeTelegram
+) -> None:
+    """What a kill -9 right after a press was answered first leaves: its update recorded and
+    not handled, its query answered (Telegram refuses a second answer). After the restart
+    the Claim is done all the same."""
+    from tests.factories import make_leaver
+    from tests.handlers.telegram.conftest import telegram_bot
+
+    fake = fake_telegram
+    fake.add_private_chat(HENK)
+    case = make_leaver(live_core, home_municipality="Hardenberg", early_leaver="yes")
+    async with telegram_bot(fake) as earlier:  # the card the process before showed him
+        await earlier.send_message(HENK, f"Casus {case.ref}")
+    card = fake.chat_view(HENK)[-1]
+    press = tg.callback_query(HENK, f"claim:{case.ref}", message=card.message)
+    press["update_id"] = 990_001
+    inbox.record(live_core.engine, [press])  # (never pushed: its query is closed to the fake)
+    async with running(live_core, telegram_settings(fake), fake):
+        await bot_said(fake, HENK, f"Je bent nu casushouder van casus {case.ref}")
+    assert fake.callback_answers() == []  # (the answer before the kill counted)
