@@ -93,11 +93,14 @@ class TeamsCarrier:
             place=place,
         )
         if files:
+            t = await self.sender.translator(self.context)
             try:
                 await self.privately(files)
             except CannotWritePrivately:
-                t = await self.sender.translator(self.context)
                 note = t("Files I can only give in a personal chat: ask me for it there.")
+            else:
+                note = t("I have offered you the file in our personal chat.")
+            if not self.personal:
                 await self.here([Reply(text=note)])
 
     async def alone(self, replies: list[Reply]) -> None:
