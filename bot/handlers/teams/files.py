@@ -159,7 +159,9 @@ class TeamsFiles:
         if not isinstance(offer_id, int) or not object_id:
             return
         if action == "decline":
-            await asyncio.to_thread(offers.settle, self.core.engine, offer_id)
+            # only their own offer is withdrawn
+            if await asyncio.to_thread(offers.waiting, self.core.engine, offer_id, object_id):
+                await asyncio.to_thread(offers.settle, self.core.engine, offer_id)
             await self.sender.post(
                 [Reply(text=t("All right: I did not send the file."))], context=context
             )

@@ -22,7 +22,7 @@ from bot.store.db import session_scope
 from bot.store.models import Case, OutboxMessage
 from tests.factories import make_leaver
 from tests.handlers.slack.scenario import nl
-from tests.handlers.teams.conftest import ANNA, SARA, Served
+from tests.handlers.teams.conftest import ANNA, SARA, WIM, Served
 from tests.handlers.teams.rig import APP_ID, activity, texts
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "school_files"
@@ -156,7 +156,13 @@ def consent_cards(served: Served) -> list[dict[str, Any]]:
 
 
 def consent_answer(
-    served: Served, card: dict[str, Any], action: str, name: str = ""
+    served: Served,
+    card: dict[str, Any],
+    action: str,
+    name: str = "",
+    *,
+    object_id: str = ANNA,
+    conversation: str = ANNAS_CHAT,
 ) -> dict[str, Any]:
     """Anna's answer to a consent card, as Teams sends it (an invoke)."""
     value: dict[str, Any] = {
@@ -174,11 +180,11 @@ def consent_answer(
         }
     return activity(
         served.rig,
-        object_id=ANNA,
+        object_id=object_id,
         kind="invoke",
         name="fileConsent/invoke",
         value=value,
-        conversation=ANNAS_CHAT,
+        conversation=conversation,
     )
 
 
@@ -239,6 +245,24 @@ async def test_a_declined_file_is_not_sent_and_not_kept(teams: Served, live_core
     assert nl("All right: I did not send the file.") in said_in(teams, ANNAS_CHAT)
     assert teams.rig.uploads() == []
     assert offers_kept(live_core) == 0
+
+
+async def test_someone_elses_file_cannot_be_had_by_its_offer(
+    teams: Served, live_core: Core
+) -> None:
+    case = make_leaver(live_core)
+    body = activity(
+        teams.rig, object_id=ANNA, text=f"/admin export {case.ref}", conversation=ANNAS_CHAT
+    )
+    assert await teams.send(body) in (200, 202)
+    (card,) = consent_cards(teams)
+    for action in ("accept", "decline"):
+        other = consent_answer(
+            teams, card, action, "x.json", object_id=WIM, conversation="a:personal-wim"
+        )
+        assert await teams.send(other) == 200
+    assert teams.rig.uploads() == []
+    assert offers_kept(live_core) == 1  # still Anna's to accept
 
 
 def images(served: Served) -> list[dict[str, Any]]:
