@@ -10,6 +10,11 @@ once by their id (`server`). There they are translated and routed:
 - `/start TOKEN` in the personal chat (an invite): the sender's Teams account bound to the
   invited person; someone the coordinator gave by their sign-in address is recognised the first
   time they write (`who`: their object id learned from the Bot Connector, bound once);
+- a file sent with a message (`files`): a school contact's file of leavers in the personal
+  chat imported, judged before it is downloaded; in a channel, where to send it instead; a
+  picture pasted in the personal chat: what the bot reads;
+- the answer to a file's consent card (an invoke "fileConsent/invoke", `files`): the file
+  put in the person's OneDrive and shown, or the offer withdrawn; answered with 200;
 - a form card's Confirm (`forms`: the intake, placement, correction, `/admin add` as one card
   with inputs) → the core's submit_form; its problems shown on the card again;
 - a line typed (a command, a conversation's answer; in a channel or group chat the bot's
@@ -57,6 +62,7 @@ from bot.handlers.common.forms import Opening
 from bot.handlers.common.who import Who, who_by_teams
 from bot.handlers.teams import forms, references, render
 from bot.handlers.teams.carrier import TeamsCarrier
+from bot.handlers.teams.files import FILE_CONSENT_INVOKE, TeamsFiles, media, shared_files
 from bot.handlers.teams.sending import TeamsSender
 from bot.logs import log_failure
 from bot.store.db import session_scope
@@ -92,7 +98,10 @@ class TeamsBot:
         self.tenant_id = settings.teams_tenant_id or ""
         self.adapter = adapter or CloudAdapter(connection_manager=connection_manager(settings))
         self.adapter.on_turn_error = self.on_turn_error
-        self.sender = TeamsSender(self.adapter, self.app_id, self.tenant_id, core.engine)
+        self.sender = TeamsSender(
+            self.adapter, self.app_id, self.tenant_id, core.engine, core.default_language
+        )
+        self.files = TeamsFiles(core, self.sender)
 
     # --- the outbox's way out ---------------------------------------------------------------
 
@@ -217,6 +226,8 @@ class TeamsBot:
             await self._conversation_update(context)
         elif activity.type == ActivityTypes.installation_update:
             await self._installation_update(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == FILE_CONSENT_INVOKE:
+            await self.files.consent(context, await self.who(context))
         elif activity.type == ActivityTypes.message:
             carrier = TeamsCarrier(self.core, self.sender, context)
             known, who = await plan.identify(
@@ -270,6 +281,20 @@ class TeamsBot:
         token = _invite_token(text) if personal else None
         if token is not None:  # `/start TOKEN` from an invite: their Teams account bound
             await self._invite(context, who, token)
+            return
+        shared = shared_files(activity)
+        if shared or (personal and media(activity) and not text):
+            if who is None:
+                await self.sender.post([self.core.not_registered()], context=context)
+            elif shared:  # a file sent (in a channel: where to send it instead)
+                await self.files.receive(context, who, shared, text)
+            else:
+                hint = who.t(
+                    "I read text, and files of leavers as CSV or Excel (.xlsx); a photo, "
+                    "sticker, voice message or video I cannot read. Type /help to see what I "
+                    "can do."
+                )
+                await self.sender.post([Reply(text=hint)], context=context)
             return
         form = forms.submitted(activity.value) if personal and who is not None else None
         if form is not None and who is not None:

@@ -81,13 +81,27 @@ class TeamsCarrier:
             raise
 
     async def in_place(self, place: str, replies: list[Reply]) -> None:
+        """For everyone in `place`; a file among the replies (a scan's report) is offered to
+        the asker in their personal chat, as Teams gives files nowhere else."""
         here = not self.personal and references.place_name(self.conversation_id) == place
+        files = [Reply(file=r.file, file_name=r.file_name) for r in replies if r.file]
+        shown = [r.model_copy(update={"file": None, "file_name": None}) for r in replies]
         await self.sender.in_place(
-            replies,
+            shown,
             context=self.context if here else None,
             key=references.conversation_key(place.removeprefix(references.place_name(""))),
             place=place,
         )
+        if files:
+            t = await self.sender.translator(self.context)
+            try:
+                await self.privately(files)
+            except CannotWritePrivately:
+                note = t("Files I can only give in a personal chat: ask me for it there.")
+            else:
+                note = t("I have offered you the file in our personal chat.")
+            if not self.personal:
+                await self.here([Reply(text=note)])
 
     async def alone(self, replies: list[Reply]) -> None:
         try:

@@ -39,11 +39,13 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy import Engine
 
+from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.handlers.common import places
 from bot.handlers.common.edits import LatestEdits
 from bot.handlers.common.pacing import Pacer
-from bot.handlers.teams import references, render
+from bot.handlers.common.who import who_by_teams
+from bot.handlers.teams import offers, references, render
 from bot.handlers.teams.failures import NoConversation
 
 log = logging.getLogger(__name__)
@@ -104,8 +106,16 @@ def resource_id(response: Any) -> str | None:
 class TeamsSender:
     """The way out for one bot (`app_id` in `tenant_id`), through the SDK's adapter."""
 
-    def __init__(self, adapter: CloudAdapter, app_id: str, tenant_id: str, engine: Engine) -> None:
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        app_id: str,
+        tenant_id: str,
+        engine: Engine,
+        default_language: str = "nl",
+    ) -> None:
         self.adapter = adapter
+        self.default_language = default_language
         self.app_id = app_id
         self.tenant_id = tenant_id
         self.engine = engine
@@ -196,16 +206,81 @@ class TeamsSender:
         return ids
 
     async def _post_in(self, context: TurnContext, replies: Sequence[Reply]) -> list[str | None]:
-        conversation = context.activity.conversation.id if context.activity.conversation else ""
+        """Each reply as its message; its chart after it, in a message of its own (or a
+        note that it is too large to show here); its file offered with a consent card in a
+        personal chat (`offer_file`), and in a channel or group chat a note that files are
+        given in the personal chat only. The id of each reply's first message."""
         ids: list[str | None] = []
         for reply in replies:
-            body = Activity.model_validate(render.activity_body(reply))
-
-            async def once(body: Activity = body) -> Any:
-                return await context.send_activity(body)
-
-            ids.append(resource_id(await self.pace.call(conversation, once)))
+            first: str | None = None
+            if not (render.is_plain(reply) and not reply.text and (reply.image_png or reply.file)):
+                first = await self._send_body(context, render.activity_body(reply))
+            if reply.image_png:
+                shown = render.chart(reply)
+                if shown is None:
+                    t = await self.translator(context)
+                    note = t("The chart is too large to show here; the numbers above say the same.")
+                    shown = render.activity_body(Reply(text=note))
+                image_id = await self._send_body(context, shown)
+                first = first or image_id
+            if reply.file is not None:
+                if references.is_personal(context.activity):
+                    offered = await self.offer_file(context, reply)
+                else:
+                    t = await self.translator(context)
+                    note = t("Files I can only give in a personal chat: ask me for it there.")
+                    offered = await self._send_body(context, render.activity_body(Reply(text=note)))
+                first = first or offered
+            ids.append(first)
         return ids
+
+    async def _send_body(self, context: TurnContext, body: dict[str, Any]) -> str | None:
+        conversation = context.activity.conversation.id if context.activity.conversation else ""
+        activity = Activity.model_validate(body)
+
+        async def once() -> Any:
+            return await context.send_activity(activity)
+
+        return resource_id(await self.pace.call(conversation, once))
+
+    async def translator(self, context: TurnContext) -> Translator:
+        """The language of the person the conversation is with (their personal chat), else
+        the region's."""
+        sender = context.activity.from_property
+        object_id = getattr(sender, "aad_object_id", None) if sender else None
+        if object_id and references.is_personal(context.activity):
+            who = await asyncio.to_thread(
+                who_by_teams, self.engine, object_id, self.default_language
+            )
+            if who is not None:
+                return who.t
+        return translator(self.default_language)
+
+    async def offer_file(self, context: TurnContext, reply: Reply) -> str | None:
+        """Offer the file of `reply` in the personal chat of `context` with a consent card;
+        the bytes wait in the outbox until the person answers (`offers`, `files`)."""
+        assert reply.file is not None
+        sender = context.activity.from_property
+        object_id = getattr(sender, "aad_object_id", None) if sender else None
+        offer_id = await asyncio.to_thread(offers.offer, self.engine, object_id or "", reply)
+        if offer_id is None:
+            log.warning("teams: a file for someone the directory does not know; not offered")
+            return None
+        t = await self.translator(context)
+        name = reply.file_name or "vangnet"
+        card = render.consent_card(
+            name, len(reply.file), t("{name}, from Vangnet", name=name), offer_id
+        )
+        return await self.post_attachments(context, [card])
+
+    async def post_attachments(
+        self, context: TurnContext, attachments: list[dict[str, Any]], *, text: str = ""
+    ) -> str | None:
+        """A message of attachments (a consent card, a file card) in the turn's conversation."""
+        body: dict[str, Any] = {"type": "message", "attachments": attachments}
+        if text:
+            body |= {"text": text, "textFormat": "plain"}
+        return await self._send_body(context, body)
 
     async def post_card(self, context: TurnContext, card: dict[str, Any]) -> str | None:
         """A card that is no core reply (a form with inputs) in the turn's conversation."""

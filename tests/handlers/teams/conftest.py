@@ -59,6 +59,8 @@ def microsoft(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMicroso
 def local_microsoft(microsoft: LocalMicrosoft) -> LocalMicrosoft:
     with microsoft.lock:
         microsoft.calls.clear()
+        microsoft.files.clear()
+        microsoft.file_requests.clear()
         microsoft.failures.clear()
     return microsoft
 

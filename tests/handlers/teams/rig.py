@@ -9,7 +9,10 @@
   with no switch of the product's;
 - a fake Bot Connector (the activities' serviceUrl) that records what the bot posts and
   updates, answers with a status it is told to (a 429 with Retry-After, a 403), and checks that
-  every call carries the token the issuer handed out.
+  every call carries the token the issuer handed out;
+- a OneDrive for Business (HTTPS as FILE_HOST, through the same proxy and CA): the files
+  people sent the bot, at pre-authenticated download URLs (`file_url`), and upload sessions
+  the bot puts files into (`upload_url`); every request recorded (`file_requests`).
 
 `token(...)` signs inbound tokens as the Bot Connector would (or forges them).
 """
@@ -41,7 +44,8 @@ from cryptography.x509.oid import NameOID
 APP_ID = "11111111-2222-3333-4444-555555555555"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 BF_ISSUER = "https://api.botframework.com"
-HOSTS = ("login.botframework.com", "login.microsoftonline.com")
+FILE_HOST = "contoso-my.sharepoint.com"
+HOSTS = ("login.botframework.com", "login.microsoftonline.com", FILE_HOST)
 KID = "vangnet-test-key"
 
 
@@ -147,6 +151,14 @@ class Call:
 
 
 @dataclass
+class FileRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
 class LocalMicrosoft:
     folder: Path
     signing_key: rsa.RSAPrivateKey = field(
@@ -160,12 +172,16 @@ class LocalMicrosoft:
     # statuses the connector answers the next posts with, first first (then 200)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # OneDrive: the files at their download URLs (by name), and every request to it
+    files: dict[str, bytes] = field(default_factory=dict)
+    file_requests: list[FileRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ca_path, self.cert_path, self.key_path = _certificates(self.folder)
         self.issuer_port = _free_port()
         self.proxy_port = _free_port()
         self.connector_port = _free_port()
+        self.file_port = _free_port()
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="local-microsoft", daemon=True)
@@ -262,9 +278,17 @@ class LocalMicrosoft:
                 web.get("/v3/conversations/{conversation}/members/{member}", self._member),
             ]
         )
+        onedrive = web.Application(client_max_size=20 * 1024 * 1024)
+        onedrive.add_routes(
+            [
+                web.get("/personal/download/{name}", self._download),
+                web.put("/personal/upload/{name}", self._upload),
+            ]
+        )
         for app, port, context in (
             (issuer, self.issuer_port, tls),
             (connector, self.connector_port, None),
+            (onedrive, self.file_port, tls),
         ):
             runner = web.AppRunner(app)
             await runner.setup()
@@ -295,7 +319,8 @@ class LocalMicrosoft:
                     writer.write(b"HTTP/1.1 403 Forbidden\r\n\r\n")
                     await writer.drain()
                     return
-                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.issuer_port)
+                port = self.file_port if target.startswith(FILE_HOST) else self.issuer_port
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 await writer.drain()
 
@@ -437,6 +462,42 @@ class LocalMicrosoft:
     async def _put(self, request: web.Request) -> web.Response:
         refused = await self._record(request)
         return refused or web.json_response({"id": request.match_info["id"]})
+
+    # --- OneDrive -----------------------------------------------------------------------
+
+    def file_url(self, name: str) -> str:
+        """The pre-authenticated download URL of a file someone sent (in `files`)."""
+        return f"https://{FILE_HOST}/personal/download/{name}?tempauth=t0k3n"
+
+    def upload_url(self, name: str) -> str:
+        return f"https://{FILE_HOST}/personal/upload/{name}?tempauth=upl0ad"
+
+    def downloads(self) -> list[FileRequest]:
+        with self.lock:
+            return [r for r in self.file_requests if r.method == "GET"]
+
+    def uploads(self) -> list[FileRequest]:
+        with self.lock:
+            return [r for r in self.file_requests if r.method == "PUT"]
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """GET, or HEAD (aiohttp answers it with the same headers and no body)."""
+        with self.lock:
+            self.file_requests.append(
+                FileRequest(request.method, request.path, dict(request.headers), b"")
+            )
+            data = self.files.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        with self.lock:
+            self.file_requests.append(
+                FileRequest(request.method, request.path, dict(request.headers), body)
+            )
+        return web.json_response({"id": "item-1", "name": request.match_info["name"]}, status=201)
 
     # --- what the bot sent --------------------------------------------------------------
 

@@ -13,10 +13,11 @@ from bot.core.app import Core
 from bot.store.db import session_scope
 from bot.store.models import TeamsConversation
 from tests.factories import make_leaver
-from tests.handlers.teams.conftest import WIM, Served
-from tests.handlers.teams.rig import APP_ID, TENANT, texts
+from tests.handlers.teams.conftest import ANNA, SARA, WIM, Served
+from tests.handlers.teams.rig import APP_ID, TENANT, activity, texts
 
 FIXTURES = Path(__file__).parent / "fixtures"
+BRUG_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "school_files" / "brug_uitstroom.csv"
 TEAM = "conv:19:5c1e2b7a9d0f4e3a8b6c7d2e1f0a9b8c@thread.tacv2"
 
 
@@ -72,3 +73,45 @@ async def test_a_card_submit_presses_the_button(teams: Served, live_core: Core) 
     body = load(teams, "card_submit", action=f"case:{case.ref}")
     assert await teams.send(body) in (200, 202)
     assert any(case.ref in texts(a) for a in teams.rig.posted())
+
+
+async def test_a_file_sent_in_the_personal_chat_is_downloaded_and_imported(
+    teams: Served,
+) -> None:
+    teams.rig.files["brug_uitstroom.csv"] = BRUG_CSV.read_bytes()
+    body = load(
+        teams,
+        "personal_file",
+        objectId=SARA,
+        downloadUrl=teams.rig.file_url("brug_uitstroom.csv"),
+    )
+    assert await teams.send(body) in (200, 202)
+    assert any("7 uitstromers toegevoegd" in texts(a) for a in teams.rig.posted())
+
+
+async def test_a_file_consent_accepted_puts_the_file_and_shows_it(
+    teams: Served, live_core: Core
+) -> None:
+    case = make_leaver(live_core)
+    chat = "a:1Hc5Tq9Lw3Mx7Nb1Vr5Kp9Zd3Fs7Jg1Ye5Ua9Io3Pe7Wt1Rn5Cb9Xm3Qk7Dl1Sh5Gv9Az3Ej7Ty1Ow5Ui9"
+    asked = activity(teams.rig, object_id=ANNA, text=f"/admin export {case.ref}", conversation=chat)
+    assert await teams.send(asked) in (200, 202)
+    (card,) = [
+        a
+        for posted in teams.rig.posted(chat)
+        for a in posted.get("attachments") or []
+        if a["contentType"].endswith("file.consent")
+    ]
+    name = card["name"]
+    body = load(
+        teams,
+        "file_consent_accept",
+        objectId=ANNA,
+        offerId=str(card["content"]["acceptContext"]["vangnet_file"]),
+        fileName=name,
+        uploadUrl=teams.rig.upload_url(name),
+    )
+    assert await teams.send(body) == 200
+    (put,) = teams.rig.uploads()
+    assert json.loads(put.body)["ref"] == case.ref
+    assert any(name in texts(a) for a in teams.rig.posted(chat))

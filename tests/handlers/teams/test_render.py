@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.core.replies import Button, Item, Reply
 from bot.handlers.teams import render
 
@@ -34,8 +36,15 @@ def test_text_alone_is_a_plain_message_and_anything_more_a_card() -> None:
     assert render.action_of({"other": 1}) is None
 
 
-def test_a_chart_too_large_for_a_teams_message_is_left_out() -> None:
-    small = render.card(Reply(title="Digest", image_png=b"\x89PNG" + b"0" * 100))
-    large = render.card(Reply(title="Digest", image_png=b"\x89PNG" + b"0" * 40_000))
-    assert any(item["type"] == "Image" for item in small["body"])
-    assert not any(item["type"] == "Image" for item in large["body"])
+def test_a_chart_is_an_inline_image_of_its_own_when_it_fits_a_teams_message() -> None:
+    small = Reply(title="Digest", image_png=b"\x89PNG" + b"0" * 100, image_title="Uitstroom")
+    large = Reply(title="Digest", image_png=b"\x89PNG" + b"0" * 80_000)
+    assert not any(item["type"] == "Image" for item in render.card(small)["body"])
+    shown = render.chart(small)
+    assert shown is not None
+    (image,) = shown["attachments"]
+    assert image["contentType"] == "image/png"
+    assert image["contentUrl"].startswith("data:image/png;base64,iVBOR")
+    assert image["name"] == "Uitstroom.png"
+    assert len(json.dumps(render.chart(Reply(image_png=b"0" * render.MAX_IMAGE_BYTES)))) < 100_000
+    assert render.chart(large) is None

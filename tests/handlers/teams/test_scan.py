@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from bot.core.app import Core
+from tests.handlers.slack.scenario import nl
 from tests.handlers.teams.conftest import ANNA, DIRK, FATIMA, SARA, WIM, Served
 from tests.handlers.teams.rig import APP_ID, activity
 
@@ -83,3 +84,29 @@ async def test_five_voters_on_one_card_updated_in_place(teams: Served, live_core
     assert len(teams.rig.posted(CHANNEL)) == posted_in_channel  # updated, never posted again
     for chat in VOTERS.values():  # each voter's own answer went to their personal chat
         assert teams.rig.posted(chat)
+
+
+async def test_the_scans_report_asked_in_the_channel_is_offered_in_the_askers_chat(
+    teams: Served,
+) -> None:
+    """Teams gives files in a personal chat only: the report's message in the channel, its
+    PDF offered to the one who asked, with a consent card in their personal chat."""
+    installed = activity(
+        teams.rig, object_id=ANNA, kind="installationUpdate", action="add",
+        conversation=VOTERS[ANNA],
+    )  # fmt: skip
+    assert await teams.send(installed) in (200, 202)
+    assert await teams.send(in_channel(teams, "/scan start")) in (200, 202)
+    teams.rig.calls.clear()
+    assert await teams.send(in_channel(teams, "/scan report")) in (200, 202)
+    in_the_channel = json.dumps(teams.rig.posted(CHANNEL), ensure_ascii=False)
+    assert "als pdf" in in_the_channel and "file.consent" not in in_the_channel
+    assert nl("I have offered you the file in our personal chat.") in in_the_channel
+    offered = [
+        attachment
+        for posted in teams.rig.posted(VOTERS[ANNA])
+        for attachment in posted.get("attachments") or []
+        if attachment["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+    ]
+    assert [a["name"].endswith(".pdf") for a in offered] == [True]
+    assert offered[0]["name"].startswith("participatiescan-")
