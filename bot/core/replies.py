@@ -43,7 +43,10 @@ class Reply(BaseModel):
     """A message: an optional title, text, fields, list lines and buttons.
 
     `file` is a document sent with the message (Slack: uploaded into the same chat;
-    Telegram: a document; terminal: saved next to the database), named `file_name`.
+    Telegram: a document; terminal: saved next to the database), named `file_name`;
+    `file_case` is the case whose data the file holds (a privacy export), so that a copy a
+    transport keeps of it until it is given (Teams asks the person's consent first) is
+    erased with the case's personal details.
 
     `personal` is set when the message holds personal details of a young person; transports
     then only show it in a direct message, the App Home or an ephemeral message.
@@ -75,6 +78,7 @@ class Reply(BaseModel):
     # a file that comes with the message (a privacy export), and its file name
     file: bytes | None = None
     file_name: str | None = None
+    file_case: str | None = None
     to_place: bool = False
     updates: str | None = Field(default=None, max_length=64)
     asks_text: bool = False

@@ -62,6 +62,7 @@ def export(ctx: Ctx, ref: str) -> list[Reply]:
             fields=fields,
             file=json.dumps(data, indent=2, ensure_ascii=False).encode(),
             file_name=f"vangnet-{case_ref}.json",
+            file_case=case_ref,
             personal=True,
         )
     ]

@@ -6,7 +6,8 @@ place in their OneDrive to put the bytes. Until then the file is kept as the pro
 every message it owes someone: a row of the outbox (kind `FILE_OFFER`), its payload, the file
 included, encrypted at rest like every outbox payload. The row counts as sent from the start
 (the consent card is what went out), so the outbox's delivery never picks it up; it is
-deleted once the file is given or declined, and an offer not answered within `OFFER_HOURS`
+deleted once the file is given or declined, blanked with the case when the personal details
+of the case whose export it is are erased, and an offer not answered within `OFFER_HOURS`
 is deleted with its file the next time a file is offered or answered. Blocking: async
 callers run these in a worker thread.
 """
@@ -42,6 +43,9 @@ def offer(engine: Engine, object_id: str, reply: Reply) -> int | None:
         kept = Reply(file=reply.file, file_name=reply.file_name)
         row = OutboxMessage(
             person_id=person.id,
+            # a case's export goes with the case's personal details (`privacy`: the
+            # payloads of sent messages about a case are blanked when they are erased)
+            case_ref=reply.file_case,
             kind=FILE_OFFER,
             payload=json.loads(kept.model_dump_json()),
             created_at=now,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.core.admin.requests import YES
 from bot.core.app import Core
 from bot.core.intake.csv_read import MAX_FILE_BYTES
 from bot.handlers.teams import render
@@ -263,6 +264,31 @@ async def test_someone_elses_file_cannot_be_had_by_its_offer(
         assert await teams.send(other) == 200
     assert teams.rig.uploads() == []
     assert offers_kept(live_core) == 1  # still Anna's to accept
+
+
+async def test_an_export_waiting_for_consent_is_erased_with_the_case(
+    teams: Served, live_core: Core
+) -> None:
+    """The file of `/admin export` holds the young person's details: when the case's personal
+    details are erased before Anna accepted it, the copy kept for her goes too."""
+    case = make_leaver(live_core)
+    exporting = activity(
+        teams.rig, object_id=ANNA, text=f"/admin export {case.ref}", conversation=ANNAS_CHAT
+    )
+    assert await teams.send(exporting) in (200, 202)
+    (card,) = consent_cards(teams)
+    name = f"vangnet-{case.ref}.json"
+    erasing = activity(
+        teams.rig, object_id=ANNA, text=f"/admin erase {case.ref} {YES}", conversation=ANNAS_CHAT
+    )
+    assert await teams.send(erasing) in (200, 202)
+    with session_scope(live_core.engine) as session:
+        assert session.get(Case, case.id).personal_data_erased_at is not None  # type: ignore[union-attr]
+    assert await teams.send(consent_answer(teams, card, "accept", name)) == 200
+    assert teams.rig.uploads() == []
+    assert nl("That file is no longer waiting for you. Ask for it again.") in said_in(
+        teams, ANNAS_CHAT
+    )
 
 
 def images(served: Served) -> list[dict[str, Any]]:
