@@ -15,7 +15,11 @@ typed; Claim pressed on a case card: the card's Action.Submit, a message whose v
   before it answers, in both apps);
 - reply: from posting the activity until the first new activity the bot posted to that
   person's conversation arrived at the connector (for a Claim in Vangnet, the reply saying
-  the case is theirs; its card updated in place is not counted).
+  the case is theirs);
+- card updated (Vangnet, Claim): until the card pressed on, shown anew without its Claim
+  button, arrived at the connector. Vangnet sends a person's messages at Teams' pace, one
+  every half second in a conversation (`bot/handlers/teams/sending.py`), so a Claim's reply
+  comes about half a second after its card's update.
 
 The bare app answers every message with one text, and has no database.
 """
@@ -57,11 +61,13 @@ def chat(i: int) -> str:
 
 
 class TimedMicrosoft(LocalMicrosoft):
-    """The rig, noting when each post of the bot arrives: (time, conversation)."""
+    """The rig, noting when each post of the bot arrives: (time, conversation), and each update
+    of an activity in place (a card): (time, conversation)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.arrived: list[tuple[float, str]] = []
+        self.edited: list[tuple[float, str]] = []
 
     async def _post(self, request: web.Request) -> web.Response:
         at = time.monotonic()
@@ -70,11 +76,19 @@ class TimedMicrosoft(LocalMicrosoft):
             self.arrived.append((at, request.match_info["conversation"]))
         return response
 
+    async def _put(self, request: web.Request) -> web.Response:
+        at = time.monotonic()
+        response = await super()._put(request)
+        if response.status == 200:
+            self.edited.append((at, request.match_info["conversation"]))
+        return response
+
 
 @dataclass
 class Samples:
     ack: list[float] = field(default_factory=list)
     reply: list[float] = field(default_factory=list)
+    card: list[float] = field(default_factory=list)  # the card pressed on, updated in place
     lost: int = 0  # replies that did not come within WAIT, or acknowledgements not 2xx
 
 
@@ -146,7 +160,7 @@ async def _round(
 ) -> None:
     bodies = [_activity(rig, kind, i, claimable) for i in range(CONCURRENCY)]
     tokens = [rig.token() for _ in bodies]  # signed before the clock starts
-    seen = len(rig.arrived)
+    seen, edits = len(rig.arrived), len(rig.edited)
 
     async def post(body: dict[str, Any], token: str) -> tuple[float, float | None]:
         started = time.monotonic()
@@ -168,9 +182,14 @@ async def _round(
         if len(replies) == CONCURRENCY:
             break
         await asyncio.sleep(0.01)
+    cards: dict[str, float] = {}
+    for at, conversation in rig.edited[edits:]:
+        if conversation in asking and conversation not in cards:
+            cards[conversation] = at - asking[conversation]
     acks = [took for _, took in posted if took is not None]
     s.ack.extend(acks)
     s.reply.extend(replies.values())
+    s.card.extend(cards.values())
     s.lost += CONCURRENCY - len(replies) + CONCURRENCY - len(acks)
     await _quiet(rig)
 
@@ -253,6 +272,16 @@ def figures(db: Any, n: int, rounds: int) -> list[Figure]:
                         "ms",
                         pct(theirs, p) * 1000 if theirs else None,
                         base,
+                    )
+                )
+        if kind == "Claim" and s.card:
+            for p in (50, 99):
+                out.append(
+                    Figure(
+                        db.name,
+                        f"Teams card updated p{p} {kind}, 20 at once, {n:,} cases",
+                        pct(s.card, p) * 1000,
+                        "ms",
                     )
                 )
     return out
