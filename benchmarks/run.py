@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from benchmarks import builder, slack_latency, telegram_latency, work
+from benchmarks import builder, slack_latency, teams_latency, telegram_latency, work
 from benchmarks.table import Figure, check, machine, markdown, pct, plain
 from bot.store.db import make_engine
 
@@ -551,6 +551,8 @@ def main() -> None:
                 figures += memory_figures(db)
             if wanted("telegram") and db.name == "SQLite":
                 figures += telegram_figures(db)
+            if wanted("teams") and db.name == "SQLite":
+                figures += teams_latency.figures(db, BIG, ROUNDS)
             _flush(figures)
         if wanted("delivery"):
             figures += work.delivery_figures(dbs[0], 200 if QUICK else 1000)
