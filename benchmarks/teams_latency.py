@@ -17,9 +17,9 @@ typed; Claim pressed on a case card: the card's Action.Submit, a message whose v
   person's conversation arrived at the connector (for a Claim in Vangnet, the reply saying
   the case is theirs);
 - card updated (Vangnet, Claim): until the card pressed on, shown anew without its Claim
-  button, arrived at the connector. Vangnet sends a person's messages at Teams' pace, one
-  every half second in a conversation (`bot/handlers/teams/sending.py`), so a Claim's reply
-  comes about half a second after its card's update.
+  button, arrived at the connector. Vangnet sends a person's messages at Teams' pace
+  (`bot/handlers/teams/sending.py`: 7 a second, 8 in two seconds, 60 in thirty per
+  conversation), so a Claim's card update and its reply go out one after the other.
 
 The bare app answers every message with one text, and has no database.
 """

@@ -8,17 +8,38 @@ never overtaken by the next message for the same chat. A send that outlasted the
 429 waited out inside the platform's client) takes the limiter again as it ends, so the next
 message still waits a whole interval after it. Chats do not wait for each other. The
 quietest chats are forgotten first, so the memory stays bounded however many chats there are.
+
+`Window` is the other shape a platform's limit takes: at most so many in any so many seconds
+(Telegram's twenty a minute in a group, Teams' seven a second in a conversation).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 from cachetools import LRUCache
+
+
+class Window:
+    """At most `rate` events in any `period` seconds (a sliding window)."""
+
+    def __init__(self, rate: int, period: float) -> None:
+        self.period = period
+        self._times: deque[float] = deque(maxlen=rate)
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more may happen (0: now)."""
+        if len(self._times) < (self._times.maxlen or 0):
+            return 0.0
+        return max(0.0, self._times[0] + self.period - now)
+
+    def take(self, now: float) -> None:
+        self._times.append(now)
 
 
 @dataclass

@@ -9,9 +9,10 @@ card) posted once and then updated in place under its key, remembered in the dat
 at most one a second, the last state wins). Every failure of a send is raised to the caller
 (the outbox judges it: `failures`), never left to the SDK's turn error handler.
 
-Teams limits a bot per conversation to about 7 messages a second, 60 in 30 seconds and 1,800
-an hour. Each conversation gets the shared per-chat pacing (`common.pacing`: one message per
-half second, in order, which keeps within the first two) and an hourly bucket of 1,800. A 429
+Teams limits a bot per conversation to 7 messages a second, 8 in 2 seconds, 60 in 30 seconds
+and 1,800 an hour. Each conversation keeps those as sliding windows (`common.pacing.Window`),
+its messages sent in order, one at a time: a Claim's card update and its reply go out one
+after the other, as Teams allows, and only a longer burst waits for its window. A 429
 is waited out for as long as its Retry-After says (at most `MAX_RETRY_WAIT` seconds, and
 `RETRIES` times): the SDK itself neither retries nor reads Retry-After. What still fails is
 raised to the caller (the outbox retries later; `failures.judge` sorts it).
@@ -22,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import ClientResponseError
@@ -43,7 +46,7 @@ from bot.core.i18n import Translator, translator
 from bot.core.replies import Reply
 from bot.handlers.common import places
 from bot.handlers.common.edits import LatestEdits
-from bot.handlers.common.pacing import Pacer
+from bot.handlers.common.pacing import Pacer, Window
 from bot.handlers.common.who import who_by_teams
 from bot.handlers.teams import offers, references, render
 from bot.handlers.teams.failures import NoConversation
@@ -52,7 +55,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PER_MESSAGE = 0.5  # seconds between two messages in one conversation (60 in 30 s)
+# Teams' limits per bot and conversation: (messages, in seconds), sliding; and per hour
+WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0))
 PER_HOUR = 1800
 RETRIES = 3  # 429s waited out for one message before it is given up here
 MAX_RETRY_WAIT = 60.0  # seconds: a longer Retry-After is left to the outbox's back-off
@@ -71,21 +75,40 @@ def retry_after(exc: ClientResponseError) -> float:
         return DEFAULT_RETRY_WAIT
 
 
-class TeamsPace:
-    """Slots to send in, per conversation (one per event loop)."""
+@dataclass
+class _Conversation:
+    windows: tuple[Window, ...]
+    hourly: AsyncLimiter
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # its messages one at a time
 
-    def __init__(self, interval: float = PER_MESSAGE, size: int = 10_000) -> None:
-        self.pacer = Pacer(interval, size)
-        self._hourly: LRUCache[Hashable, AsyncLimiter] = LRUCache(maxsize=size)
+
+class TeamsPace:
+    """Teams' limits per conversation (one per event loop). `clock` and `sleep` are the
+    event loop's unless a test gives its own."""
+
+    def __init__(
+        self,
+        size: int = 10_000,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self._conversations: LRUCache[Hashable, _Conversation] = LRUCache(maxsize=size)
 
     async def call(self, conversation: str, send: Callable[[], Awaitable[T]]) -> T:
         """`send` in the conversation's turn, a 429 waited out as Teams asks."""
-        hourly = self._hourly.get(conversation)
-        if hourly is None:
-            hourly = self._hourly[conversation] = AsyncLimiter(PER_HOUR, 3600)
-        for attempt in range(RETRIES + 1):
-            await hourly.acquire()
-            async with self.pacer.slot(conversation):
+        state = self._conversations.get(conversation)
+        if state is None:
+            state = self._conversations[conversation] = _Conversation(
+                windows=tuple(Window(rate, period) for rate, period in WINDOWS),
+                hourly=AsyncLimiter(PER_HOUR, 3600),
+            )
+        async with state.lock:
+            for attempt in range(RETRIES + 1):
+                await state.hourly.acquire()
+                await self._window(state)
                 try:
                     return await send()
                 except ClientResponseError as exc:
@@ -93,8 +116,16 @@ class TeamsPace:
                     if exc.status != 429 or attempt == RETRIES or wait > MAX_RETRY_WAIT:
                         raise
                     log.info("teams: 429 from the Bot Connector; waiting %.1f s", wait)
-                    await asyncio.sleep(wait)
+                    await self.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def _window(self, state: _Conversation) -> None:
+        """Wait until every window has room, then take a place in each."""
+        while (wait := max(w.wait(self.clock()) for w in state.windows)) > 0:
+            await self.sleep(wait)
+        now = self.clock()
+        for window in state.windows:
+            window.take(now)
 
 
 def resource_id(response: Any) -> str | None:

@@ -36,7 +36,6 @@ import itertools
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -45,6 +44,8 @@ from cachetools import LRUCache
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.handlers.common.pacing import Window
 
 log = logging.getLogger(__name__)
 
@@ -59,23 +60,6 @@ CHATS = 10_000  # chats remembered (the quietest forgotten first)
 
 Clock = Callable[[], float]
 ApiCall = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
-
-
-class Window:
-    """At most `rate` events in any `period` seconds (a sliding window)."""
-
-    def __init__(self, rate: int, period: float) -> None:
-        self.period = period
-        self._times: deque[float] = deque(maxlen=rate)
-
-    def wait(self, now: float) -> float:
-        """Seconds until one more may happen (0: now)."""
-        if len(self._times) < (self._times.maxlen or 0):
-            return 0.0
-        return max(0.0, self._times[0] + self.period - now)
-
-    def take(self, now: float) -> None:
-        self._times.append(now)
 
 
 @dataclass
