@@ -109,7 +109,7 @@ async def vangnet(port: int, api_url: str, db_url: str, region_file: str) -> Non
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await serve(core, settings, stop=stop, host="127.0.0.1")
+    await serve(core, settings, stop=stop, host="127.0.0.1", charts_in_worker=True)
 
 
 async def _until_terminated() -> None:

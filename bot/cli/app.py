@@ -129,7 +129,7 @@ async def _serve(core: Core, settings: Settings) -> None:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await serve(core, settings, stop=stop)
+            await serve(core, settings, stop=stop, charts_in_worker=True)
         else:
             from bot.handlers.terminal import TerminalChat, default_chart_dir
 

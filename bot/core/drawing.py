@@ -3,7 +3,8 @@
 matplotlib, once imported and used, keeps some 70 MB (its modules, fonts, caches) that a
 process never gets back: a server that drew one digest chart stayed that much bigger for
 good (issue 28). A long-running server therefore draws each chart in a process of its own
-that ends when the PNG is made (`use_worker(True)`, set by `bot.handlers.serving.serve`);
+that ends when the PNG is made (`use_worker(True)`, set by `bot.handlers.serving.serve` for
+`vangnet run`);
 elsewhere (the command line, the tests) charts are drawn in the process itself, which ends
 soon anyway.
 

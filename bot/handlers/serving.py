@@ -55,8 +55,11 @@ async def serve(
     host: str = "0.0.0.0",
     delivery_seconds: float = DELIVERY_SECONDS,
     poll_timeout: float | None = None,
+    charts_in_worker: bool = False,
 ) -> None:
-    """Run the configured transports until `stop` is set."""
+    """Run the configured transports until `stop` is set. `charts_in_worker`: draw each
+    chart in a short-lived process (`drawing`), as a long-running server does (`vangnet run`);
+    a test that serves for a moment draws them itself."""
     # database work runs in worker threads; a few of them may wait for a long write (SQLite)
     # while the others go on answering
     limit_malloc_arenas()
@@ -64,7 +67,7 @@ async def serve(
         ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="vangnet")
     )
     # charts in a worker process each: matplotlib never stays in the server (`drawing`)
-    drawing.use_worker(True)
+    drawing.use_worker(charts_in_worker)
     running = running_transports(
         slack=settings.slack_enabled,
         telegram=settings.telegram_enabled,
