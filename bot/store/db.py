@@ -35,6 +35,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_KEY = 7_426_318
 # The execution option that marks a reader's connection (see the module's docstring).
 _READER = "vangnet_reader"
+# In a reader session's info: the writes to make once it has ended (`write_after_read`).
+_AFTER_READ = "vangnet_after_read"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another's write lock
 # Each SQLite connection keeps its own page cache (2 MiB by default), and up to one
@@ -191,12 +193,33 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     `write=False` for a unit that only reads: on SQLite it never waits for a writer (and may
     not write: `ReaderWrote`)."""
     with Session(engine if write else reader(engine), expire_on_commit=False) as session:
+        if not write and _is_sqlite(engine):
+            session.info[_READER] = True
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        later = session.info.pop(_AFTER_READ, None)
+    if later:  # (a reader's, on SQLite: see `write_after_read`)
+        with session_scope(engine) as writer:
+            for write_now in later:
+                write_now(writer)
+
+
+def write_after_read(session: Session, write: Callable[[Session], object]) -> None:
+    """A write that belongs to what a unit of work read, and that nothing it reads depends
+    on (an audit row of what it showed): made in `session` at once, except in a reader's
+    unit on SQLite. There it is kept, and made in a short writer's unit of its own as soon
+    as the reader's has ended, before `session_scope` (or `run_unit`) gives the result back:
+    the read does not turn into a writer's and queue behind the other writers, yet nothing
+    it read reaches anyone unless the write was made. (A reader's unit that fails makes
+    none of them.)"""
+    if session.info.get(_READER):
+        session.info.setdefault(_AFTER_READ, []).append(write)
+    else:
+        write(session)
 
 
 def run_unit(engine: Engine, work: Callable[[Session], T]) -> T:
