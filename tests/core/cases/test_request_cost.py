@@ -178,6 +178,7 @@ def test_a_claim_reads_its_case_once(core: Core) -> None:
         reply = one(press(core, "wim", f"claim:{ref}"))
     assert "You now own case" in text_of(reply)
     assert len([s for s in seen if s.startswith("SELECT cases.") and "cases.ref =" in s]) == 1
+    assert len([s for s in seen if s.startswith("SELECT cases.")]) == 1  # not read back after
     assert not [s for s in seen if "count(" in s]  # the scope is part of that one look-up
     assert [s for s in seen if s.startswith("UPDATE cases")] != []
     # pressed again: refused, nothing written twice
