@@ -94,15 +94,15 @@ def _own_names(ctx: Ctx, rows: Sequence[Case]) -> dict[str, str]:
     ).all()
     names = {ref: name for ref, name in found if name}
     if names:  # one statement for the page, however many names it shows
-        rows = [
+        events = [
             audit.row(actor_id=me.id, transport=ctx.transport, action="view_personal", case_ref=ref)
             for ref in sorted(names)
         ]
         # (on SQLite the listing stays a reader's: the rows are written just after it, in a
-        # short write of their own, before the names are shown)
+        # short write with those of other lists that ended meanwhile, before it is shown)
         write_after_read(
             ctx.session,
-            lambda session: session.execute(insert(AuditEvent.__table__), rows),  # type: ignore[attr-defined]
+            lambda session: session.execute(insert(AuditEvent.__table__), events),  # type: ignore[attr-defined]
         )
     return names
 
