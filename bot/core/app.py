@@ -104,12 +104,15 @@ class Core:
         *,
         writes: bool = False,
         arrived: datetime | None = None,
+        person: Person | None = None,
     ) -> list[Reply]:
         """`work` as the person, in one unit of work. A command that only reads never waits
-        for a writer (`run_unit`); `writes=True` when the work always writes."""
+        for a writer (`run_unit`); `writes=True` when the work always writes. `person`: their
+        row as the transport read it a moment ago to learn who spoke (`common.who`), taken
+        into this unit as it is instead of read again."""
 
         def unit(session: Session) -> list[Reply]:
-            actor = queries.person_by_id(session, person_id=person_id)
+            actor = _actor(session, person_id, person)
             if actor is None or not actor.active:
                 return [self.not_registered()]
             ctx = self.ctx(
@@ -136,12 +139,14 @@ class Core:
         private: bool = True,
         place: str | None = None,
         arrived: datetime | None = None,
+        actor: Person | None = None,
     ) -> list[Reply]:
         """A line a person typed: a command, or an answer in a conversation.
 
         `place` is where it was typed (a channel or group, "terminal"), for a scan session;
         `arrived` when the transport received it, if it works on requests after acknowledging
-        them (the order of a scan's votes and its close)."""
+        them (the order of a scan's votes and its close); `actor` the person's row if the
+        transport has just read it (then it is not read again)."""
         text = clean(text)
         if text.strip().startswith("/"):
             return self._run(
@@ -152,8 +157,16 @@ class Core:
                 place,
                 writes=command_writes(text),
                 arrived=arrived,
+                person=actor,
             )
-        return self._run(person_id, transport, private, lambda ctx: answer_text(ctx, text), place)
+        return self._run(
+            person_id,
+            transport,
+            private,
+            lambda ctx: answer_text(ctx, text),
+            place,
+            person=actor,
+        )
 
     def handle_action(
         self,
@@ -164,6 +177,7 @@ class Core:
         private: bool = True,
         place: str | None = None,
         arrived: datetime | None = None,
+        actor: Person | None = None,
     ) -> list[Reply]:
         action = clean(action)
         return self._run(
@@ -174,6 +188,7 @@ class Core:
             place,
             writes=action_writes(action),
             arrived=arrived,
+            person=actor,
         )
 
     def resume(self, *, person_id: str, transport: str, private: bool = True) -> list[Reply]:
@@ -290,3 +305,12 @@ class Core:
                     outbox.mark_sent(session, message, via=via)
                     sent += 1
         return sent
+
+
+def _actor(session: Session, person_id: str, known: Person | None) -> Person | None:
+    """The person a unit of work runs as: `known` (their row, read by the transport in a
+    unit of its own a moment ago) taken into `session` without asking the database again,
+    or read now."""
+    if known is not None and known.id == person_id:
+        return session.merge(known, load=False)
+    return queries.person_by_id(session, person_id=person_id)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -35,6 +37,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_KEY = 7_426_318
 # The execution option that marks a reader's connection (see the module's docstring).
 _READER = "vangnet_reader"
+# In a reader session's info: the writes to make once it has ended (`write_after_read`).
+_AFTER_READ = "vangnet_after_read"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 SQLITE_BUSY_SECONDS = 30  # how long a writer waits for another's write lock
 # Each SQLite connection keeps its own page cache (2 MiB by default), and up to one
@@ -191,12 +195,88 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     `write=False` for a unit that only reads: on SQLite it never waits for a writer (and may
     not write: `ReaderWrote`)."""
     with Session(engine if write else reader(engine), expire_on_commit=False) as session:
+        if not write and _is_sqlite(engine):
+            session.info[_READER] = True
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        later = session.info.pop(_AFTER_READ, None)
+    if later:  # (a reader's, on SQLite: see `write_after_read`)
+        _after_reads(engine).write(later)
+
+
+class _AfterReads:
+    """The writes readers left (`write_after_read`), made together: readers that end while
+    one of them is writing wait for it (they would wait at the writer gate anyway), then the
+    first of them writes what all of them left in one unit of work. Twenty requests at once
+    take the write lock a few times instead of twenty. Each reader returns once its own
+    writes are committed; if the unit fails, each of them raises."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._turn = Lock()  # one writing at a time
+        self._guard = Lock()  # over `_waiting`
+        self._waiting: list[_Left] = []
+
+    def write(self, writes: list[Callable[[Session], object]]) -> None:
+        mine = _Left(writes)
+        with self._guard:
+            self._waiting.append(mine)
+        with self._turn:
+            if not mine.done:  # nobody wrote it while this reader waited: write all waiting
+                with self._guard:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    with session_scope(self.engine) as writer:
+                        for left in batch:
+                            for write_now in left.writes:
+                                write_now(writer)
+                except BaseException as exc:
+                    for left in batch:
+                        left.failed = exc
+                    raise
+                finally:
+                    for left in batch:
+                        left.done = True
+        if mine.failed is not None:
+            raise RuntimeError("the writes after a read failed") from mine.failed
+
+
+@dataclass
+class _Left:
+    writes: list[Callable[[Session], object]]
+    done: bool = False
+    failed: BaseException | None = None
+
+
+_AFTER_READS: WeakKeyDictionary[Engine, _AfterReads] = WeakKeyDictionary()
+_AFTER_READS_LOCK = Lock()
+
+
+def _after_reads(engine: Engine) -> _AfterReads:
+    with _AFTER_READS_LOCK:
+        found = _AFTER_READS.get(engine)
+        if found is None:
+            found = _AFTER_READS[engine] = _AfterReads(engine)
+        return found
+
+
+def write_after_read(session: Session, write: Callable[[Session], object]) -> None:
+    """A write that belongs to what a unit of work read, and that nothing it reads depends
+    on (an audit row of what it showed): made in `session` at once, except in a reader's
+    unit on SQLite. There it is kept, and made in a short writer's unit as soon as the
+    reader's has ended (with those other readers left at that moment: `_AfterReads`),
+    before `session_scope` (or `run_unit`) gives the result back:
+    the read does not turn into a writer's and queue behind the other writers, yet nothing
+    it read reaches anyone unless the write was made. (A reader's unit that fails makes
+    none of them.)"""
+    if session.info.get(_READER):
+        session.info.setdefault(_AFTER_READ, []).append(write)
+    else:
+        write(session)
 
 
 def run_unit(engine: Engine, work: Callable[[Session], T]) -> T:

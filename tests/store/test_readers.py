@@ -9,11 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, event, insert, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.core import clock
 from bot.core.app import Core
-from bot.store.db import ReaderWrote, make_engine, run_unit, session_scope
+from bot.store.db import ReaderWrote, make_engine, run_unit, session_scope, write_after_read
 from bot.store.models import Person, Task
 from tests.factories import make_leaver
 
@@ -117,3 +118,45 @@ def test_a_writer_that_failed_or_lost_its_connection_lets_the_next_one_in(
     assert not after.is_alive() and errors == []
     with session_scope(impatient) as session:
         assert session.get(Person, "wim").name == "After"  # type: ignore[union-attr]
+
+
+def test_a_school_contacts_list_during_a_long_write_waits_only_for_its_audit(core: Core) -> None:
+    """A school contact's /leavers reads as a reader; the audit of the names it shows is
+    written after the reading, so during a long write the list is read at once, shown only
+    once its audit is saved, and its audit is saved whole even when many ask at once."""
+    named = [make_leaver(core, consent="given", name=f"Sam de Boer {i}") for i in range(3)]
+    replies: list[str] = []
+
+    def ask() -> None:
+        replies.append(str(core.handle_text(person_id="sara", text="/leavers", transport="t")))
+
+    askers = [threading.Thread(target=ask) for _ in range(8)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(replies) == 8 and all("Sam de Boer 2" in reply for reply in replies)
+    with session_scope(core.engine) as session:
+        viewed = session.exec(
+            text(
+                "SELECT case_ref, count(*) FROM audit_event WHERE action = 'view_personal' "
+                "GROUP BY case_ref"
+            )
+        ).all()
+    assert dict(viewed) == {case.ref: 8 for case in named}
+
+
+def test_nothing_read_is_given_back_when_its_writes_after_the_read_fail(core: Core) -> None:
+    if core.engine.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL such a write is made in the unit itself")
+
+    def broken(session):  # type: ignore[no-untyped-def]
+        session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+    given_back = []
+    with pytest.raises((OperationalError, RuntimeError)):  # (the writer's, or a waiter's)
+        with session_scope(core.engine, write=False) as session:
+            found = session.get(Person, "wim")
+            write_after_read(session, broken)
+        given_back.append(found)
+    assert given_back == []

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, or_, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import ClauseElement
 from sqlmodel import col, select
 
 from bot.core import audit, clock, tasks
@@ -123,14 +124,20 @@ def apply(ctx: Ctx, case: Case, name: str, **changes: Any) -> Case:
 def update_case(ctx: Ctx, case: Case, action: str, values: dict[str, Any], **detail: Any) -> Case:
     """Write `values` to `case` if nobody changed it since it was read (one conditional
     UPDATE on its version), and record `action` with `detail` in the audit trail."""
+    written = {**values, "version": case.version + 1, "updated_at": clock.now()}
     result = ctx.session.execute(
         update(Case)
         .where(col(Case.id) == case.id, col(Case.version) == case.version)
-        .values(**values, version=case.version + 1, updated_at=clock.now())
+        .values(**written)
     )
-    ctx.session.refresh(case)
     if result.rowcount != 1:  # type: ignore[attr-defined]
+        ctx.session.refresh(case)  # as someone else left it
         raise Refused(changed_meanwhile(ctx, case))
+    if any(isinstance(v, ClauseElement) for v in written.values()):
+        ctx.session.refresh(case)
+    else:  # the row is now `case` with these values: no need to read it back
+        for key, value in written.items():
+            set_committed_value(case, key, value)
     audit.record(
         ctx.session,
         actor_id=ctx.actor.id,

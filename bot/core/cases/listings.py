@@ -30,6 +30,7 @@ from bot.core.i18n import Translator
 from bot.core.replies import Button, Reply
 from bot.core.vocab import OPEN_STATES, CaseState, Consent, Role, label
 from bot.store import queries
+from bot.store.db import write_after_read
 from bot.store.models import AuditEvent, Case, Municipality, Person, Task
 from bot.store.types import Encrypted
 
@@ -93,17 +94,15 @@ def _own_names(ctx: Ctx, rows: Sequence[Case]) -> dict[str, str]:
     ).all()
     names = {ref: name for ref, name in found if name}
     if names:  # one statement for the page, however many names it shows
-        ctx.session.execute(
-            insert(AuditEvent.__table__),  # type: ignore[attr-defined]
-            [
-                audit.row(
-                    actor_id=me.id,
-                    transport=ctx.transport,
-                    action="view_personal",
-                    case_ref=ref,
-                )
-                for ref in sorted(names)
-            ],
+        events = [
+            audit.row(actor_id=me.id, transport=ctx.transport, action="view_personal", case_ref=ref)
+            for ref in sorted(names)
+        ]
+        # (on SQLite the listing stays a reader's: the rows are written just after it, in a
+        # short write with those of other lists that ended meanwhile, before it is shown)
+        write_after_read(
+            ctx.session,
+            lambda session: session.execute(insert(AuditEvent.__table__), events),  # type: ignore[attr-defined]
         )
     return names
 

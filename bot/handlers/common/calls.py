@@ -28,6 +28,7 @@ async def typed(
     return await asyncio.to_thread(
         core.handle_text,
         person_id=who.id,
+        actor=who.person,
         text=text,
         transport=transport,
         private=private,
@@ -50,6 +51,7 @@ async def pressed(
     return await asyncio.to_thread(
         core.handle_action,
         person_id=who.id,
+        actor=who.person,
         action=action,
         transport=transport,
         private=private,

@@ -7,7 +7,7 @@ value. The lookups block on the database: async callers run them in a worker thr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -34,6 +34,9 @@ class Who:
     roles: tuple[str, ...]
     school_id: str | None
     commands: frozenset[str]  # the commands of the table their roles allow
+    # the directory's row as it was read to answer "who": the core works as this person
+    # without reading them again (`Core.handle_text(actor=…)`); None: the core reads them
+    person: Person | None = field(default=None, compare=False, repr=False)
 
     @property
     def t(self) -> Translator:
@@ -53,6 +56,7 @@ def who_of(person: Person, default_language: str) -> Who:
         roles=tuple(person.roles),
         school_id=person.school_id,
         commands=frozenset(name for name in COMMANDS if may_use(person, name)),
+        person=person,
     )
 
 
@@ -78,6 +82,7 @@ def who_by(
             if person is not None and verdicts.clear(person, via):
                 session.add(person)
                 unreachable.release(session, person)
+        return replace(who, person=None)  # changed since: the core reads them afresh
     return who
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,11 +23,13 @@ from bot.core.messaging.delivery import deliver_pending
 from bot.core.messaging.outbox import enqueue
 from bot.core.replies import Reply
 from bot.core.vocab import CaseState, Role
+from bot.handlers.common import calls
 from bot.handlers.common.dedupe import Dedupe, SeenEvents, SharedSeenEvents
+from bot.handlers.common.who import who_by_id
 from bot.store import crypto, queries
 from bot.store.db import session_scope
 from bot.store.models import Case
-from tests.factories import make_leaver, one, press, say, text_of
+from tests.factories import make_leaver, one, press, say, text_of, trail
 
 
 @contextmanager
@@ -119,11 +122,52 @@ def test_lists_decrypt_no_personal_column(core: Core, monkeypatch: pytest.Monkey
     # a school contact's own leavers show their names (issue 22): only the names are read
     reply = one(say(core, "sara", "/leavers"))
     assert len(reply.lines) == 8 and all("Jesse Voorbeeld" in line for line in reply.lines)
-    assert 8 <= len(decrypted) <= 16  # the name of each (run again once it turned out to write)
+    assert len(decrypted) == 8  # the name of each, read once (the audit is written after)
     assert not any("06-12345678" in real(token) for token in decrypted)
     # a case card still shows the name (it is read when it is shown)
     ref = leavers(core, 1, owners=[], state=CaseState.due)[0]
     assert "Jesse Voorbeeld 0" in text_of(one(say(core, "wim", f"/case {ref}")))
+
+
+def test_a_school_contacts_list_is_read_once_and_its_audit_written_after(core: Core) -> None:
+    """The names a school contact's /leavers shows are audited (one row per name, one
+    statement), yet the list is read once: on SQLite as a reader, not rolled back and read
+    again as a writer because of the audit; only the audit's short write takes the lock."""
+    refs = leavers(core, 3, owners=[], state=CaseState.due)
+    with statements(core.engine) as seen:
+        reply = one(say(core, "sara", "/leavers"))
+    assert all("Jesse Voorbeeld" in line for line in reply.lines)
+    listing = [s for s in seen if s.startswith("SELECT cases.") and "ORDER BY" in s]
+    assert len(listing) == 1
+    assert len([s for s in seen if s.startswith("INSERT INTO audit")]) == 1
+    if core.engine.dialect.name == "sqlite":
+        assert seen.count("BEGIN IMMEDIATE") == 1  # the audit's write, after the reading
+        assert seen.index("BEGIN IMMEDIATE") > seen.index(listing[0])
+    for ref in refs:
+        assert [e.action for e in trail(core, ref)].count("view_personal") == 1
+
+
+def test_the_person_who_spoke_is_read_once(core: Core) -> None:
+    """The transport reads the person to learn who spoke; the core works as that person
+    without reading them again."""
+    leavers(core, 2, owners=[], state=CaseState.due)
+    who = who_by_id(core.engine, "wim", core.default_language)
+    assert who is not None
+
+    def by_id(seen: list[str]) -> list[str]:
+        return [s for s in seen if "FROM person" in s and "person.id = " in s]
+
+    with statements(core.engine) as seen:
+        reply = one(asyncio.run(calls.typed(core, who, "/cases", transport="test")))
+    assert len(reply.lines) == 2
+    assert by_id(seen) == []
+    # without the row (a transport that did not read it) the core reads it, as before
+    with statements(core.engine) as seen:
+        again = one(
+            asyncio.run(calls.typed(core, replace(who, person=None), "/cases", transport="test"))
+        )
+    assert again.lines == reply.lines
+    assert len(by_id(seen)) == 1
 
 
 def test_a_claim_reads_its_case_once(core: Core) -> None:
@@ -134,6 +178,7 @@ def test_a_claim_reads_its_case_once(core: Core) -> None:
         reply = one(press(core, "wim", f"claim:{ref}"))
     assert "You now own case" in text_of(reply)
     assert len([s for s in seen if s.startswith("SELECT cases.") and "cases.ref =" in s]) == 1
+    assert len([s for s in seen if s.startswith("SELECT cases.")]) == 1  # not read back after
     assert not [s for s in seen if "count(" in s]  # the scope is part of that one look-up
     assert [s for s in seen if s.startswith("UPDATE cases")] != []
     # pressed again: refused, nothing written twice
