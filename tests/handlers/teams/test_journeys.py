@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.core.app import Core
 from bot.store.db import make_engine, session_scope
-from bot.store.models import Case
+from bot.store.models import Case, OutboxMessage
 from tests.factories import make_leaver
 from tests.handlers.teams.conftest import SARA, WIM, Served, serving, teams_settings
 from tests.handlers.teams.rig import LocalMicrosoft, activity, texts
@@ -152,3 +152,55 @@ async def test_add_a_leaver_button_opens_the_intake_card(teams: Served) -> None:
     assert await teams.send(pressed) in (200, 202)
     card = await said(teams, "Input.Text")
     assert "student_ref" in card
+
+
+async def test_a_transfer_by_the_cards_buttons_hands_the_case_to_kampen(
+    live_core: Core, local_microsoft: LocalMicrosoft
+) -> None:
+    """Wim claims a case by typing, then hands it to Kampen with the buttons of its cards:
+    Transfer, then the municipality; Kampen's broker is pinged (on his own transport)."""
+    case = make_leaver(live_core, early_leaver="yes", expected_exit="2026-11")
+    wims = "a:personal-wim"
+
+    async def wim_said(words: str) -> dict[str, Any]:
+        for _ in range(200):
+            found = [a for a in local_microsoft.posted(wims) if words in texts(a)]
+            if found:
+                return found[-1]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the bot never said {words!r} to Wim")
+
+    def button(posted: dict[str, Any], title: str) -> dict[str, Any]:
+        (found,) = [
+            action["data"]
+            for attachment in posted.get("attachments") or []
+            for action in attachment["content"].get("actions", [])
+            if action["title"] == title
+        ]
+        return found  # type: ignore[no-any-return]
+
+    async with serving(live_core, local_microsoft, teams_settings()) as served:
+        claim = activity(
+            local_microsoft, object_id=WIM, text=f"/claim {case.ref}", conversation=wims
+        )
+        assert await served.send(claim) in (200, 202)
+        owned = await wim_said("Overdragen")
+        pressed = activity(
+            local_microsoft, object_id=WIM, value=button(owned, "Overdragen"), conversation=wims
+        )
+        assert await served.send(pressed) in (200, 202)
+        where = await wim_said("Kampen")
+        to_kampen = activity(
+            local_microsoft, object_id=WIM, value=button(where, "Kampen"), conversation=wims
+        )
+        assert await served.send(to_kampen) in (200, 202)
+        await wim_said("Kampen")
+    with session_scope(live_core.engine) as session:
+        after = session.exec(select(Case).where(Case.ref == case.ref)).one()
+        assert (after.owner_id, after.responsible_municipality_code) == (None, "GM0166")
+        pinged = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.person_id == "bram", OutboxMessage.case_ref == case.ref
+            )
+        ).all()
+        assert pinged  # Bram, Kampen's broker, is told it is due
