@@ -537,7 +537,7 @@ def _round(url: str) -> tuple[int, float]:
     """One `deliver_pending` pass with a platform that accepts at once: (sent, seconds)."""
     from bot.core.messaging.delivery import deliver_pending
 
-    async def send(address: str, reply: Any) -> str | None:
+    async def send(address: str, reply: Any, *, outbox_id: int | None = None) -> str | None:
         return None
 
     engine = make_engine(url)
@@ -579,8 +579,8 @@ def delivery_round_figures(db: Databases, sizes: list[int], tries: int = 3) -> l
             check(
                 f,
                 took[n] < 100,
-                "leasing a person's messages asks, per message, about their earlier unsent"
-                " ones; measured with the partial index of unsent messages by person",
+                "one lease, the sent marks (written together) and each worker's read of"
+                " what else is due, in worker threads that share the interpreter",
             )
         )
     return figures

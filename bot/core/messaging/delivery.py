@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -51,10 +52,12 @@ from bot.store.db import session_scope
 from bot.store.models import Person
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 # People sent to at the same time. Each worker mostly waits for its chat's pace, so this
-# bounds the database work (a lease per batch, a "sent" mark per message) more than the
-# sending: 32 chats at one message a second is 32 short transactions a second.
+# bounds the database work (a lease per batch, a "sent" mark per message, written together
+# with the other workers' marks) more than the sending.
 PEOPLE_AT_ONCE = 32
 # A worker leases this many of its person's messages at a time: at one a second well inside
 # `leases.LEASE`, and few enough that a stop leaves little to release.
@@ -121,6 +124,12 @@ class Courier:
         self._probe: int | None = None
         self._sent_since = 0  # since the last `_judge`
         self._unreachable: list[int] = []
+        # what the workers record as sent, and whom they ask about, in units shared between
+        # them (see `Together`)
+        self._records: Together[tuple[int, str | None], None] = Together(
+            lambda sent: _confirm(self.engine, dict(sent), self.via)
+        )
+        self._asked: Together[str, bool] = Together(self._more_due)
 
     async def dispatch(self) -> int:
         """Record what was sent but not recorded, judge whether the platform is back, and
@@ -197,6 +206,10 @@ class Courier:
             while address is not None and queue and await self._send_in_order(address, queue):
                 if self.stop.is_set():
                     break
+                # asked first as a read (with the other workers' questions), which takes no
+                # write lock: most often nothing more is due
+                if not await self._asked.add(person):
+                    break
                 address, queue = await asyncio.to_thread(self._next_batch, person)
         except Exception as exc:  # the database went away: the leases run out
             log_failure(log, "%s: a person's delivery stopped", self.via, exc=exc)
@@ -204,6 +217,11 @@ class Courier:
             del self.workers[person]
             if self._crowded:
                 self.room.set()
+
+    def _more_due(self, people: list[str]) -> list[bool]:
+        """Whether each of these people has messages due that nobody holds: one read."""
+        due = set(leases.waiting(self.engine, of=people))
+        return [person in due for person in people]
 
     def _next_batch(self, person: str) -> tuple[str | None, list[Leased]]:
         """The person's next due messages, if they are still active and reachable here."""
@@ -243,7 +261,7 @@ class Courier:
             self.sent += 1
             self._sent_since += 1
             try:
-                await asyncio.to_thread(_confirm, self.engine, {item.id: platform_ref}, self.via)
+                await self._records.add((item.id, platform_ref))
             except Exception as exc:  # sent, not recorded: remember it, record it next time
                 # the person's next ones still go (this one did); a new batch waits for it
                 log_failure(log, "outbox %s not recorded yet", item.id, exc=exc)
@@ -360,6 +378,48 @@ async def deliver_pending(
     await courier.drain(refill=True)
     await courier._judge()
     return courier.sent
+
+
+class Together(Generic[T, R]):
+    """Work that many workers ask for at about the same time, done for them together: `add`
+    returns the result for its item once the unit it went into is done (or raises what that
+    unit raised). While one unit is under way in a worker thread, the items added meanwhile
+    wait for it and then go together into the next; the first item goes at once, so nothing
+    waits for company. `work` takes a list of items and returns a result for each, in order.
+    """
+
+    def __init__(self, work: Callable[[list[T]], Sequence[R] | None]) -> None:
+        self._work = work
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def add(self, item: T) -> R:
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._running is None:
+            self._running = asyncio.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        try:
+            while self._waiting:
+                unit, self._waiting = self._waiting, []
+                try:
+                    results = await asyncio.to_thread(self._work, [item for item, _ in unit])
+                except Exception as exc:
+                    for _, done in unit:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                except BaseException:  # cancelled: so are those waiting for it
+                    for _, done in [*unit, *self._waiting]:
+                        done.cancel()
+                    raise
+                for k, (_, done) in enumerate(unit):
+                    if not done.done():
+                        done.set_result(cast(R, None if results is None else results[k]))
+        finally:
+            self._running = None
 
 
 def _confirm(engine: Engine, sent: dict[int, str | None], via: str) -> None:

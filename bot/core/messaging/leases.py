@@ -80,12 +80,15 @@ def lease_pending(
     )
 
 
-def waiting(engine: Engine, *, besides: Sequence[str] = ()) -> list[str]:
-    """The people with messages due now that no sender holds (but those `besides`), the
-    longest waiting first; a read, which never waits for a writer. A sender asks this before
-    it reads anyone's address or takes the write lock: most of the time nobody waits."""
+def waiting(
+    engine: Engine, *, besides: Sequence[str] = (), of: Sequence[str] | None = None
+) -> list[str]:
+    """The people (of those `of`, when given) with messages due now that no sender holds
+    (but those `besides`), the longest waiting first; a read, which never waits for a
+    writer. A sender asks this before it reads anyone's address or takes the write lock:
+    most of the time nobody waits."""
     with session_scope(engine, write=False) as session:
-        due = _due(clock.now(), None)
+        due = _due(clock.now(), of)
         if besides:
             due.append(col(OutboxMessage.person_id).not_in(list(besides)))
         return _longest_waiting(session, due)

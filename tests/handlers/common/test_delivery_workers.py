@@ -200,3 +200,39 @@ def test_a_rate_limit_holds_back_that_person_only_and_its_wait_is_honoured(
     frozen.shift(timedelta(seconds=2))
     assert one_pass() == 3
     _everyone_in_order(chats, people, 3)
+
+
+def test_twenty_peoples_messages_are_recorded_together_and_no_lock_is_taken_for_nothing(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 28: a round of 20 people's messages recorded each message in a write of its
+    own, and every worker took the write lock once more to find that nothing else was due
+    (on SQLite, 40 writers queueing behind each other). The records now go together, and a
+    worker asks with a read first."""
+    from bot.core.messaging import attempts
+
+    people = _people(core, 20, 2)
+    units: list[int] = []
+    leases: list[int] = []
+    real_confirm, real_lease = delivery._confirm, attempts.lease
+
+    def confirm(engine, sent, via):  # type: ignore[no-untyped-def]
+        units.append(len(sent))
+        return real_confirm(engine, sent, via)
+
+    def lease(engine, **kw):  # type: ignore[no-untyped-def]
+        leased = real_lease(engine, **kw)
+        leases.append(len(leased))
+        return leased
+
+    monkeypatch.setattr(delivery, "_confirm", confirm)
+    monkeypatch.setattr(attempts, "lease", lease)
+    chats = Chats()
+    sent = asyncio.run(
+        deliver_pending(core.engine, via="test", address_of=_our_people, send=chats.send)
+    )
+    assert sent == 40
+    _everyone_in_order(chats, people, 2)
+    assert _unsent(core) == []
+    assert sum(units) == 40 and len(units) < 20  # together, not one write per message
+    assert leases == [40]  # one lease for all; nobody leased again to find nothing due
