@@ -61,26 +61,40 @@ EVENTS_PATH = "/slack/events"
 SIGNATURE_MAX_AGE = 60 * 5  # seconds: older signed requests may be replays
 
 
-def well_formed(body: bytes, content_type: str) -> bool:
-    """UTF-8, and an object where Slack sends one: a JSON object (events) whose `event`, if
-    any, is an object; a form whose `payload` (if any) is a JSON object (interactivity), a
-    modal's submission with its `view`; or a plain form (slash commands)."""
+class Posted(NamedTuple):
+    """What a signed, well-formed post is: its `kind` ("slash_command", or an interaction
+    payload's type, "block_actions", "view_submission" …; None for events and for a form
+    that says nothing of it), and who sent it (`asker`: for a slash command or interaction)."""
+
+    kind: str | None
+    asker: Asker | None
+
+
+def read_posted(body: bytes, content_type: str) -> Posted | None:
+    """The post read once, after its signature was checked; None when it is malformed: not
+    UTF-8, or not an object where Slack sends one (a JSON object for events, whose `event`,
+    if any, is an object; a form whose `payload`, if any, is a JSON object, a modal's
+    submission with its `view`; or a plain form for slash commands)."""
     try:
         text = body.decode("utf-8")
         if content_type == "application/json":
             envelope = json.loads(text)
-            return isinstance(envelope, dict) and isinstance(envelope.get("event", {}), dict)
+            ok = isinstance(envelope, dict) and isinstance(envelope.get("event", {}), dict)
+            return Posted(None, None) if ok else None
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
-        if "payload" in form:
-            payload = json.loads(form["payload"][0])
-            if not isinstance(payload, dict):
-                return False
-            if payload.get("type") in VIEW_PAYLOADS:
-                return isinstance(payload.get("view"), dict)
-            return True
-        return bool(form)
+        if "payload" not in form:
+            if not form:
+                return None
+            return Posted("slash_command" if "command" in form else None, _asker(form, None))
+        payload = json.loads(form["payload"][0])
+        if not isinstance(payload, dict):
+            return None
+        kind = payload.get("type")
+        if kind in VIEW_PAYLOADS and not isinstance(payload.get("view"), dict):
+            return None
+        return Posted(kind if isinstance(kind, str) else None, _asker(form, payload))
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        return False
+        return None
 
 
 VIEW_PAYLOADS = frozenset({"view_submission", "view_closed"})
@@ -96,16 +110,6 @@ def is_ssl_check(body: bytes, content_type: str) -> bool:
     except ValueError:
         return False
     return form.get("ssl_check") == ["1"]
-
-
-def form_kind(body: bytes) -> str | None:
-    """What a (well-formed) form post is: "slash_command", or its payload's type
-    ("block_actions", "view_submission" …); None when it says nothing of it."""
-    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    if "payload" not in form:
-        return "slash_command" if "command" in form else None
-    kind = json.loads(form["payload"][0]).get("type")
-    return kind if isinstance(kind, str) else None
 
 
 # Acknowledged here, before bolt sees them: an empty 200 is all Slack waits for after a slash
@@ -214,11 +218,10 @@ class Asker(NamedTuple):
     user: str | None
 
 
-def asker_of(body: bytes) -> Asker:
-    """The response_url and the user of a (well-formed, signed) slash command or interaction."""
-    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    if "payload" in form:
-        payload = json.loads(form["payload"][0])
+def _asker(form: dict[str, list[str]], payload: dict[str, Any] | None) -> Asker:
+    """The response_url and the user of a slash command (its form) or an interaction (its
+    payload)."""
+    if payload is not None:
         person = payload.get("user")
         url, user = (
             payload.get("response_url"),
@@ -248,11 +251,12 @@ def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteD
         ):  # before anything is parsed
             log.info("slack: a request without a valid signature was refused")
             return web.Response(status=401, text="invalid signature")
-        if not well_formed(body, request.content_type):
+        posted = read_posted(body, request.content_type)
+        if posted is None:
             log.info("slack: a signed but malformed request was refused")
             return web.Response(status=400, text="malformed request")
         key: str | None = None
-        kind = form_kind(body) if is_interaction(request.content_type) else None
+        kind = posted.kind
         if is_interaction(request.content_type):
             # the same signed request sent again (a replay within Slack's five minutes) is
             # acknowledged and not processed twice, on whichever instance it arrives: this
@@ -271,7 +275,7 @@ def events_route(bot: SlackBot, after_ack: AfterAck | None = None) -> web.RouteD
         if key is not None:
             bolt_request.context[REPLAY_KEY] = key
         if kind in ACKED_HERE:
-            behind.start(bolt_request, asker_of(body))
+            behind.start(bolt_request, posted.asker or Asker(None, None))
             return web.Response(status=200, text="")
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
