@@ -35,6 +35,20 @@ def new_ref(exists: Callable[[str], bool]) -> str:
         length += 1
 
 
+# Random bytes below this map evenly onto the alphabet (the others are drawn again).
+_EVEN = 256 - 256 % len(ALPHABET)
+
+
+def _draw(count: int, length: int) -> list[str]:
+    """`count` random references of `length` characters, as `secrets.choice` would draw
+    them one character at a time: every character of the alphabet equally likely."""
+    need = count * length
+    chars: list[str] = []
+    while len(chars) < need:
+        chars += [ALPHABET[b % len(ALPHABET)] for b in secrets.token_bytes(need) if b < _EVEN]
+    return ["".join(chars[i : i + length]) for i in range(0, need, length)]
+
+
 def new_refs(count: int, taken: Callable[[Sequence[str]], set[str]]) -> list[str]:
     """`count` fresh references at once; `taken` says which of the drawn ones exist already.
 
@@ -46,11 +60,7 @@ def new_refs(count: int, taken: Callable[[Sequence[str]], set[str]]) -> list[str
     length = MIN_LENGTH
     while len(chosen) < count:
         need = count - len(chosen)
-        drawn = list(
-            dict.fromkeys(
-                "".join(secrets.choice(ALPHABET) for _ in range(length)) for _ in range(need)
-            )
-        )
+        drawn = list(dict.fromkeys(_draw(need, length)))
         drawn = [ref for ref in drawn if ref not in seen]
         exists = taken(drawn) if drawn else set()
         fresh = [ref for ref in drawn if ref not in exists]

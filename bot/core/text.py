@@ -18,6 +18,8 @@ _KEEP = {"\n", "\t"}
 
 def clean(text: str) -> str:
     """`text` without escape sequences and control characters (newlines and tabs stay)."""
+    if text.isprintable():  # no control (nor format) character, so no escape: as it is
+        return text
     text = _ESCAPES.sub("", text)
     return "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) not in ("Cc",))
 
@@ -25,4 +27,6 @@ def clean(text: str) -> str:
 def visible(text: str) -> str:
     """`text` without format characters (zero-width space, joiners, direction marks …):
     what is left when only what can be seen counts."""
+    if text.isprintable():  # format characters are not printable
+        return text
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")

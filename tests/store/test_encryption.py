@@ -26,17 +26,19 @@ from bot.cli.app import app
 from bot.core.app import Core
 from bot.core.context import system_person
 from bot.core.directory import sync_region
+from bot.core.intake.csv_import import import_csv
+from bot.core.messaging.outbox import reply_of
 from bot.core.privacy import erase_case, export_case
 from bot.core.privacy_report import FIELDS
 from bot.handlers.telegram import inbox
 from bot.region import Region
 from bot.store import crypto
 from bot.store.db import alembic_config, make_engine, session_scope, upgrade
-from bot.store.models import Case, Conversation
+from bot.store.models import Case, Conversation, OutboxMessage
 from bot.store.rotation import rotate
 from bot.store.types import encrypted_columns
 from tests.conftest import PG_URL, TEST_KEY
-from tests.factories import case, make_leaver, press, say
+from tests.factories import case, make_leaver, press, say, text_of
 
 SECRETS = (
     "Jesse Voorbeeld",
@@ -128,6 +130,40 @@ def test_bulk_inserts_through_the_table_are_encrypted_too(core: Core, engine: En
     stored = raw(engine, "SELECT name FROM cases WHERE ref LIKE 'BULK%' ORDER BY ref")
     assert all(str(v).startswith("gAAAAA") for (v,) in stored) and len(stored) == 3
     assert case(core, "BULK2").name == "Jesse Voorbeeld 2"
+
+
+def test_a_school_file_of_leavers_is_stored_encrypted(core: Core, engine: Engine) -> None:
+    """A file is written many rows at once, the brokers' cards of those due at once too:
+    every personal detail in it is as encrypted as when a leaver is registered in the chat."""
+    header = "student_ref,name,home_municipality,programme,expected_exit,early_leaver,consent,notes"
+    lines = [
+        f"ENC-{i},Jesse Voorbeeld {i},Zwolle,pro,{'2026-11' if i % 2 else '2027-09'},"
+        f"{'yes' if i % 2 else 'no'},given,wil hovenier worden {i}"
+        for i in range(6)
+    ]
+    with session_scope(engine) as session:
+        ctx = core.ctx(session, system_person(), transport="cli", private=True)
+        result = import_csv(ctx, school_id="brug", data="\n".join([header, *lines]).encode())
+    assert result.ok and result.added == 6, result.problems
+
+    stored = raw(engine, "SELECT name, notes FROM cases WHERE student_ref LIKE 'ENC-%'")
+    assert len(stored) == 6
+    assert all(str(v).startswith("gAAAAA") for row in stored for v in row)
+    cards = raw(engine, "SELECT payload FROM outbox WHERE kind = 'due'")
+    assert cards and all(str(v).startswith("gAAAAA") for (v,) in cards)
+    for table in SQLModel.metadata.sorted_tables:
+        dump = repr(raw(engine, f"SELECT * FROM {table.name}"))
+        assert "Jesse" not in dump and "hovenier" not in dump, table.name
+    with session_scope(engine) as session:
+        found = session.exec(select(Case).where(Case.student_ref == "ENC-3")).one()
+        card = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.case_ref == found.ref, OutboxMessage.kind == "due"
+            )
+        ).first()
+    assert (found.name, found.notes) == ("Jesse Voorbeeld 3", "wil hovenier worden 3")
+    assert found.state == "due" and card is not None
+    assert "Jesse Voorbeeld 3" in text_of(reply_of(card))
 
 
 def test_rotation_to_a_new_key_then_the_old_one_dropped(core: Core, engine: Engine) -> None:

@@ -20,7 +20,10 @@ contact's school; the command line runs as the system). The core never imports a
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,6 +52,7 @@ from bot.core.intake.home import Home, resolve_home
 from bot.core.intake.register import Checked, check_leaver
 from bot.core.vocab import Consent
 from bot.store import queries
+from bot.store.db import large_write
 from bot.store.models import School
 
 
@@ -95,7 +99,30 @@ def import_csv(
     school = queries.school_by_id(ctx.session, school_id=school_id)
     if school is None:
         raise Refused(t("There is no school {school} in the directory.", school=school_id))
+    with _few_collections():
+        return _import(ctx, school, data, filename=filename, sheet=sheet)
 
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """No cyclic garbage collection while a file is checked and saved. A big file makes
+    hundreds of thousands of small objects (a dict per row, per task, per message …), all
+    alive until the end; the collector would look at every one of them again and again,
+    which took a quarter of a 50,000-row import. Whatever is garbage is collected after."""
+    if not gc.isenabled():  # another import at the same moment: it turns it back on
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _import(
+    ctx: Ctx, school: School, data: bytes, *, filename: str, sheet: str | None
+) -> ImportResult:
+    t = ctx.t
     table = read_table(t, data, filename=filename, sheet=sheet, is_known=is_known_column)
     records, unreadable = table.records, table.problem
     if not records:  # empty, or the header itself could not be read
@@ -152,6 +179,7 @@ def _check_rows(
     t = ctx.t
     env = ParseEnv(t=t, today=clock.today(ctx.region.tz), session=ctx.session)
     municipalities = _Municipalities(env)
+    memo: dict[tuple[Any, ...], Any] = {}  # each field's answer per text, parsed once
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}  # student reference -> the line it was first on
@@ -184,13 +212,13 @@ def _check_rows(
                 )
             )
         raw = assemble(header, cells)
-        if header.name_in_parts and raw.get("name") and not _consented(raw, env):
+        if header.name_in_parts and raw.get("name") and not _consented(raw, env, memo):
             del raw["name"]
             about.names_left_out += 1
         if not raw.get("programme", "").strip():
             raw["programme"] = school.type
             about.school_programme = school.type
-        checked = _check_leaver(_with_profile(raw, env), env, municipalities, about)
+        checked = _check_leaver(_with_profile(raw, env, memo), env, municipalities, about, memo)
         values, errors = checked.values, checked.errors
         ref = values.get("student_ref")
         if ref is not None:
@@ -207,27 +235,41 @@ def _check_rows(
     return rows, problems
 
 
-def _with_profile(raw: dict[str, str], env: ParseEnv) -> dict[str, str]:
+def _with_profile(
+    raw: dict[str, str], env: ParseEnv, memo: dict[tuple[Any, ...], Any]
+) -> dict[str, str]:
     """The row with the VSO profile its programme names ("VSO arbeidsmarktgericht"), when
-    no profile column gives one."""
+    no profile column gives one (`memo` remembers it per programme as written)."""
     if raw.get("vso_profile", "").strip():
         return raw
-    try:
-        _, profile = programme_and_profile(raw.get("programme", ""), env)
-    except FieldError:
-        return raw  # check_leaver tells what is wrong with it
+    text = raw.get("programme", "")
+    key = ("programme and profile", text)
+    if key not in memo:
+        try:
+            memo[key] = programme_and_profile(text, env)[1]
+        except FieldError:
+            memo[key] = None  # check_leaver tells what is wrong with it
+    profile = memo[key]
     return {**raw, "vso_profile": profile} if profile else raw
 
 
-def _consented(raw: dict[str, str], env: ParseEnv) -> bool:
-    try:
-        return parse_choice("consent", raw.get("consent", ""), env) == Consent.given
-    except FieldError:
-        return False  # check_leaver tells what is wrong with it
+def _consented(raw: dict[str, str], env: ParseEnv, memo: dict[tuple[Any, ...], Any]) -> bool:
+    text = raw.get("consent", "")
+    key = ("consented", text)
+    if key not in memo:
+        try:
+            memo[key] = parse_choice("consent", text, env) == Consent.given
+        except FieldError:
+            memo[key] = False  # check_leaver tells what is wrong with it
+    return bool(memo[key])
 
 
 def _check_leaver(
-    raw: dict[str, str], env: ParseEnv, municipalities: _Municipalities, about: ImportResult
+    raw: dict[str, str],
+    env: ParseEnv,
+    municipalities: _Municipalities,
+    about: ImportResult,
+    memo: dict[tuple[Any, ...], Any],
 ) -> Checked:
     """`intake.check_leaver`, with the home municipality looked up once per spelling.
 
@@ -235,16 +277,17 @@ def _check_leaver(
     done for each of thousands of rows it would be most of an import's checking time. So
     the column is left out of `check_leaver` (which then only says it is required) and
     resolved here as the parser does (`home.resolve_home`), its answer or error remembered
-    for the next row; a place read as its municipality is counted for the answer.
+    for the next row; a place read as its municipality is counted for the answer. The
+    other fields that repeat down a file are parsed once per text too (`memo`).
     """
     raw = dict(raw)
     born = raw.pop("birth_date", "")
     text = raw.get("home_municipality", "")
     if not text.strip():
-        checked = check_leaver(raw, env)
+        checked = check_leaver(raw, env, memo=memo)
         values, errors = dict(checked.values), dict(checked.errors)
     else:
-        checked = check_leaver({**raw, "home_municipality": ""}, env)
+        checked = check_leaver({**raw, "home_municipality": ""}, env, memo=memo)
         values, errors = dict(checked.values), dict(checked.errors)
         del errors["home_municipality"]  # "is required": it was left out on purpose
         found = municipalities.parse(text)
@@ -314,6 +357,7 @@ class _Municipalities:
 
 def _save(ctx: Ctx, school: School, rows: list[dict[str, Any]]) -> ImportResult:
     session = ctx.session
+    large_write(session)
     with session.begin_nested():  # all rows or, should anything fail, none
         added, updated = save_leavers(ctx, school_id=school.id, rows=rows)
         audit.record(

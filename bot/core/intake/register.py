@@ -38,8 +38,24 @@ class Checked:
         return not self.errors
 
 
-def check_leaver(raw: dict[str, str], env: ParseEnv) -> Checked:
-    """Parse every field of `raw` (empty means not given), then the rules across fields."""
+# Fields whose answer is the text's alone (the home municipality also notes a place it read
+# as its municipality) and that repeat down a school's file: programme, month, yes or no …
+# The unique ones (the student reference, the personal ones) are not worth remembering.
+_REPEATING = frozenset(
+    spec.name
+    for spec in LEAVER_FIELDS
+    if not spec.personal and spec.name not in ("student_ref", "home_municipality")
+)
+
+
+def check_leaver(
+    raw: dict[str, str], env: ParseEnv, *, memo: dict[tuple[Any, ...], Any] | None = None
+) -> Checked:
+    """Parse every field of `raw` (empty means not given), then the rules across fields.
+
+    `memo` (for checking many leavers with the same `env`: a file's rows) remembers each
+    field's answer or error per text, so a value repeated down a column is parsed once.
+    """
     t = env.t
     values: dict[str, Any] = {}
     errors: dict[str, FieldError] = {}
@@ -48,13 +64,31 @@ def check_leaver(raw: dict[str, str], env: ParseEnv) -> Checked:
         text = (raw.get(spec.name) or "").strip()
         if not text:
             if spec.required:
-                errors[spec.name] = FieldError(t("{field} is required.", field=t(spec.label)))
+                if memo is None:
+                    errors[spec.name] = FieldError(t("{field} is required.", field=t(spec.label)))
+                    continue
+                if (spec.name, None) not in memo:
+                    memo[spec.name, None] = t("{field} is required.", field=t(spec.label))
+                errors[spec.name] = FieldError(memo[spec.name, None])
             continue
+        key: tuple[Any, ...] | None = None
+        if memo is not None and spec.name in _REPEATING:
+            # the month of an early leaver may lie further back
+            key = (spec.name, text, bool(env.answers.get("early_leaver")))
+            if key in memo:
+                found = memo[key]
+                if isinstance(found, FieldError):
+                    errors[spec.name] = found
+                else:
+                    values[spec.name] = env.answers[spec.name] = found
+                continue
         try:
             values[spec.name] = spec.parse(text, env)
             env.answers[spec.name] = values[spec.name]
         except FieldError as exc:
             errors[spec.name] = exc
+        if key is not None and memo is not None:
+            memo[key] = errors[spec.name] if spec.name in errors else values[spec.name]
     programme = values.get("programme")
     if programme == Programme.vso and "vso_profile" not in values and "vso_profile" not in errors:
         errors["vso_profile"] = FieldError(t("A VSO leaver needs a profile."))

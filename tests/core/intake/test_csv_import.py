@@ -549,7 +549,53 @@ def test_references_drawn_together_are_new_and_grow_when_short_ones_are_crowded(
     drawn = refs.new_refs(500, lambda candidates: set())
     assert len(set(drawn)) == 500 and all(refs.looks_like_ref(r) for r in drawn)
     assert {len(r) for r in drawn} == {refs.MIN_LENGTH}
+    # every character of the alphabet turns up, and nothing else
+    many = "".join(refs.new_refs(5000, lambda candidates: set()))
+    assert set(many) == set(refs.ALPHABET)
+
+    # those already in use are never given out again
+    used = set(drawn)
+    again = refs.new_refs(2000, lambda candidates: used & set(candidates))
+    assert len(set(again)) == 2000 and not used & set(again)
 
     # every four-character reference is in use: the draw moves to five characters
     longer = refs.new_refs(20, lambda candidates: {c for c in candidates if len(c) == 4})
     assert len(set(longer)) == 20 and {len(r) for r in longer} == {refs.MIN_LENGTH + 1}
+
+
+def test_values_repeated_down_a_column_in_other_spellings_each_give_their_row_the_right_value(
+    core: Core,
+) -> None:
+    """A big file has the same few programmes, months and answers on every row, written in
+    more than one way; each row still gets what its own cells say. A month some months back
+    is fine for an early leaver and refused for any other, whichever row comes first."""
+    rows = [
+        "R-1,,2009,Zwolle, pro ,,2027-06,no,werk,not_asked,",
+        "R-2,,2009,zwolle,PrO,,2027-06 ,NO,Werk,not_asked,",
+        "R-3,,2009,Zwolle,Praktijkonderwijs,,juni 2027,nee,work,not_asked,",
+        "R-4,,2009,Kampen,VSO arbeid,,2027-07,no,dagbesteding,niet gevraagd,",
+        "R-5,,2009,Kampen,vso,dagbesteding,2026-08,yes,work,not_asked,",
+        "R-6,,2009,Kampen,pro,,2026-08,no,work,not_asked,",
+        "R-7,,2009,Kampen,vso,Dagbesteding,2026-08,ja,work,not_asked,",
+    ]
+
+    refused = run_import(core, HEADER + "\n" + "\n".join(rows) + "\n")
+
+    assert where(refused.problems) == [(7, "expected_exit")], refused.problems
+    assert "in the past" in refused.problems[0].message and cases_of(core) == {}
+
+    result = run_import(core, HEADER + "\n" + "\n".join(r for r in rows if "R-6" not in r))
+
+    assert result.ok and result.added == 6, result.problems
+    found = cases_of(core)
+    for ref in ("R-1", "R-2", "R-3"):
+        leaver = found[ref]
+        assert (leaver.programme, leaver.vso_profile, leaver.early_leaver) == ("pro", None, False)
+        assert leaver.expected_exit == date(2027, 6, 1) and leaver.destination_wish == "work"
+        assert leaver.home_municipality_code == found["R-1"].home_municipality_code
+    assert (found["R-4"].programme, found["R-4"].vso_profile) == ("vso", "work")
+    assert found["R-4"].destination_wish == "day_activities"
+    for ref in ("R-5", "R-7"):
+        assert found[ref].early_leaver and found[ref].expected_exit == date(2026, 8, 1)
+        assert found[ref].vso_profile == "day_activities" and found[ref].state == "due"
+    assert found["R-4"].home_municipality_code != found["R-1"].home_municipality_code
