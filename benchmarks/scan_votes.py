@@ -22,7 +22,10 @@ callback query posted to the webhook). Measured per round:
   ephemeral answer through the press's response_url; Telegram: answerCallbackQuery with the
   mark, which a scan's mark in a group carries);
 - tally: from sending the last press until the voting message in the place was edited to
-  count all the votes (edits are coalesced and paced at one a second per place);
+  count all the votes (edits are coalesced and paced at one a second per place; with the
+  presses exactly 2 s apart from first to last, the edits, a second apart from the first
+  press's, come just about when the last press does: the tally is either at once or a second
+  later, by a few milliseconds either way, and a figure shows where its edits went);
 - opened: from sending `/scan next` (a second after the place's last message, so that the
   platform's pace does not hold it) until the factor's first message was posted: its figures
   for factor 10, its voting message for factor 1.
