@@ -3,7 +3,7 @@ PostgreSQL database) on PostgreSQL, each figure beside a baseline measured in th
 prints the table and writes it to benchmarks/results.md with the machine's facts.
 
     BENCH_QUICK=1   fewer sizes and samples (0 and 10,000 cases; delivery of 200 cases)
-    BENCH_ONLY=slack,telegram,import,digest,sweep,delivery,round,memory,national  a subset (its
+    BENCH_ONLY=slack,telegram,scan,import,digest,sweep,delivery,round,memory,national  a subset (its
         figures are written in a section of their own in results.md, the rest kept)
     BENCH_NOTE="…"  a line for the results file (say, that the machine was shared)
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from benchmarks import builder, slack_latency, teams_latency, telegram_latency, work
+from benchmarks import builder, scan_votes, slack_latency, teams_latency, telegram_latency, work
 from benchmarks.table import Figure, check, machine, markdown, pct, plain
 from bot.store.db import make_engine
 
@@ -559,6 +559,9 @@ def main() -> None:
                 figures += memory_figures(db)
             if wanted("telegram") and db.name == "SQLite":
                 figures += telegram_figures(db)
+            if wanted("scan"):
+                # a scan's 30 votes in 2 s, on Slack and Telegram, with and without figures
+                figures += scan_votes.figures(db, BIG, rounds=1 if QUICK else scan_votes.ROUNDS)
             if wanted("teams") and db.name == "SQLite":
                 figures += teams_latency.figures(db, BIG, ROUNDS)
             _flush(figures)
@@ -596,8 +599,8 @@ def write(figures: list[Figure], pg: str | None, took: float) -> None:
         lines += ["", note]
     lines += ["", *markdown(figures), ""]
     lines += [
-        "How each figure is measured: see the docstrings of benchmarks/slack_latency.py and"
-        " benchmarks/work.py.",
+        "How each figure is measured: see the docstrings of benchmarks/slack_latency.py,"
+        " benchmarks/telegram_latency.py, benchmarks/scan_votes.py and benchmarks/work.py.",
         "",
     ]
     (HERE / "results.md").write_text("\n".join(lines), encoding="utf-8")
@@ -631,6 +634,8 @@ def write_only(figures: list[Figure], took: float) -> None:
         + (
             "benchmarks/telegram_latency.py."
             if ONLY == {"telegram"}  # noqa: SIM300
+            else "benchmarks/scan_votes.py."
+            if ONLY == {"scan"}  # noqa: SIM300
             else "benchmarks/slack_latency.py and benchmarks/work.py."
         ),
         "",
