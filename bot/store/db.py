@@ -149,11 +149,11 @@ def make_engine(url: str) -> Engine:
 
         _readers_do_not_write(engine)
         return engine
-    # One connection per worker thread of the server (32), kept once opened: with 10 kept
-    # and the rest opened and closed as needed, twenty requests at once spent a tenth of
-    # their time connecting (PostgreSQL's handshake, in the interpreter's one thread). Only
-    # as many are opened as are ever used at once.
-    engine = create_engine(url, pool_size=32, max_overflow=8)
+    # A connection for each worker thread of the server (`serving.WORKER_THREADS`) and a few
+    # besides, kept once opened: when fewer were kept than threads ran, twenty requests at
+    # once spent a tenth of their time opening and closing connections (PostgreSQL's
+    # handshake, in the interpreter's one thread). Only as many are opened as are used.
+    engine = create_engine(url, pool_size=16, max_overflow=16)
     _ping_when_idle(engine)
     _readers_do_not_write(engine)
     return engine
