@@ -256,13 +256,14 @@ def slack_figures(
 baselines_rss: list[float] = [0.0, 0.0]
 early_baselines: dict[str, slack_latency.Samples] = {}
 _REPLY = (
-    "a request is some 10-15 ms of Python in all (bolt, its replay record, who asks, the"
-    " query, rendering, the answer's HTTP call), and Python runs one thread at a time (the"
-    " GIL): the 20th of 20 at once waits for the 19 before it"
+    "a request costs some 6-7 ms of the server's CPU (bolt, its replay record, who asks, the"
+    " queries, rendering, the answer's HTTP call; Python runs one thread at a time) and 2-3 ms"
+    " of the database's and of the measuring client's, all on the same two cores: the 20th"
+    " of 20 at once waits for the 19 before it"
 )
 REPLY_REASON = {
-    "SQLite": _REPLY + "; writers take turns at a gate, not in SQLite's polling busy handler",
-    "PostgreSQL": _REPLY + "; each of a request's three transactions waits for its round trips",
+    "SQLite": _REPLY + "; writers take turns at SQLite's one write lock",
+    "PostgreSQL": _REPLY + "; a request's statements are some 12 round trips to the server",
 }
 
 

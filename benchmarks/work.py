@@ -170,10 +170,10 @@ def import_into_figures(
             check(
                 f,
                 seconds < limit,
-                "every row checked, and for each new leaver its case, audit events and window"
-                " task (its pings, cards and reminders when due at once) written in executemany"
-                " batches: SQLite's inserts into the indexed tables and SQLAlchemy's parameter"
-                " processing (UTC datetimes, encrypted and JSON columns) are most of it",
+                "per 50,000 rows (profiled): SQLite's executemany into the indexed tables"
+                " ~1.6 s and its commit ~0.4 s, encrypting some 63,000 names, contacts and"
+                " cards ~0.9 s, the cards and reminders of the ~7,500 leavers due at once"
+                " ~1.3 s, checking every row ~1.2 s, JSON and tasks the rest",
             )
         out.append(f)
     return out

@@ -16,8 +16,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Select, func, or_
 from sqlmodel import Session, col, select
 
 from bot.core import clock
@@ -45,17 +46,45 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _first(session: Session, action: str) -> dict[str, datetime]:
+def _first(
+    session: Session, action: str, *, since: datetime, or_of: Select[Any] | None = None
+) -> dict[str, datetime]:
+    """Per case: the moment of its first `action`, for the cases whose first one was at or
+    after `since`, and (whenever it was) for the cases `or_of` selects. Counted in the
+    database: the four years of a region's history stay there, not in this process."""
+    first = func.min(col(AuditEvent.at))
+    wanted = first >= since
+    if or_of is not None:
+        wanted = or_(wanted, col(AuditEvent.case_ref).in_(or_of))
     rows = session.exec(
-        select(AuditEvent.case_ref, func.min(AuditEvent.at))
+        select(col(AuditEvent.case_ref), first)
         .where(AuditEvent.action == action, col(AuditEvent.case_ref).is_not(None))
         .group_by(col(AuditEvent.case_ref))
+        .having(wanted)
     ).all()
     return {ref: _utc(at) for ref, at in rows if ref is not None and at is not None}
 
 
-def moments(session: Session, since: datetime) -> Moments:
-    found = Moments(due=_first(session, "make_due"), claimed=_first(session, "claim"))
+def _first_after(action: str, since: datetime) -> Select[Any]:
+    """The cases whose first `action` was at or after `since`."""
+    return (
+        select(col(AuditEvent.case_ref))
+        .where(AuditEvent.action == action, col(AuditEvent.case_ref).is_not(None))
+        .group_by(col(AuditEvent.case_ref))
+        .having(func.min(col(AuditEvent.at)) >= since)
+    )
+
+
+def moments(session: Session, since: datetime, today: date) -> Moments:
+    """What the figures need: the first claim of the cases first claimed since `since` and
+    of the leavers of the last twelve months (whenever they were claimed); the moment they
+    first became due of the cases that did so since `since` and of those claimed since; the
+    transfers since `since`."""
+    leavers = select(col(Case.ref)).where(*_left_in_year(today))
+    found = Moments(
+        due=_first(session, "make_due", since=since, or_of=_first_after("claim", since)),
+        claimed=_first(session, "claim", since=since, or_of=leavers),
+    )
     for ref, at in session.exec(
         select(AuditEvent.case_ref, AuditEvent.at).where(
             AuditEvent.action == "transfer", col(AuditEvent.at) >= since
@@ -66,16 +95,21 @@ def moments(session: Session, since: datetime) -> Moments:
     return found
 
 
+def _left_in_year(today: date) -> list[ColumnElement[bool]]:
+    """Leavers whose exit date passed in the last twelve months (not withdrawn)."""
+    return [
+        col(Case.expected_exit) <= today,
+        col(Case.expected_exit) > today - YEAR,
+        col(Case.state) != CaseState.withdrawn,
+    ]
+
+
 def _leavers(session: Session, today: date) -> list[tuple[str, date]]:
     """The leavers whose exit date passed in the last twelve months (not withdrawn)."""
     return [
         (ref, exit_date)
         for ref, exit_date in session.exec(
-            select(col(Case.ref), col(Case.expected_exit)).where(
-                col(Case.expected_exit) <= today,
-                col(Case.expected_exit) > today - YEAR,
-                col(Case.state) != CaseState.withdrawn,
-            )
+            select(col(Case.ref), col(Case.expected_exit)).where(*_left_in_year(today))
         ).all()
     ]
 
@@ -112,7 +146,7 @@ def figure_lines(
     now = clock.now()
     since = now - YEAR
     today = _day_of(now, region)
-    seen = moments(session, since)
+    seen = moments(session, since, today)
     leavers = _leavers(session, today) if wanted else []
     claimed_in_year = {ref: at for ref, at in seen.claimed.items() if at >= since}
     lines: list[str] = []

@@ -440,6 +440,34 @@ def test_the_figures_count_handovers_with_their_n(
     ]
 
 
+def test_the_figures_reach_back_beyond_the_year_where_a_handover_began_before_it(
+    core: Core, frozen: time_machine.Coordinates
+) -> None:
+    """A leaver of the last twelve months claimed longer ago counts as taken over in time,
+    and a claim of this year counts its wait from a due date of last year (the figures are
+    counted in the database, for the cases that matter, not over the whole history)."""
+    from bot.core.i18n import translator
+    from bot.core.scan import figures
+    from bot.core.scan.model import ScanFigure
+
+    early = make_leaver(core, early_leaver="yes", expected_exit="2027-06")
+    slow = make_leaver(core, early_leaver="yes", expected_exit="2028-06")
+    say(core, "wim", f"/claim {early.ref}")  # 2026-11-23
+    frozen.move_to("2027-01-15 09:00:00+00:00")
+    say(core, "wim", f"/claim {slow.ref}")  # due since 2026-11-23: 53 days
+    frozen.move_to("2027-12-01 09:00:00+00:00")  # the year counted: from 2026-12-01
+    with session_scope(core.engine) as session:
+        lines = figures.figure_lines(session, core.region, translator("en"), tuple(ScanFigure))
+    assert lines == [
+        "Taken over by a broker before leaving school: 100% (1 of 1)",
+        "Days between leaving school and a later takeover: no data yet",
+        "Left school and not yet taken over: 0% (0 of 1)",
+        "Cases that kept one owner after the claim: 100% (1 of 1)",
+        "Transfers to another broker or municipality: 0, cases concerned: no data yet",
+        "Days from due to claimed: median 53 days (1 case)",
+    ]
+
+
 # --- marking ahead: /scan start async DAYS ------------------------------------------------------
 
 
